@@ -1,0 +1,50 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.config import load_config
+from app.extensions import csrf, db, login_manager, migrate, socketio
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: configuration from the environment (then `config` on top), extensions,
+    blueprints and CLI commands."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_mapping(load_config(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+
+    from app.requestlog import configure_logging
+
+    configure_logging(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    socketio.init_app(
+        app,
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        async_mode="threading",
+    )
+
+    from app import auth, errors, main, models  # noqa: F401  (models: every table known)
+    from app.api import init_api
+
+    auth.init_login(app)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    init_api(app)
+    errors.register_error_handlers(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app

@@ -1,0 +1,55 @@
+"""Command-line interface: `flask users create`, `flask seed-demo`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.models import Role
+from app.services import accounts, demo
+from app.services.errors import DomainError
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--name", default=None)
+@click.option("--phone", default=None, help="E.164, e.g. +14155550123")
+@click.option("--clinic-id", type=int, default=None, help="For doctors: their clinic.")
+def create_user(email, role, password, name, phone, clinic_id):
+    """Create an active account ready to sign in."""
+    try:
+        user = accounts.create_user(
+            email=email, role=role, password=password, name=name, phone=phone, clinic_id=clinic_id
+        )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
+def seed_demo(if_empty):
+    """Load demo clinics, doctors, slots and appointments (safe to run again)."""
+    summary = demo.seed_demo(now=datetime.now(UTC), only_if_empty=if_empty)
+    if summary is None:
+        click.echo("Database already has data; demo seed skipped.")
+    else:
+        click.echo(
+            "Demo data: {clinics} clinics, {doctors} doctors, {slots} slots, "
+            "{appointments} appointments.".format(**summary)
+        )
+    click.echo(f"Demo sign-ins (password for all: {demo.DEMO_PASSWORD}):")
+    for role, email in demo.DEMO_LOGINS.items():
+        click.echo(f"  {role:<8} {email}")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo)

@@ -1,0 +1,97 @@
+"""Configuration from environment variables (12-factor).
+
+`load_config(instance_path)` reads the environment at call time, so tests can set variables
+before building an app. Nothing secret lives in code: SECRET_KEY comes from the environment,
+or for local runs is generated once and kept in instance/secret_key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the `postgres://` / `postgresql://` forms hosting platforms hand out.
+
+    SQLAlchemy needs an explicit driver to use psycopg 3, so both are rewritten to
+    `postgresql+psycopg://`; any other URL (SQLite, an explicit driver) is kept as given.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _secret_key(instance_path: Path, production: bool) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if production:
+        raise ConfigError("SECRET_KEY must be set when CAREBOOK_ENV=production")
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: str | Path) -> dict:
+    """Build the Flask config mapping from the environment."""
+    instance_path = Path(instance_path)
+    env = os.environ.get("CAREBOOK_ENV", "development").strip().lower()
+    if env not in {"development", "production", "test"}:
+        raise ConfigError(f"CAREBOOK_ENV must be development, production or test, got {env!r}")
+    production = env == "production"
+    default_db = f"sqlite:///{instance_path / 'carebook.db'}"
+    database_url = normalize_database_url(os.environ.get("DATABASE_URL") or default_db)
+    if database_url.startswith("sqlite:///"):
+        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    redis_url = os.environ.get("REDIS_URL") or None
+    return {
+        "CAREBOOK_ENV": env,
+        "SECRET_KEY": _secret_key(instance_path, production),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        "PORT": _int("PORT", 5000),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
+        "API_TOKEN_TTL_SECONDS": _int("API_TOKEN_TTL_SECONDS", 3600),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_ENABLED": _bool("WTF_CSRF_ENABLED", True),
+        # flask-smorest / OpenAPI
+        "API_TITLE": "Carebook API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }

@@ -1,0 +1,15 @@
+"""Home page, navigation and the health endpoints."""
+
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)
+
+
+@bp.app_context_processor
+def _navigation():
+    from app.main.navigation import nav_links
+
+    return {"nav_links": nav_links}
+
+
+from app.main import routes  # noqa: E402,F401

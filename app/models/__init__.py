@@ -1,0 +1,37 @@
+"""All models, imported so that Alembic and the app see every table."""
+
+from app.models.appointments import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    PaymentMethod,
+)
+from app.models.audit import AuditLog
+from app.models.clinics import Clinic, Doctor, Specialty, doctor_specialties
+from app.models.payments import Payment, PaymentProvider, PaymentStatus, Refund, StripeEvent
+from app.models.scheduling import Slot, SlotMode, SlotStatus
+from app.models.users import PatientProfile, Role, User, UserPermission
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "Appointment",
+    "AppointmentStatus",
+    "AuditLog",
+    "Clinic",
+    "Doctor",
+    "PatientProfile",
+    "Payment",
+    "PaymentMethod",
+    "PaymentProvider",
+    "PaymentStatus",
+    "Refund",
+    "Role",
+    "Slot",
+    "SlotMode",
+    "SlotStatus",
+    "Specialty",
+    "StripeEvent",
+    "User",
+    "UserPermission",
+    "doctor_specialties",
+]

@@ -1,0 +1,83 @@
+"""Clinics, specialties and doctors."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.mixins import AuditColumns
+from app.models.types import currency_column
+from app.models.users import User
+
+doctor_specialties = Table(
+    "doctor_specialties",
+    db.metadata,
+    Column("doctor_id", ForeignKey("doctors.id", ondelete="CASCADE"), primary_key=True),
+    Column("specialty_id", ForeignKey("specialties.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Clinic(AuditColumns, db.Model):
+    __tablename__ = "clinics"
+    __table_args__ = (
+        CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude"),
+        CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
+        CheckConstraint("cancellation_window_hours >= 0", name="cancellation_window"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160), nullable=False, unique=True)
+    address: Mapped[str | None] = mapped_column(String(255))
+    city: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    website: Mapped[str | None] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)  # IANA name
+    currency: Mapped[str] = mapped_column(currency_column(), nullable=False, default="USD")
+    # Policy: no online cancel/reschedule within this many hours of the start.
+    cancellation_window_hours: Mapped[int] = mapped_column(nullable=False, default=24)
+    accepts_cash: Mapped[bool] = mapped_column(nullable=False, default=True)
+
+    doctors: Mapped[list[Doctor]] = relationship(back_populates="clinic")
+
+    def __repr__(self) -> str:
+        return f"<Clinic {self.id} {self.name}>"
+
+
+class Specialty(db.Model):
+    __tablename__ = "specialties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), nullable=False, unique=True)
+    slug: Mapped[str] = mapped_column(String(80), nullable=False, unique=True)
+
+
+class Doctor(AuditColumns, db.Model):
+    __tablename__ = "doctors"
+    __table_args__ = (CheckConstraint("fee_amount >= 0", name="fee_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
+    clinic_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clinics.id", ondelete="SET NULL"), index=True
+    )
+    licence_number: Mapped[str | None] = mapped_column(String(64))
+    fee_amount: Mapped[int] = mapped_column(nullable=False, default=0)  # minor units
+    fee_currency: Mapped[str] = mapped_column(currency_column(), nullable=False, default="USD")
+    bio: Mapped[str | None] = mapped_column(Text)
+    requires_approval: Mapped[bool] = mapped_column(nullable=False, default=False)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    clinic: Mapped[Clinic | None] = relationship(back_populates="doctors")
+    specialties: Mapped[list[Specialty]] = relationship(
+        secondary=doctor_specialties, order_by=Specialty.name
+    )
+
+    @property
+    def name(self) -> str:
+        return self.user.name

@@ -1,0 +1,86 @@
+"""Users, roles, helper permissions and patient profiles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.mixins import AuditColumns
+from app.models.types import UTCDateTime, enum_column
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    DOCTOR = "doctor"
+    PATIENT = "patient"
+    HELPER = "helper"
+
+
+class User(AuditColumns, UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        # Emails are unique case-insensitively: the database keeps them lower-cased.
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"), nullable=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    google_sub: Mapped[str | None] = mapped_column(String(255), unique=True)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    must_change_password: Mapped[bool] = mapped_column(default=False, nullable=False)
+    is_active: Mapped[bool] = mapped_column(default=True, nullable=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    permissions: Mapped[list[UserPermission]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", foreign_keys="UserPermission.user_id"
+    )
+    patient_profile: Mapped[PatientProfile | None] = relationship(
+        back_populates="user", uselist=False, foreign_keys="PatientProfile.user_id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    @property
+    def permission_names(self) -> set[str]:
+        return {p.permission for p in self.permissions}
+
+
+class UserPermission(db.Model):
+    """A permission an admin granted to a helper (e.g. bookings.view)."""
+
+    __tablename__ = "user_permissions"
+    __table_args__ = (UniqueConstraint("user_id", "permission"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    permission: Mapped[str] = mapped_column(String(64), nullable=False)
+
+    user: Mapped[User] = relationship(back_populates="permissions", foreign_keys=[user_id])
+
+
+class PatientProfile(AuditColumns, db.Model):
+    __tablename__ = "patient_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    address: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship(back_populates="patient_profile", foreign_keys=[user_id])

@@ -1,0 +1,97 @@
+"""Roles and permissions, and the decorators every view declares its rule with."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+
+from app.extensions import login_manager
+from app.models import Role
+
+# Permissions an admin can grant to a helper.
+PERMISSIONS = (
+    "bookings.view",
+    "bookings.manage",
+    "doctors.manage",
+    "payments.view",
+    "payments.refund",
+    "content.manage",
+    "reports.view",
+    "users.manage",
+)
+
+
+def public(view):
+    """Mark a view as open to everyone (the route audit looks for a declared rule)."""
+    view.access_rule = "public"
+    return view
+
+
+def _unauthenticated():
+    """API callers get 401; people are sent to the sign-in page."""
+    from app.errors import wants_json
+
+    if wants_json():
+        abort(401, "The access token is missing, invalid or expired.")
+    return login_manager.unauthorized()
+
+
+def login_required(view):
+    """Any signed-in, active user."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return _unauthenticated()
+        return view(*args, **kwargs)
+
+    wrapped.access_rule = "login"
+    return wrapped
+
+
+def roles_required(*roles: Role):
+    """Signed-in users with one of `roles` (admins always pass)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return _unauthenticated()
+            if current_user.role is not Role.ADMIN and current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.access_rule = "roles:" + ",".join(r.value for r in roles)
+        return wrapped
+
+    return decorator
+
+
+def has_permission(user, permission: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.role is Role.ADMIN:
+        return True
+    return user.role is Role.HELPER and permission in user.permission_names
+
+
+def permission_required(permission: str):
+    """Admins, and helpers granted `permission`."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return _unauthenticated()
+            if not has_permission(current_user, permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.access_rule = "permission:" + permission
+        return wrapped
+
+    return decorator

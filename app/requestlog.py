@@ -1,0 +1,48 @@
+"""Request logging: one line per request, each tagged with a request id."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from flask import Flask, g, has_request_context, request
+
+log = logging.getLogger("carebook.request")
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def configure_logging(app: Flask) -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    # create_app may run more than once in a process (tests): keep a single handler.
+    for existing in list(root.handlers):
+        if getattr(existing, "_carebook", False):
+            root.removeHandler(existing)
+    handler._carebook = True
+    root.addHandler(handler)
+    root.setLevel(app.config["LOG_LEVEL"])
+
+    @app.before_request
+    def _start_request() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        # Accept a caller's id only when it is short and printable: it ends up in logs.
+        ok = 0 < len(incoming) <= 64 and incoming.replace("-", "").isalnum()
+        g.request_id = incoming if ok else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _log_request(response):
+        elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
+        response.headers["X-Request-ID"] = g.get("request_id", "-")
+        log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed_ms)
+        return response

@@ -1,0 +1,1 @@
+"""Use cases: plain Python, one transaction each, the only place domain rules live."""

@@ -1,0 +1,217 @@
+"""Fixtures: a migrated PostgreSQL database per test session, the app, a client, sign-in.
+
+Each test that touches the database gets a clean one: every table is truncated afterwards.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+
+import flask_migrate
+import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from app import create_app
+from app.config import normalize_database_url
+from app.extensions import db
+from tests import services
+from tests.factories import PASSWORD
+
+TEST_SECRET_KEY = "test-secret-key-not-for-production"
+os.environ.setdefault("SECRET_KEY", TEST_SECRET_KEY)
+
+
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own context, as a server would.
+
+    A test holds an app context for its factories; without this, requests would share that
+    context's `g` (Flask-Login caches the user there) and database session. After a request the
+    test's session is expired so that it reads what the request committed.
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()
+        return response
+
+
+def build_app(database_url: str, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
+        "WTF_CSRF_ENABLED": False,
+        "REDIS_URL": None,
+        "LOG_LEVEL": "WARNING",
+    }
+    config.update(overrides)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
+
+
+def dispose(app) -> None:
+    """Close an app's pooled connections (left open they end as ResourceWarnings)."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture
+def make_app():
+    """Build extra apps (other settings) inside a test; their pools are closed afterwards."""
+    built = []
+
+    def factory(database_url: str, **overrides):
+        app = build_app(database_url, **overrides)
+        built.append(app)
+        return app
+
+    yield factory
+    for app in built:
+        dispose(app)
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    url = services.create_database()
+    yield url
+    services.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = build_app(database_url)
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.session.remove()
+    yield app
+    dispose(app)
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for the test body; afterwards every table is emptied."""
+    with app.app_context():
+        yield
+        db.session.remove()
+        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def client(app, ctx):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, ctx):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email: str, password: str = PASSWORD, **extra):
+        return self._client.post("/login", data={"email": email, "password": password, **extra})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+    def token(self, email: str, password: str = PASSWORD) -> str:
+        response = self._client.post(
+            "/api/v1/auth/token", json={"email": email, "password": password}
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["access_token"]
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def redis_url():
+    client = services.redis_client()
+    client.flushdb()
+    yield services.TEST_REDIS_URL
+    client.flushdb()
+
+
+@pytest.fixture(scope="session")
+def sqlite_app(tmp_path_factory):
+    """The app on a migrated SQLite file: the embedded default of `make run`."""
+    path = tmp_path_factory.mktemp("sqlite") / "carebook.db"
+    app = build_app(f"sqlite:///{path}")
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.session.remove()
+    yield app
+    dispose(app)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_db(request):
+    """Run the test once on PostgreSQL and once on SQLite; yields the backend name."""
+    if request.param == "postgresql":
+        request.getfixturevalue("ctx")
+        yield "postgresql"
+        return
+    app = request.getfixturevalue("sqlite_app")
+    with app.app_context():
+        yield "sqlite"
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def live_server(app, database_url):
+    """The app served by gunicorn in its own process, on the test database."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import requests
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("REDIS_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--threads", "16", "--log-level", "warning", "--no-control-socket", "wsgi:app"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+    )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{base_url}/healthz", timeout=5).status_code == 200:
+                break
+        except requests.RequestException:
+            pass  # workers still booting
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the live server did not start", pytrace=False)
+        time.sleep(0.2)
+    yield base_url
+    process.terminate()
+    process.wait(timeout=10)

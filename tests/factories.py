@@ -1,0 +1,131 @@
+"""Test data builders: one per model, each commits and returns the row."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from app.extensions import db
+from app.models import (
+    Appointment,
+    AppointmentStatus,
+    Clinic,
+    Doctor,
+    PatientProfile,
+    PaymentMethod,
+    Role,
+    Slot,
+    SlotMode,
+    SlotStatus,
+    User,
+)
+from app.services.accounts import hash_password
+
+PASSWORD = "correct-horse-battery"
+_counter = itertools.count(1)
+_password_hash: str | None = None
+
+
+def _hash() -> str:
+    global _password_hash  # hashing argon2id once keeps the suite fast
+    if _password_hash is None:
+        _password_hash = hash_password(PASSWORD)
+    return _password_hash
+
+
+def make_user(role: Role = Role.PATIENT, *, email: str | None = None, **fields) -> User:
+    n = next(_counter)
+    user = User(
+        email=email or f"{role.value}{n}@example.com",
+        name=fields.pop("name", f"{role.value.title()} {n}"),
+        role=role,
+        password_hash=fields.pop("password_hash", _hash()),
+        **fields,
+    )
+    db.session.add(user)
+    if role is Role.PATIENT:
+        db.session.add(PatientProfile(user=user))
+    db.session.commit()
+    return user
+
+
+def make_clinic(**fields) -> Clinic:
+    n = next(_counter)
+    values = {
+        "name": f"Clinic {n}",
+        "city": "New York",
+        "timezone": "America/New_York",
+        "latitude": 40.71,
+        "longitude": -74.0,
+    }
+    values.update(fields)
+    clinic = Clinic(**values)
+    db.session.add(clinic)
+    db.session.commit()
+    return clinic
+
+
+def make_doctor(*, clinic: Clinic | None = None, fee_amount: int = 10000, **fields) -> Doctor:
+    clinic = clinic or make_clinic()
+    user = make_user(Role.DOCTOR, name=fields.pop("name", None) or f"Dr. {next(_counter)}")
+    doctor = Doctor(
+        user=user,
+        clinic=clinic,
+        fee_amount=fee_amount,
+        fee_currency=clinic.currency or "USD",
+        **fields,
+    )
+    db.session.add(doctor)
+    db.session.commit()
+    return doctor
+
+
+def make_slot(
+    doctor: Doctor | None = None,
+    *,
+    start: datetime | None = None,
+    minutes: int = 30,
+    mode: SlotMode = SlotMode.IN_PERSON,
+    status: SlotStatus = SlotStatus.OPEN,
+) -> Slot:
+    doctor = doctor or make_doctor()
+    start = start or (datetime.now(UTC) + timedelta(days=2)).replace(
+        minute=0, second=0, microsecond=0
+    )
+    slot = Slot(
+        doctor=doctor,
+        start_at=start,
+        end_at=start + timedelta(minutes=minutes),
+        mode=mode,
+        status=status,
+    )
+    db.session.add(slot)
+    db.session.commit()
+    return slot
+
+
+def make_appointment(
+    slot: Slot | None = None,
+    patient: User | None = None,
+    *,
+    status: AppointmentStatus = AppointmentStatus.CONFIRMED,
+    hold_expires_at: datetime | None = None,
+    payment_method: PaymentMethod = PaymentMethod.CASH,
+) -> Appointment:
+    slot = slot or make_slot()
+    patient = patient or make_user(Role.PATIENT)
+    if status is AppointmentStatus.PENDING_PAYMENT and hold_expires_at is None:
+        hold_expires_at = datetime.now(UTC) + timedelta(minutes=5)
+    appointment = Appointment(
+        patient=patient,
+        doctor_id=slot.doctor_id,
+        slot=slot,
+        status=status,
+        hold_expires_at=hold_expires_at,
+        payment_method=payment_method,
+        fee_amount=slot.doctor.fee_amount,
+        fee_currency=slot.doctor.fee_currency,
+    )
+    db.session.add(appointment)
+    db.session.commit()
+    return appointment

@@ -1,0 +1,88 @@
+import pytest
+
+from app import create_app
+from app.config import ConfigError, load_config, normalize_database_url
+
+CONFIG_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PORT", "CAREBOOK_ENV", "LOG_LEVEL")
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in CONFIG_VARS:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@db:5432/care", "postgresql+psycopg://u:p@db:5432/care"),
+        ("postgresql://u@db/care", "postgresql+psycopg://u@db/care"),
+        ("postgresql+psycopg://u@db/care", "postgresql+psycopg://u@db/care"),
+        ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+    ],
+)
+def test_database_url_forms_from_hosting_platforms_use_psycopg3(given, expected):
+    assert normalize_database_url(given) == expected
+
+
+def test_defaults_are_sqlite_in_instance_folder_and_inline_jobs(clean_env, tmp_path):
+    config = load_config(tmp_path)
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'carebook.db'}"
+    assert config["REDIS_URL"] is None
+    assert config["PORT"] == 5000
+
+
+def test_environment_overrides_database_redis_and_port(clean_env, tmp_path):
+    clean_env.setenv("DATABASE_URL", "postgres://app@db.internal:5432/carebook")
+    clean_env.setenv("REDIS_URL", "redis://cache:6379/0")
+    clean_env.setenv("PORT", "8080")
+    config = load_config(tmp_path)
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://app@db.internal:5432/carebook"
+    assert config["REDIS_URL"] == "redis://cache:6379/0"
+    assert config["PORT"] == 8080
+
+
+def test_local_secret_key_is_generated_once_and_kept_in_instance(clean_env, tmp_path):
+    first = load_config(tmp_path)["SECRET_KEY"]
+    second = load_config(tmp_path)["SECRET_KEY"]
+    assert len(first) >= 32
+    assert first == second
+    assert (tmp_path / "secret_key").read_text() == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_secret_key_from_environment_wins(clean_env, tmp_path):
+    clean_env.setenv("SECRET_KEY", "from-env")
+    assert load_config(tmp_path)["SECRET_KEY"] == "from-env"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_refuses_to_start_without_secret_key(clean_env, tmp_path):
+    clean_env.setenv("CAREBOOK_ENV", "production")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config(tmp_path)
+
+
+def test_production_cookies_are_secure(clean_env, tmp_path):
+    clean_env.setenv("CAREBOOK_ENV", "production")
+    clean_env.setenv("SECRET_KEY", "s3cret")
+    config = load_config(tmp_path)
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["SESSION_COOKIE_HTTPONLY"] is True
+    assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+@pytest.mark.parametrize(("name", "value"), [("PORT", "eighty"), ("CAREBOOK_ENV", "staging")])
+def test_bad_values_are_reported_by_name(clean_env, tmp_path, name, value):
+    clean_env.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        load_config(tmp_path)
+
+
+def test_create_app_reads_environment_and_accepts_overrides(clean_env, tmp_path):
+    clean_env.setenv("SECRET_KEY", "k")
+    clean_env.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'a.db'}")
+    app = create_app({"PORT": 6001})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'a.db'}"
+    assert app.config["PORT"] == 6001

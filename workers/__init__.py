@@ -1,0 +1,1 @@
+"""The RQ side of Carebook: queues, jobs and the worker entry point (`python -m workers`)."""

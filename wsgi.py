@@ -1,0 +1,11 @@
+"""Entry point: `gunicorn wsgi:app` in production, `python wsgi.py` for a local server."""
+
+from app import create_app
+from app.extensions import socketio
+
+app = create_app()
+
+if __name__ == "__main__":
+    port = app.config["PORT"]
+    print(f"Carebook is serving on http://127.0.0.1:{port}/", flush=True)
+    socketio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True)
