@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.config import load_config
-from app.extensions import csrf, db, login_manager, migrate, socketio
+from app.extensions import configure_sqlite, csrf, db, login_manager, migrate, socketio
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -26,6 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(app)
 
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -35,12 +38,16 @@ def create_app(config: dict | None = None) -> Flask:
         async_mode="threading",
     )
 
-    from app import auth, errors, main, models  # noqa: F401  (models: every table known)
+    from app import auth, doctor, errors, main, models, patient  # noqa: F401  (models: tables)
     from app.api import init_api
+    from app.templating import init_templating
 
+    init_templating(app)
     auth.init_login(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(patient.bp)
+    app.register_blueprint(doctor.bp)
     init_api(app)
     errors.register_error_handlers(app)
 

@@ -27,3 +27,25 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 socketio = SocketIO()
+
+
+def configure_sqlite(engine) -> None:
+    """Make SQLite (the embedded default) safe for concurrent requests.
+
+    pysqlite starts transactions lazily and lets two readers race to upgrade to writers, which
+    ends in "database is locked". Every transaction here starts with BEGIN IMMEDIATE instead,
+    so writers queue (up to busy_timeout) and the booking invariants hold as on PostgreSQL.
+    Foreign keys are enforced, as they are on PostgreSQL.
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+        dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+        dbapi_connection.execute("PRAGMA journal_mode = WAL")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

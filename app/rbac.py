@@ -9,18 +9,7 @@ from flask_login import current_user
 
 from app.extensions import login_manager
 from app.models import Role
-
-# Permissions an admin can grant to a helper.
-PERMISSIONS = (
-    "bookings.view",
-    "bookings.manage",
-    "doctors.manage",
-    "payments.view",
-    "payments.refund",
-    "content.manage",
-    "reports.view",
-    "users.manage",
-)
+from app.services.access import PERMISSIONS, has_permission
 
 
 def public(view):
@@ -67,14 +56,6 @@ def roles_required(*roles: Role):
         return wrapped
 
     return decorator
-
-
-def has_permission(user, permission: str) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.role is Role.ADMIN:
-        return True
-    return user.role is Role.HELPER and permission in user.permission_names
 
 
 def permission_required(permission: str):

@@ -120,6 +120,8 @@ def make_appointment(
         patient=patient,
         doctor_id=slot.doctor_id,
         slot=slot,
+        starts_at=slot.start_at,
+        ends_at=slot.end_at,
         status=status,
         hold_expires_at=hold_expires_at,
         payment_method=payment_method,

@@ -9,10 +9,16 @@ from app.models import Role
 
 # Areas added by later work append their (label, endpoint) here.
 NAV_LINKS: dict[Role, list[tuple[str, str]]] = {
-    Role.PATIENT: [("Find a doctor", "main.home")],
-    Role.DOCTOR: [("Home", "main.home")],
-    Role.HELPER: [("Home", "main.home")],
-    Role.ADMIN: [("Home", "main.home")],
+    Role.PATIENT: [
+        ("Find a doctor", "patient.search"),
+        ("My appointments", "patient.appointments"),
+    ],
+    Role.DOCTOR: [
+        ("Appointments", "doctor.dashboard"),
+        ("Availability", "doctor.slots"),
+    ],
+    Role.HELPER: [("Find a doctor", "patient.search")],
+    Role.ADMIN: [("Find a doctor", "patient.search")],
 }
 
 

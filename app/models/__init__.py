@@ -5,9 +5,12 @@ from app.models.appointments import (
     Appointment,
     AppointmentStatus,
     PaymentMethod,
+    WaitlistEntry,
+    occupies_slot,
 )
 from app.models.audit import AuditLog
 from app.models.clinics import Clinic, Doctor, Specialty, doctor_specialties
+from app.models.notifications import Notification, NotificationChannel, NotificationStatus
 from app.models.payments import Payment, PaymentProvider, PaymentStatus, Refund, StripeEvent
 from app.models.scheduling import Slot, SlotMode, SlotStatus
 from app.models.users import PatientProfile, Role, User, UserPermission
@@ -19,6 +22,9 @@ __all__ = [
     "AuditLog",
     "Clinic",
     "Doctor",
+    "Notification",
+    "NotificationChannel",
+    "NotificationStatus",
     "PatientProfile",
     "Payment",
     "PaymentMethod",
@@ -33,5 +39,7 @@ __all__ = [
     "StripeEvent",
     "User",
     "UserPermission",
+    "WaitlistEntry",
     "doctor_specialties",
+    "occupies_slot",
 ]

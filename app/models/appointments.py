@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    func,
+    literal_column,
+    or_,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.clinics import Doctor
 from app.models.mixins import AuditColumns
 from app.models.scheduling import Slot
-from app.models.types import UTCDateTime, currency_column, enum_column
+from app.models.types import UTCDateTime, currency_column, enum_column, utcnow
 from app.models.users import User
 
 
@@ -38,6 +52,21 @@ ACTIVE_STATUSES = (
 _ACTIVE_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES))
 
 
+def occupies_slot(now: datetime):
+    """SQL: the appointment holds its slot at `now` (a lapsed hold no longer does).
+
+    Written as the partial unique index's own predicate plus a refinement, so that PostgreSQL
+    can use that index (see ARCHITECTURE.md, known pitfalls).
+    """
+    return and_(
+        Appointment.status.in_(ACTIVE_STATUSES),
+        or_(
+            Appointment.status != AppointmentStatus.PENDING_PAYMENT,
+            Appointment.hold_expires_at > now,
+        ),
+    )
+
+
 class PaymentMethod(enum.StrEnum):
     CASH = "cash"
     CARD = "card"
@@ -54,7 +83,19 @@ class Appointment(AuditColumns, db.Model):
             postgresql_where=text(_ACTIVE_SQL),
             sqlite_where=text(_ACTIVE_SQL),
         ),
+        # A patient holds no two active appointments that overlap in time (PostgreSQL; SQLite
+        # gets triggers in the migration).
+        ExcludeConstraint(
+            ("patient_id", "="),
+            (func.tstzrange(literal_column("starts_at"), literal_column("ends_at")), "&&"),
+            name="ex_appointments_patient_no_overlap",
+            using="gist",
+            where=text(_ACTIVE_SQL),
+        ).ddl_if(dialect="postgresql"),
+        Index("ix_appointments_patient_starts_at", "patient_id", "starts_at"),
+        Index("ix_appointments_doctor_starts_at", "doctor_id", "starts_at"),
         CheckConstraint("fee_amount >= 0", name="fee_not_negative"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint(
             "status <> 'pending_payment' OR hold_expires_at IS NOT NULL",
             name="hold_has_expiry",
@@ -63,10 +104,10 @@ class Appointment(AuditColumns, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="RESTRICT"), nullable=False, index=True
+        ForeignKey("users.id", ondelete="RESTRICT"), nullable=False
     )
     doctor_id: Mapped[int] = mapped_column(
-        ForeignKey("doctors.id", ondelete="RESTRICT"), nullable=False, index=True
+        ForeignKey("doctors.id", ondelete="RESTRICT"), nullable=False
     )
     slot_id: Mapped[int] = mapped_column(
         ForeignKey("slots.id", ondelete="RESTRICT"), nullable=False, index=True
@@ -74,6 +115,9 @@ class Appointment(AuditColumns, db.Model):
     status: Mapped[AppointmentStatus] = mapped_column(
         enum_column(AppointmentStatus, "appointment_status"), nullable=False
     )
+    # The slot's times, copied: the patient-overlap rule and the lists read them directly.
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str | None] = mapped_column(Text)
     payment_method: Mapped[PaymentMethod] = mapped_column(
@@ -94,3 +138,32 @@ class Appointment(AuditColumns, db.Model):
 
     def __repr__(self) -> str:
         return f"<Appointment {self.id} slot={self.slot_id} {self.status}>"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class WaitlistEntry(db.Model):
+    """A patient waiting for a free slot of a doctor on a day (in the clinic's zone)."""
+
+    __tablename__ = "waitlist_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    doctor_id: Mapped[int] = mapped_column(
+        ForeignKey("doctors.id", ondelete="CASCADE"), nullable=False
+    )
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("patient_id", "doctor_id", "day"),
+        Index("ix_waitlist_entries_doctor_day", "doctor_id", "day"),
+    )
+
+    patient: Mapped[User] = relationship()
+    doctor: Mapped[Doctor] = relationship()

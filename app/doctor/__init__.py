@@ -1,0 +1,7 @@
+"""The doctor's dashboard: appointments and availability."""
+
+from flask import Blueprint
+
+bp = Blueprint("doctor", __name__, url_prefix="/doctor")
+
+from app.doctor import routes  # noqa: E402,F401

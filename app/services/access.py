@@ -1,0 +1,62 @@
+"""Who may see and change what: object-level rules shared by the pages and the API."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Appointment, Doctor, Role, User
+from app.services.errors import Forbidden
+
+PERMISSIONS = (
+    "bookings.view",
+    "bookings.manage",
+    "doctors.manage",
+    "payments.view",
+    "payments.refund",
+    "content.manage",
+    "reports.view",
+    "users.manage",
+)
+
+
+def has_permission(user: User, permission: str) -> bool:
+    """Admins have every permission; helpers those an admin granted them."""
+    if user.role is Role.ADMIN:
+        return True
+    return user.role is Role.HELPER and permission in user.permission_names
+
+
+def load_actor(actor_id: int) -> User:
+    """The acting user. Raises Forbidden when unknown or deactivated."""
+    actor = db.session.get(User, actor_id)
+    if actor is None or not actor.is_active:
+        raise Forbidden()
+    return actor
+
+
+def can_manage_doctor(actor: User, doctor: Doctor) -> bool:
+    """The doctor themself, admins, helpers with doctors.manage."""
+    return doctor.user_id == actor.id or has_permission(actor, "doctors.manage")
+
+
+def can_view_appointment(actor: User, appointment: Appointment) -> bool:
+    return (
+        appointment.patient_id == actor.id
+        or appointment.doctor.user_id == actor.id
+        or has_permission(actor, "bookings.view")
+        or has_permission(actor, "bookings.manage")
+    )
+
+
+def can_manage_appointment(actor: User, appointment: Appointment) -> bool:
+    return (
+        appointment.patient_id == actor.id
+        or appointment.doctor.user_id == actor.id
+        or has_permission(actor, "bookings.manage")
+    )
+
+
+def doctor_of(user: User) -> Doctor | None:
+    """The doctor profile of a doctor account."""
+    return db.session.scalar(select(Doctor).where(Doctor.user_id == user.id))

@@ -1,0 +1,45 @@
+"""Clinic-local time: every time is stored in UTC and entered and shown in the clinic's zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.services.errors import InvalidInput
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(f"Unknown time zone {name!r}.", field="timezone") from exc
+
+
+def local_to_utc(day: date, at: time, tz: ZoneInfo) -> datetime | None:
+    """The UTC instant of a wall-clock time in `tz`, or None when that time does not exist
+    (skipped by a daylight-saving change). An ambiguous time takes its first occurrence."""
+    local = datetime.combine(day, at, tzinfo=tz)
+    as_utc = local.astimezone(UTC)
+    if as_utc.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return as_utc
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """UTC start (inclusive) and end (exclusive) of a local calendar day."""
+    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+def parse_aware(value: str, field: str) -> datetime:
+    """An ISO 8601 timestamp that states its offset, as UTC. Raises InvalidInput."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"{field} must be an ISO 8601 date-time.", field=field) from exc
+    if parsed.tzinfo is None:
+        raise InvalidInput(
+            f"{field} must include a UTC offset, e.g. 2030-01-31T09:00:00+01:00.", field=field
+        )
+    return parsed.astimezone(UTC)

@@ -1,0 +1,214 @@
+"""Finding doctors and their free slots.
+
+Every query here reads free slots through `free_slot_clause`, which repeats the partial unique
+index's predicate so that PostgreSQL answers from indexes (ARCHITECTURE.md, known pitfalls).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import and_, case, exists, false, func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from app.extensions import db
+from app.models import Appointment, Clinic, Doctor, Slot, SlotStatus, Specialty, User, occupies_slot
+from app.services.errors import InvalidInput
+from app.services.localtime import day_bounds, zone
+
+MAX_PER_PAGE = 50
+MAX_RADIUS_KM = 500.0
+DEFAULT_RADIUS_KM = 25.0
+MAX_LISTING_DAYS = 92
+EARTH_RADIUS_KM = 6371.0
+
+
+@dataclass(frozen=True)
+class DoctorSearch:
+    specialty: str | None = None  # slug
+    clinic_id: int | None = None
+    city: str | None = None
+    q: str | None = None
+    available_on: date | None = None  # in each clinic's own zone
+    near: tuple[float, float] | None = None  # latitude, longitude
+    radius_km: float | None = None
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class DoctorResult:
+    doctor: Doctor
+    next_available: datetime | None
+    distance_km: float | None
+
+
+@dataclass
+class SearchPage:
+    items: list[DoctorResult]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def free_slot_clause(now: datetime):
+    """SQL: a Slot is free now (open, in the future, not held by an active appointment)."""
+    return and_(
+        Slot.status == SlotStatus.OPEN,
+        Slot.start_at > now,
+        ~exists().where(Appointment.slot_id == Slot.id, occupies_slot(now)),
+    )
+
+
+def free_slots_query(doctor_id: int, now: datetime, start=None, end=None):
+    stmt = select(Slot).where(Slot.doctor_id == doctor_id, free_slot_clause(now))
+    if start is not None:
+        stmt = stmt.where(Slot.start_at >= start)
+    if end is not None:
+        stmt = stmt.where(Slot.start_at < end)
+    return stmt.order_by(Slot.start_at)
+
+
+def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lng1, lat2, lng2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+def _validate(criteria: DoctorSearch) -> None:
+    if criteria.page < 1:
+        raise InvalidInput("page starts at 1.", field="page")
+    if not 1 <= criteria.per_page <= MAX_PER_PAGE:
+        raise InvalidInput(f"per_page is between 1 and {MAX_PER_PAGE}.", field="per_page")
+    if criteria.near is not None:
+        lat, lng = criteria.near
+        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+            raise InvalidInput("near is LAT,LNG with -90..90 and -180..180.", field="near")
+    if criteria.radius_km is not None:
+        if criteria.near is None:
+            raise InvalidInput("radius_km needs near=LAT,LNG.", field="radius_km")
+        if not 0 < criteria.radius_km <= MAX_RADIUS_KM:
+            raise InvalidInput(f"radius_km is between 0 and {MAX_RADIUS_KM:g}.", field="radius_km")
+
+
+def _available_on_clause(day: date, now: datetime):
+    """A doctor has a free slot on `day`, read in their clinic's own zone."""
+    zones = db.session.scalars(select(Clinic.timezone).distinct()).all()
+    per_zone = []
+    for name in zones:
+        start, end = day_bounds(day, zone(name))
+        per_zone.append(
+            and_(
+                Clinic.timezone == name,
+                exists().where(
+                    Slot.doctor_id == Doctor.id,
+                    Slot.start_at >= start,
+                    Slot.start_at < end,
+                    free_slot_clause(now),
+                ),
+            )
+        )
+    return or_(*per_zone) if per_zone else false()
+
+
+def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
+    """Doctors matching the criteria, with their next free slot. Raises InvalidInput."""
+    _validate(criteria)
+    stmt = (
+        select(Doctor)
+        .join(Doctor.user)
+        .join(Doctor.clinic)
+        .where(User.is_active.is_(True))
+        .options(contains_eager(Doctor.user), contains_eager(Doctor.clinic))
+    )
+    if criteria.specialty:
+        stmt = stmt.where(Doctor.specialties.any(Specialty.slug == criteria.specialty))
+    if criteria.clinic_id is not None:
+        stmt = stmt.where(Doctor.clinic_id == criteria.clinic_id)
+    if criteria.city:
+        stmt = stmt.where(func.lower(Clinic.city) == criteria.city.strip().lower())
+    if criteria.q and criteria.q.strip():
+        needle = criteria.q.strip().lower().replace("\\", "\\\\")
+        needle = needle.replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(func.lower(User.name).like(f"%{needle}%", escape="\\"))
+    if criteria.available_on is not None:
+        stmt = stmt.where(_available_on_clause(criteria.available_on, now))
+
+    distances: dict[int, float] = {}
+    if criteria.near is not None:
+        radius = criteria.radius_km or DEFAULT_RADIUS_KM
+        for clinic_id, lat, lng in db.session.execute(
+            select(Clinic.id, Clinic.latitude, Clinic.longitude).where(
+                Clinic.latitude.is_not(None), Clinic.longitude.is_not(None)
+            )
+        ):
+            km = haversine_km(criteria.near, (lat, lng))
+            if km <= radius:
+                distances[clinic_id] = km
+        stmt = stmt.where(Doctor.clinic_id.in_(distances or [-1]))
+        ranked = sorted(distances, key=distances.get)
+        order = [case({cid: rank for rank, cid in enumerate(ranked)}, value=Doctor.clinic_id)]
+    else:
+        order = []
+
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    next_free = (
+        select(Slot.start_at)
+        .where(Slot.doctor_id == Doctor.id, free_slot_clause(now))
+        .order_by(Slot.start_at)
+        .limit(1)
+        .correlate(Doctor)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        stmt.add_columns(next_free)
+        .order_by(*order, User.name, Doctor.id)
+        .limit(criteria.per_page)
+        .offset((criteria.page - 1) * criteria.per_page)
+        .options(selectinload(Doctor.specialties))
+    ).all()
+    items = [
+        DoctorResult(doctor, _aware(next_at), distances.get(doctor.clinic_id))
+        for doctor, next_at in rows
+    ]
+    return SearchPage(items, total, criteria.page, criteria.per_page)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # A scalar subquery's column carries no column type: SQLite hands back naive UTC text.
+    if value is None or isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)
+
+
+def slot_listing(
+    *, doctor_id: int, start: datetime, end: datetime, available_only: bool, now: datetime
+) -> list[tuple[Slot, bool]]:
+    """A doctor's slots starting in [start, end), each with whether it can be booked now.
+
+    Raises InvalidInput for a reversed or too long range.
+    """
+    if end <= start:
+        raise InvalidInput("'to' must be after 'from'.", field="to")
+    if end - start > timedelta(days=MAX_LISTING_DAYS):
+        raise InvalidInput(f"A listing covers at most {MAX_LISTING_DAYS} days.", field="to")
+    free = free_slot_clause(now)
+    stmt = (
+        select(Slot, free)
+        .where(Slot.doctor_id == doctor_id, Slot.start_at >= start, Slot.start_at < end)
+        .order_by(Slot.start_at)
+    )
+    if available_only:
+        stmt = stmt.where(free)
+    return [(slot, bool(available)) for slot, available in db.session.execute(stmt)]

@@ -1,0 +1,35 @@
+"""Jinja filters for showing times in a clinic's zone and money in minor units."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+from app.services.localtime import zone
+
+
+def local(value: datetime | None, timezone: str) -> datetime | None:
+    """A UTC datetime in the given IANA zone."""
+    return value.astimezone(zone(timezone)) if value is not None else None
+
+
+def local_format(value: datetime | None, timezone: str, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+    """E.g. 'Mon 09 Mar 2026, 09:00 EDT'."""
+    if value is None:
+        return ""
+    shown = value.astimezone(zone(timezone))
+    return f"{shown.strftime(fmt)} {shown.tzname()}"
+
+
+def money(amount: int | None, currency: str) -> str:
+    """Minor units to a readable amount: 9000 USD -> 'USD 90.00'."""
+    if amount is None:
+        return ""
+    return f"{currency} {amount / 100:,.2f}"
+
+
+def init_templating(app: Flask) -> None:
+    app.add_template_filter(local, "local")
+    app.add_template_filter(local_format, "local_format")
+    app.add_template_filter(money, "money")
