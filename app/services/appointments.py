@@ -1,0 +1,125 @@
+"""Reading appointments: a patient's, a doctor's schedule, and lists for the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Appointment, AppointmentStatus, Doctor, Role, Slot, User
+from app.services import access
+from app.services.errors import InvalidInput, NotFound
+
+MAX_SCHEDULE_DAYS = 42
+_LOAD = (
+    selectinload(Appointment.doctor).selectinload(Doctor.user),
+    selectinload(Appointment.doctor).selectinload(Doctor.clinic),
+    selectinload(Appointment.patient),
+    selectinload(Appointment.slot),
+)
+# Lapsed card holds are history, not bookings: lists leave them out.
+_SHOWN = Appointment.status != AppointmentStatus.EXPIRED
+
+
+@dataclass
+class AppointmentPage:
+    items: list[Appointment]
+    total: int
+    page: int
+    per_page: int
+
+
+def patient_appointments(*, patient_id: int, now: datetime) -> tuple[list, list]:
+    """(upcoming soonest first, past latest first) of a patient."""
+    base = select(Appointment).where(Appointment.patient_id == patient_id, _SHOWN).options(*_LOAD)
+    upcoming = db.session.scalars(
+        base.where(Appointment.ends_at > now).order_by(Appointment.starts_at)
+    ).all()
+    past = db.session.scalars(
+        base.where(Appointment.ends_at <= now).order_by(Appointment.starts_at.desc()).limit(100)
+    ).all()
+    return list(upcoming), list(past)
+
+
+def doctor_schedule(
+    *, doctor_id: int, start: datetime, end: datetime, include_cancelled: bool = False
+) -> list[Appointment]:
+    """A doctor's appointments starting in [start, end). Raises InvalidInput for a bad range."""
+    if end <= start or end - start > timedelta(days=MAX_SCHEDULE_DAYS):
+        raise InvalidInput(f"A schedule covers 1 to {MAX_SCHEDULE_DAYS} days.", field="end")
+    stmt = (
+        select(Appointment)
+        .where(
+            Appointment.doctor_id == doctor_id,
+            Appointment.starts_at >= start,
+            Appointment.starts_at < end,
+            _SHOWN,
+        )
+        .order_by(Appointment.starts_at)
+        .options(*_LOAD)
+    )
+    if not include_cancelled:
+        stmt = stmt.where(
+            Appointment.status.not_in((AppointmentStatus.CANCELLED, AppointmentStatus.REJECTED))
+        )
+    return list(db.session.scalars(stmt))
+
+
+def appointments_for(
+    *,
+    viewer_id: int,
+    page: int = 1,
+    per_page: int = 20,
+    status: AppointmentStatus | None = None,
+) -> AppointmentPage:
+    """The appointments a viewer may list: a patient's own, a doctor's own, all for staff
+    (admins, helpers with bookings.view). Newest first."""
+    if page < 1 or not 1 <= per_page <= 100:
+        raise InvalidInput("page starts at 1 and per_page is 1 to 100.", field="page")
+    viewer = access.load_actor(viewer_id)
+    stmt = select(Appointment)
+    if viewer.role is Role.PATIENT:
+        stmt = stmt.where(Appointment.patient_id == viewer.id)
+    elif viewer.role is Role.DOCTOR:
+        stmt = stmt.join(Doctor, Doctor.id == Appointment.doctor_id).where(
+            Doctor.user_id == viewer.id
+        )
+    elif not (
+        access.has_permission(viewer, "bookings.view")
+        or access.has_permission(viewer, "bookings.manage")
+    ):
+        stmt = stmt.where(Appointment.id.is_(None))
+    if status is not None:
+        stmt = stmt.where(Appointment.status == status)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    items = db.session.scalars(
+        stmt.options(*_LOAD)
+        .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return AppointmentPage(list(items), total, page, per_page)
+
+
+def public_doctor(doctor_id: int) -> Doctor:
+    """A doctor as patients see them. Raises NotFound for unknown or deactivated doctors."""
+    doctor = db.session.get(Doctor, doctor_id)
+    if doctor is None or not doctor.user.is_active:
+        raise NotFound("There is no such doctor.")
+    return doctor
+
+
+def slot_with_doctor(slot_id: int) -> Slot:
+    """A slot for the booking page. Raises NotFound."""
+    slot = db.session.get(Slot, slot_id)
+    if slot is None:
+        raise NotFound("There is no such slot.")
+    return slot
+
+
+def user_name(user_id: int) -> str:
+    user = db.session.get(User, user_id)
+    return user.name if user else ""
