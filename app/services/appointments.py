@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Appointment, AppointmentStatus, Doctor, Role, Slot, User
+from app.models import Appointment, AppointmentStatus, Doctor, Role, Slot
 from app.services import access
 from app.services.errors import InvalidInput, NotFound
 
@@ -119,7 +119,3 @@ def slot_with_doctor(slot_id: int) -> Slot:
         raise NotFound("There is no such slot.")
     return slot
 
-
-def user_name(user_id: int) -> str:
-    user = db.session.get(User, user_id)
-    return user.name if user else ""
