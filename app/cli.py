@@ -9,7 +9,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.models import Role
-from app.services import accounts, demo
+from app.services import accounts, booking, demo
 from app.services.errors import DomainError
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -50,6 +50,14 @@ def seed_demo(if_empty):
         click.echo(f"  {role:<8} {email}")
 
 
+@click.command("expire-holds")
+def expire_holds():
+    """Mark lapsed payment holds expired (safe to run any time, also concurrently)."""
+    count = booking.expire_lapsed_holds(now=datetime.now(UTC))
+    click.echo(f"Expired {count} lapsed hold(s).")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(expire_holds)

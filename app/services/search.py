@@ -154,7 +154,9 @@ def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
             km = haversine_km(criteria.near, (lat, lng))
             if km <= radius:
                 distances[clinic_id] = km
-        stmt = stmt.where(Doctor.clinic_id.in_(distances or [-1]))
+        if not distances:
+            return SearchPage([], 0, criteria.page, criteria.per_page)
+        stmt = stmt.where(Doctor.clinic_id.in_(distances))
         ranked = sorted(distances, key=distances.get)
         order = [case({cid: rank for rank, cid in enumerate(ranked)}, value=Doctor.clinic_id)]
     else:

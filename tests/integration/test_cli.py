@@ -91,3 +91,20 @@ def test_seed_demo_if_empty_leaves_a_used_database_alone(runner):
     assert result.exit_code == 0
     assert "skipped" in result.output
     assert count(Clinic) == 0
+
+
+def test_expire_holds_marks_lapsed_holds_expired(runner):
+    from datetime import UTC, datetime, timedelta
+
+    from app.models import AppointmentStatus
+    from tests.factories import make_appointment
+
+    lapsed = make_appointment(
+        status=AppointmentStatus.PENDING_PAYMENT,
+        hold_expires_at=datetime.now(UTC) - timedelta(minutes=1),
+    )
+    result = runner.invoke(args=["expire-holds"])
+    assert result.exit_code == 0
+    assert "Expired 1 lapsed hold(s)." in result.output
+    db.session.expire_all()
+    assert db.session.get(Appointment, lapsed.id).status is AppointmentStatus.EXPIRED
