@@ -38,7 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
         async_mode="threading",
     )
 
-    from app import auth, doctor, errors, main, models, patient  # noqa: F401  (models: tables)
+    from app import auth, doctor, errors, main, models, patient, payments  # noqa: F401
     from app.api import init_api
     from app.templating import init_templating
 
@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(patient.bp)
     app.register_blueprint(doctor.bp)
+    app.register_blueprint(payments.bp)
     init_api(app)
     errors.register_error_handlers(app)
 

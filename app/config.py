@@ -88,6 +88,27 @@ def load_config(instance_path: str | Path) -> dict:
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_ENABLED": _bool("WTF_CSRF_ENABLED", True),
+        # Payments (Stripe). STRIPE_API_BASE points the stripe library at a Stripe-compatible
+        # test server (localstripe); STRIPE_JS_URL is where pages load Stripe.js from.
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
+        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY") or None,
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
+        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL") or "https://js.stripe.com/v3/",
+        # Email and SMS. Without SMTP_HOST, emails are written to the log (development only).
+        "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
+        "SMTP_PORT": _int("SMTP_PORT", 25),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Carebook <no-reply@carebook.example.com>"),
+        "SMS_PROVIDER": os.environ.get("SMS_PROVIDER", "log"),
+        # Sign in with Google (OpenID Connect).
+        "GOOGLE_CLIENT_ID": os.environ.get("GOOGLE_CLIENT_ID") or None,
+        "GOOGLE_CLIENT_SECRET": os.environ.get("GOOGLE_CLIENT_SECRET") or None,
+        "GOOGLE_DISCOVERY_URL": os.environ.get(
+            "GOOGLE_DISCOVERY_URL", "https://accounts.google.com/.well-known/openid-configuration"
+        ),
         # flask-smorest / OpenAPI
         "API_TITLE": "Carebook API",
         "API_VERSION": "v1",

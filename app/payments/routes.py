@@ -1,0 +1,1 @@
+"""Checkout pages and the Stripe webhook."""
