@@ -106,9 +106,11 @@ def appointments_for(
 
 def public_doctor(doctor_id: int) -> Doctor:
     """A doctor as patients see them. Raises NotFound for unknown or deactivated doctors."""
+    from app.services.availability import DoctorNotFound
+
     doctor = db.session.get(Doctor, doctor_id)
     if doctor is None or not doctor.user.is_active:
-        raise NotFound("There is no such doctor.")
+        raise DoctorNotFound()
     return doctor
 
 
@@ -118,4 +120,3 @@ def slot_with_doctor(slot_id: int) -> Slot:
     if slot is None:
         raise NotFound("There is no such slot.")
     return slot
-

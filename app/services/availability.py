@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import Appointment, Doctor, Slot, SlotMode, SlotStatus, occupies_slot
 from app.services import access, audit
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.services.localtime import local_to_utc, zone
+from app.services.localtime import check_day, local_to_utc, zone
 
 MIN_SLOT_MINUTES = 5
 MAX_SLOT_MINUTES = 8 * 60
@@ -83,7 +83,11 @@ class Skipped:
 class BulkResult:
     planned: list[PlannedSlot] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-    created: int = 0
+    created_slots: list[Slot] = field(default_factory=list)
+
+    @property
+    def created(self) -> int:
+        return len(self.created_slots)
 
 
 def _doctor(doctor_id: int) -> Doctor:
@@ -250,7 +254,10 @@ def delete_slot(*, slot_id: int, actor_id: int, now: datetime) -> None:
     db.session.commit()
 
 
-def _validate_pattern(pattern: WeeklyPattern) -> None:
+def _validate_pattern(pattern: WeeklyPattern, now: datetime) -> None:
+    if pattern.end_date > now.date() + timedelta(days=MAX_FUTURE_DAYS):
+        raise InvalidInput("Slots can be added at most two years ahead.", field="end_date")
+    check_day(pattern.start_date, "start_date")
     if not pattern.weekdays or not pattern.weekdays <= frozenset(range(7)):
         raise InvalidInput("Choose at least one weekday.", field="weekdays")
     if pattern.day_end <= pattern.day_start:
@@ -303,7 +310,7 @@ def plan_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int, 
     Nothing is written. Raises DoctorNotFound, Forbidden, InvalidInput.
     """
     doctor = _managed_doctor(actor_id, doctor_id)
-    _validate_pattern(pattern)
+    _validate_pattern(pattern, now)
     tz = zone(doctor.clinic.timezone if doctor.clinic else "UTC")
     result = BulkResult()
     for skipped_day in sorted(pattern.skip_dates):
@@ -350,19 +357,18 @@ def create_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int
     """
     result = plan_weekly_slots(doctor_id=doctor_id, pattern=pattern, actor_id=actor_id, now=now)
     for planned in result.planned:
+        slot = Slot(
+            doctor_id=doctor_id,
+            start_at=planned.start,
+            end_at=planned.end,
+            mode=pattern.mode,
+            created_by_id=actor_id,
+            updated_by_id=actor_id,
+        )
         try:
             with db.session.begin_nested():
-                db.session.add(
-                    Slot(
-                        doctor_id=doctor_id,
-                        start_at=planned.start,
-                        end_at=planned.end,
-                        mode=pattern.mode,
-                        created_by_id=actor_id,
-                        updated_by_id=actor_id,
-                    )
-                )
-            result.created += 1
+                db.session.add(slot)
+            result.created_slots.append(slot)
         except IntegrityError:
             result.skipped.append(Skipped(planned.local_start, "overlaps an existing slot"))
     audit.record(

@@ -25,6 +25,17 @@ def local_to_utc(day: date, at: time, tz: ZoneInfo) -> datetime | None:
     return as_utc
 
 
+MIN_DAY = date(1970, 1, 1)
+MAX_DAY = date(9000, 1, 1)
+
+
+def check_day(day: date, field: str) -> date:
+    """Refuse calendar days far outside anything Carebook schedules (and date overflow)."""
+    if not MIN_DAY <= day <= MAX_DAY:
+        raise InvalidInput(f"{field} is out of range.", field=field)
+    return day
+
+
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """UTC start (inclusive) and end (exclusive) of a local calendar day."""
     start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
@@ -42,4 +53,7 @@ def parse_aware(value: str, field: str) -> datetime:
         raise InvalidInput(
             f"{field} must include a UTC offset, e.g. 2030-01-31T09:00:00+01:00.", field=field
         )
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00+01:00 has no UTC instant
+        raise InvalidInput(f"{field} is out of range.", field=field) from exc

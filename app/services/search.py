@@ -16,7 +16,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from app.extensions import db
 from app.models import Appointment, Clinic, Doctor, Slot, SlotStatus, Specialty, User, occupies_slot
 from app.services.errors import InvalidInput
-from app.services.localtime import day_bounds, zone
+from app.services.localtime import check_day, day_bounds, zone
 
 MAX_PER_PAGE = 50
 MAX_RADIUS_KM = 500.0
@@ -93,6 +93,8 @@ def _validate(criteria: DoctorSearch) -> None:
         lat, lng = criteria.near
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):
             raise InvalidInput("near is LAT,LNG with -90..90 and -180..180.", field="near")
+    if criteria.available_on is not None:
+        check_day(criteria.available_on, "available_on")
     if criteria.radius_km is not None:
         if criteria.near is None:
             raise InvalidInput("radius_km needs near=LAT,LNG.", field="radius_km")
@@ -163,16 +165,8 @@ def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
         order = []
 
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    next_free = (
-        select(Slot.start_at)
-        .where(Slot.doctor_id == Doctor.id, free_slot_clause(now))
-        .order_by(Slot.start_at)
-        .limit(1)
-        .correlate(Doctor)
-        .scalar_subquery()
-    )
     rows = db.session.execute(
-        stmt.add_columns(next_free)
+        stmt.add_columns(_next_free(now))
         .order_by(*order, User.name, Doctor.id)
         .limit(criteria.per_page)
         .offset((criteria.page - 1) * criteria.per_page)
@@ -183,6 +177,33 @@ def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
         for doctor, next_at in rows
     ]
     return SearchPage(items, total, criteria.page, criteria.per_page)
+
+
+def _next_free(now: datetime):
+    """Column: the start of the doctor's next free slot (one index probe per doctor)."""
+    return (
+        select(Slot.start_at)
+        .where(Slot.doctor_id == Doctor.id, free_slot_clause(now))
+        .order_by(Slot.start_at)
+        .limit(1)
+        .correlate(Doctor)
+        .scalar_subquery()
+    )
+
+
+def doctor_profile(doctor_id: int, *, now: datetime) -> DoctorResult:
+    """One active doctor with their next free slot. Raises DoctorNotFound."""
+    from app.services.availability import DoctorNotFound
+
+    row = db.session.execute(
+        select(Doctor, _next_free(now))
+        .join(Doctor.user)
+        .where(Doctor.id == doctor_id, User.is_active.is_(True))
+        .options(selectinload(Doctor.specialties))
+    ).first()
+    if row is None:
+        raise DoctorNotFound()
+    return DoctorResult(row[0], _aware(row[1]), None)
 
 
 def _aware(value: datetime | None) -> datetime | None:
