@@ -97,22 +97,28 @@ def _doctor(doctor_id: int) -> Doctor:
     return doctor
 
 
-def _managed_doctor(actor_id: int, doctor_id: int) -> Doctor:
-    doctor = _doctor(doctor_id)
+def _managed_doctor(actor_id: int, doctor_id: int, *, lock: bool = False) -> Doctor:
+    """The doctor whose slots the actor manages. With `lock`, the doctor's row is locked for
+    the transaction: changes to one doctor's slots then run one at a time. (Racing inserts
+    against the exclusion constraint can otherwise end in a deadlock, not a clean refusal.)"""
+    stmt = select(Doctor).where(Doctor.id == doctor_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    doctor = db.session.scalar(stmt)
+    if doctor is None:
+        raise DoctorNotFound()
     if not access.can_manage_doctor(access.load_actor(actor_id), doctor):
         raise Forbidden("Only this doctor or an admin can manage these slots.")
     return doctor
 
 
 def _managed_slot(actor_id: int, slot_id: int, *, lock: bool = False) -> Slot:
-    stmt = select(Slot).where(Slot.id == slot_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    slot = db.session.scalar(stmt)
+    slot = db.session.get(Slot, slot_id)
     if slot is None:
         raise SlotNotFound()
-    if not access.can_manage_doctor(access.load_actor(actor_id), slot.doctor):
-        raise Forbidden("Only this doctor or an admin can manage these slots.")
+    _managed_doctor(actor_id, slot.doctor_id, lock=lock)
+    if lock:  # the doctor first, then the slot: one lock order for every slot change
+        db.session.refresh(slot, with_for_update=True)
     return slot
 
 
@@ -156,7 +162,7 @@ def create_slot(
     now: datetime,
 ) -> Slot:
     """Publish one slot. Raises DoctorNotFound, Forbidden, InvalidInput, SlotOverlap."""
-    doctor = _managed_doctor(actor_id, doctor_id)
+    doctor = _managed_doctor(actor_id, doctor_id, lock=True)
     mode = _mode(mode)
     _check_times(start, end, now)
     if _overlaps(doctor.id, start, end):
@@ -355,6 +361,7 @@ def create_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int
     A slot that a concurrent change made overlap is skipped, not an error. Raises
     DoctorNotFound, Forbidden, InvalidInput.
     """
+    _managed_doctor(actor_id, doctor_id, lock=True)
     result = plan_weekly_slots(doctor_id=doctor_id, pattern=pattern, actor_id=actor_id, now=now)
     for planned in result.planned:
         slot = Slot(
