@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import marshmallow as ma
-from flask import Flask
+from flask import Flask, abort, g, request
 from flask_smorest import Api, Blueprint
 
 from app.extensions import csrf
@@ -31,9 +33,32 @@ class CarebookApi(Api):
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Carebook API v1")
 
+# Path ids, as in f"/slots/<{ID}:slot_id>": beyond PostgreSQL's integer is a plain 404.
+ID = f"int(max={2**31 - 1})"
+# For @bp.doc(**BEARER) on views that need a token.
+BEARER = {"security": [{"bearerAuth": []}]}
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def request_now() -> datetime:
+    """The request's one "now": what the services decide with and what `actions` show."""
+    if "api_now" not in g:
+        g.api_now = datetime.now(UTC)
+    return g.api_now
+
+
+@bp.before_request
+def require_json_body():
+    """A body in any other format would be silently ignored by the JSON parser: refuse it."""
+    if request.method not in _BODY_METHODS or request.is_json:
+        return
+    if request.content_length or request.mimetype or request.headers.get("Transfer-Encoding"):
+        abort(415, "Send the request body as JSON (Content-Type: application/json).")
+
 
 def init_api(app: Flask) -> None:
-    from app.api import routes  # noqa: F401  (registers the endpoints on bp)
+    # Importing the route modules registers their endpoints on bp.
+    from app.api import appointments, directory, doctors, routes, slots  # noqa: F401
 
     # One Api per app (not a module global): the OpenAPI spec is built per application.
     api = CarebookApi(

@@ -1,9 +1,11 @@
 import marshmallow as ma
 
+from app.api.fields import Text
+
 
 class TokenRequestSchema(ma.Schema):
-    email = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=254))
-    password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=256))
+    email = Text(required=True, validate=ma.validate.Length(min=1, max=254))
+    password = Text(required=True, validate=ma.validate.Length(min=1, max=256))
 
 
 class TokenSchema(ma.Schema):

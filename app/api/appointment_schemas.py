@@ -1,0 +1,94 @@
+"""Schemas of appointments and of the waitlist."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_login import current_user
+
+from app.api import request_now
+from app.api.doctor_schemas import FeeSchema
+from app.api.fields import Day, Flattened, Id, PageNumber, Text
+from app.models import AppointmentStatus, PaymentMethod, SlotMode
+from app.services import booking
+
+
+class PersonSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+
+
+class AppointmentClinicSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    timezone = ma.fields.String()
+
+
+class AppointmentSchema(ma.Schema):
+    id = ma.fields.Integer()
+    status = ma.fields.Enum(AppointmentStatus, by_value=True)
+    slot_id = ma.fields.Integer()
+    doctor = ma.fields.Nested(PersonSchema)
+    patient = ma.fields.Nested(PersonSchema)
+    start = ma.fields.DateTime(attribute="starts_at")
+    end = ma.fields.DateTime(attribute="ends_at")
+    mode = ma.fields.Enum(SlotMode, by_value=True, attribute="slot.mode")
+    payment_method = ma.fields.Enum(PaymentMethod, by_value=True)
+    fee = Flattened(FeeSchema)
+    hold_expires_at = ma.fields.DateTime(
+        allow_none=True, metadata={"description": "An unpaid card hold lapses then"}
+    )
+    notes = ma.fields.String(allow_none=True)
+    rescheduled_from_id = ma.fields.Integer(allow_none=True)
+    cancelled_at = ma.fields.DateTime(allow_none=True)
+    cancellation_reason = ma.fields.String(allow_none=True)
+    clinic = ma.fields.Nested(AppointmentClinicSchema, attribute="doctor.clinic", allow_none=True)
+    actions = ma.fields.Method(
+        "allowed_actions",
+        metadata={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "What the caller may do now: cancel, reschedule, approve, ...",
+        },
+    )
+
+    def allowed_actions(self, appointment) -> list[str]:
+        return booking.allowed_actions(
+            appointment, current_user._get_current_object(), request_now()
+        )
+
+
+class AppointmentPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(AppointmentSchema))
+    page = ma.fields.Integer()
+    per_page = ma.fields.Integer()
+    total = ma.fields.Integer()
+
+
+class AppointmentListArgsSchema(ma.Schema):
+    page = PageNumber(1)
+    per_page = PageNumber(20)
+    status = ma.fields.Enum(AppointmentStatus, by_value=True)
+
+
+class BookingSchema(ma.Schema):
+    slot_id = Id(required=True)
+    payment_method = ma.fields.Enum(PaymentMethod, by_value=True, required=True)
+    notes = Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=2000))
+
+
+class ReasonSchema(ma.Schema):
+    reason = Text(allow_none=True, validate=ma.validate.Length(max=255))
+
+
+class RescheduleSchema(ma.Schema):
+    slot_id = Id(required=True)
+
+
+class WaitlistRequestSchema(ma.Schema):
+    day = Day(required=True)
+
+
+class WaitlistEntrySchema(ma.Schema):
+    id = ma.fields.Integer()
+    doctor_id = ma.fields.Integer()
+    day = ma.fields.Date()

@@ -1,0 +1,54 @@
+"""The directory: specialties and clinics (public)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from app.api import bp
+from app.rbac import public
+from app.services import directory
+
+
+class SpecialtySchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    slug = ma.fields.String()
+
+
+class SpecialtyListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(SpecialtySchema))
+
+
+class ClinicSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    city = ma.fields.String()
+    address = ma.fields.String(allow_none=True)
+    timezone = ma.fields.String(metadata={"description": "IANA time zone of the clinic"})
+    latitude = ma.fields.Float(allow_none=True)
+    longitude = ma.fields.Float(allow_none=True)
+    currency = ma.fields.String(metadata={"description": "ISO 4217 code"})
+    cancellation_window_hours = ma.fields.Integer(
+        metadata={"description": "No online cancelling or rescheduling this close to a visit"}
+    )
+    accepts_cash = ma.fields.Boolean()
+
+
+class ClinicListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ClinicSchema))
+
+
+@bp.route("/specialties")
+@bp.response(200, SpecialtyListSchema)
+@public
+def list_specialties():
+    """All specialties, by name."""
+    return {"items": directory.list_specialties()}
+
+
+@bp.route("/clinics")
+@bp.response(200, ClinicListSchema)
+@public
+def list_clinics():
+    """All clinics, by name."""
+    return {"items": directory.list_clinics()}

@@ -1,0 +1,68 @@
+"""Schemas of doctors as patients find them."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from app.api.fields import Day, Id, LatLng, PageNumber, Text
+
+
+class FeeSchema(ma.Schema):
+    amount = ma.fields.Integer(attribute="fee_amount", metadata={"description": "Minor units"})
+    currency = ma.fields.String(attribute="fee_currency", metadata={"description": "ISO 4217"})
+
+
+class DoctorClinicSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    city = ma.fields.String()
+    timezone = ma.fields.String()
+
+
+class SpecialtyNameSchema(ma.Schema):
+    name = ma.fields.String()
+
+
+class DoctorSchema(ma.Schema):
+    """Dumps a services.search.DoctorResult (a doctor with their next free slot)."""
+
+    id = ma.fields.Integer(attribute="doctor.id")
+    name = ma.fields.String(attribute="doctor.name")
+    specialties = ma.fields.Pluck(
+        SpecialtyNameSchema, "name", many=True, attribute="doctor.specialties"
+    )
+    clinic = ma.fields.Nested(DoctorClinicSchema, attribute="doctor.clinic", allow_none=True)
+    fee = ma.fields.Nested(FeeSchema, attribute="doctor")
+    next_available = ma.fields.DateTime(
+        allow_none=True, metadata={"description": "Start of the next free slot, or null"}
+    )
+    distance_km = ma.fields.Float(
+        allow_none=True, metadata={"description": "From `near`, when given"}
+    )
+    rating = ma.fields.Float(
+        allow_none=True, dump_default=None, metadata={"description": "Not rated yet: null"}
+    )
+    requires_approval = ma.fields.Boolean(attribute="doctor.requires_approval")
+    bio = ma.fields.String(attribute="doctor.bio", allow_none=True)
+
+
+class DoctorPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(DoctorSchema))
+    page = ma.fields.Integer()
+    per_page = ma.fields.Integer()
+    total = ma.fields.Integer()
+    pages = ma.fields.Integer()
+
+
+class DoctorSearchArgsSchema(ma.Schema):
+    specialty = Text(
+        validate=ma.validate.Length(max=80), metadata={"description": "Specialty slug"}
+    )
+    clinic_id = Id(strict=False)
+    city = Text(validate=ma.validate.Length(max=120))
+    q = Text(validate=ma.validate.Length(max=120), metadata={"description": "Part of the name"})
+    available_on = Day(metadata={"description": "Has a free slot that day (in the clinic's zone)"})
+    near = LatLng(metadata={"description": "LAT,LNG; sorts by distance", "example": "40.71,-74"})
+    radius_km = ma.fields.Float(metadata={"description": "With `near`; default 25"})
+    page = PageNumber(1)
+    per_page = PageNumber(20)

@@ -1,0 +1,40 @@
+"""Finding doctors (public)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.api import ID, ErrorSchema, bp, request_now
+from app.api.doctor_schemas import DoctorPageSchema, DoctorSchema, DoctorSearchArgsSchema
+from app.rbac import public
+from app.services import appointments, booking, search
+
+
+@bp.route("/doctors")
+@bp.arguments(DoctorSearchArgsSchema, location="query", as_kwargs=True)
+@bp.response(200, DoctorPageSchema)
+@bp.alt_response(422, schema=ErrorSchema, description="Invalid filters or paging")
+@public
+def search_doctors(**criteria):
+    """Search doctors by specialty, clinic, city, name, a free day or distance."""
+    page = search.search_doctors(search.DoctorSearch(**criteria), now=request_now())
+    return {
+        "items": page.items,
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": page.total,
+        "pages": page.pages,
+    }
+
+
+@bp.route(f"/doctors/<{ID}:doctor_id>")
+@bp.response(200, DoctorSchema)
+@bp.alt_response(404, schema=ErrorSchema, description="No such doctor")
+@public
+def get_doctor(doctor_id: int):
+    """One doctor, with their next free slot."""
+    doctor = appointments.public_doctor(doctor_id)
+    # No read service gives one doctor's next free slot yet: the first alternative is it.
+    upcoming = booking.free_alternatives(doctor.id, request_now())
+    next_available = datetime.fromisoformat(upcoming[0]["start"]) if upcoming else None
+    return search.DoctorResult(doctor, next_available, None)

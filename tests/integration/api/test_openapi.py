@@ -1,0 +1,53 @@
+"""The OpenAPI document of API v1 (tests/integration/test_route_rules.py audits access rules)."""
+
+import pytest
+
+EXPECTED = {
+    ("/api/v1/specialties", "get"),
+    ("/api/v1/clinics", "get"),
+    ("/api/v1/doctors", "get"),
+    ("/api/v1/doctors/{doctor_id}", "get"),
+    ("/api/v1/doctors/{doctor_id}/slots", "get"),
+    ("/api/v1/doctors/{doctor_id}/slots", "post"),
+    ("/api/v1/doctors/{doctor_id}/slots/bulk", "post"),
+    ("/api/v1/doctors/{doctor_id}/waitlist", "post"),
+    ("/api/v1/slots/{slot_id}", "patch"),
+    ("/api/v1/slots/{slot_id}", "delete"),
+    ("/api/v1/slots/{slot_id}/block", "post"),
+    ("/api/v1/slots/{slot_id}/unblock", "post"),
+    ("/api/v1/appointments", "get"),
+    ("/api/v1/appointments", "post"),
+    ("/api/v1/appointments/{appointment_id}", "get"),
+    ("/api/v1/appointments/{appointment_id}/cancel", "post"),
+    ("/api/v1/appointments/{appointment_id}/reschedule", "post"),
+    ("/api/v1/appointments/{appointment_id}/approve", "post"),
+    ("/api/v1/appointments/{appointment_id}/reject", "post"),
+    ("/api/v1/appointments/{appointment_id}/complete", "post"),
+    ("/api/v1/appointments/{appointment_id}/no-show", "post"),
+}
+
+
+@pytest.fixture
+def spec(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_openapi_document_lists_the_v1_endpoints(spec):
+    listed = {(path, method) for path, ops in spec["paths"].items() for method in ops}
+    assert EXPECTED - listed == set()
+
+
+def test_openapi_marks_token_endpoints_and_leaves_public_ones_open(spec):
+    paths = spec["paths"]
+    assert paths["/api/v1/appointments"]["post"]["security"] == [{"bearerAuth": []}]
+    assert paths["/api/v1/slots/{slot_id}"]["delete"]["security"] == [{"bearerAuth": []}]
+    assert "security" not in paths["/api/v1/doctors"]["get"]
+
+
+def test_openapi_describes_request_and_response_bodies(spec):
+    schemas = spec["components"]["schemas"]
+    assert {"slot_id", "payment_method", "notes"} <= set(schemas["Booking"]["properties"])
+    assert {"id", "status", "actions", "fee", "clinic"} <= set(schemas["Appointment"]["properties"])
+    assert schemas["SlotCreate"]["required"] == ["end", "start"]
