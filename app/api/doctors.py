@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from app.api import ID, ErrorSchema, bp, request_now
 from app.api.doctor_schemas import DoctorPageSchema, DoctorSchema, DoctorSearchArgsSchema
 from app.rbac import public
-from app.services import appointments, booking, search
+from app.services import search
 
 
 @bp.route("/doctors")
@@ -33,8 +31,4 @@ def search_doctors(**criteria):
 @public
 def get_doctor(doctor_id: int):
     """One doctor, with their next free slot."""
-    doctor = appointments.public_doctor(doctor_id)
-    # No read service gives one doctor's next free slot yet: the first alternative is it.
-    upcoming = booking.free_alternatives(doctor.id, request_now())
-    next_available = datetime.fromisoformat(upcoming[0]["start"]) if upcoming else None
-    return search.DoctorResult(doctor, next_available, None)
+    return search.doctor_profile(doctor_id, now=request_now())
