@@ -20,14 +20,37 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Without STRIPE_SECRET_KEY, card payments go to localstripe (a Stripe stand-in that also serves
+# a Stripe.js stand-in), started here in the background and stopped with the server.
+LOCALSTRIPE_PORT ?= 8420
+LOCALSTRIPE := http://127.0.0.1:$(LOCALSTRIPE_PORT)
+
 run: $(VENV)/.installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
 	@echo "Carebook: http://$(HOST):$(PORT)/"
+	@set -e; \
+	if [ -z "$$STRIPE_SECRET_KEY" ]; then \
+		mkdir -p instance; \
+		$(BIN)/python -m localstripe --port $(LOCALSTRIPE_PORT) --from-scratch \
+			> instance/localstripe.log 2>&1 & \
+		LOCALSTRIPE_PID=$$!; \
+		trap 'kill $$LOCALSTRIPE_PID 2>/dev/null || true' EXIT INT TERM; \
+		export STRIPE_SECRET_KEY=sk_test_localstripe STRIPE_PUBLISHABLE_KEY=pk_test_localstripe \
+			STRIPE_WEBHOOK_SECRET=whsec_localstripe STRIPE_API_BASE=$(LOCALSTRIPE) \
+			STRIPE_JS_URL=$(LOCALSTRIPE)/js.stripe.com/v3/; \
+		$(BIN)/python -c "import time, urllib.request as u; \
+			[time.sleep(0.2) for _ in range(100) if not __import__('socket').socket().connect_ex(('127.0.0.1', $(LOCALSTRIPE_PORT))) == 0]; \
+			u.urlopen(u.Request('$(LOCALSTRIPE)/_config/webhooks/carebook', method='POST', \
+			data=b'url=http://127.0.0.1:$(PORT)/webhooks/stripe&secret=whsec_localstripe'))"; \
+		echo "Card payments: localstripe at $(LOCALSTRIPE) (test card 4242 4242 4242 4242)"; \
+	fi; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 32 \
 		--no-control-socket --access-logfile - wsgi:app
 
 test: $(VENV)/.installed-dev
+	@if [ ! -d tests/oidc/node_modules ] && command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/oidc --no-audit --no-fund; fi
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.models import Role
-from app.services import accounts, booking, demo
+from app.services import accounts, demo, payment_jobs
 from app.services.errors import DomainError
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -52,12 +52,32 @@ def seed_demo(if_empty):
 
 @click.command("expire-holds")
 def expire_holds():
-    """Mark lapsed payment holds expired (safe to run any time, also concurrently)."""
-    count = booking.expire_lapsed_holds(now=datetime.now(UTC))
-    click.echo(f"Expired {count} lapsed hold(s).")
+    """Mark lapsed payment holds expired and cancel their card authorizations (safe to run any
+    time, also concurrently)."""
+    report = payment_jobs.expire_lapsed_holds(now=datetime.now(UTC))
+    click.echo(f"Expired {report.expired_holds} lapsed hold(s).")
+    _echo_settled(report)
+
+
+@click.command("reconcile-payments")
+def reconcile_payments():
+    """Compare open payments with Stripe: settle them, send refunds still owed (safe to run
+    any time, also concurrently)."""
+    report = payment_jobs.reconcile_payments(now=datetime.now(UTC))
+    click.echo(f"Expired {report.expired_holds} lapsed hold(s).")
+    _echo_settled(report)
+    click.echo(f"Refunds sent: {report.refunded}.")
+    if report.failures:
+        raise click.ClickException(f"{report.failures} payment(s) could not be settled now.")
+
+
+def _echo_settled(report) -> None:
+    done = ", ".join(f"{result} {n}" for result, n in sorted(report.settled.items()))
+    click.echo(f"Payments settled with Stripe: {done or 'none'}.")
 
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(expire_holds)
+    app.cli.add_command(reconcile_payments)

@@ -68,4 +68,7 @@ def init_api(app: Flask) -> None:
         },
     )
     api.register_blueprint(bp)
+    from app.payments.api import bp as payments_api_bp
+
+    api.register_blueprint(payments_api_bp)
     csrf.exempt(bp)

@@ -9,6 +9,7 @@ from app.api import request_now
 from app.api.doctor_schemas import FeeSchema
 from app.api.fields import Day, Flattened, Id, PageNumber, Text
 from app.models import AppointmentStatus, PaymentMethod, SlotMode
+from app.payments.api import CheckoutPaymentSchema
 from app.services import booking
 
 
@@ -55,6 +56,11 @@ class AppointmentSchema(ma.Schema):
         return booking.allowed_actions(
             appointment, current_user._get_current_object(), request_now()
         )
+
+
+class BookingResultSchema(AppointmentSchema):
+    # Card bookings: what Stripe.js needs to pay the hold. Cash: null.
+    payment = ma.fields.Nested(CheckoutPaymentSchema, allow_none=True)
 
 
 class AppointmentPageSchema(ma.Schema):

@@ -3,6 +3,8 @@ waitlist. Who may do what to which appointment is the booking service's to decid
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_login import current_user
 
 from app.api import BEARER, ID, ErrorSchema, bp, request_now
@@ -10,28 +12,43 @@ from app.api.appointment_schemas import (
     AppointmentListArgsSchema,
     AppointmentPageSchema,
     AppointmentSchema,
+    BookingResultSchema,
     BookingSchema,
     ReasonSchema,
     RescheduleSchema,
     WaitlistEntrySchema,
     WaitlistRequestSchema,
 )
-from app.models import AppointmentStatus, Role
+from app.models import Appointment, AppointmentStatus, Role
 from app.rbac import login_required, roles_required
-from app.services import appointments, booking
+from app.services import appointments, booking, payments
 
 NOT_YOURS = "No such appointment (or not one of yours)"
 
 
+@dataclass
+class _Booked:
+    """An appointment with the payment block of its booking (None for cash)."""
+
+    appointment: Appointment
+    payment: dict | None
+
+    def __getattr__(self, name):
+        return getattr(self.appointment, name)
+
+
 @bp.route("/appointments", methods=["POST"])
 @bp.arguments(BookingSchema)
-@bp.response(201, AppointmentSchema)
+@bp.response(201, BookingResultSchema)
 @bp.alt_response(409, schema=ErrorSchema, description="slot_unavailable, with alternatives")
+@bp.alt_response(503, schema=ErrorSchema, description="Card payments unavailable: no hold kept")
 @bp.doc(**BEARER)
 @roles_required(Role.PATIENT)
 def book(body):
-    """Book a slot: cash is confirmed (or awaits approval), card is held for payment."""
-    return booking.book_slot(patient_id=current_user.id, now=request_now(), **body)
+    """Book a slot: cash is confirmed (or awaits approval); card is a 5-minute hold with a
+    PaymentIntent to confirm with Stripe.js (`payment`), then `confirm-payment`."""
+    checkout = payments.book_appointment(patient_id=current_user.id, now=request_now(), **body)
+    return _Booked(checkout.appointment, checkout.as_dict())
 
 
 @bp.route("/appointments", methods=["GET"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -30,9 +30,33 @@ class PaymentStatus(enum.StrEnum):
     DISPUTED = "disputed"
 
 
+# Payments that still stand for their appointment; at most one per appointment.
+LIVE_PAYMENT_STATUSES = (
+    PaymentStatus.REQUIRES_PAYMENT,
+    PaymentStatus.AUTHORIZED,
+    PaymentStatus.CAPTURED,
+    PaymentStatus.PARTIALLY_REFUNDED,
+    PaymentStatus.DISPUTED,
+)
+_LIVE_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in LIVE_PAYMENT_STATUSES))
+
+
 class Payment(AuditColumns, db.Model):
+    """One attempt to pay for an appointment; also the ledger row the reports sum."""
+
     __tablename__ = "payments"
     __table_args__ = (
+        Index(
+            "uq_payments_live_appointment",
+            "appointment_id",
+            unique=True,
+            postgresql_where=text(_LIVE_SQL),
+            sqlite_where=text(_LIVE_SQL),
+        ),
+        CheckConstraint(
+            "refund_target IS NULL OR (refund_target >= 0 AND refund_target <= amount_captured)",
+            name="refund_target",
+        ),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         CheckConstraint("amount_captured >= 0 AND amount_captured <= amount", name="captured"),
         CheckConstraint(
@@ -56,9 +80,24 @@ class Payment(AuditColumns, db.Model):
     amount_captured: Mapped[int] = mapped_column(nullable=False, default=0)
     amount_refunded: Mapped[int] = mapped_column(nullable=False, default=0)
     fee_amount: Mapped[int | None] = mapped_column()  # processor fee, when known
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The total refund decided (cancellation policy, compensation, admin); None = none decided.
+    # A refund still owed (refund_target > amount_refunded) is retried by reconciliation.
+    refund_target: Mapped[int | None] = mapped_column()
+    failure_message: Mapped[str | None] = mapped_column(String(255))  # last decline, for the payer
+    dispute_id: Mapped[str | None] = mapped_column(String(255))
+    dispute_status: Mapped[str | None] = mapped_column(String(40))
 
     appointment: Mapped[Appointment] = relationship()
-    refunds: Mapped[list[Refund]] = relationship(back_populates="payment")
+    refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
+
+    @property
+    def refund_owed(self) -> int:
+        return max(0, (self.refund_target or 0) - self.amount_refunded)
+
+    @property
+    def net_amount(self) -> int:
+        return self.amount_captured - self.amount_refunded
 
 
 class Refund(db.Model):

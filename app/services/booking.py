@@ -25,7 +25,7 @@ from app.models import (
     WaitlistEntry,
     occupies_slot,
 )
-from app.services import access, audit, notifications
+from app.services import access, accounts, audit, notifications
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.localtime import zone
 
@@ -111,6 +111,7 @@ def _patient(patient_id: int) -> User:
     patient = access.load_actor(patient_id)
     if patient.role is not Role.PATIENT:
         raise Forbidden("Only patients can book appointments.")
+    accounts.require_verified(patient)
     return patient
 
 
@@ -327,8 +328,27 @@ def cancel_appointment(
         target_type="appointment",
         target_id=appointment.id,
     )
+    paid = _decide_refund(appointment, by_patient=_is_patient_side(actor, appointment), now=now)
     db.session.commit()
+    _settle_payment(paid, appointment.id, now)
     return appointment
+
+
+def _decide_refund(appointment: Appointment, *, by_patient: bool, now: datetime) -> bool:
+    """Card appointments: decide the refund by the clinic's policy in this transaction."""
+    if appointment.payment_method is not PaymentMethod.CARD:
+        return False
+    from app.services.payment_refunds import decide_cancellation_refund
+
+    return decide_cancellation_refund(appointment, by_patient=by_patient, now=now) is not None
+
+
+def _settle_payment(paid: bool, appointment_id: int, now: datetime) -> None:
+    """After the commit: release the card authorization or send the refund decided."""
+    if paid:
+        from app.services.payment_refunds import settle_after_cancellation
+
+        settle_after_cancellation(appointment_id=appointment_id, now=now)
 
 
 def reschedule_appointment(
@@ -377,6 +397,10 @@ def reschedule_appointment(
         db.session.flush()
     except IntegrityError as exc:
         _raise_for_integrity(exc, slot, now)
+    if old.payment_method is PaymentMethod.CARD:
+        from app.services.payment_refunds import move_payments
+
+        move_payments(from_appointment_id=old.id, to_appointment_id=new.id)
     _free_slot_side_effects(old, now)
     audit.record(
         "appointment.rescheduled",
@@ -427,7 +451,9 @@ def reject_appointment(
     _transition(appointment, S.REJECTED, actor_id, now)
     appointment.cancellation_reason = (reason or "").strip()[:255] or None
     _free_slot_side_effects(appointment, now)
+    paid = _decide_refund(appointment, by_patient=False, now=now)
     db.session.commit()
+    _settle_payment(paid, appointment.id, now)
     return appointment
 
 
@@ -461,10 +487,10 @@ def expire_lapsed_holds(*, now: datetime) -> int:
 
 def join_waitlist(*, patient_id: int, doctor_id: int, day: date, now: datetime) -> WaitlistEntry:
     """Wait for a free slot of a doctor on a day; joining twice is the same entry."""
-    from app.services.availability import _doctor
+    from app.services.appointments import public_doctor
 
     _patient(patient_id)
-    doctor = _doctor(doctor_id)
+    doctor = public_doctor(doctor_id)
     tz = zone(doctor.clinic.timezone if doctor.clinic else "UTC")
     if day < now.astimezone(tz).date():
         raise InvalidInput("That day has passed.", field="day")

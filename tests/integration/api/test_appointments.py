@@ -45,17 +45,18 @@ def test_patient_books_a_free_slot_and_sees_the_whole_appointment(client, bearer
             "timezone": "America/New_York",
         },
         "actions": ["cancel", "reschedule", "rebook"],
+        "payment": None,
     }
 
 
-def test_card_booking_is_a_hold_awaiting_payment(client, bearer):
+def test_card_booking_without_a_payment_provider_keeps_no_hold(client, bearer):
+    # No Stripe is configured in this app; card bookings against localstripe, with their
+    # payment block, are tested in tests/integration/payments.
     slot = make_slot(start=hours_ahead(72))
     response = _book(client, bearer(make_user(Role.PATIENT)), slot, payment_method="card")
-    body = response.get_json()
-    assert response.status_code == 201
-    assert body["status"] == "pending_payment"
-    assert body["hold_expires_at"] is not None
-    assert body["actions"] == ["cancel"]
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "payment_provider_unavailable"
+    assert not any(a.is_active for a in db.session.scalars(select(Appointment)))
 
 
 def test_second_patient_gets_409_with_other_free_times(client, bearer):

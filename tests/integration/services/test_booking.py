@@ -280,3 +280,15 @@ def test_allowed_actions_follow_role_time_and_policy(doctor):
     after = appointment.starts_at + timedelta(minutes=1)
     assert booking.allowed_actions(appointment, doctor.user, after) == ["complete", "no_show"]
     assert booking.allowed_actions(appointment, make_user(Role.PATIENT), NOW) == []
+
+
+def test_an_unverified_account_cannot_book(doctor):
+    from sqlalchemy import null
+
+    from app.services.accounts import AccountNotVerified
+
+    patient = make_user(Role.PATIENT, email_verified_at=null())  # None would take the default
+    with pytest.raises(AccountNotVerified):
+        book(patient, slot_at(doctor))
+    with pytest.raises(AccountNotVerified):
+        booking.join_waitlist(patient_id=patient.id, doctor_id=doctor.id, day=NOW.date(), now=NOW)

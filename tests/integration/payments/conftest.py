@@ -1,0 +1,116 @@
+"""Payments tests: the real `stripe` library over HTTP against localstripe, and the money
+invariants checked after every test."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Appointment, Payment, PaymentMethod, Role
+from app.services import payments
+from app.services import stripe_gateway as gateway
+from app.services.payments import KEPT
+from tests.conftest import TEST_SECRET_KEY
+from tests.factories import make_clinic, make_doctor, make_slot, make_user
+from tests.integration.payments import localstripe
+
+
+@pytest.fixture(scope="session")
+def stripe_base():
+    process, base = localstripe.start_localstripe()
+    yield base
+    localstripe.stop(process)
+
+
+@pytest.fixture(autouse=True)
+def stripe_config(app, stripe_base, monkeypatch):
+    for key, value in localstripe.settings(stripe_base).items():
+        monkeypatch.setitem(app.config, key, value)
+    return app.config
+
+
+@pytest.fixture(scope="session")
+def payments_server(app, database_url, stripe_base):
+    """The app under gunicorn, for webhooks that localstripe delivers over HTTP."""
+    process, url = localstripe.start_server(database_url, stripe_base, TEST_SECRET_KEY)
+    yield url
+    localstripe.deliver_webhooks_to(stripe_base, None)
+    localstripe.stop(process)
+
+
+def assert_money_invariants() -> None:
+    """No captured payment without a kept or refunded appointment; no kept card appointment
+    without a captured payment; and the ledger agrees with Stripe."""
+    db.session.rollback()
+    for payment in db.session.scalars(select(Payment)):
+        appointment = payment.appointment
+        if payment.amount_captured > 0 and appointment.status not in KEPT:
+            assert payment.refund_target is not None, f"{payment.id}: money without appointment"
+            assert payment.amount_refunded == payment.refund_target, f"{payment.id}: refund owed"
+        if payment.stripe_payment_intent_id:
+            intent = gateway.retrieve_intent(payment.stripe_payment_intent_id)
+            assert payment.amount_captured == intent.amount_captured, payment.id
+            assert payment.amount_refunded == intent.amount_refunded, payment.id
+    kept = db.session.scalars(
+        select(Appointment).where(
+            Appointment.payment_method == PaymentMethod.CARD,
+            Appointment.status.in_(KEPT),
+            Appointment.fee_amount > 0,
+        )
+    )
+    for appointment in kept:
+        paid = db.session.scalar(
+            select(Payment).where(
+                Payment.appointment_id == appointment.id, Payment.amount_captured > 0
+            )
+        )
+        assert paid is not None, f"appointment {appointment.id} confirmed without payment"
+
+
+@pytest.fixture(autouse=True)
+def money_invariants(ctx, stripe_config):
+    yield
+    assert_money_invariants()
+
+
+@pytest.fixture
+def now():
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def doctor(ctx):
+    return make_doctor(clinic=make_clinic(cancellation_window_hours=24), fee_amount=12000)
+
+
+@pytest.fixture
+def patient(ctx):
+    return make_user(Role.PATIENT)
+
+
+@pytest.fixture
+def slot(doctor):
+    return make_slot(doctor, start=datetime.now(UTC).replace(microsecond=0) + timedelta(days=3))
+
+
+@pytest.fixture
+def hold(patient, slot, now):
+    """A card hold with its PaymentIntent open."""
+    return payments.book_card_appointment(
+        patient_id=patient.id, slot_id=slot.id, notes=None, now=now
+    )
+
+
+@pytest.fixture
+def authorize(stripe_base):
+    """Card entered and confirmed in the browser (Stripe.js), before the page returns."""
+
+    def run(checkout, number="4242424242424242"):
+        intent_id = checkout.payment.stripe_payment_intent_id
+        gateway.attach_card_token(intent_id, localstripe.card_token(stripe_base, number))
+        return gateway.confirm_intent(intent_id)
+
+    return run

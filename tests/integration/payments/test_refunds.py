@@ -1,0 +1,157 @@
+"""Refunds by policy on cancellation, staff refunds, reschedule keeping the payment."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.extensions import db
+from app.models import AppointmentStatus, PaymentStatus, Role
+from app.services import booking, payment_refunds, payments
+from app.services import stripe_gateway as gateway
+from app.services.errors import Forbidden, InvalidInput
+from tests.factories import make_slot, make_user
+
+S = AppointmentStatus
+
+
+@pytest.fixture
+def paid(hold, patient, authorize, now):
+    authorize(hold)
+    return payments.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
+
+
+def test_patient_cancelling_before_the_window_gets_everything_back(paid, patient, now):
+    booking.cancel_appointment(appointment_id=paid.id, actor_id=patient.id, now=now)
+    payment = payments.latest_payment(paid.id)
+    assert (payment.status, payment.amount_refunded) == (PaymentStatus.REFUNDED, 12000)
+    assert [r.amount for r in payment.refunds] == [12000]
+    assert gateway.retrieve_intent(payment.stripe_payment_intent_id).amount_refunded == 12000
+
+
+def test_doctor_cancelling_inside_the_window_refunds_in_full(paid, doctor, now):
+    inside = paid.starts_at - timedelta(hours=2)
+    booking.cancel_appointment(appointment_id=paid.id, actor_id=doctor.user_id, now=inside)
+    assert payments.latest_payment(paid.id).amount_refunded == 12000
+
+
+def test_policy_inside_the_window_gives_the_late_share():
+    start = datetime(2030, 1, 2, 9, tzinfo=UTC)
+    deadline = start - timedelta(hours=24)
+    late = start - timedelta(hours=3)
+    assert payment_refunds.cancellation_refund(
+        amount_captured=10000, by_patient=True, now=deadline - timedelta(minutes=1),
+        deadline=deadline,
+    ) == 10000  # fmt: skip
+    assert (
+        payment_refunds.cancellation_refund(
+            amount_captured=10000, by_patient=True, now=late, deadline=deadline
+        )
+        == 10000 * payment_refunds.LATE_CANCELLATION_REFUND_PERCENT // 100
+    )
+    assert (
+        payment_refunds.cancellation_refund(
+            amount_captured=10000, by_patient=False, now=late, deadline=deadline
+        )
+        == 10000
+    )
+
+
+def test_refund_owed_while_stripe_is_down_is_sent_by_reconciliation(
+    paid, patient, stripe_config, monkeypatch, runner, now
+):
+    base = stripe_config["STRIPE_API_BASE"]
+    monkeypatch.setitem(stripe_config, "STRIPE_API_BASE", "http://127.0.0.1:9")
+    cancelled = booking.cancel_appointment(appointment_id=paid.id, actor_id=patient.id, now=now)
+    assert cancelled.status is S.CANCELLED
+    payment = payments.latest_payment(paid.id)
+    assert (payment.refund_owed, payment.amount_refunded) == (12000, 0)
+
+    monkeypatch.setitem(stripe_config, "STRIPE_API_BASE", base)
+    result = runner.invoke(args=["reconcile-payments"])
+    assert result.exit_code == 0, result.output
+    assert "Refunds sent: 1." in result.output
+    db.session.expire_all()
+    payment = payments.latest_payment(paid.id)
+    assert (payment.status, payment.amount_refunded, payment.refund_owed) == (
+        PaymentStatus.REFUNDED, 12000, 0,
+    )  # fmt: skip
+
+
+def test_staff_refund_partially_then_the_rest(paid, now):
+    admin = make_user(Role.ADMIN)
+    payment = payments.latest_payment(paid.id)
+    payment_refunds.refund_payment(
+        payment_id=payment.id, amount=2500, actor_id=admin.id, reason="late doctor", now=now
+    )
+    payment = payments.latest_payment(paid.id)
+    assert (payment.status, payment.amount_refunded) == (PaymentStatus.PARTIALLY_REFUNDED, 2500)
+    with pytest.raises(InvalidInput, match="At most 9500"):
+        payment_refunds.refund_payment(
+            payment_id=payment.id, amount=9501, actor_id=admin.id, reason=None, now=now
+        )
+    # What is left goes back only with the appointment: cancel it.
+    booking.cancel_appointment(appointment_id=paid.id, actor_id=admin.id, now=now)
+    payment = payments.latest_payment(paid.id)
+    assert (payment.status, payment.amount_refunded) == (PaymentStatus.REFUNDED, 12000)
+
+
+def test_refund_needs_the_permission(client, auth, paid, patient):
+    payment = payments.latest_payment(paid.id)
+    helper = make_user(Role.HELPER)
+    headers = {"Authorization": f"Bearer {auth.token(helper.email)}"}
+    response = client.post(
+        f"/api/v1/payments/{payment.id}/refunds", json={"amount": 100}, headers=headers
+    )
+    assert response.status_code == 403
+    with pytest.raises(Forbidden):
+        payment_refunds.refund_payment(
+            payment_id=payment.id, amount=100, actor_id=patient.id, reason=None,
+            now=datetime.now(UTC),
+        )  # fmt: skip
+
+
+def test_refund_api_for_admins(client, auth, paid):
+    payment = payments.latest_payment(paid.id)
+    admin = make_user(Role.ADMIN)
+    headers = {"Authorization": f"Bearer {auth.token(admin.email)}"}
+    url = f"/api/v1/payments/{payment.id}/refunds"
+    response = client.post(url, json={"amount": 1000, "reason": "goodwill"}, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["amount_refunded"] == 1000
+    too_much = client.post(url, json={"amount": 12000}, headers=headers)
+    assert too_much.status_code == 422
+
+
+def test_reschedule_keeps_the_payment_and_charges_nothing_more(paid, patient, doctor, now):
+    new_slot = make_slot(doctor, start=paid.starts_at + timedelta(days=1))
+    moved = booking.reschedule_appointment(
+        appointment_id=paid.id, new_slot_id=new_slot.id, actor_id=patient.id, now=now
+    )
+    payment = payments.latest_payment(moved.id)
+    assert payment is not None and payment.appointment_id == moved.id
+    assert (payment.amount_captured, payment.amount_refunded) == (12000, 0)
+    assert payments.latest_payment(paid.id) is None
+    intent = gateway.retrieve_intent(payment.stripe_payment_intent_id)
+    assert intent.amount_captured == 12000
+    # and cancelling the moved appointment refunds the one payment
+    booking.cancel_appointment(appointment_id=moved.id, actor_id=patient.id, now=now)
+    assert payments.latest_payment(moved.id).amount_refunded == 12000
+
+
+def test_rejected_paid_request_is_refunded(patient, now, authorize):
+    from tests.factories import make_clinic, make_doctor
+
+    doctor = make_doctor(clinic=make_clinic(), fee_amount=5000, requires_approval=True)
+    slot = make_slot(doctor)
+    checkout = payments.book_card_appointment(
+        patient_id=patient.id, slot_id=slot.id, notes=None, now=now
+    )
+    authorize(checkout)
+    appointment = payments.confirm_paid(
+        appointment_id=checkout.appointment.id, actor_id=patient.id, now=now
+    )
+    assert appointment.status is S.PENDING_APPROVAL
+    booking.reject_appointment(appointment_id=appointment.id, actor_id=doctor.user_id, now=now)
+    assert payments.latest_payment(appointment.id).amount_refunded == 5000
