@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import load_config
-from app.extensions import configure_sqlite, csrf, db, login_manager, migrate, socketio
+from app.extensions import (
+    configure_sqlite,
+    csrf,
+    db,
+    init_limiter,
+    login_manager,
+    migrate,
+    oauth,
+    socketio,
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -24,6 +34,11 @@ def create_app(config: dict | None = None) -> Flask:
     from app.requestlog import configure_logging
 
     configure_logging(app)
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        # Behind N reverse proxies: the client's address (rate limits, audit) and scheme come
+        # from their X-Forwarded-* headers.
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     with app.app_context():
@@ -32,14 +47,17 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    init_limiter(app)
+    oauth.init_app(app)
     socketio.init_app(
         app,
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         async_mode="threading",
     )
 
-    from app import auth, doctor, errors, main, models, patient, payments  # noqa: F401
+    from app import admin, auth, doctor, errors, main, models, patient, payments  # noqa: F401
     from app.api import init_api
+    from app.security import install_security_headers
     from app.templating import init_templating
 
     init_templating(app)
@@ -49,8 +67,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(patient.bp)
     app.register_blueprint(doctor.bp)
     app.register_blueprint(payments.bp)
+    app.register_blueprint(admin.bp)
     init_api(app)
     errors.register_error_handlers(app)
+    install_security_headers(app)
 
     from app.cli import register_cli
 

@@ -73,7 +73,16 @@ def load_config(instance_path: str | Path) -> dict:
     if database_url.startswith("sqlite:///"):
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     redis_url = os.environ.get("REDIS_URL") or None
+    cookie_secure = _bool("SESSION_COOKIE_SECURE", production)
+    optional = {}
+    if os.environ.get("ADMIN_2FA_REQUIRED"):
+        # Unset: on, except in apps built with TESTING (see app.auth.init_login).
+        optional["ADMIN_2FA_REQUIRED"] = _bool("ADMIN_2FA_REQUIRED", True)
+    if os.environ.get("RATELIMIT_ENABLED"):
+        # Unset: on, except in apps built with TESTING (see app.extensions.init_limiter).
+        optional["RATELIMIT_ENABLED"] = _bool("RATELIMIT_ENABLED", True)
     return {
+        **optional,
         "CAREBOOK_ENV": env,
         "SECRET_KEY": _secret_key(instance_path, production),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -81,12 +90,27 @@ def load_config(instance_path: str | Path) -> dict:
         "REDIS_URL": redis_url,
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "PORT": _int("PORT", 5000),
+        "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "API_TOKEN_TTL_SECONDS": _int("API_TOKEN_TTL_SECONDS", 3600),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        "SESSION_COOKIE_SECURE": cookie_secure,
+        # A __Host- cookie is only sent over HTTPS, for this host and path "/": browsers
+        # refuse it without Secure, so it is used only when cookies are Secure.
+        "SESSION_COOKIE_NAME": "__Host-carebook" if production and cookie_secure else "carebook",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # Sessions: server-side records (user_sessions), ended after this long idle or in all.
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 30),
+        "SESSION_ABSOLUTE_HOURS": _int("SESSION_ABSOLUTE_HOURS", 12),
+        # Rate limits (Flask-Limiter): shared in Redis when REDIS_URL is set.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
+        or redis_url
+        or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Lifetimes of emailed links.
+        "PASSWORD_RESET_TTL_MINUTES": _int("PASSWORD_RESET_TTL_MINUTES", 60),
+        "SET_PASSWORD_TTL_HOURS": _int("SET_PASSWORD_TTL_HOURS", 72),
         "WTF_CSRF_ENABLED": _bool("WTF_CSRF_ENABLED", True),
         # Payments (Stripe). STRIPE_API_BASE points the stripe library at a Stripe-compatible
         # test server (localstripe); STRIPE_JS_URL is where pages load Stripe.js from.

@@ -1,5 +1,9 @@
 """Flask extensions, created once and bound in create_app()."""
 
+from authlib.integrations.flask_client import OAuth
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -27,6 +31,19 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 socketio = SocketIO()
+# Limits are declared on the views (app/auth); storage is RATELIMIT_STORAGE_URI (Redis or memory).
+limiter = Limiter(key_func=get_remote_address)
+
+
+def init_limiter(app: Flask) -> None:
+    """Rate limits are on unless configured off; apps built for tests (TESTING) default to off
+    so that the suite can sign in freely, and the tests of the limits turn them on."""
+    app.config.setdefault("RATELIMIT_ENABLED", not app.testing)
+    limiter.init_app(app)
+
+
+# Authlib's registry; the Google client itself is built per app in app/auth/google.py.
+oauth = OAuth()
 
 
 def configure_sqlite(engine) -> None:

@@ -6,6 +6,11 @@ from app.api.fields import Text
 class TokenRequestSchema(ma.Schema):
     email = Text(required=True, validate=ma.validate.Length(min=1, max=254))
     password = Text(required=True, validate=ma.validate.Length(min=1, max=256))
+    otp = Text(
+        load_default=None,
+        validate=ma.validate.Length(max=32),
+        metadata={"description": "Authenticator-app or recovery code, for two-step accounts"},
+    )
 
 
 class TokenSchema(ma.Schema):

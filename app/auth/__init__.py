@@ -1,21 +1,39 @@
-"""Signing in and out: pages, and how a request is tied to a user."""
+"""Signing in and out, registration, passwords, 2FA and account settings: pages, and how a
+request is tied to a user (a live server-side session, or a bearer token under /api/)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask_login import current_user
 
 from app.extensions import login_manager
 
 bp = Blueprint("auth", __name__)
 
+# Pages a signed-in user may still reach while they owe a new password or a 2FA enrolment.
+_GATE_OPEN = {
+    "auth.logout",
+    "auth.choose_password",
+    "auth.two_factor_settings",
+    "auth.two_factor_enable",
+    "auth.confirm",
+    "auth.confirm_code_request",
+    "auth.confirm_code",
+    "main.home",
+    "static",
+}
+
 
 def init_login(app: Flask) -> None:
-    from app.services.accounts import get_active_user
+    from app.services import sessions
     from app.services.errors import DomainError
     from app.services.tokens import user_for_token
 
+    # Administrators must enrol 2FA; apps built for tests (TESTING) default to off so that
+    # other areas' tests can sign admins in with a password; tests of the rule turn it on.
+    app.config.setdefault("ADMIN_2FA_REQUIRED", not app.testing)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
@@ -27,9 +45,15 @@ def init_login(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return None
         try:
-            return get_active_user(int(user_id))
+            uid = int(user_id)
         except ValueError:
             return None
+        return sessions.user_for_session(
+            uid,
+            session.get("sid"),
+            now=datetime.now(UTC),
+            idle_minutes=current_app.config["SESSION_IDLE_MINUTES"],
+        )
 
     @login_manager.request_loader
     def load_token_user(req):
@@ -46,4 +70,25 @@ def init_login(app: Flask) -> None:
             return None
 
 
-from app.auth import routes  # noqa: E402,F401
+@bp.before_app_request
+def _owed_steps():
+    """A temporary password must be replaced, and an administrator must enrol 2FA, before
+    anything else."""
+    from app.services import two_factor
+
+    if request.endpoint in _GATE_OPEN or request.path.startswith(("/api/", "/static/")):
+        return None
+    if not current_user.is_authenticated:
+        return None
+    if current_user.must_change_password:
+        return redirect(url_for("auth.choose_password"))
+    if two_factor.must_enrol(current_user, required_for_admins=_admin_2fa_required()):
+        return redirect(url_for("auth.two_factor_settings"))
+    return None
+
+
+def _admin_2fa_required() -> bool:
+    return current_app.config["ADMIN_2FA_REQUIRED"]
+
+
+from app.auth import account, codes, google, passwords, registration, routes  # noqa: E402,F401

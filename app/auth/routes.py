@@ -1,27 +1,18 @@
-from datetime import UTC, datetime
-from urllib.parse import urlsplit
+"""Password sign-in, the second factor, sign-out."""
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
-from app.auth import bp
-from app.auth.forms import LoginForm
+from app.auth import bp, limits, signin
+from app.auth.forms import LoginForm, SecondFactorForm
 from app.rbac import login_required, public
-from app.services import accounts
+from app.services import accounts, two_factor
 from app.services.errors import DomainError
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("main.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limits.apply(limits.password_sign_in)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -29,27 +20,47 @@ def login():
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(
-                form.email.data,
-                form.password.data,
-                now=datetime.now(UTC),
-                ip=request.remote_addr,
+                form.email.data, form.password.data, now=signin.now(), ip=signin.client_ip()
             )
         except DomainError as exc:
             form.password.errors.append(exc.message)
             return render_template("auth/login.html", form=form), exc.status_code
-        session.clear()  # a fresh session at sign-in
-        login_user(user, remember=form.remember.data)
-        flash(f"Welcome back, {user.name}.", "success")
-        return redirect(_safe_next(request.args.get("next")))
+        response = signin.finish(user, request.args.get("next"))
+        if current_user.is_authenticated:
+            flash(f"Welcome back, {user.name}.", "success")
+        return response
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/login/2fa", methods=["GET", "POST"])
+@public
+@limits.apply(limits.second_factor)
+def second_factor():
+    pending = signin.pending_second_factor()
+    if pending is None:
+        flash("Please sign in again.", "info")
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        try:
+            user = two_factor.verify(
+                pending["uid"], form.code.data, now=signin.now(), ip=signin.client_ip()
+            )
+        except DomainError as exc:
+            form.code.errors.append(exc.message)
+            return render_template("auth/second_factor.html", form=form), exc.status_code
+        signin.start(user)
+        flash(f"Welcome back, {user.name}.", "success")
+        return redirect(signin.safe_next(pending.get("next")))
+    status = 422 if form.errors else 200
+    return render_template("auth/second_factor.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
     # CSRFProtect has already checked the token of this POST.
-    logout_user()
-    session.clear()
+    signin.end()
     flash("You are signed out.", "info")
     return redirect(url_for("main.home"))

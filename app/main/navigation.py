@@ -6,6 +6,7 @@ from flask import current_app
 from flask_login import current_user
 
 from app.models import Role
+from app.services.access import has_permission
 
 # Areas added by later work append their (label, endpoint) here.
 NAV_LINKS: dict[Role, list[tuple[str, str]]] = {
@@ -18,15 +19,26 @@ NAV_LINKS: dict[Role, list[tuple[str, str]]] = {
         ("Availability", "doctor.slots"),
     ],
     Role.HELPER: [("Find a doctor", "patient.search")],
-    Role.ADMIN: [("Find a doctor", "patient.search")],
+    Role.ADMIN: [("Find a doctor", "patient.search"), ("Admin", "admin.index")],
 }
+
+# Links for helpers holding any of the permissions: (label, endpoint, permissions).
+HELPER_LINKS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("Admin", "admin.index", ("users.manage", "doctors.manage", "content.manage")),
+]
 
 
 def nav_links() -> list[tuple[str, str]]:
     if not current_user.is_authenticated:
         return []
+    links = list(NAV_LINKS.get(current_user.role, []))
+    if current_user.role is Role.HELPER:
+        links += [
+            (label, endpoint)
+            for label, endpoint, permissions in HELPER_LINKS
+            if any(has_permission(current_user, p) for p in permissions)
+        ]
+    links.append(("Account", "auth.account"))
     return [
-        (label, endpoint)
-        for label, endpoint in NAV_LINKS.get(current_user.role, [])
-        if endpoint in current_app.view_functions
+        (label, endpoint) for label, endpoint in links if endpoint in current_app.view_functions
     ]

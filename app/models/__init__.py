@@ -9,6 +9,7 @@ from app.models.appointments import (
     occupies_slot,
 )
 from app.models.audit import AuditLog
+from app.models.auth import CodeChannel, CodePurpose, OneTimeCode, RecoveryCode, UserSession
 from app.models.clinics import Clinic, Doctor, Specialty, doctor_specialties
 from app.models.notifications import Notification, NotificationChannel, NotificationStatus
 from app.models.payments import Payment, PaymentProvider, PaymentStatus, Refund, StripeEvent
@@ -21,15 +22,19 @@ __all__ = [
     "AppointmentStatus",
     "AuditLog",
     "Clinic",
+    "CodeChannel",
+    "CodePurpose",
     "Doctor",
     "Notification",
     "NotificationChannel",
     "NotificationStatus",
+    "OneTimeCode",
     "PatientProfile",
     "Payment",
     "PaymentMethod",
     "PaymentProvider",
     "PaymentStatus",
+    "RecoveryCode",
     "Refund",
     "Role",
     "Slot",
@@ -39,6 +44,7 @@ __all__ = [
     "StripeEvent",
     "User",
     "UserPermission",
+    "UserSession",
     "WaitlistEntry",
     "doctor_specialties",
     "occupies_slot",

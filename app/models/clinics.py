@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.mixins import AuditColumns
-from app.models.types import currency_column
+from app.models.types import UTCDateTime, currency_column
 from app.models.users import User
 
 doctor_specialties = Table(
@@ -71,6 +73,8 @@ class Doctor(AuditColumns, db.Model):
     fee_currency: Mapped[str] = mapped_column(currency_column(), nullable=False, default="USD")
     bio: Mapped[str | None] = mapped_column(Text)
     requires_approval: Mapped[bool] = mapped_column(nullable=False, default=False)
+    # When an admin checked the doctor's credentials; None until then.
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     clinic: Mapped[Clinic | None] = relationship(back_populates="doctors")

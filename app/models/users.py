@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.mixins import AuditColumns
-from app.models.types import UTCDateTime, enum_column
+from app.models.types import UTCDateTime, enum_column, utcnow
 
 
 class Role(enum.StrEnum):
@@ -39,6 +39,12 @@ class User(AuditColumns, UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False, nullable=False)
     is_active: Mapped[bool] = mapped_column(default=True, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Accounts made by an admin, the CLI or the demo seed count as verified (the default);
+    # self-registration stores None until the emailed code comes back.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last TOTP time-step accepted: a code is never accepted twice.
+    totp_last_counter: Mapped[int | None] = mapped_column()
 
     permissions: Mapped[list[UserPermission]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="UserPermission.user_id"
@@ -52,6 +58,14 @@ class User(AuditColumns, UserMixin, db.Model):
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_secret is not None
 
     @property
     def permission_names(self) -> set[str]:

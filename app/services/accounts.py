@@ -1,20 +1,22 @@
-"""Accounts: creating users, password hashing and sign-in."""
+"""Accounts: creating users, registration and verification, password hashing and sign-in
+(by password or by a one-time code). Password links live in services/passwords.py, email and
+phone changes in services/contacts.py, 2FA in services/two_factor.py."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import phonenumbers
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Clinic, Doctor, PatientProfile, Role, User
-from app.services import audit
-from app.services.errors import Conflict, DomainError, Forbidden, InvalidInput
+from app.models import Clinic, CodeChannel, CodePurpose, Doctor, PatientProfile, Role, User
+from app.services import audit, otp, sessions
+from app.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
 # argon2-cffi's defaults are argon2id with the RFC 9106 "low memory" profile.
 _hasher = PasswordHasher()
@@ -22,6 +24,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("carebook-timing-equaliser")
 
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
 
 
 class InvalidCredentials(DomainError):
@@ -38,6 +41,30 @@ class AccountInactive(Forbidden):
 class AccountExists(Conflict):
     code = "account_exists"
     default_message = "An account with that email already exists."
+
+
+class AccountNotVerified(Forbidden):
+    code = "account_not_verified"
+    default_message = (
+        "Please confirm your email address first: enter the code we emailed you (Account → Verify)."
+    )
+
+
+def require_verified(user: User) -> None:
+    """Booking needs a verified account. Raises AccountNotVerified."""
+    if user.email_verified_at is None:
+        raise AccountNotVerified()
+
+
+def check_password_rules(password: str | None, field: str = "password") -> str:
+    """Raises InvalidInput for a password that is too short or too long."""
+    if not password or len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"Passwords have at least {MIN_PASSWORD_LENGTH} characters.", field=field
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"Passwords have at most {MAX_PASSWORD_LENGTH} characters.", field=field)
+    return password
 
 
 def hash_password(password: str) -> str:
@@ -96,16 +123,16 @@ def create_user(
         raise InvalidInput(f"Unknown role {role!r}.", field="role") from exc
     email = normalize_email(email)
     phone = normalize_phone(phone)
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"Passwords have at least {MIN_PASSWORD_LENGTH} characters.", field="password"
-        )
+    if password is not None:
+        check_password_rules(password)
     if clinic_id is not None and db.session.get(Clinic, clinic_id) is None:
         raise InvalidInput(f"There is no clinic {clinic_id}.", field="clinic_id")
     user = User(
         email=email,
         name=(name or email.split("@")[0]).strip(),
         phone=phone,
+        # An address typed in by an admin (or the CLI) is taken as verified.
+        phone_verified_at=datetime.now(UTC) if phone else None,
         role=role,
         password_hash=hash_password(password) if password else None,
         created_by_id=actor_id,
@@ -162,8 +189,274 @@ def authenticate(email: str, password: str, *, now: datetime, ip: str | None = N
         raise AccountInactive()
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    _first_factor_passed(user, "password", now=now, ip=ip)
+    db.session.commit()
+    return user
+
+
+def _first_factor_passed(user: User, method: str, *, now: datetime, ip: str | None) -> None:
+    """A signed-in user, or one who still owes the authenticator-app code (two_factor.verify
+    records the sign-in then)."""
+    if user.totp_secret:
+        audit.record("auth.first_factor_passed", actor_id=user.id, data={"method": method}, ip=ip)
+        return
     user.last_login_at = now
-    audit.record("auth.sign_in", actor_id=user.id, ip=ip)
+    audit.record("auth.sign_in", actor_id=user.id, data={"method": method}, ip=ip)
+
+
+def register_patient(
+    *,
+    name: str,
+    email: str,
+    phone: str | None,
+    password: str,
+    attempt_id: str,
+    now: datetime,
+    ip: str | None = None,
+) -> tuple[User, bool]:
+    """A person opens a patient account; a code goes to the email (and one to the phone).
+
+    The account is unverified until the email code comes back. Returns the user and whether
+    the codes were sent. Raises InvalidInput, AccountExists.
+    """
+    email = normalize_email(email)
+    phone = normalize_phone(phone)
+    check_password_rules(password)
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("Please tell us your name.", field="name")
+    user = User(
+        email=email,
+        name=name[:120],
+        phone=phone,
+        role=Role.PATIENT,
+        password_hash=hash_password(password),
+        # null(), not None: None would let the column's "verified" default fill it in.
+        email_verified_at=null(),
+    )
+    db.session.add(user)
+    db.session.add(PatientProfile(user=user))
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise AccountExists() from exc
+    user.created_by_id = user.id
+    audit.record(
+        "account.registered", actor_id=user.id, target_type="user", target_id=user.id, ip=ip
+    )
+    user.last_login_at = now
+    audit.record("auth.sign_in", actor_id=user.id, data={"method": "registration"}, ip=ip)
+    db.session.commit()
+    try:
+        send_verification_codes(user.id, attempt_id=attempt_id, now=now, ip=ip)
+    except otp.CodeNotSent:
+        return user, False  # the account stands; the codes can be sent again
+    return user, True
+
+
+def send_verification_codes(
+    user_id: int, *, attempt_id: str, now: datetime, ip: str | None = None
+) -> None:
+    """Send a code to each contact of the account that is not verified yet.
+
+    Raises otp.CodeNotSent.
+    """
+    user = db.session.get(User, user_id)
+    if user.email_verified_at is None:
+        otp.issue(
+            user,
+            purpose=CodePurpose.VERIFY_EMAIL,
+            channel=CodeChannel.EMAIL,
+            destination=user.email,
+            attempt_id=attempt_id,
+            now=now,
+            ip=ip,
+        )
+    if user.phone and user.phone_verified_at is None:
+        otp.issue(
+            user,
+            purpose=CodePurpose.VERIFY_PHONE,
+            channel=CodeChannel.SMS,
+            destination=user.phone,
+            attempt_id=attempt_id,
+            now=now,
+            ip=ip,
+        )
+
+
+def verify_contact(
+    user_id: int,
+    *,
+    channel: CodeChannel,
+    attempt_id: str | None,
+    code: str,
+    now: datetime,
+    ip: str | None = None,
+) -> User:
+    """Confirm the account's email (or phone) with the code sent to it. Raises InvalidCode."""
+    purpose = CodePurpose.VERIFY_PHONE if channel is CodeChannel.SMS else CodePurpose.VERIFY_EMAIL
+    row = otp.consume(
+        attempt_id=attempt_id, purpose=purpose, code=code, now=now, user_id=user_id, ip=ip
+    )
+    user = db.session.get(User, user_id)
+    if channel is CodeChannel.SMS:
+        if row.destination == user.phone:
+            user.phone_verified_at = now
+        action = "account.phone_verified"
+    else:
+        if row.destination == user.email:
+            user.email_verified_at = now
+        action = "account.email_verified"
+    audit.record(action, actor_id=user.id, target_type="user", target_id=user.id, ip=ip)
+    db.session.commit()
+    return user
+
+
+def request_sign_in_code(
+    email: str,
+    *,
+    channel: CodeChannel,
+    attempt_id: str,
+    now: datetime,
+    ip: str | None = None,
+) -> None:
+    """Send a sign-in code by email, or by SMS to the account's verified phone.
+
+    Says nothing about whether the account exists: unknown, deactivated or phone-less
+    accounts get no code and no error. Raises InvalidInput (a malformed email) and
+    otp.CodeNotSent (delivery failed).
+    """
+    email = normalize_email(email)
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None or not user.is_active:
+        audit.record("auth.code_not_sent", actor_id=None, data={"email": email}, ip=ip)
+        db.session.commit()
+        return
+    if channel is CodeChannel.SMS:
+        if not user.phone or user.phone_verified_at is None:
+            audit.record(
+                "auth.code_not_sent", actor_id=user.id, data={"reason": "no_verified_phone"}, ip=ip
+            )
+            db.session.commit()
+            return
+        destination = user.phone
+    else:
+        destination = user.email
+    otp.issue(
+        user,
+        purpose=CodePurpose.SIGN_IN,
+        channel=channel,
+        destination=destination,
+        attempt_id=attempt_id,
+        now=now,
+        ip=ip,
+    )
+
+
+def sign_in_with_code(
+    attempt_id: str | None, code: str, *, now: datetime, ip: str | None = None
+) -> User:
+    """Sign in with the code sent for this attempt. An emailed code also verifies the email.
+
+    Raises otp.InvalidCode and AccountInactive.
+    """
+    row = otp.consume(attempt_id=attempt_id, purpose=CodePurpose.SIGN_IN, code=code, now=now, ip=ip)
+    user = db.session.get(User, row.user_id)
+    if not user.is_active:
+        db.session.commit()
+        raise AccountInactive()
+    if row.channel is CodeChannel.EMAIL and user.email_verified_at is None:
+        user.email_verified_at = now
+    _first_factor_passed(user, f"code_{row.channel.value}", now=now, ip=ip)
+    db.session.commit()
+    return user
+
+
+def request_reauth_code(
+    user_id: int, *, attempt_id: str, now: datetime, ip: str | None = None
+) -> None:
+    """Email the signed-in user a code to confirm a sensitive change. Raises otp.CodeNotSent."""
+    user = db.session.get(User, user_id)
+    otp.issue(
+        user,
+        purpose=CodePurpose.REAUTH,
+        channel=CodeChannel.EMAIL,
+        destination=user.email,
+        attempt_id=attempt_id,
+        now=now,
+        ip=ip,
+    )
+
+
+def reauthenticate(
+    user_id: int,
+    *,
+    now: datetime,
+    password: str | None = None,
+    attempt_id: str | None = None,
+    code: str | None = None,
+    ip: str | None = None,
+) -> datetime:
+    """Prove it is still the account holder, by password or by a code from
+    request_reauth_code. Returns the time to remember. Raises InvalidCredentials, InvalidCode.
+    """
+    user = db.session.get(User, user_id)
+    if password is not None:
+        if not verify_password(user.password_hash, password):
+            audit.record("auth.reauth_failed", actor_id=user.id, ip=ip)
+            db.session.commit()
+            raise InvalidCredentials("That password is not right.")
+    else:
+        otp.consume(
+            attempt_id=attempt_id,
+            purpose=CodePurpose.REAUTH,
+            code=code or "",
+            now=now,
+            user_id=user.id,
+            ip=ip,
+        )
+    audit.record("auth.reauthenticated", actor_id=user.id, ip=ip)
+    db.session.commit()
+    return now
+
+
+def send_set_password_link(
+    user_id: int,
+    *,
+    base_url: str,
+    now: datetime,
+    actor_id: int | None = None,
+    ip: str | None = None,
+) -> None:
+    """Email an account (typically one an admin just created) a link to choose its password.
+
+    `base_url` is the site's root, e.g. request.host_url. The link expires after
+    SET_PASSWORD_TTL_HOURS and works once. Raises NotFound, messaging.DeliveryFailed.
+    """
+    from app.services.passwords import send_set_password_link as send
+
+    send(user_id, base_url=base_url, now=now, actor_id=actor_id, ip=ip)
+
+
+def set_active(
+    user_id: int, active: bool, *, actor_id: int | None, now: datetime, ip: str | None = None
+) -> User:
+    """Deactivate (ending every session at once) or reactivate an account."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such account.")
+    user.is_active = active
+    user.updated_by_id = actor_id
+    if not active:
+        sessions.revoke_user_sessions(user.id, now=now)
+    audit.record(
+        "account.activated" if active else "account.deactivated",
+        actor_id=actor_id,
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
+    )
     db.session.commit()
     return user
 

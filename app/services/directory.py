@@ -1,11 +1,28 @@
-"""Reading the directory: specialties and clinics."""
+"""The directory: specialties, clinics and doctors; reading it, and running it (admin pages).
+
+The running side needs content.manage (clinics, specialties) or doctors.manage (doctors) and
+audits every change with the acting user and their address.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from urllib.parse import urlsplit
+from zoneinfo import available_timezones
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.models import Clinic, Specialty
+from app.models import Clinic, Doctor, Specialty, User
+from app.services import audit
+from app.services.access import has_permission, load_actor
+from app.services.accounts import normalize_email, normalize_phone
+from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 def list_specialties() -> list[Specialty]:
@@ -14,3 +31,303 @@ def list_specialties() -> list[Specialty]:
 
 def list_clinics() -> list[Clinic]:
     return list(db.session.scalars(select(Clinic).order_by(Clinic.name)))
+
+
+# --- Running the directory (admin pages): clinics, specialties, doctors --------------------
+
+
+class NameTaken(Conflict):
+    code = "name_taken"
+    default_message = "That name is already used."
+
+
+@dataclass(frozen=True)
+class ClinicInput:
+    name: str
+    city: str
+    timezone: str
+    currency: str = "USD"
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    phone: str | None = None
+    email: str | None = None
+    website: str | None = None
+    cancellation_window_hours: int = 24
+    accepts_cash: bool = True
+
+
+@dataclass(frozen=True)
+class DoctorInput:
+    clinic_id: int | None
+    specialty_ids: tuple[int, ...]
+    fee_amount: int  # minor units, in the clinic's currency
+    licence_number: str | None = None
+    bio: str | None = None
+    requires_approval: bool = False
+
+
+def get_clinic(clinic_id: int) -> Clinic:
+    """Raises NotFound."""
+    clinic = db.session.get(Clinic, clinic_id)
+    if clinic is None:
+        raise NotFound("There is no such clinic.")
+    return clinic
+
+
+def save_clinic(
+    values: ClinicInput,
+    *,
+    clinic_id: int | None = None,
+    actor_id: int,
+    now: datetime,
+    ip: str | None,
+) -> Clinic:
+    """Create a clinic (clinic_id None) or update one. Raises Forbidden, NotFound,
+    InvalidInput (time zone, currency, coordinates, contact details) and NameTaken."""
+    actor = _actor(actor_id, "content.manage")
+    clean = _clean_clinic(values)
+    clinic = Clinic() if clinic_id is None else get_clinic(clinic_id)
+    before = {k: getattr(clinic, k) for k in clean} if clinic_id is not None else {}
+    for key, value in clean.items():
+        setattr(clinic, key, value)
+    clinic.updated_by_id = actor.id
+    if clinic_id is None:
+        clinic.created_by_id = actor.id
+        db.session.add(clinic)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise NameTaken("A clinic with that name already exists.", field="name") from exc
+    changed = {k: v for k, v in clean.items() if before.get(k, object()) != v}
+    audit.record(
+        "admin.clinic_created" if clinic_id is None else "admin.clinic_updated",
+        actor_id=actor.id,
+        target_type="clinic",
+        target_id=clinic.id,
+        data={"changed": sorted(changed)},
+        ip=ip,
+    )
+    db.session.commit()
+    return clinic
+
+
+def create_specialty(name: str, *, actor_id: int, now: datetime, ip: str | None) -> Specialty:
+    """Raises Forbidden, InvalidInput, NameTaken."""
+    actor = _actor(actor_id, "content.manage")
+    name = _specialty_name(name)
+    specialty = Specialty(name=name, slug=_slug(name))
+    db.session.add(specialty)
+    _flush_or_name_taken("A specialty with that name already exists.")
+    audit.record(
+        "admin.specialty_created",
+        actor_id=actor.id,
+        target_type="specialty",
+        target_id=specialty.id,
+        data={"name": name},
+        ip=ip,
+    )
+    db.session.commit()
+    return specialty
+
+
+def rename_specialty(
+    specialty_id: int, name: str, *, actor_id: int, now: datetime, ip: str | None
+) -> Specialty:
+    """The slug stays: it is in search links people keep. Raises Forbidden, NotFound,
+    InvalidInput, NameTaken."""
+    actor = _actor(actor_id, "content.manage")
+    specialty = db.session.get(Specialty, specialty_id)
+    if specialty is None:
+        raise NotFound("There is no such specialty.")
+    old, specialty.name = specialty.name, _specialty_name(name)
+    _flush_or_name_taken("A specialty with that name already exists.")
+    audit.record(
+        "admin.specialty_renamed",
+        actor_id=actor.id,
+        target_type="specialty",
+        target_id=specialty.id,
+        data={"from": old, "to": specialty.name},
+        ip=ip,
+    )
+    db.session.commit()
+    return specialty
+
+
+def list_doctors(query: str | None = None) -> list[Doctor]:
+    """Every doctor (with user, clinic and specialties loaded), by name."""
+    statement = (
+        select(Doctor)
+        .join(Doctor.user)
+        .options(
+            joinedload(Doctor.user),
+            joinedload(Doctor.clinic),
+            selectinload(Doctor.specialties),
+        )
+        .order_by(User.name, Doctor.id)
+    )
+    if query and query.strip():
+        pattern = f"%{query.strip().lower()}%"
+        statement = statement.where(or_(User.name.ilike(pattern), User.email.like(pattern)))
+    return list(db.session.scalars(statement).unique())
+
+
+def get_doctor(doctor_id: int) -> Doctor:
+    """Raises NotFound."""
+    doctor = db.session.get(Doctor, doctor_id)
+    if doctor is None:
+        raise NotFound("There is no such doctor.")
+    return doctor
+
+
+def update_doctor(
+    doctor_id: int, values: DoctorInput, *, actor_id: int, now: datetime, ip: str | None
+) -> Doctor:
+    """Clinic, specialties, fee (in the clinic's currency), licence, bio, approval rule.
+    Raises Forbidden, NotFound, InvalidInput."""
+    actor = _actor(actor_id, "doctors.manage")
+    doctor = get_doctor(doctor_id)
+    clinic = None
+    if values.clinic_id is not None:
+        clinic = db.session.get(Clinic, values.clinic_id)
+        if clinic is None:
+            raise InvalidInput("There is no such clinic.", field="clinic_id")
+    specialties = list(
+        db.session.scalars(select(Specialty).where(Specialty.id.in_(values.specialty_ids)))
+    )
+    if len(specialties) != len(set(values.specialty_ids)):
+        raise InvalidInput("Unknown specialty.", field="specialty_ids")
+    if values.fee_amount < 0:
+        raise InvalidInput("The fee cannot be negative.", field="fee_amount")
+    doctor.clinic = clinic
+    doctor.specialties = specialties
+    doctor.fee_amount = values.fee_amount
+    if clinic is not None:
+        doctor.fee_currency = clinic.currency
+    doctor.licence_number = _optional(values.licence_number, 64)
+    doctor.bio = _optional(values.bio, 5000)
+    doctor.requires_approval = values.requires_approval
+    doctor.updated_by_id = actor.id
+    audit.record(
+        "admin.doctor_updated",
+        actor_id=actor.id,
+        target_type="doctor",
+        target_id=doctor.id,
+        data={
+            "clinic_id": values.clinic_id,
+            "specialty_ids": sorted(values.specialty_ids),
+            "fee_amount": values.fee_amount,
+            "requires_approval": values.requires_approval,
+        },
+        ip=ip,
+    )
+    db.session.commit()
+    return doctor
+
+
+def set_doctor_verified(
+    doctor_id: int, verified: bool, *, actor_id: int, now: datetime, ip: str | None
+) -> Doctor:
+    """Record (or withdraw) that the doctor's credentials were checked. Raises Forbidden,
+    NotFound."""
+    actor = _actor(actor_id, "doctors.manage")
+    doctor = get_doctor(doctor_id)
+    if (doctor.verified_at is not None) == verified:
+        return doctor
+    doctor.verified_at = now if verified else None
+    doctor.updated_by_id = actor.id
+    audit.record(
+        "admin.doctor_verified" if verified else "admin.doctor_unverified",
+        actor_id=actor.id,
+        target_type="doctor",
+        target_id=doctor.id,
+        ip=ip,
+    )
+    db.session.commit()
+    return doctor
+
+
+def _actor(actor_id: int, permission: str) -> User:
+    actor = load_actor(actor_id)
+    if not has_permission(actor, permission):
+        raise Forbidden()
+    return actor
+
+
+def _flush_or_name_taken(message: str) -> None:
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise NameTaken(message, field="name") from exc
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _clean_clinic(values: ClinicInput) -> dict:
+    name = (values.name or "").strip()
+    city = (values.city or "").strip()
+    if not name:
+        raise InvalidInput("A clinic needs a name.", field="name")
+    if not city:
+        raise InvalidInput("A clinic needs a city.", field="city")
+    timezone = (values.timezone or "").strip()
+    if timezone not in _time_zones():
+        raise InvalidInput(
+            f"{timezone!r} is not an IANA time zone (e.g. Europe/London).", field="timezone"
+        )
+    currency = (values.currency or "").strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise InvalidInput("A currency is a three-letter ISO code, e.g. USD.", field="currency")
+    if (values.latitude is None) != (values.longitude is None):
+        raise InvalidInput("Give both latitude and longitude, or neither.", field="latitude")
+    if values.latitude is not None and not -90 <= values.latitude <= 90:
+        raise InvalidInput("Latitude is between -90 and 90.", field="latitude")
+    if values.longitude is not None and not -180 <= values.longitude <= 180:
+        raise InvalidInput("Longitude is between -180 and 180.", field="longitude")
+    if values.cancellation_window_hours < 0 or values.cancellation_window_hours > 24 * 30:
+        raise InvalidInput(
+            "The cancellation window is between 0 and 720 hours.",
+            field="cancellation_window_hours",
+        )
+    website = _optional(values.website, 255)
+    if website and urlsplit(website).scheme not in ("http", "https"):
+        raise InvalidInput("A website starts with https://.", field="website")
+    email = _optional(values.email, 254)
+    return {
+        "name": name[:160],
+        "city": city[:120],
+        "address": _optional(values.address, 255),
+        "timezone": timezone,
+        "currency": currency,
+        "latitude": values.latitude,
+        "longitude": values.longitude,
+        "phone": normalize_phone(values.phone),
+        "email": normalize_email(email) if email else None,
+        "website": website,
+        "cancellation_window_hours": values.cancellation_window_hours,
+        "accepts_cash": values.accepts_cash,
+    }
+
+
+def _specialty_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 80:
+        raise InvalidInput("A specialty name has 1 to 80 characters.", field="name")
+    return name
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if not slug:
+        raise InvalidInput("A specialty name needs letters or digits.", field="name")
+    return slug[:80]
+
+
+def _optional(value: str | None, max_length: int) -> str | None:
+    value = (value or "").strip()
+    return value[:max_length] or None

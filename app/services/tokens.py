@@ -7,8 +7,9 @@ from datetime import datetime
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.models import User
+from app.services import accounts, two_factor
 from app.services.accounts import get_active_user
-from app.services.errors import DomainError
+from app.services.errors import DomainError, Forbidden
 
 _SALT = "carebook.api-token.v1"
 
@@ -17,6 +18,47 @@ class InvalidToken(DomainError):
     status_code = 401
     code = "invalid_token"
     default_message = "The access token is missing, invalid or expired."
+
+
+class TwoFactorRequired(DomainError):
+    status_code = 401
+    code = "two_factor_required"
+    default_message = (
+        "This account uses two-step verification: send `otp` with the current code from the "
+        "authenticator app (or a recovery code)."
+    )
+
+
+class TwoFactorEnrolmentRequired(Forbidden):
+    code = "two_factor_enrolment_required"
+    default_message = "Administrators must set up two-step verification (on the website) first."
+
+
+def token_for_credentials(
+    *,
+    email: str,
+    password: str,
+    otp: str | None,
+    secret_key: str,
+    ttl_seconds: int,
+    now: datetime,
+    ip: str | None = None,
+    admins_need_2fa: bool = True,
+) -> str:
+    """A bearer token for an email and password, plus the second factor when the account has
+    one: the API is no way around two-step verification.
+
+    Raises InvalidCredentials, AccountInactive, TwoFactorRequired, InvalidSecondFactor,
+    TwoFactorEnrolmentRequired.
+    """
+    user = accounts.authenticate(email, password, now=now, ip=ip)
+    if two_factor.must_enrol(user, required_for_admins=admins_need_2fa):
+        raise TwoFactorEnrolmentRequired()
+    if user.totp_secret:
+        if not otp:
+            raise TwoFactorRequired()
+        user = two_factor.verify(user.id, otp, now=now, ip=ip)
+    return issue_token(user, secret_key=secret_key, ttl_seconds=ttl_seconds, now=now)
 
 
 def issue_token(user: User, *, secret_key: str, ttl_seconds: int, now: datetime) -> str:

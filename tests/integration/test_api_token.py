@@ -119,3 +119,32 @@ def test_openapi_document_describes_the_token_endpoint(client):
     spec = response.get_json()
     assert spec["openapi"].startswith("3.")
     assert "/api/v1/auth/token" in spec["paths"]
+
+
+def test_two_step_accounts_need_their_code_for_a_token(client):
+    import pyotp
+
+    secret = pyotp.random_base32()
+    make_user(Role.PATIENT, email="ana@example.com", totp_secret=secret)
+    credentials = {"email": "ana@example.com", "password": "correct-horse-battery"}
+
+    missing = client.post("/api/v1/auth/token", json=credentials)
+    assert missing.status_code == 401
+    assert missing.get_json()["error"]["code"] == "two_factor_required"
+    wrong = client.post("/api/v1/auth/token", json={**credentials, "otp": "000000"})
+    assert wrong.status_code == 401
+    assert wrong.get_json()["error"]["code"] == "invalid_second_factor"
+    good = client.post("/api/v1/auth/token", json={**credentials, "otp": pyotp.TOTP(secret).now()})
+    assert good.status_code == 200
+    assert good.get_json()["access_token"]
+
+
+def test_admins_without_two_step_get_no_token_when_it_is_required(make_app, database_url, ctx):
+    app = make_app(database_url, ADMIN_2FA_REQUIRED=True)
+    make_user(Role.ADMIN, email="root@example.com")
+    response = app.test_client().post(
+        "/api/v1/auth/token",
+        json={"email": "root@example.com", "password": "correct-horse-battery"},
+    )
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "two_factor_enrolment_required"

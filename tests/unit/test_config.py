@@ -86,3 +86,22 @@ def test_create_app_reads_environment_and_accepts_overrides(clean_env, tmp_path)
     app = create_app({"PORT": 6001})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'a.db'}"
     assert app.config["PORT"] == 6001
+
+
+def test_behind_a_proxy_the_client_address_comes_from_forwarded_headers(clean_env, tmp_path):
+    from flask import request
+
+    clean_env.setenv("SECRET_KEY", "k")
+    clean_env.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'a.db'}")
+    clean_env.setenv("TRUSTED_PROXY_COUNT", "1")
+    app = create_app()
+
+    @app.get("/_ip")
+    def _ip():
+        return request.remote_addr
+
+    _ip.access_rule = "public"
+    response = app.test_client().get(
+        "/_ip", environ_base={"REMOTE_ADDR": "10.0.0.1"}, headers={"X-Forwarded-For": "203.0.113.7"}
+    )
+    assert response.get_data(as_text=True) == "203.0.113.7"

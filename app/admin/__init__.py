@@ -1,0 +1,52 @@
+"""Running the platform: users, clinics, specialties, doctors and the audit trail."""
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, request
+from flask_login import current_user
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# Admin sections: (label, endpoint, permission); None means admins only.
+SECTIONS = [
+    ("Users", "admin.users", "users.manage"),
+    ("Doctors", "admin.doctors", "doctors.manage"),
+    ("Clinics", "admin.clinics", "content.manage"),
+    ("Specialties", "admin.specialties", "content.manage"),
+    ("Audit trail", "admin.audit", None),
+]
+
+
+def acting() -> dict:
+    """Who acts, when and from where: the keyword arguments every admin service takes."""
+    return {"actor_id": current_user.id, "now": datetime.now(UTC), "ip": request.remote_addr}
+
+
+def form_error(form, exc) -> None:
+    """Show a domain error on the field it names, else above the form."""
+    field = getattr(form, (exc.details or {}).get("field") or "", None)
+    if field is not None and hasattr(field, "errors") and isinstance(field.errors, list):
+        field.errors.append(exc.message)
+    else:
+        form.form_errors.append(exc.message)
+
+
+@bp.app_template_global()
+def admin_sections() -> list[tuple[str, str]]:
+    from app.models import Role
+    from app.services.access import has_permission
+
+    if not current_user.is_authenticated:
+        return []
+    return [
+        (label, endpoint)
+        for label, endpoint, permission in SECTIONS
+        if (
+            current_user.role is Role.ADMIN
+            if permission is None
+            else has_permission(current_user, permission)
+        )
+    ]
+
+
+from app.admin import audit, directory, routes, users  # noqa: E402,F401

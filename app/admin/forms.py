@@ -1,0 +1,117 @@
+"""Admin forms: they parse and check the shape of input; the services check the rules."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    FloatField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.models import Role
+from app.services.access import PERMISSIONS
+
+ROLE_CHOICES = [SelectChoice(r.value, r.value.title()) for r in Role]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UserSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    q = SearchField("Name or email", validators=[Optional(), Length(max=254)])
+    role = SelectField("Role", choices=[SelectChoice("", "Any role"), *ROLE_CHOICES], default="")
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+
+class NewStaffForm(FlaskForm):
+    role = SelectField(
+        "Account type", choices=[SelectChoice("doctor", "Doctor"), SelectChoice("helper", "Helper")]
+    )
+    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    phone = StringField("Phone (optional)", validators=[Optional(), Length(max=32)])
+    clinic_id = SelectField("Clinic (doctors)", coerce=str, choices=[], default="")
+    submit = SubmitField("Create account and send the set-password link")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    submit = SubmitField("Change role")
+
+
+class PermissionsForm(FlaskForm):
+    permissions = MultiCheckboxField("Permissions", choices=[SelectChoice(p) for p in PERMISSIONS])
+    submit = SubmitField("Save permissions")
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST (CSRF token only) for one-button actions."""
+
+    submit = SubmitField("Confirm")
+
+
+class ClinicForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=160)])
+    address = StringField("Address", validators=[Optional(), Length(max=255)])
+    city = StringField("City", validators=[DataRequired(), Length(max=120)])
+    latitude = FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90)])
+    longitude = FloatField("Longitude", validators=[Optional(), NumberRange(-180, 180)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=32)])
+    email = EmailField("Email", validators=[Optional(), Length(max=254)])
+    website = URLField("Website", validators=[Optional(), Length(max=255)])
+    timezone = StringField(
+        "Time zone (IANA)", validators=[DataRequired(), Length(max=64)], default="UTC"
+    )
+    currency = StringField("Currency", validators=[DataRequired(), Length(min=3, max=3)])
+    cancellation_window_hours = IntegerField(
+        "Cancellation window (hours)", validators=[InputRequired(), NumberRange(0, 720)], default=24
+    )
+    accepts_cash = BooleanField("Accepts cash", default=True)
+    submit = SubmitField("Save clinic")
+
+
+class SpecialtyForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    submit = SubmitField("Save")
+
+
+class DoctorForm(FlaskForm):
+    clinic_id = SelectField("Clinic", coerce=str, choices=[], default="")
+    specialty_ids = MultiCheckboxField("Specialties", coerce=int, choices=[])
+    fee = DecimalField(
+        "Fee", places=2, validators=[InputRequired(), NumberRange(min=0, max=100_000)]
+    )
+    licence_number = StringField("Licence number", validators=[Optional(), Length(max=64)])
+    bio = TextAreaField("Bio", validators=[Optional(), Length(max=5000)])
+    requires_approval = BooleanField("Bookings need the doctor's approval")
+    submit = SubmitField("Save doctor")
+
+
+class AuditSearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    actor = SearchField("Actor (name or email)", validators=[Optional(), Length(max=254)])
+    action = SearchField("Action", validators=[Optional(), Length(max=64)])
+    target_type = SearchField("Target type", validators=[Optional(), Length(max=40)])
+    target_id = SearchField("Target id", validators=[Optional(), Length(max=64)])
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])

@@ -1,0 +1,368 @@
+"""Account settings: the changes that first ask for the password or a fresh code."""
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from app.auth import bp, limits, signin
+from app.auth.forms import (
+    ButtonForm,
+    CodeForm,
+    ConfirmPasswordForm,
+    EmailChangeForm,
+    NewPasswordForm,
+    PhoneChangeForm,
+    SecondFactorForm,
+)
+from app.rbac import login_required
+from app.services import accounts, contacts, messaging, otp, passwords, two_factor
+from app.services.errors import DomainError
+from app.services.reauth import ReauthenticationRequired, require_recent_auth
+
+
+def _confirm_first():
+    flash("Please confirm it is you first.", "info")
+    return redirect(url_for("auth.confirm", next=request.full_path.rstrip("?")))
+
+
+def _fresh() -> bool:
+    try:
+        require_recent_auth(signin.reauthenticated_at(), signin.now())
+    except ReauthenticationRequired:
+        return False
+    return True
+
+
+@bp.route("/account", methods=["GET"])
+@login_required
+def account():
+    return render_template(
+        "account/settings.html",
+        recovery_left=two_factor.remaining_recovery_codes(current_user.id),
+    )
+
+
+# -- confirming it is you --------------------------------------------------------------------
+
+
+def _confirm_page(password_form=None, code_form=None, status=200):
+    return (
+        render_template(
+            "account/confirm.html",
+            password_form=password_form or ConfirmPasswordForm(prefix="pw"),
+            code_form=code_form or CodeForm(prefix="code"),
+            request_form=ButtonForm(prefix="send"),
+            code_sent=signin.attempt("reauth") is not None,
+            next_url=request.args.get("next"),
+        ),
+        status,
+    )
+
+
+def _confirmed():
+    flash("Thank you. You can make your change now.", "success")
+    return redirect(signin.safe_next(request.args.get("next") or url_for("auth.account")))
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@login_required
+@limits.apply(limits.account_check)
+def confirm():
+    form = ConfirmPasswordForm(prefix="pw")
+    if request.method == "GET":
+        return _confirm_page()
+    if not form.validate_on_submit():
+        return _confirm_page(password_form=form, status=422)
+    try:
+        moment = accounts.reauthenticate(
+            current_user.id, password=form.password.data, now=signin.now(), ip=signin.client_ip()
+        )
+    except DomainError as exc:
+        form.password.errors.append(exc.message)
+        return _confirm_page(password_form=form, status=exc.status_code)
+    signin.mark_reauthenticated(moment)
+    return _confirmed()
+
+
+@bp.route("/account/confirm/send-code", methods=["POST"])
+@login_required
+@limits.apply(limits.account_code_request)
+def confirm_code_request():
+    if not ButtonForm(prefix="send").validate_on_submit():
+        return _confirm_page(status=400)
+    attempt_id = otp.new_attempt_id()
+    try:
+        accounts.request_reauth_code(
+            current_user.id, attempt_id=attempt_id, now=signin.now(), ip=signin.client_ip()
+        )
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return _confirm_page(status=exc.status_code)
+    signin.remember_attempt("reauth", attempt_id)
+    flash(f"We emailed a code to {current_user.email}.", "info")
+    return redirect(url_for("auth.confirm", next=request.args.get("next")))
+
+
+@bp.route("/account/confirm/code", methods=["POST"])
+@login_required
+@limits.apply(limits.account_check)
+def confirm_code():
+    form = CodeForm(prefix="code")
+    if not form.validate_on_submit():
+        return _confirm_page(code_form=form, status=422)
+    try:
+        moment = accounts.reauthenticate(
+            current_user.id,
+            attempt_id=signin.attempt("reauth"),
+            code=form.code.data,
+            now=signin.now(),
+            ip=signin.client_ip(),
+        )
+    except DomainError as exc:
+        form.code.errors.append(exc.message)
+        return _confirm_page(code_form=form, status=exc.status_code)
+    signin.forget_attempt("reauth")
+    signin.mark_reauthenticated(moment)
+    return _confirmed()
+
+
+# -- password, email, phone -------------------------------------------------------------------
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    if not _fresh():
+        return _confirm_first()
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            passwords.change_password(
+                current_user.id,
+                form.password.data,
+                reauthenticated_at=signin.reauthenticated_at(),
+                session_token=signin.session_token(),
+                now=signin.now(),
+                ip=signin.client_ip(),
+            )
+        except ReauthenticationRequired:
+            return _confirm_first()
+        except DomainError as exc:
+            form.password.errors.append(exc.message)
+            return render_template("account/password.html", form=form), exc.status_code
+        except messaging.DeliveryFailed:
+            pass  # the password is changed; only the notice email was lost
+        flash("Your password is changed. Your other sessions were signed out.", "success")
+        return redirect(url_for("auth.account"))
+    status = 422 if form.errors else 200
+    return render_template("account/password.html", form=form), status
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@login_required
+@limits.apply(limits.account_code_request)
+def change_email():
+    if not _fresh():
+        return _confirm_first()
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        attempt_id = otp.new_attempt_id()
+        try:
+            contacts.start_email_change(
+                current_user.id,
+                form.email.data,
+                attempt_id=attempt_id,
+                reauthenticated_at=signin.reauthenticated_at(),
+                now=signin.now(),
+                ip=signin.client_ip(),
+            )
+        except ReauthenticationRequired:
+            return _confirm_first()
+        except DomainError as exc:
+            form.email.errors.append(exc.message)
+            return render_template("account/email.html", form=form), exc.status_code
+        signin.remember_attempt("change_email", attempt_id)
+        flash("We sent a code to the new address.", "info")
+        return redirect(url_for("auth.change_email_confirm"))
+    status = 422 if form.errors else 200
+    return render_template("account/email.html", form=form), status
+
+
+def _contact_confirm(kind: str, confirm_change):
+    form = CodeForm()
+    template = "account/contact_confirm.html"
+    if form.validate_on_submit():
+        try:
+            confirm_change(
+                current_user.id,
+                attempt_id=signin.attempt(f"change_{kind}"),
+                code=form.code.data,
+                now=signin.now(),
+                ip=signin.client_ip(),
+            )
+        except DomainError as exc:
+            form.code.errors.append(exc.message)
+            return render_template(template, form=form, kind=kind), exc.status_code
+        signin.forget_attempt(f"change_{kind}")
+        flash(
+            f"Your {'email address' if kind == 'email' else 'phone number'} is changed.", "success"
+        )
+        return redirect(url_for("auth.account"))
+    status = 422 if form.errors else 200
+    return render_template(template, form=form, kind=kind), status
+
+
+@bp.route("/account/email/confirm", methods=["GET", "POST"])
+@login_required
+@limits.apply(limits.account_check)
+def change_email_confirm():
+    return _contact_confirm("email", contacts.confirm_email_change)
+
+
+@bp.route("/account/phone", methods=["GET", "POST"])
+@login_required
+@limits.apply(limits.account_code_request)
+def change_phone():
+    if not _fresh():
+        return _confirm_first()
+    form = PhoneChangeForm()
+    if form.validate_on_submit():
+        attempt_id = otp.new_attempt_id()
+        try:
+            sent = contacts.start_phone_change(
+                current_user.id,
+                form.phone.data,
+                attempt_id=attempt_id,
+                reauthenticated_at=signin.reauthenticated_at(),
+                now=signin.now(),
+                ip=signin.client_ip(),
+            )
+        except ReauthenticationRequired:
+            return _confirm_first()
+        except DomainError as exc:
+            form.phone.errors.append(exc.message)
+            return render_template("account/phone.html", form=form), exc.status_code
+        if not sent:
+            flash("Your phone number is removed.", "success")
+            return redirect(url_for("auth.account"))
+        signin.remember_attempt("change_phone", attempt_id)
+        flash("We texted a code to the new number.", "info")
+        return redirect(url_for("auth.change_phone_confirm"))
+    status = 422 if form.errors else 200
+    return render_template("account/phone.html", form=form), status
+
+
+@bp.route("/account/phone/confirm", methods=["GET", "POST"])
+@login_required
+@limits.apply(limits.account_check)
+def change_phone_confirm():
+    return _contact_confirm("phone", contacts.confirm_phone_change)
+
+
+# -- two-factor authentication ------------------------------------------------------------------
+
+
+def _two_factor_page(form=None, status=200):
+    if current_user.totp_secret:
+        return (
+            render_template(
+                "account/two_factor.html",
+                enrolled=True,
+                disable_form=ButtonForm(prefix="off"),
+                regenerate_form=ButtonForm(prefix="regen"),
+                recovery_left=two_factor.remaining_recovery_codes(current_user.id),
+                admin=current_user.role.value == "admin",
+            ),
+            status,
+        )
+    # The secret waits in the signed session until a code from the app proves the scan worked.
+    secret = session.get("totp_pending")
+    if not isinstance(secret, str):
+        secret = session["totp_pending"] = two_factor.new_secret()
+    uri = two_factor.provisioning_uri(secret, current_user.email)
+    return (
+        render_template(
+            "account/two_factor.html",
+            enrolled=False,
+            qr_svg=two_factor.qr_svg(uri),
+            secret=secret,
+            form=form or SecondFactorForm(),
+            required=two_factor.must_enrol(current_user),
+        ),
+        status,
+    )
+
+
+@bp.route("/account/2fa", methods=["GET"])
+@login_required
+def two_factor_settings():
+    if not _fresh():
+        return _confirm_first()
+    return _two_factor_page()
+
+
+@bp.route("/account/2fa/enable", methods=["POST"])
+@login_required
+@limits.apply(limits.account_check)
+def two_factor_enable():
+    form = SecondFactorForm()
+    secret = session.get("totp_pending")
+    if not form.validate_on_submit() or not isinstance(secret, str):
+        return _two_factor_page(form, status=422)
+    try:
+        codes = two_factor.enable(
+            current_user.id,
+            secret=secret,
+            code=form.code.data,
+            reauthenticated_at=signin.reauthenticated_at(),
+            now=signin.now(),
+            ip=signin.client_ip(),
+        )
+    except ReauthenticationRequired:
+        return _confirm_first()
+    except DomainError as exc:
+        form.code.errors.append(exc.message)
+        return _two_factor_page(form, status=exc.status_code)
+    session.pop("totp_pending", None)
+    flash("Two-factor authentication is on.", "success")
+    return render_template("account/recovery_codes.html", codes=codes)
+
+
+@bp.route("/account/2fa/disable", methods=["POST"])
+@login_required
+def two_factor_disable():
+    if not ButtonForm(prefix="off").validate_on_submit():
+        return _two_factor_page(status=400)
+    try:
+        two_factor.disable(
+            current_user.id,
+            reauthenticated_at=signin.reauthenticated_at(),
+            now=signin.now(),
+            ip=signin.client_ip(),
+        )
+    except ReauthenticationRequired:
+        return _confirm_first()
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return _two_factor_page(status=exc.status_code)
+    flash("Two-factor authentication is off.", "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/2fa/recovery-codes", methods=["POST"])
+@login_required
+def two_factor_recovery_codes():
+    if not ButtonForm(prefix="regen").validate_on_submit():
+        return _two_factor_page(status=400)
+    try:
+        codes = two_factor.regenerate_recovery_codes(
+            current_user.id,
+            reauthenticated_at=signin.reauthenticated_at(),
+            now=signin.now(),
+            ip=signin.client_ip(),
+        )
+    except ReauthenticationRequired:
+        return _confirm_first()
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("auth.account"))
+    return render_template("account/recovery_codes.html", codes=codes)

@@ -1,0 +1,118 @@
+"""Opening a patient account, and confirming its email and phone with the codes sent."""
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from app.auth import bp, limits, signin
+from app.auth.forms import ButtonForm, CodeForm, RegistrationForm
+from app.models import CodeChannel
+from app.rbac import login_required, public
+from app.services import accounts, otp
+from app.services.errors import DomainError
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@public
+@limits.apply(limits.registration)
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        attempt_id = otp.new_attempt_id()
+        try:
+            user, sent = accounts.register_patient(
+                name=form.name.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                password=form.password.data,
+                attempt_id=attempt_id,
+                now=signin.now(),
+                ip=signin.client_ip(),
+            )
+        except DomainError as exc:
+            field = getattr(form, exc.details.get("field", "email"), form.email)
+            field.errors.append(exc.message)
+            return render_template("auth/register.html", form=form), exc.status_code
+        signin.start(user)
+        signin.remember_attempt("verify", attempt_id)
+        if sent:
+            flash(f"Welcome, {user.name}! We emailed a code to {user.email}.", "success")
+        else:
+            flash("Your account is open, but we could not send the code: send it again.", "error")
+        return redirect(url_for("auth.verify"))
+    status = 422 if form.errors else 200
+    return render_template("auth/register.html", form=form), status
+
+
+def _verify_page(email_form=None, phone_form=None, status=200):
+    return (
+        render_template(
+            "auth/verify.html",
+            email_form=email_form or CodeForm(prefix="email"),
+            phone_form=phone_form or CodeForm(prefix="phone"),
+            resend_form=ButtonForm(prefix="resend"),
+        ),
+        status,
+    )
+
+
+@bp.route("/account/verify", methods=["GET"])
+@login_required
+def verify():
+    return _verify_page()
+
+
+def _check(channel: CodeChannel):
+    form = CodeForm(prefix="phone" if channel is CodeChannel.SMS else "email")
+    forms = {"phone_form" if channel is CodeChannel.SMS else "email_form": form}
+    if not form.validate_on_submit():
+        return _verify_page(**forms, status=422)
+    try:
+        accounts.verify_contact(
+            current_user.id,
+            channel=channel,
+            attempt_id=signin.attempt("verify"),
+            code=form.code.data,
+            now=signin.now(),
+            ip=signin.client_ip(),
+        )
+    except DomainError as exc:
+        form.code.errors.append(exc.message)
+        return _verify_page(**forms, status=exc.status_code)
+    what = "phone number" if channel is CodeChannel.SMS else "email address"
+    flash(f"Thank you: your {what} is confirmed.", "success")
+    return redirect(url_for("auth.verify"))
+
+
+@bp.route("/account/verify/email", methods=["POST"])
+@login_required
+@limits.apply(limits.account_check)
+def verify_email():
+    return _check(CodeChannel.EMAIL)
+
+
+@bp.route("/account/verify/phone", methods=["POST"])
+@login_required
+@limits.apply(limits.account_check)
+def verify_phone():
+    return _check(CodeChannel.SMS)
+
+
+@bp.route("/account/verify/resend", methods=["POST"])
+@login_required
+@limits.apply(limits.account_code_request)
+def verify_resend():
+    if not ButtonForm(prefix="resend").validate_on_submit():
+        return _verify_page(status=400)
+    attempt_id = otp.new_attempt_id()
+    try:
+        accounts.send_verification_codes(
+            current_user.id, attempt_id=attempt_id, now=signin.now(), ip=signin.client_ip()
+        )
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("auth.verify"))
+    signin.remember_attempt("verify", attempt_id)
+    flash("We sent new codes. Earlier codes no longer work.", "info")
+    return redirect(url_for("auth.verify"))

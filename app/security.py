@@ -1,0 +1,65 @@
+"""Security headers on every response: a Content-Security-Policy, no framing, no sniffing.
+
+Pages carry no inline scripts, so scripts come only from this origin and Stripe.js (whose
+origin follows STRIPE_JS_URL, so localstripe works in tests). Inline `style` attributes are
+still allowed (`style-src-attr`): the doctor's week grid positions its cells with CSS custom
+properties set that way; `<style>` elements and inline scripts are not.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response
+
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(config) -> str:
+    """The policy for this configuration (Stripe origins come from the settings)."""
+    stripe_js = _origin(config.get("STRIPE_JS_URL"))
+    stripe_api = _origin(config.get("STRIPE_API_BASE")) or "https://api.stripe.com"
+    stripe_frames = [o for o in (stripe_js, "https://hooks.stripe.com") if o]
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", *([stripe_js] if stripe_js else [])],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        # 'self' covers same-origin WebSockets (Socket.IO) in current browsers.
+        "connect-src": ["'self'", stripe_api, *([stripe_js] if stripe_js else [])],
+        "frame-src": stripe_frames,
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+    return "; ".join(
+        f"{name} {' '.join(dict.fromkeys(values))}" for name, values in directives.items()
+    )
+
+
+def install_security_headers(app: Flask) -> None:
+    policy = content_security_policy(app.config)
+    production = app.config.get("CAREBOOK_ENV") == "production"
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", policy)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if production:
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        return response

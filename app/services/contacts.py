@@ -1,0 +1,159 @@
+"""Changing the email address or phone number of an account.
+
+Both need a recent check of the account holder (services/reauth.py) and a code sent to the
+new address, so a typo never locks anyone out and nobody claims an address they do not hold.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import CodeChannel, CodePurpose, User
+from app.services import audit, messaging, otp
+from app.services.accounts import AccountExists, normalize_email, normalize_phone
+from app.services.errors import InvalidInput
+from app.services.reauth import require_recent_auth
+
+
+def start_email_change(
+    user_id: int,
+    new_email: str,
+    *,
+    attempt_id: str,
+    reauthenticated_at: datetime | None,
+    now: datetime,
+    ip: str | None = None,
+) -> None:
+    """Send a code to the new address. Raises ReauthenticationRequired, InvalidInput,
+    AccountExists, otp.CodeNotSent."""
+    require_recent_auth(reauthenticated_at, now)
+    user = db.session.get(User, user_id)
+    new_email = normalize_email(new_email)
+    if new_email == user.email:
+        raise InvalidInput("That is already your email address.", field="email")
+    if db.session.scalar(select(User.id).where(User.email == new_email)) is not None:
+        raise AccountExists()
+    otp.issue(
+        user,
+        purpose=CodePurpose.CHANGE_EMAIL,
+        channel=CodeChannel.EMAIL,
+        destination=new_email,
+        attempt_id=attempt_id,
+        now=now,
+        ip=ip,
+    )
+
+
+def confirm_email_change(
+    user_id: int, *, attempt_id: str | None, code: str, now: datetime, ip: str | None = None
+) -> User:
+    """Switch to the new address the code went to; the old address is told.
+
+    Raises otp.InvalidCode, AccountExists.
+    """
+    row = otp.consume(
+        attempt_id=attempt_id,
+        purpose=CodePurpose.CHANGE_EMAIL,
+        code=code,
+        now=now,
+        user_id=user_id,
+        ip=ip,
+    )
+    user = db.session.get(User, user_id)
+    old_email = user.email
+    user.email = row.destination
+    user.email_verified_at = now
+    user.updated_by_id = user.id
+    audit.record(
+        "account.email_changed",
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+        data={"from": old_email, "to": row.destination},
+        ip=ip,
+    )
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise AccountExists() from exc
+    # The change is made; a lost courtesy note to the old address must not undo it.
+    with contextlib.suppress(messaging.DeliveryFailed):
+        messaging.send_email(
+            to=old_email,
+            subject="Your Carebook email address was changed",
+            body=(
+                f"Hello {user.name},\n\nYour Carebook account now uses {user.email}. "
+                "If this was not you, contact us at once."
+            ),
+        )
+    return user
+
+
+def start_phone_change(
+    user_id: int,
+    new_phone: str | None,
+    *,
+    attempt_id: str,
+    reauthenticated_at: datetime | None,
+    now: datetime,
+    ip: str | None = None,
+) -> bool:
+    """Send a code by SMS to the new number; an empty number removes the phone at once.
+
+    Returns True when a code was sent. Raises ReauthenticationRequired, InvalidInput,
+    otp.CodeNotSent.
+    """
+    require_recent_auth(reauthenticated_at, now)
+    user = db.session.get(User, user_id)
+    new_phone = normalize_phone(new_phone)
+    if new_phone is None:
+        user.phone = None
+        user.phone_verified_at = None
+        audit.record("account.phone_removed", actor_id=user.id, target_id=user.id, ip=ip)
+        db.session.commit()
+        return False
+    if new_phone == user.phone and user.phone_verified_at is not None:
+        raise InvalidInput("That is already your phone number.", field="phone")
+    otp.issue(
+        user,
+        purpose=CodePurpose.CHANGE_PHONE,
+        channel=CodeChannel.SMS,
+        destination=new_phone,
+        attempt_id=attempt_id,
+        now=now,
+        ip=ip,
+    )
+    return True
+
+
+def confirm_phone_change(
+    user_id: int, *, attempt_id: str | None, code: str, now: datetime, ip: str | None = None
+) -> User:
+    """Switch to the verified new number the code went to. Raises otp.InvalidCode."""
+    row = otp.consume(
+        attempt_id=attempt_id,
+        purpose=CodePurpose.CHANGE_PHONE,
+        code=code,
+        now=now,
+        user_id=user_id,
+        ip=ip,
+    )
+    user = db.session.get(User, user_id)
+    user.phone = row.destination
+    user.phone_verified_at = now
+    user.updated_by_id = user.id
+    audit.record(
+        "account.phone_changed",
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
+    )
+    db.session.commit()
+    return user

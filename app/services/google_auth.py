@@ -1,0 +1,216 @@
+"""Sign in with Google: which Carebook account an OpenID Connect identity opens.
+
+The provider's `sub` is the link (users.google_sub). An unknown identity with a verified email
+becomes a patient account. When an account with that email already exists, it is linked only
+after the person proves it by signing in to it with its password: an email match alone never
+opens an account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import PatientProfile, Role, User
+from app.services import accounts, audit
+from app.services.errors import Conflict, Forbidden
+
+# How long a person has to enter their password after coming back from Google.
+PENDING_LINK_TTL = timedelta(minutes=10)
+
+
+class EmailNotVerified(Forbidden):
+    code = "google_email_not_verified"
+    default_message = "Google has not verified the email address of that account."
+
+
+class GoogleAccountTaken(Conflict):
+    code = "google_account_taken"
+    default_message = "That Carebook account is already linked to another Google account."
+
+
+class LinkExpired(Conflict):
+    code = "google_link_expired"
+    default_message = "The request to link Google has expired. Please sign in with Google again."
+
+
+@dataclass(frozen=True)
+class GoogleIdentity:
+    """The checked claims of a provider's ID token."""
+
+    sub: str
+    email: str | None
+    email_verified: bool
+    name: str | None
+
+    @classmethod
+    def from_claims(cls, claims: dict) -> GoogleIdentity:
+        verified = claims.get("email_verified")
+        return cls(
+            sub=str(claims["sub"]),
+            email=(claims.get("email") or "").strip().lower() or None,
+            # Some providers send the flag as a string.
+            email_verified=verified is True or str(verified).lower() == "true",
+            name=(claims.get("name") or "").strip() or None,
+        )
+
+
+@dataclass(frozen=True)
+class PendingLink:
+    """An account waiting for its owner's password before Google is linked to it."""
+
+    user_id: int
+    email: str
+    sub: str
+    expires_at: float  # POSIX timestamp
+
+    def to_session(self) -> dict:
+        return {
+            "user_id": self.user_id,
+            "email": self.email,
+            "sub": self.sub,
+            "expires_at": self.expires_at,
+        }
+
+    @classmethod
+    def from_session(cls, data: object) -> PendingLink | None:
+        if not isinstance(data, dict):
+            return None
+        try:
+            return cls(
+                user_id=int(data["user_id"]),
+                email=str(data["email"]),
+                sub=str(data["sub"]),
+                expires_at=float(data["expires_at"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class GoogleSignIn:
+    """Either `user` (signed in) or `pending` (prove the existing account first)."""
+
+    user: User | None = None
+    pending: PendingLink | None = None
+
+
+def sign_in_with_google(identity: GoogleIdentity, *, now: datetime, ip: str | None) -> GoogleSignIn:
+    """Find or create the account of a verified Google identity.
+
+    Raises AccountInactive, EmailNotVerified (new or unlinked identity without a verified
+    email), GoogleAccountTaken (the account with that email is linked to another `sub`).
+    """
+    user = db.session.scalar(select(User).where(User.google_sub == identity.sub))
+    if user is not None:
+        return GoogleSignIn(user=_signed_in(user, now=now, ip=ip))
+    if not identity.email or not identity.email_verified:
+        audit.record(
+            "auth.google_refused_unverified", actor_id=None, data={"sub": identity.sub}, ip=ip
+        )
+        db.session.commit()
+        raise EmailNotVerified()
+    existing = db.session.scalar(select(User).where(User.email == identity.email))
+    if existing is not None:
+        if existing.google_sub is not None:
+            raise GoogleAccountTaken()
+        audit.record(
+            "auth.google_link_pending",
+            actor_id=existing.id,
+            target_type="user",
+            target_id=existing.id,
+            ip=ip,
+        )
+        db.session.commit()
+        return GoogleSignIn(
+            pending=PendingLink(
+                user_id=existing.id,
+                email=existing.email,
+                sub=identity.sub,
+                expires_at=(now + PENDING_LINK_TTL).timestamp(),
+            )
+        )
+    return GoogleSignIn(user=_create_patient(identity, now=now, ip=ip))
+
+
+def complete_link(pending: PendingLink, password: str, *, now: datetime, ip: str | None) -> User:
+    """Link Google to the pending account once its password is proven; the user is signed in.
+
+    Raises LinkExpired (too late, or the account changed meanwhile), InvalidCredentials,
+    AccountInactive (from accounts.authenticate) and GoogleAccountTaken.
+    """
+    if now.timestamp() > pending.expires_at:
+        raise LinkExpired()
+    user = accounts.authenticate(pending.email, password, now=now, ip=ip)
+    if user.id != pending.user_id:
+        raise LinkExpired()
+    if user.google_sub not in (None, pending.sub):
+        raise GoogleAccountTaken()
+    user.google_sub = pending.sub
+    user.updated_by_id = user.id
+    audit.record(
+        "auth.google_linked",
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
+    )
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # that Google account was linked elsewhere meanwhile
+        db.session.rollback()
+        raise GoogleAccountTaken() from exc
+    return user
+
+
+def record_refusal(reason: str, *, ip: str | None) -> None:
+    """Keep a refused provider response (bad state, signature, issuer, audience, nonce...) in
+    the audit trail: a run of these is worth a look."""
+    audit.record("auth.google_refused", actor_id=None, data={"reason": reason[:500]}, ip=ip)
+    db.session.commit()
+
+
+def _signed_in(user: User, *, now: datetime, ip: str | None) -> User:
+    if not user.is_active:
+        audit.record("auth.sign_in_refused_inactive", actor_id=user.id, ip=ip)
+        db.session.commit()
+        raise accounts.AccountInactive()
+    user.last_login_at = now
+    audit.record("auth.sign_in", actor_id=user.id, data={"method": "google"}, ip=ip)
+    db.session.commit()
+    return user
+
+
+def _create_patient(identity: GoogleIdentity, *, now: datetime, ip: str | None) -> User:
+    email = accounts.normalize_email(identity.email or "")
+    user = User(
+        email=email,
+        name=(identity.name or email.split("@")[0])[:120],
+        role=Role.PATIENT,
+        password_hash=None,
+        google_sub=identity.sub,
+        email_verified_at=now,  # the provider verified it
+        last_login_at=now,
+    )
+    db.session.add(user)
+    db.session.add(PatientProfile(user=user))
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # the same person signing in twice at once
+        db.session.rollback()
+        raise accounts.AccountExists() from exc
+    audit.record(
+        "user.created",
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+        data={"role": Role.PATIENT.value, "method": "google"},
+        ip=ip,
+    )
+    audit.record("auth.sign_in", actor_id=user.id, data={"method": "google"}, ip=ip)
+    db.session.commit()
+    return user

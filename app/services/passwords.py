@@ -1,0 +1,247 @@
+"""Passwords: emailed reset and set-password links, changing and choosing a password.
+
+A link carries an itsdangerous token, signed with the app secret, timed, and bound to a
+fingerprint of the password hash at the time it was issued: once the password changes (which
+is what using the link does), every earlier link stops working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import User
+from app.services import audit, messaging, sessions
+from app.services.accounts import (
+    check_password_rules,
+    hash_password,
+    normalize_email,
+    verify_password,
+)
+from app.services.errors import DomainError, InvalidInput, NotFound
+from app.services.reauth import require_recent_auth
+
+RESET_PATH = "/password/reset"
+SET_PATH = "/password/set"
+_RESET_SALT = "carebook.password-reset.v1"
+_SET_SALT = "carebook.set-password.v1"
+
+
+class InvalidPasswordLink(DomainError):
+    status_code = 400
+    code = "invalid_password_link"
+    default_message = (
+        "This link is not valid any more: it has expired or was already used. Ask for a new one."
+    )
+
+
+class PasswordNotRequired(DomainError):
+    status_code = 409
+    code = "password_not_required"
+    default_message = "Your password does not need changing."
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def _fingerprint(user: User) -> str:
+    return hashlib.sha256((user.password_hash or "no-password").encode()).hexdigest()[:20]
+
+
+def _make_token(user: User, salt: str) -> str:
+    return _serializer(salt).dumps({"uid": user.id, "fp": _fingerprint(user)})
+
+
+def _ttl_seconds(salt: str) -> int:
+    if salt == _RESET_SALT:
+        return current_app.config["PASSWORD_RESET_TTL_MINUTES"] * 60
+    return current_app.config["SET_PASSWORD_TTL_HOURS"] * 3600
+
+
+def user_for_link(token: str | None, *, purpose: str, now: datetime) -> User:
+    """The active user a reset ("reset") or set-password ("set") link is for.
+
+    Raises InvalidPasswordLink (bad signature, expired, already used, deactivated account).
+    """
+    salt = _RESET_SALT if purpose == "reset" else _SET_SALT
+    try:
+        payload, signed_at = _serializer(salt).loads(token or "", return_timestamp=True)
+    except BadSignature as exc:
+        raise InvalidPasswordLink() from exc
+    # Expiry is judged against `now` (not the wall clock) so that it can be tested.
+    age = (now - signed_at).total_seconds()
+    if not -60 <= age <= _ttl_seconds(salt):
+        raise InvalidPasswordLink()
+    user = db.session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
+    if user is None or not user.is_active or payload.get("fp") != _fingerprint(user):
+        raise InvalidPasswordLink()
+    return user
+
+
+def request_password_reset(
+    email: str, *, base_url: str, now: datetime, ip: str | None = None
+) -> None:
+    """Email a reset link to the account with that address, if there is one.
+
+    Answers the same either way. Raises InvalidInput (malformed address),
+    messaging.DeliveryFailed.
+    """
+    email = normalize_email(email)
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None or not user.is_active:
+        audit.record("auth.password_reset_unknown", actor_id=None, data={"email": email}, ip=ip)
+        db.session.commit()
+        return
+    link = f"{base_url.rstrip('/')}{RESET_PATH}?token={_make_token(user, _RESET_SALT)}"
+    minutes = current_app.config["PASSWORD_RESET_TTL_MINUTES"]
+    audit.record("auth.password_reset_requested", actor_id=user.id, ip=ip)
+    db.session.commit()
+    messaging.send_email(
+        to=user.email,
+        subject="Reset your Carebook password",
+        body=(
+            f"Hello {user.name},\n\nTo choose a new password, open this link within "
+            f"{minutes} minutes:\n\n{link}\n\nIt works once. If you did not ask for it, "
+            "ignore this email: your password stays as it is."
+        ),
+    )
+
+
+def send_set_password_link(
+    user_id: int,
+    *,
+    base_url: str,
+    now: datetime,
+    actor_id: int | None = None,
+    ip: str | None = None,
+) -> None:
+    """See accounts.send_set_password_link."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such account.")
+    link = f"{base_url.rstrip('/')}{SET_PATH}?token={_make_token(user, _SET_SALT)}"
+    hours = current_app.config["SET_PASSWORD_TTL_HOURS"]
+    audit.record(
+        "auth.set_password_link_sent",
+        actor_id=actor_id,
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
+    )
+    db.session.commit()
+    messaging.send_email(
+        to=user.email,
+        subject="Choose your Carebook password",
+        body=(
+            f"Hello {user.name},\n\nA Carebook account was opened for you. Choose your "
+            f"password with this link (it works once, within {hours} hours):\n\n{link}\n"
+        ),
+    )
+
+
+def _set_password(user: User, password: str, *, now: datetime, keep_token: str | None) -> None:
+    user.password_hash = hash_password(password)
+    user.must_change_password = False
+    user.updated_by_id = user.id
+    sessions.revoke_user_sessions(user.id, now=now, keep_token=keep_token)
+
+
+def _notify_changed(user: User) -> None:
+    messaging.send_email(
+        to=user.email,
+        subject="Your Carebook password was changed",
+        body=(
+            f"Hello {user.name},\n\nThe password of your Carebook account was just changed "
+            "and your other sessions were signed out. If this was not you, reset your "
+            "password now and contact us."
+        ),
+    )
+
+
+def reset_password(
+    token: str | None,
+    new_password: str,
+    *,
+    purpose: str,
+    now: datetime,
+    ip: str | None = None,
+) -> User:
+    """Use a reset or set-password link: set the password, sign out every session.
+
+    The link proves the email address, so the email also counts as verified. Raises
+    InvalidPasswordLink, InvalidInput.
+    """
+    user = user_for_link(token, purpose=purpose, now=now)
+    check_password_rules(new_password)
+    _set_password(user, new_password, now=now, keep_token=None)
+    if user.email_verified_at is None:
+        user.email_verified_at = now
+    audit.record(
+        "auth.password_reset" if purpose == "reset" else "auth.password_set",
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
+    )
+    db.session.commit()
+    if purpose == "reset":
+        _notify_changed(user)
+    return user
+
+
+def change_password(
+    user_id: int,
+    new_password: str,
+    *,
+    reauthenticated_at: datetime | None,
+    session_token: str | None,
+    now: datetime,
+    ip: str | None = None,
+) -> None:
+    """Change the password after a recent check; other sessions are signed out.
+
+    Raises ReauthenticationRequired, InvalidInput.
+    """
+    require_recent_auth(reauthenticated_at, now)
+    check_password_rules(new_password)
+    user = db.session.get(User, user_id)
+    _set_password(user, new_password, now=now, keep_token=session_token)
+    audit.record(
+        "auth.password_changed", actor_id=user.id, target_type="user", target_id=user.id, ip=ip
+    )
+    db.session.commit()
+    _notify_changed(user)
+
+
+def choose_first_password(
+    user_id: int,
+    new_password: str,
+    *,
+    session_token: str | None,
+    now: datetime,
+    ip: str | None = None,
+) -> None:
+    """At the first sign-in of an account marked must_change_password, replace the temporary
+    password. Raises PasswordNotRequired, InvalidInput."""
+    user = db.session.get(User, user_id)
+    if not user.must_change_password:
+        raise PasswordNotRequired()
+    check_password_rules(new_password)
+    if verify_password(user.password_hash, new_password):
+        raise InvalidInput("Choose a password different from the temporary one.", field="password")
+    _set_password(user, new_password, now=now, keep_token=session_token)
+    audit.record(
+        "auth.password_changed",
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+        data={"first": True},
+        ip=ip,
+    )
+    db.session.commit()

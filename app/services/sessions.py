@@ -1,0 +1,116 @@
+"""Server-side sessions: a browser is signed in while its user_sessions row is live.
+
+The cookie carries a random token; the table keeps its hash, when it was last seen and when it
+ends. Signing out, deactivation and password changes revoke rows, which ends those sessions on
+their next request wherever the cookie is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import User, UserSession
+
+# last_seen_at is written at most this often, not on every request.
+_TOUCH_EVERY = timedelta(seconds=60)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(
+    user_id: int,
+    *,
+    now: datetime,
+    absolute_hours: int,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> str:
+    """Open a session for a user who has just signed in; returns the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(
+            user_id=user_id,
+            token_hash=_hash(token),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=absolute_hours),
+            ip=ip,
+            user_agent=(user_agent or "")[:255] or None,
+        )
+    )
+    db.session.commit()
+    return token
+
+
+def user_for_session(
+    user_id: int, token: str | None, *, now: datetime, idle_minutes: int
+) -> User | None:
+    """The active user of a live session, or None (unknown, revoked, idle or too old)."""
+    if not token:
+        return None
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    if (
+        row is None
+        or row.user_id != user_id
+        or row.revoked_at is not None
+        or row.expires_at <= now
+        or row.last_seen_at + timedelta(minutes=idle_minutes) <= now
+    ):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    if now - row.last_seen_at >= _TOUCH_EVERY:
+        row.last_seen_at = now
+        db.session.commit()
+    return user
+
+
+def end_session(token: str | None, *, now: datetime) -> None:
+    """Sign-out: the session's row is revoked."""
+    if not token:
+        return
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == _hash(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    db.session.commit()
+
+
+def revoke_user_sessions(user_id: int, *, now: datetime, keep_token: str | None = None) -> int:
+    """Revoke every live session of a user (but `keep_token`'s). Adds to the caller's
+    transaction; does not commit. Returns how many were revoked."""
+    query = update(UserSession).where(
+        UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
+    )
+    if keep_token:
+        query = query.where(UserSession.token_hash != _hash(keep_token))
+    return db.session.execute(query.values(revoked_at=now)).rowcount
+
+
+def live_sessions(user_id: int, *, now: datetime, idle_minutes: int) -> list[UserSession]:
+    """The user's sessions that are still signed in, newest first."""
+    return list(
+        db.session.scalars(
+            select(UserSession)
+            .where(
+                UserSession.user_id == user_id,
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > now,
+                UserSession.last_seen_at > now - timedelta(minutes=idle_minutes),
+            )
+            .order_by(UserSession.last_seen_at.desc())
+        )
+    )
+
+
+def is_current(row: UserSession, token: str | None) -> bool:
+    return bool(token) and row.token_hash == _hash(token)

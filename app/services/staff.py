@@ -1,0 +1,253 @@
+"""Running the people side of the platform: finding users, staff accounts, roles, permissions,
+deactivation. Every change is audited with the acting user and their address.
+
+Who may do what: admins anything but change their own role or deactivate themselves; helpers
+with users.manage the same, except that they cannot touch admin accounts, make anyone an admin,
+or grant permissions they do not hold themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Clinic, Doctor, PatientProfile, Role, User, UserPermission
+from app.services import accounts, audit
+from app.services.access import PERMISSIONS, has_permission, load_actor
+from app.services.accounts import AccountExists, normalize_email, normalize_phone
+from app.services.errors import Forbidden, InvalidInput, NotFound
+
+# Roles an admin page creates accounts for: patients sign up themselves, admins come from the CLI.
+STAFF_ROLES = (Role.DOCTOR, Role.HELPER)
+USERS_PER_PAGE = 25
+
+
+class NotOnYourself(Forbidden):
+    code = "not_on_yourself"
+    default_message = "You cannot do that to your own account."
+
+
+@dataclass(frozen=True)
+class NewStaffAccount:
+    email: str
+    name: str
+    role: Role | str
+    phone: str | None = None
+    clinic_id: int | None = None
+
+
+def search_users(
+    query: str | None = None,
+    role: Role | str | None = None,
+    *,
+    page: int = 1,
+    per_page: int = USERS_PER_PAGE,
+) -> Pagination:
+    """Users whose name or email contains `query`, optionally of one role; newest first."""
+    statement = select(User).order_by(User.created_at.desc(), User.id.desc())
+    if query and query.strip():
+        pattern = f"%{_escape_like(query.strip().lower())}%"
+        statement = statement.where(
+            or_(User.email.like(pattern, escape="\\"), User.name.ilike(pattern, escape="\\"))
+        )
+    if role:
+        statement = statement.where(User.role == _role(role))
+    return db.paginate(statement, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def get_user(user_id: int) -> User:
+    """Raises NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such user.")
+    return user
+
+
+def create_staff_account(
+    account: NewStaffAccount, *, actor_id: int, now: datetime, ip: str | None
+) -> User:
+    """Create a doctor or helper account without a password (must_change_password): its owner
+    sets one from an emailed link. A doctor gets a doctor profile, at `clinic_id` if given.
+
+    Raises Forbidden, InvalidInput (email, phone, role, clinic) and AccountExists.
+    """
+    actor = load_actor(actor_id)
+    _require(actor, "users.manage")
+    role = _role(account.role)
+    if role not in STAFF_ROLES:
+        raise InvalidInput("Staff accounts are doctors or helpers.", field="role")
+    email = normalize_email(account.email)
+    phone = normalize_phone(account.phone)
+    name = (account.name or "").strip()
+    if not name:
+        raise InvalidInput("A name is required.", field="name")
+    clinic = None
+    if account.clinic_id is not None:
+        clinic = db.session.get(Clinic, account.clinic_id)
+        if clinic is None:
+            raise InvalidInput("There is no such clinic.", field="clinic_id")
+    user = User(
+        email=email,
+        name=name[:120],
+        phone=phone,
+        role=role,
+        password_hash=None,
+        must_change_password=True,
+        created_by_id=actor.id,
+        updated_by_id=actor.id,
+    )
+    db.session.add(user)
+    if role is Role.DOCTOR:
+        db.session.add(
+            Doctor(
+                user=user,
+                clinic=clinic,
+                fee_currency=clinic.currency if clinic else "USD",
+                created_by_id=actor.id,
+            )
+        )
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise AccountExists() from exc
+    audit.record(
+        "admin.user_created",
+        actor_id=actor.id,
+        target_type="user",
+        target_id=user.id,
+        data={"role": role.value, "email": email, "clinic_id": account.clinic_id},
+        ip=ip,
+    )
+    db.session.commit()
+    return user
+
+
+def set_active(user_id: int, active: bool, *, actor_id: int, now: datetime, ip: str | None) -> User:
+    """Deactivate (every session and API token stops working at once) or reactivate.
+
+    Raises Forbidden, NotOnYourself, NotFound.
+    """
+    actor, user = _actor_and_target(actor_id, user_id)
+    if user.is_active == active:
+        return user
+    return accounts.set_active(user.id, active, actor_id=actor.id, now=now, ip=ip)
+
+
+def resend_set_password_link(
+    user_id: int, *, base_url: str, actor_id: int, now: datetime, ip: str | None
+) -> User:
+    """Email the set-password link again. Raises Forbidden, NotOnYourself, NotFound,
+    InvalidInput (the account has a password already), messaging.DeliveryFailed."""
+    actor, user = _actor_and_target(actor_id, user_id)
+    if not user.must_change_password:
+        raise InvalidInput("This account has set its password already.")
+    accounts.send_set_password_link(user.id, base_url=base_url, now=now, actor_id=actor.id, ip=ip)
+    return user
+
+
+def change_role(
+    user_id: int, role: Role | str, *, actor_id: int, now: datetime, ip: str | None
+) -> User:
+    """Give a user another role; the profile that role needs is created, and permissions are
+    dropped when they stop being a helper. Raises Forbidden, NotOnYourself, NotFound,
+    InvalidInput."""
+    actor, user = _actor_and_target(actor_id, user_id)
+    new_role = _role(role)
+    if new_role is Role.ADMIN and actor.role is not Role.ADMIN:
+        raise Forbidden("Only an admin can make someone an admin.")
+    old_role = user.role
+    if new_role is old_role:
+        return user
+    user.role = new_role
+    user.updated_by_id = actor.id
+    if new_role is not Role.HELPER:
+        user.permissions.clear()
+    if (
+        new_role is Role.DOCTOR
+        and db.session.scalar(select(Doctor.id).where(Doctor.user_id == user.id)) is None
+    ):
+        db.session.add(Doctor(user_id=user.id, created_by_id=actor.id))
+    if new_role is Role.PATIENT and user.patient_profile is None:
+        db.session.add(PatientProfile(user_id=user.id, created_by_id=actor.id))
+    audit.record(
+        "admin.user_role_changed",
+        actor_id=actor.id,
+        target_type="user",
+        target_id=user.id,
+        data={"from": old_role.value, "to": new_role.value},
+        ip=ip,
+    )
+    db.session.commit()
+    return user
+
+
+def set_permissions(
+    user_id: int,
+    permissions: Iterable[str],
+    *,
+    actor_id: int,
+    now: datetime,
+    ip: str | None,
+) -> User:
+    """Replace a helper's permissions. Raises Forbidden (also for a helper granting what they
+    do not hold), NotOnYourself, NotFound, InvalidInput (not a helper, unknown permission)."""
+    actor, user = _actor_and_target(actor_id, user_id)
+    if user.role is not Role.HELPER:
+        raise InvalidInput("Only helpers carry permissions.", field="permissions")
+    wanted = set(permissions)
+    unknown = wanted - set(PERMISSIONS)
+    if unknown:
+        raise InvalidInput(f"Unknown permissions: {', '.join(sorted(unknown))}.")
+    current = user.permission_names
+    changed = wanted ^ current
+    if any(not has_permission(actor, p) for p in changed):
+        raise Forbidden("You can only grant or remove permissions you hold yourself.")
+    if not changed:
+        return user
+    user.permissions[:] = [p for p in user.permissions if p.permission in wanted]
+    user.permissions.extend(UserPermission(permission=p) for p in sorted(wanted - current))
+    user.updated_by_id = actor.id
+    audit.record(
+        "admin.user_permissions_changed",
+        actor_id=actor.id,
+        target_type="user",
+        target_id=user.id,
+        data={"granted": sorted(wanted - current), "revoked": sorted(current - wanted)},
+        ip=ip,
+    )
+    db.session.commit()
+    return user
+
+
+def _actor_and_target(actor_id: int, user_id: int) -> tuple[User, User]:
+    actor = load_actor(actor_id)
+    _require(actor, "users.manage")
+    user = get_user(user_id)
+    if user.id == actor.id:
+        raise NotOnYourself()
+    if user.role is Role.ADMIN and actor.role is not Role.ADMIN:
+        raise Forbidden("Only an admin can change an admin account.")
+    return actor, user
+
+
+def _require(actor: User, permission: str) -> None:
+    if not has_permission(actor, permission):
+        raise Forbidden()
+
+
+def _role(value: Role | str) -> Role:
+    try:
+        return Role(value)
+    except ValueError as exc:
+        raise InvalidInput(f"Unknown role {value!r}.", field="role") from exc
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,190 @@
+"""Authenticator-app two-factor authentication (TOTP) and its recovery codes.
+
+A TOTP code is accepted one time-step either side of now, and never for a time-step at or
+before the last one accepted (users.totp_last_counter), so a seen code cannot be replayed.
+Recovery codes are random, stored as HMACs and used once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime
+
+import pyotp
+import segno
+from sqlalchemy import delete, select
+
+from app.extensions import db
+from app.models import RecoveryCode, Role, User
+from app.services import audit
+from app.services.errors import Conflict, DomainError, Forbidden
+from app.services.otp import digest
+from app.services.reauth import require_recent_auth
+
+ISSUER = "Carebook"
+RECOVERY_CODE_COUNT = 10
+
+
+class InvalidSecondFactor(DomainError):
+    status_code = 401
+    code = "invalid_second_factor"
+    default_message = "That code is not valid. Enter the current code from your app."
+
+
+class TwoFactorRequired(Forbidden):
+    code = "two_factor_required"
+    default_message = "Administrators must keep two-factor authentication on."
+
+
+class TwoFactorAlreadyOn(Conflict):
+    code = "two_factor_on"
+    default_message = "Two-factor authentication is already on."
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, email: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
+
+
+def qr_svg(uri: str) -> str:
+    """The enrolment QR code as an inline SVG element (no scripts, no external image)."""
+    return segno.make(uri, error="m").svg_inline(scale=5, dark="#111", light="#fff")
+
+
+def _matching_counter(secret: str, code: str, now: datetime) -> int | None:
+    code = (code or "").strip().replace(" ", "")
+    if len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for counter in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(counter), code):
+            return counter
+    return None
+
+
+def _new_recovery_codes(user: User, now: datetime) -> list[str]:
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = secrets.token_hex(5)
+        code = f"{raw[:5]}-{raw[5:]}"
+        codes.append(code)
+        db.session.add(RecoveryCode(user_id=user.id, code_hash=digest(code), created_at=now))
+    return codes
+
+
+def enable(
+    user_id: int,
+    *,
+    secret: str,
+    code: str,
+    reauthenticated_at: datetime | None,
+    now: datetime,
+    ip: str | None = None,
+) -> list[str]:
+    """Turn 2FA on with the secret the user scanned, proven by a current code.
+
+    Returns the recovery codes (shown once). Raises ReauthenticationRequired,
+    TwoFactorAlreadyOn, InvalidSecondFactor.
+    """
+    require_recent_auth(reauthenticated_at, now)
+    user = db.session.get(User, user_id)
+    if user.totp_secret:
+        raise TwoFactorAlreadyOn()
+    counter = _matching_counter(secret, code, now)
+    if counter is None:
+        raise InvalidSecondFactor()
+    user.totp_secret = secret
+    user.totp_last_counter = counter
+    codes = _new_recovery_codes(user, now)
+    audit.record("auth.2fa_enabled", actor_id=user.id, target_type="user", target_id=user.id, ip=ip)
+    db.session.commit()
+    return codes
+
+
+def disable(
+    user_id: int, *, reauthenticated_at: datetime | None, now: datetime, ip: str | None = None
+) -> None:
+    """Turn 2FA off. Raises ReauthenticationRequired, TwoFactorRequired (administrators)."""
+    require_recent_auth(reauthenticated_at, now)
+    user = db.session.get(User, user_id)
+    if user.role is Role.ADMIN:
+        raise TwoFactorRequired()
+    user.totp_secret = None
+    user.totp_last_counter = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    audit.record(
+        "auth.2fa_disabled", actor_id=user.id, target_type="user", target_id=user.id, ip=ip
+    )
+    db.session.commit()
+
+
+def regenerate_recovery_codes(
+    user_id: int, *, reauthenticated_at: datetime | None, now: datetime, ip: str | None = None
+) -> list[str]:
+    """Replace the recovery codes. Raises ReauthenticationRequired, Conflict (2FA is off)."""
+    require_recent_auth(reauthenticated_at, now)
+    user = db.session.get(User, user_id)
+    if not user.totp_secret:
+        raise Conflict("Two-factor authentication is off.")
+    codes = _new_recovery_codes(user, now)
+    audit.record("auth.2fa_recovery_codes_regenerated", actor_id=user.id, ip=ip)
+    db.session.commit()
+    return codes
+
+
+def verify(user_id: int, code: str, *, now: datetime, ip: str | None = None) -> User:
+    """The second step of signing in: a current TOTP code or an unused recovery code.
+
+    Raises InvalidSecondFactor (also for a replayed code).
+    """
+    user = db.session.scalar(select(User).where(User.id == user_id).with_for_update())
+    if user is None or not user.is_active or not user.totp_secret:
+        db.session.rollback()
+        raise InvalidSecondFactor()
+    counter = _matching_counter(user.totp_secret, code, now)
+    if counter is not None and counter > (user.totp_last_counter or -1):
+        user.totp_last_counter = counter
+        audit.record("auth.2fa_passed", actor_id=user.id, data={"method": "totp"}, ip=ip)
+        db.session.commit()
+        return user
+    recovery = db.session.scalar(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == digest((code or "").strip().lower()),
+            RecoveryCode.used_at.is_(None),
+        )
+    )
+    if recovery is not None:
+        recovery.used_at = now
+        audit.record("auth.2fa_passed", actor_id=user.id, data={"method": "recovery_code"}, ip=ip)
+        db.session.commit()
+        return user
+    audit.record(
+        "auth.2fa_failed",
+        actor_id=user.id,
+        data={"replayed": counter is not None},
+        ip=ip,
+    )
+    db.session.commit()
+    raise InvalidSecondFactor()
+
+
+def remaining_recovery_codes(user_id: int) -> int:
+    return len(
+        db.session.scalars(
+            select(RecoveryCode.id).where(
+                RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None)
+            )
+        ).all()
+    )
+
+
+def must_enrol(user: User, *, required_for_admins: bool = True) -> bool:
+    """Administrators may not work without an authenticator app."""
+    return required_for_admins and user.role is Role.ADMIN and not user.totp_secret
