@@ -4,4 +4,16 @@ from flask import Blueprint
 
 bp = Blueprint("patient", __name__)
 
-from app.patient import routes  # noqa: E402,F401
+
+@bp.context_processor
+def _presenters():
+    from app.patient import presenters
+
+    return {
+        "status_label": presenters.status_label,
+        "clinic_zone": presenters.clinic_zone,
+        "is_video": presenters.is_video,
+    }
+
+
+from app.patient import booking_routes, routes  # noqa: E402,F401

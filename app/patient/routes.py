@@ -1,1 +1,117 @@
-"""Patient pages."""
+"""Finding a doctor: the search page, a doctor's page with a week of free slots, the waitlist."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.models import Role
+from app.patient import bp
+from app.patient.forms import SearchForm, WaitlistForm, WeekForm
+from app.patient.presenters import by_local_day, clinic_zone, week_days
+from app.rbac import public, roles_required
+from app.services import booking
+from app.services.appointments import public_doctor
+from app.services.directory import list_clinics, list_specialties
+from app.services.errors import DomainError, InvalidInput
+from app.services.localtime import day_bounds, zone
+from app.services.search import DoctorSearch, search_doctors, slot_listing
+
+# How far ahead the week browser goes (keeps dates far from date.max).
+FURTHEST_WEEK = timedelta(days=3660)
+# The service's field names, where they differ from the form's.
+SEARCH_FIELDS = {"near": "lat", "per_page": "page"}
+
+
+def _criteria(form: SearchForm) -> DoctorSearch:
+    return DoctorSearch(
+        specialty=form.specialty.data or None,
+        clinic_id=form.clinic.data,
+        city=form.city.data or None,
+        q=form.q.data or None,
+        available_on=form.available_on.data,
+        near=form.near,
+        radius_km=form.radius_km.data,
+        page=form.page.data or 1,
+    )
+
+
+def _show_on_form(form: SearchForm, exc: InvalidInput) -> None:
+    name = exc.details.get("field", "")
+    field = getattr(form, SEARCH_FIELDS.get(name, name), None) if name else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+@bp.get("/doctors")
+@public
+def search():
+    form = SearchForm(formdata=request.args)
+    form.set_choices(list_specialties(), list_clinics())
+    results, status = None, 200
+    if form.validate():
+        try:
+            results = search_doctors(_criteria(form), now=datetime.now(UTC))
+        except InvalidInput as exc:
+            _show_on_form(form, exc)
+            status = exc.status_code
+    else:
+        status = 422
+    # Pagination links keep the filters (and only the filters that were given).
+    query = {k: v for k, v in request.args.items() if k != "page" and v.strip()}
+    return render_template("patient/search.html", form=form, results=results, query=query), status
+
+
+@bp.get("/doctors/<int:doctor_id>")
+@public
+def doctor(doctor_id: int):
+    now = datetime.now(UTC)
+    doctor = public_doctor(doctor_id)
+    tz = zone(clinic_zone(doctor))
+    today = now.astimezone(tz).date()
+    week_form = WeekForm(formdata=request.args)
+    if not week_form.validate():
+        abort(422, "The week is a date such as 2031-03-07.")
+    first = max(week_form.week.data or today, today)  # past weeks have nothing to book
+    if first > today + FURTHEST_WEEK:
+        abort(422, "Pick a week within the next ten years.")
+    days = week_days(first)
+    start, _ = day_bounds(days[0], tz)
+    _, end = day_bounds(days[-1], tz)
+    slots = slot_listing(doctor_id=doctor.id, start=start, end=end, available_only=True, now=now)
+    return render_template(
+        "patient/doctor.html",
+        doctor=doctor,
+        week=by_local_day((slot for slot, _ in slots), tz, days),
+        prev_week=max(first - timedelta(days=7), today) if first > today else None,
+        next_week=first + timedelta(days=7),
+        waitlist_form=WaitlistForm(),
+        can_wait=current_user.is_authenticated and current_user.role is Role.PATIENT,
+    )
+
+
+@bp.post("/doctors/<int:doctor_id>/waitlist")
+@roles_required(Role.PATIENT)
+def join_waitlist(doctor_id: int):
+    form = WaitlistForm()
+    if not form.validate():
+        abort(422, "Pick the day you would like to wait for.")
+    day = form.day.data
+    try:
+        booking.join_waitlist(
+            patient_id=current_user.id, doctor_id=doctor_id, day=day, now=datetime.now(UTC)
+        )
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise
+        flash(exc.message, "error")
+    else:
+        flash(
+            f"You are on the waitlist for {day:%A %d %B}: we will tell you if a time comes free.",
+            "success",
+        )
+    return redirect(url_for("patient.doctor", doctor_id=doctor_id, week=day.isoformat()))

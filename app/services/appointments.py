@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -33,15 +33,22 @@ class AppointmentPage:
 
 
 def patient_appointments(*, patient_id: int, now: datetime) -> tuple[list, list]:
-    """(upcoming soonest first, past latest first) of a patient."""
+    """(upcoming bookings soonest first, history latest first) of a patient. History holds
+    past visits and cancelled or rejected ones, even when their date is still ahead."""
     base = select(Appointment).where(Appointment.patient_id == patient_id, _SHOWN).options(*_LOAD)
+    booked = Appointment.status.in_(
+        (AppointmentStatus.PENDING_PAYMENT, AppointmentStatus.PENDING_APPROVAL,
+         AppointmentStatus.CONFIRMED)
+    )  # fmt: skip
     upcoming = db.session.scalars(
-        base.where(Appointment.ends_at > now).order_by(Appointment.starts_at)
+        base.where(Appointment.ends_at > now, booked).order_by(Appointment.starts_at)
     ).all()
-    past = db.session.scalars(
-        base.where(Appointment.ends_at <= now).order_by(Appointment.starts_at.desc()).limit(100)
+    history = db.session.scalars(
+        base.where(or_(Appointment.ends_at <= now, ~booked))
+        .order_by(Appointment.starts_at.desc())
+        .limit(100)
     ).all()
-    return list(upcoming), list(past)
+    return list(upcoming), list(history)
 
 
 def doctor_schedule(

@@ -84,9 +84,12 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
 
 
+MAX_PAGE = 10_000
+
+
 def _validate(criteria: DoctorSearch) -> None:
-    if criteria.page < 1:
-        raise InvalidInput("page starts at 1.", field="page")
+    if not 1 <= criteria.page <= MAX_PAGE:
+        raise InvalidInput(f"page is between 1 and {MAX_PAGE}.", field="page")
     if not 1 <= criteria.per_page <= MAX_PER_PAGE:
         raise InvalidInput(f"per_page is between 1 and {MAX_PER_PAGE}.", field="per_page")
     if criteria.near is not None:

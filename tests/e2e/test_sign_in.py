@@ -19,6 +19,7 @@ def test_demo_patient_signs_in_and_sees_the_home_page(runner, page):
 
     expect(page.get_by_test_id("patient-greeting")).to_contain_text("Hello Pat Demo")
     expect(page.get_by_role("heading", name="Find a doctor and book a visit")).to_be_visible()
+    expect(page.get_by_role("link", name="Find a doctor")).to_be_visible()
     page.screenshot(path="/tmp/carebook-home.png")
 
 

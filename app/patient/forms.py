@@ -1,0 +1,119 @@
+"""Forms of the patient pages: a GET search form and the CSRF-protected booking forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FloatField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+MAX_PAGE = 10_000  # far beyond any real listing; keeps OFFSET within the database's range
+
+
+def optional_int(value) -> int | None:
+    """'' (any) becomes None; anything else must be an integer."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class SearchForm(FlaskForm):
+    """Read from the query string: a search changes nothing, so it has no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    specialty = SelectField("Specialty", choices=[SelectChoice("", "Any specialty")], default="")
+    clinic = SelectField("Clinic", coerce=optional_int, choices=[SelectChoice("", "Any clinic")])
+    city = StringField("City", validators=[Optional(), Length(max=120)])
+    q = StringField("Doctor's name", validators=[Optional(), Length(max=120)])
+    available_on = DateField("Free on", validators=[Optional()])
+    lat = FloatField(
+        "Latitude", validators=[Optional(), NumberRange(-90, 90)], render_kw={"step": "any"}
+    )
+    lng = FloatField(
+        "Longitude", validators=[Optional(), NumberRange(-180, 180)], render_kw={"step": "any"}
+    )
+    radius_km = FloatField(
+        "Within (km)",
+        validators=[Optional()],
+        render_kw={"step": "any", "min": "1", "placeholder": "25"},
+    )
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
+
+    def set_choices(self, specialties, clinics) -> None:
+        self.specialty.choices = [SelectChoice("", "Any specialty")] + [
+            SelectChoice(s.slug, s.name) for s in specialties
+        ]
+        self.clinic.choices = [SelectChoice("", "Any clinic")] + [
+            SelectChoice(str(c.id), c.name) for c in clinics
+        ]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not (self.lat.errors or self.lng.errors) and (self.lat.data is None) != (
+            self.lng.data is None
+        ):
+            self.lat.errors = [*self.lat.errors, "Give both latitude and longitude."]
+            ok = False
+        if self.radius_km.data is not None and self.near is None:
+            self.radius_km.errors = [
+                *self.radius_km.errors,
+                "A distance needs a place: use your location or give latitude and longitude.",
+            ]
+            ok = False
+        return ok
+
+    @property
+    def near(self) -> tuple[float, float] | None:
+        if self.lat.data is None or self.lng.data is None:
+            return None
+        return (self.lat.data, self.lng.data)
+
+
+class WaitlistForm(FlaskForm):
+    day = DateField("Day", validators=[InputRequired()])
+    submit = SubmitField("Join the waitlist")
+
+
+class BookForm(FlaskForm):
+    # The page offers cash only where the clinic takes it; the booking service checks too.
+    payment_method = RadioField(
+        "Payment",
+        choices=[
+            SelectChoice("card", "Pay by card now"),
+            SelectChoice("cash", "Pay at the clinic (cash)"),
+        ],
+        default="card",
+    )
+    notes = TextAreaField(
+        "Notes for the doctor (optional)", validators=[Optional(), Length(max=2000)]
+    )
+    submit = SubmitField("Confirm booking")
+
+
+class CancelForm(FlaskForm):
+    submit = SubmitField("Cancel appointment")
+
+
+class RescheduleForm(FlaskForm):
+    slot_id = IntegerField("New time", validators=[InputRequired(message="Pick a new time.")])
+    submit = SubmitField("Move my appointment")
+
+
+class WeekForm(FlaskForm):
+    """?week=YYYY-MM-DD on the doctor page."""
+
+    class Meta:
+        csrf = False
+
+    week = DateField("Week starting", validators=[Optional()])

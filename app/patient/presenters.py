@@ -1,0 +1,60 @@
+"""How the patient pages show things: status labels, local days, a clinic's zone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from app.models import AppointmentStatus, Doctor, Slot, SlotMode
+
+STATUS_LABELS = {
+    AppointmentStatus.PENDING_PAYMENT: "Awaiting payment",
+    AppointmentStatus.PENDING_APPROVAL: "Awaiting the doctor's approval",
+    AppointmentStatus.CONFIRMED: "Confirmed",
+    AppointmentStatus.COMPLETED: "Completed",
+    AppointmentStatus.NO_SHOW: "Missed",
+    AppointmentStatus.CANCELLED: "Cancelled",
+    AppointmentStatus.REJECTED: "Declined by the doctor",
+    AppointmentStatus.EXPIRED: "Expired (not paid in time)",
+}
+
+
+def status_label(status: AppointmentStatus) -> str:
+    return STATUS_LABELS.get(status, str(status).replace("_", " ").capitalize())
+
+
+def clinic_zone(doctor: Doctor) -> str:
+    """The IANA zone a doctor's times are shown in (UTC for a doctor without a clinic)."""
+    return doctor.clinic.timezone if doctor.clinic else "UTC"
+
+
+def is_video(slot: Slot) -> bool:
+    return slot.mode is SlotMode.VIDEO
+
+
+def by_local_day(
+    slots: Iterable[Slot], tz: ZoneInfo, days: Iterable[date] | None = None
+) -> list[tuple[date, list[Slot]]]:
+    """Slots grouped by their day in `tz`: every day of `days` (even empty ones) when given,
+    else only the days that have slots."""
+    groups: dict[date, list[Slot]] = {day: [] for day in days} if days is not None else {}
+    for slot in slots:
+        day = slot.start_at.astimezone(tz).date()
+        if days is None:
+            groups.setdefault(day, [])
+        if day in groups:
+            groups[day].append(slot)
+    return sorted(groups.items())
+
+
+def week_days(first: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range(7)]
+
+
+def alternatives(details: dict) -> list[dict]:
+    """SlotUnavailable's `alternatives` (ISO strings) with datetimes to show."""
+    return [
+        {"id": alt["id"], "start": datetime.fromisoformat(alt["start"])}
+        for alt in details.get("alternatives", [])
+    ]
