@@ -1,0 +1,123 @@
+"""What every doctor page needs: whose pages these are, in which zone, for which dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.doctor import bp
+from app.models import AppointmentStatus, Doctor, Role, SlotMode
+from app.services import access, appointments, search
+from app.services.errors import Conflict, InvalidInput
+from app.services.localtime import zone
+
+STATUS_LABELS = {
+    AppointmentStatus.PENDING_PAYMENT: "Awaiting payment",
+    AppointmentStatus.PENDING_APPROVAL: "Pending approval",
+    AppointmentStatus.CONFIRMED: "Confirmed",
+    AppointmentStatus.COMPLETED: "Completed",
+    AppointmentStatus.NO_SHOW: "No-show",
+    AppointmentStatus.CANCELLED: "Cancelled",
+    AppointmentStatus.REJECTED: "Rejected",
+    AppointmentStatus.EXPIRED: "Expired",
+}
+MODE_LABELS = {SlotMode.IN_PERSON: "In person", SlotMode.VIDEO: "Video"}
+# Dates far outside this range overflow when converted between zones.
+FIRST_DAY, LAST_DAY = date(2000, 1, 8), date(2100, 12, 24)
+
+
+def clinic_zone(doctor: Doctor) -> ZoneInfo:
+    return zone(doctor.clinic.timezone if doctor.clinic else "UTC")
+
+
+def _doctor_id_arg() -> int | None:
+    raw = request.args.get("doctor_id")
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        abort(400, "doctor_id must be a number.")
+    return int(raw)
+
+
+def scoped_doctor(view):
+    """Pass the doctor whose pages these are: the signed-in doctor's own profile, or for an
+    admin the one named by ?doctor_id= (without it the admin picks one first)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        doctor_id = _doctor_id_arg()
+        if current_user.role is Role.ADMIN:
+            if doctor_id is None:
+                return choose_doctor()
+            doctor = appointments.public_doctor(doctor_id)
+            g.doctor_scope = {"doctor_id": doctor.id}
+        else:
+            doctor = access.doctor_of(current_user)
+            if doctor is None:
+                abort(404, "This account has no doctor profile.")
+            if doctor_id is not None and doctor_id != doctor.id:
+                abort(403)
+        if not access.can_manage_doctor(current_user, doctor):
+            abort(403)
+        return view(*args, doctor=doctor, **kwargs)
+
+    return wrapped
+
+
+def choose_doctor():
+    """An admin opens a doctor page without saying whose: list the doctors to pick from."""
+    now = datetime.now(UTC)
+    results = search.search_doctors(search.DoctorSearch(per_page=search.MAX_PER_PAGE), now=now)
+    return render_template("doctor/choose.html", results=results)
+
+
+@bp.context_processor
+def doctor_page_helpers() -> dict:
+    return {
+        "scope": g.get("doctor_scope", {}),
+        "status_label": lambda status: STATUS_LABELS.get(status, str(status)),
+        "mode_label": lambda mode: MODE_LABELS.get(mode, str(mode)),
+    }
+
+
+def scope_of(doctor: Doctor) -> dict:
+    """Query arguments that keep an admin on the same doctor's pages."""
+    return {"doctor_id": doctor.id} if current_user.role is Role.ADMIN else {}
+
+
+def parse_day(raw: str | None, default: date) -> date:
+    """?date=YYYY-MM-DD (or ?week=), 400 when malformed or absurdly far away."""
+    if not raw:
+        return default
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        abort(400, "Dates are written YYYY-MM-DD.")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        abort(400, f"Pick a date between {FIRST_DAY.year} and {LAST_DAY.year}.")
+    return day
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def back(endpoint: str, *keys: str, **values):
+    """Redirect to a page, keeping the listed query arguments of this request (and the
+    admin's doctor_id)."""
+    kept = {key: request.args.get(key) for key in (*keys, "doctor_id") if request.args.get(key)}
+    return redirect(url_for(endpoint, **{**kept, **values}))
+
+
+def attempt(action) -> tuple[bool, object]:
+    """Run a button's service call: a refusal (conflict, bad input) is flashed and gives
+    (False, None); Forbidden and NotFound go on to the error pages."""
+    try:
+        return True, action()
+    except (Conflict, InvalidInput) as exc:
+        flash(exc.message, "error")
+        return False, None
