@@ -17,7 +17,7 @@ from sqlalchemy import text
 from app import create_app
 from app.config import normalize_database_url
 from app.extensions import db
-from tests import services
+from tests import servers, services
 from tests.factories import PASSWORD
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
@@ -176,42 +176,37 @@ def any_db(request):
 @pytest.fixture(scope="session")
 def live_server(app, database_url):
     """The app served by gunicorn in its own process, on the test database."""
-    import socket
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
-    import requests
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": TEST_SECRET_KEY,
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("REDIS_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--threads", "16", "--log-level", "warning", "--no-control-socket", "wsgi:app"],
-        cwd=Path(__file__).resolve().parents[1],
-        env=env,
-    )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{base_url}/healthz", timeout=5).status_code == 200:
-                break
-        except requests.RequestException:
-            pass  # workers still booting
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the live server did not start", pytrace=False)
-        time.sleep(0.2)
+    process, base_url = servers.start_app_server(database_url, TEST_SECRET_KEY)
     yield base_url
-    process.terminate()
-    process.wait(timeout=10)
+    servers.stop(process)
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free port; its handler is the Inbox."""
+    from aiosmtpd.controller import Controller
+
+    from tests.mail import Inbox
+
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=servers.free_port())
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def inbox(smtp_server):
+    smtp_server.handler.clear()
+    yield smtp_server.handler
+    smtp_server.handler.clear()
+
+
+@pytest.fixture
+def sms(monkeypatch):
+    """Texts go to an in-memory outbox (SMS_PROVIDER=test)."""
+    from app.services import messaging
+    from tests.mail import Outbox
+
+    monkeypatch.setitem(messaging.SMS_PROVIDERS, "test", Outbox)
+    Outbox.messages = []
+    return Outbox

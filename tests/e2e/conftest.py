@@ -6,7 +6,8 @@ CHROMIUM_PATH overrides it.
 
 import pytest
 
-from tests import services
+from tests import servers, services
+from tests.conftest import TEST_SECRET_KEY
 
 CHROMIUM_FLAGS = [
     "--headless=new",
@@ -33,6 +34,38 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def mail_server(smtp_server):
+    """The test SMTP server (its handler is the inbox), emptied for this module."""
+    smtp_server.handler.clear()
+    return smtp_server
+
+
+@pytest.fixture(scope="module")
+def mail_live_server(app, database_url, mail_server):
+    """A second live server (the shared one sends no email) with SMTP pointed at mail_server."""
+    process, base_url = servers.start_app_server(
+        database_url,
+        TEST_SECRET_KEY,
+        env={"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail_server.port)},
+        workers=1,
+        threads=8,
+        what="the mail live server",
+    )
+    yield base_url
+    servers.stop(process)
+
+
+@pytest.fixture
+def mail_page(browser, mail_live_server, mail_server, ctx):
+    mail_server.handler.clear()
+    context = browser.new_context(base_url=mail_live_server)
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page

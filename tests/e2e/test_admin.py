@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import expect
 
 from app.models import Role
-from tests.e2e.test_registration import mail_live_server, mail_server  # noqa: F401 (fixtures)
 from tests.factories import PASSWORD, make_clinic, make_doctor, make_user
 
 pytestmark = pytest.mark.e2e
@@ -16,22 +15,8 @@ pytestmark = pytest.mark.e2e
 TOTP_SECRET = "RCIAOKCLVDTRMDPLQUUOEMZFIU4M36SO"
 
 
-@pytest.fixture
-def mail_page(browser, mail_live_server, ctx):  # noqa: F811
-    context = browser.new_context(
-        base_url=mail_live_server, viewport={"width": 1280, "height": 900}
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def test_admin_creates_a_doctor_who_sets_a_password_from_the_email(
-    mail_page,
-    mail_server,  # noqa: F811
-    browser,
-    mail_live_server,  # noqa: F811
+    mail_page, mail_server, browser, mail_live_server
 ):
     page = mail_page
     errors: list[str] = []

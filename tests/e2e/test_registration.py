@@ -1,83 +1,12 @@
 """A patient registers, confirms the emailed code, signs out and signs in with a one-time code,
 in Chromium against gunicorn that sends its email to a real SMTP server run by the test."""
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
-import requests
-from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
-from tests.conftest import TEST_SECRET_KEY
-from tests.integration.auth.conftest import Inbox, free_port
+from tests.mail import wait_for_code
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def mail_server():
-    controller = Controller(Inbox(), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller
-    controller.stop()
-
-
-@pytest.fixture(scope="module")
-def mail_live_server(app, database_url, mail_server):
-    """A second live server (the shared one sends no email) with SMTP pointed at mail_server."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": TEST_SECRET_KEY,
-        "LOG_LEVEL": "WARNING",
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(mail_server.port),
-    }
-    env.pop("REDIS_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--threads", "8", "--log-level", "warning", "--no-control-socket", "wsgi:app"],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-    )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{base_url}/healthz", timeout=5).status_code == 200:
-                break
-        except requests.RequestException:
-            pass  # still booting
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the mail live server did not start", pytrace=False)
-        time.sleep(0.2)
-    yield base_url
-    process.terminate()
-    process.wait(timeout=10)
-
-
-@pytest.fixture
-def mail_page(browser, mail_live_server, mail_server, ctx):
-    mail_server.handler.clear()
-    context = browser.new_context(base_url=mail_live_server)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def wait_for_code(inbox: Inbox, address: str, count: int) -> str:
-    deadline = time.monotonic() + 10
-    while len(inbox.to(address)) < count:
-        assert time.monotonic() < deadline, f"email {count} to {address} never came"
-        time.sleep(0.1)
-    return inbox.last_code(address)
 
 
 def test_patient_registers_verifies_signs_out_and_signs_in_with_a_code(mail_page, mail_server):

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Role, Slot
 from app.services.tokens import issue_token
+from tests import servers
 from tests.conftest import TEST_SECRET_KEY, build_app, dispose
 from tests.factories import make_appointment, make_doctor, make_slot, make_user
 
@@ -59,38 +59,6 @@ class Reply:
 # --- servers -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _serve(env: dict) -> tuple[subprocess.Popen, str]:
-    """gunicorn as tests/conftest.live_server runs it; returns the process and its URL."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--threads", "16", "--log-level", "warning", "--no-control-socket", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-    )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{base_url}/healthz", timeout=5).status_code == 200:
-                return process, base_url
-        except requests.RequestException:
-            pass  # workers still booting
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait(timeout=10)
-            pytest.fail("the SQLite server did not start", pytrace=False)
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def sqlite_database(tmp_path_factory):
     """A migrated SQLite file served by gunicorn; yields (database URL, server URL)."""
@@ -113,7 +81,9 @@ def sqlite_database(tmp_path_factory):
         timeout=120,
     )
     assert migrated.returncode == 0, migrated.stderr
-    process, base_url = _serve(env)
+    process, base_url = servers.start_app_server(
+        url, TEST_SECRET_KEY, env=env, what="the SQLite server"
+    )
     yield url, base_url
     process.send_signal(signal.SIGQUIT)  # gunicorn's quick shutdown: nothing left to finish
     process.wait(timeout=30)

@@ -8,7 +8,6 @@ import pytest
 
 from app.models import Role, User
 from tests.factories import PASSWORD, make_user
-from tests.integration.auth.conftest import inbox, smtp_server  # noqa: F401 (fixtures)
 
 TOTP_SECRET = "RCIAOKCLVDTRMDPLQUUOEMZFIU4M36SO"
 
@@ -36,7 +35,7 @@ def make_helper(*permissions: str, **fields) -> User:
 
 
 @pytest.fixture
-def admin_app(make_app, database_url, app, smtp_server, ctx):  # noqa: F811
+def admin_app(make_app, database_url, app, smtp_server, ctx):
     return make_app(database_url, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
 
 

@@ -139,7 +139,7 @@ def test_deactivated_accounts_get_no_code(web, inbox):
 
 
 def test_a_failed_delivery_is_audited_and_shown(make_app, database_url, ctx):
-    from tests.integration.auth.conftest import free_port
+    from tests.servers import free_port
 
     app = make_app(database_url, SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())  # nobody there
     make_user(Role.PATIENT, email="ana@example.com")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,18 +14,13 @@ from pathlib import Path
 
 import requests
 
-from tests import services
+from tests import servers, services
+from tests.servers import free_port, stop  # noqa: F401  (the payments tests use them from here)
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET_KEY = "sk_test_carebook"
 PUBLISHABLE_KEY = "pk_test_carebook"
 WEBHOOK_SECRET = "whsec_test_carebook"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait(url: str, process: subprocess.Popen, what: str, seconds: float = 30) -> None:
@@ -63,15 +56,6 @@ def start_localstripe() -> tuple[subprocess.Popen, str]:
     return process, base
 
 
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def settings(base: str) -> dict:
     return {
         "STRIPE_SECRET_KEY": SECRET_KEY,
@@ -84,24 +68,9 @@ def settings(base: str) -> dict:
 
 def start_server(database_url: str, base: str, secret_key: str) -> tuple[subprocess.Popen, str]:
     """The app under gunicorn, paying through localstripe."""
-    port = free_port()
-    env = {
-        **os.environ,
-        **settings(base),
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": secret_key,
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("REDIS_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--threads", "8", "--log-level", "warning", "--no-control-socket", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    _wait(f"{url}/healthz", process, "the payments live server")
-    return process, url
+    return servers.start_app_server(
+        database_url, secret_key, env=settings(base), threads=8, what="the payments live server"
+    )
 
 
 def deliver_webhooks_to(base: str, url: str | None) -> None:

@@ -1,0 +1,76 @@
+"""Serving the app for tests that go over real HTTP: gunicorn in its own process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, what: str, seconds: float = 30) -> None:
+    """Poll `url` until it answers 200; fail the test if the process dies or time runs out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if requests.get(url, timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass  # still starting
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop(process)
+            pytest.fail(f"{what} did not start", pytrace=False)
+        time.sleep(0.2)
+
+
+def start_app_server(
+    database_url: str,
+    secret_key: str,
+    *,
+    env: dict | None = None,
+    workers: int = 2,
+    threads: int = 16,
+    what: str = "the live server",
+) -> tuple[subprocess.Popen, str]:
+    """gunicorn serving wsgi:app on `database_url` (jobs inline); returns (process, base URL)."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secret_key,
+        "LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    environment.pop("REDIS_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
+         "--no-control-socket", "wsgi:app"],
+        cwd=ROOT,
+        env=environment,
+    )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    wait_until_up(f"{base_url}/healthz", process, what)
+    return process, base_url
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
