@@ -1,9 +1,8 @@
 """Security headers on every response: a Content-Security-Policy, no framing, no sniffing.
 
-Pages carry no inline scripts, so scripts come only from this origin and Stripe.js (whose
-origin follows STRIPE_JS_URL, so localstripe works in tests). Inline `style` attributes are
-still allowed (`style-src-attr`): the doctor's week grid positions its cells with CSS custom
-properties set that way; `<style>` elements and inline scripts are not.
+Pages carry no inline scripts and no inline styles, so scripts come only from this origin and
+Stripe.js (whose origin follows STRIPE_JS_URL, so localstripe works in tests) and styles only
+from this origin.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ def content_security_policy(config) -> str:
         "default-src": ["'self'"],
         "script-src": ["'self'", *([stripe_js] if stripe_js else [])],
         "style-src": ["'self'"],
-        "style-src-attr": ["'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         # 'self' covers same-origin WebSockets (Socket.IO) in current browsers.

@@ -18,6 +18,16 @@
     });
   });
 
+  // The week grid: place cells from their data-grid-* attributes (no inline styles: CSP).
+  var properties = { gridRows: "--rows", gridRow: "--row", gridSpan: "--span" };
+  document.querySelectorAll("[data-grid-rows], [data-grid-row]").forEach(function (el) {
+    Object.keys(properties).forEach(function (key) {
+      if (el.dataset[key]) {
+        el.style.setProperty(properties[key], el.dataset[key]);
+      }
+    });
+  });
+
   // After a preview, bring it into view (it sits above the pattern form).
   var preview = document.getElementById("preview");
   if (preview) {

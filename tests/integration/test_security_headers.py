@@ -59,7 +59,7 @@ def test_stripe_origins_follow_the_configuration():
     assert policy["connect-src"] == ["'self'", "http://127.0.0.1:8420"]
 
 
-def test_no_template_has_an_inline_script_or_event_handler():
+def test_no_template_has_an_inline_script_style_or_event_handler():
     import re
     from pathlib import Path
 
@@ -67,8 +67,10 @@ def test_no_template_has_an_inline_script_or_event_handler():
     offenders = []
     for path in templates.rglob("*.html"):
         text = path.read_text()
-        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(
-            r"\son[a-z]+\s*=\s*[\"']", text
+        if (
+            re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text)
+            or re.search(r"\son[a-z]+\s*=\s*[\"']", text)
+            or re.search(r"\sstyle\s*=|<style", text)
         ):
             offenders.append(str(path.relative_to(templates)))
     assert offenders == []
