@@ -12,7 +12,10 @@ from app.models import (
     Clinic,
     Doctor,
     PatientProfile,
+    Payment,
     PaymentMethod,
+    PaymentProvider,
+    PaymentStatus,
     Role,
     Slot,
     SlotMode,
@@ -131,3 +134,27 @@ def make_appointment(
     db.session.add(appointment)
     db.session.commit()
     return appointment
+
+
+def make_payment(appointment: Appointment | None = None, **fields) -> Payment:
+    """A card payment row as the ledger holds it (no PaymentIntent at Stripe behind it: for
+    pages and reports; payment flows go through localstripe)."""
+    appointment = appointment or make_appointment(payment_method=PaymentMethod.CARD)
+    n = next(_counter)
+    captured = fields.pop("amount_captured", appointment.fee_amount)
+    values = {
+        "appointment_id": appointment.id,
+        "provider": PaymentProvider.STRIPE,
+        "stripe_payment_intent_id": f"pi_test_{n}",
+        "amount": appointment.fee_amount,
+        "currency": appointment.fee_currency,
+        "status": PaymentStatus.CAPTURED if captured else PaymentStatus.REQUIRES_PAYMENT,
+        "amount_captured": captured,
+        "amount_refunded": 0,
+        "captured_at": datetime.now(UTC) if captured else None,
+    }
+    values.update(fields)
+    payment = Payment(**values)
+    db.session.add(payment)
+    db.session.commit()
+    return payment

@@ -13,6 +13,7 @@ SECTIONS = [
     ("Doctors", "admin.doctors", "doctors.manage"),
     ("Clinics", "admin.clinics", "content.manage"),
     ("Specialties", "admin.specialties", "content.manage"),
+    ("Payments", "admin.payments", "payments.view"),
     ("Audit trail", "admin.audit", None),
 ]
 
@@ -49,4 +50,4 @@ def admin_sections() -> list[tuple[str, str]]:
     ]
 
 
-from app.admin import audit, directory, routes, users  # noqa: E402,F401
+from app.admin import audit, directory, payments, routes, users  # noqa: E402,F401

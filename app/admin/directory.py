@@ -44,6 +44,7 @@ def edit_clinic(clinic_id: int | None):
                     website=form.website.data,
                     cancellation_window_hours=form.cancellation_window_hours.data,
                     accepts_cash=form.accepts_cash.data,
+                    late_cancellation_refund_percent=form.late_cancellation_refund_percent.data,
                 ),
                 clinic_id=clinic_id,
                 **acting(),

@@ -1,5 +1,7 @@
 """Admin forms: they parse and check the shape of input; the services check the rules."""
 
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -17,10 +19,17 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.models import Role
+from app.models import PaymentStatus, Role
 from app.services.access import PERMISSIONS
 
 ROLE_CHOICES = [SelectChoice(r.value, r.value.title()) for r in Role]
@@ -83,6 +92,9 @@ class ClinicForm(FlaskForm):
     cancellation_window_hours = IntegerField(
         "Cancellation window (hours)", validators=[InputRequired(), NumberRange(0, 720)], default=24
     )
+    late_cancellation_refund_percent = IntegerField(
+        "Late cancellation refund (%)", validators=[Optional(), NumberRange(0, 100)]
+    )
     accepts_cash = BooleanField("Accepts cash", default=True)
     submit = SubmitField("Save clinic")
 
@@ -92,11 +104,22 @@ class SpecialtyForm(FlaskForm):
     submit = SubmitField("Save")
 
 
+def _cents(form, field) -> None:
+    """An amount of money in major units: finite, at most two decimals (runs before ranges:
+    comparing NaN would raise)."""
+    if field.data is None:
+        return
+    if not field.data.is_finite():
+        raise StopValidation("Enter an amount such as 12.50.")
+    if field.data.as_tuple().exponent < -2:
+        raise StopValidation("Use at most two decimals, e.g. 12.50.")
+
+
 class DoctorForm(FlaskForm):
     clinic_id = SelectField("Clinic", coerce=str, choices=[], default="")
     specialty_ids = MultiCheckboxField("Specialties", coerce=int, choices=[])
     fee = DecimalField(
-        "Fee", places=2, validators=[InputRequired(), NumberRange(min=0, max=100_000)]
+        "Fee", places=2, validators=[InputRequired(), _cents, NumberRange(min=0, max=100_000)]
     )
     licence_number = StringField("Licence number", validators=[Optional(), Length(max=64)])
     bio = TextAreaField("Bio", validators=[Optional(), Length(max=5000)])
@@ -115,3 +138,33 @@ class AuditSearchForm(FlaskForm):
     since = DateField("From", validators=[Optional()])
     until = DateField("To", validators=[Optional()])
     page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+
+class PaymentSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    patient = SearchField("Patient (name or email)", validators=[Optional(), Length(max=254)])
+    appointment_id = IntegerField(
+        "Appointment id", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)]
+    )
+    payment_intent_id = SearchField("PaymentIntent id", validators=[Optional(), Length(max=255)])
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "Any status")]
+        + [SelectChoice(s.value, s.value.replace("_", " ")) for s in PaymentStatus],
+        default="",
+    )
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+
+class RefundForm(FlaskForm):
+    amount = DecimalField(
+        "Amount to refund",
+        places=2,
+        validators=[InputRequired(), _cents, NumberRange(min=Decimal("0.01"), max=10_000_000)],
+    )
+    reason = StringField("Reason", validators=[Optional(), Length(max=255)])
+    submit = SubmitField("Refund")

@@ -29,7 +29,14 @@ class ClinicSchema(ma.Schema):
     longitude = ma.fields.Float(allow_none=True)
     currency = ma.fields.String(metadata={"description": "ISO 4217 code"})
     cancellation_window_hours = ma.fields.Integer(
-        metadata={"description": "No online cancelling or rescheduling this close to a visit"}
+        metadata={"description": "Free online changes end this many hours before a visit"}
+    )
+    late_cancellation_refund_percent = ma.fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Inside the cancellation window: null, patients cannot cancel "
+            "online; 0-100, they may, and get this percent of a card payment back"
+        },
     )
     accepts_cash = ma.fields.Boolean()
 

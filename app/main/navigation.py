@@ -17,6 +17,7 @@ NAV_LINKS: dict[Role, list[tuple[str, str]]] = {
     Role.DOCTOR: [
         ("Appointments", "doctor.dashboard"),
         ("Availability", "doctor.slots"),
+        ("Earnings", "doctor.earnings"),
     ],
     Role.HELPER: [("Find a doctor", "patient.search")],
     Role.ADMIN: [("Find a doctor", "patient.search"), ("Admin", "admin.index")],
@@ -25,6 +26,7 @@ NAV_LINKS: dict[Role, list[tuple[str, str]]] = {
 # Links for helpers holding any of the permissions: (label, endpoint, permissions).
 HELPER_LINKS: list[tuple[str, str, tuple[str, ...]]] = [
     ("Admin", "admin.index", ("users.manage", "doctors.manage", "content.manage")),
+    ("Payments", "admin.payments", ("payments.view",)),
 ]
 
 

@@ -26,6 +26,11 @@ class Clinic(AuditColumns, db.Model):
         CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude"),
         CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
         CheckConstraint("cancellation_window_hours >= 0", name="cancellation_window"),
+        CheckConstraint(
+            "late_cancellation_refund_percent IS NULL"
+            " OR (late_cancellation_refund_percent BETWEEN 0 AND 100)",
+            name="late_cancellation_refund_percent",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,8 +44,11 @@ class Clinic(AuditColumns, db.Model):
     website: Mapped[str | None] = mapped_column(String(255))
     timezone: Mapped[str] = mapped_column(String(64), nullable=False)  # IANA name
     currency: Mapped[str] = mapped_column(currency_column(), nullable=False, default="USD")
-    # Policy: no online cancel/reschedule within this many hours of the start.
+    # Policy: free online cancel/reschedule until this many hours before the start.
     cancellation_window_hours: Mapped[int] = mapped_column(nullable=False, default=24)
+    # Inside that window: None = no online cancelling (call the clinic); 0..100 = patients may
+    # still cancel online and get this percent of a card payment back.
+    late_cancellation_refund_percent: Mapped[int | None] = mapped_column()
     accepts_cash: Mapped[bool] = mapped_column(nullable=False, default=True)
 
     doctors: Mapped[list[Doctor]] = relationship(back_populates="clinic")

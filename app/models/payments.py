@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models.appointments import Appointment
 from app.models.mixins import AuditColumns
 from app.models.types import UTCDateTime, currency_column, enum_column, utcnow
+from app.models.users import User
 
 
 class PaymentProvider(enum.StrEnum):
@@ -115,6 +116,7 @@ class Refund(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     payment: Mapped[Payment] = relationship(back_populates="refunds")
+    created_by: Mapped[User | None] = relationship()
 
 
 class StripeEvent(db.Model):

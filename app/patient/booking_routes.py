@@ -94,6 +94,7 @@ def appointment(appointment_id: int):
         appointment=appointment,
         actions=booking.allowed_actions(appointment, current_user._get_current_object(), now),
         deadline=booking.change_deadline(appointment),
+        late_percent=booking.late_cancellation_percent(appointment),
         payment=payments.latest_payment(appointment.id),
         now=now,
         cancel_form=CancelForm(),

@@ -259,14 +259,30 @@ def change_deadline(appointment: Appointment) -> datetime:
     return appointment.starts_at - timedelta(hours=hours)
 
 
+def late_cancellation_percent(appointment: Appointment) -> int | None:
+    """The share of a card payment a patient gets back for cancelling inside the clinic's
+    window; None when the clinic takes no online cancellations there."""
+    clinic = appointment.doctor.clinic
+    return clinic.late_cancellation_refund_percent if clinic else None
+
+
+def _late_cancel_allowed(appointment: Appointment) -> bool:
+    return late_cancellation_percent(appointment) is not None
+
+
 def _check_patient_window(appointment: Appointment, now: datetime, what: str) -> None:
+    """Patients change online until the deadline; inside the window they may still cancel
+    (never reschedule) when the clinic sets a late-cancellation refund."""
     if appointment.status is S.PENDING_PAYMENT:
         return  # an unpaid hold can always be released
-    if now >= change_deadline(appointment):
-        hours = appointment.doctor.clinic.cancellation_window_hours
-        raise PolicyWindowClosed(
-            f"Online {what} closes {hours} hours before the visit: please call the clinic."
-        )
+    if now < change_deadline(appointment):
+        return
+    if what == "cancellation" and _late_cancel_allowed(appointment):
+        return
+    hours = appointment.doctor.clinic.cancellation_window_hours
+    raise PolicyWindowClosed(
+        f"Online {what} closes {hours} hours before the visit: please call the clinic."
+    )
 
 
 def _free_slot_side_effects(appointment: Appointment, now: datetime) -> None:
@@ -301,7 +317,8 @@ def _free_slot_side_effects(appointment: Appointment, now: datetime) -> None:
 def cancel_appointment(
     *, appointment_id: int, actor_id: int, now: datetime, reason: str | None = None
 ) -> Appointment:
-    """Cancel: patients within the clinic's policy window, the doctor and staff always.
+    """Cancel: patients until the clinic's deadline (inside its window only when it sets a
+    late-cancellation refund), the doctor and staff always.
 
     Frees the slot and tells its waitlist. Raises AppointmentNotFound, Forbidden,
     InvalidTransition, PolicyWindowClosed.
@@ -531,7 +548,11 @@ def allowed_actions(appointment: Appointment, viewer: User, now: datetime) -> li
     live_hold = appointment.status is not S.PENDING_PAYMENT or appointment.hold_expires_at > now
     in_window = not patient_side or now < change_deadline(appointment)
     if appointment.status in CHANGEABLE and upcoming and live_hold:
-        if in_window or appointment.status is S.PENDING_PAYMENT:
+        if (
+            in_window
+            or appointment.status is S.PENDING_PAYMENT
+            or _late_cancel_allowed(appointment)
+        ):
             actions.append("cancel")
         if appointment.status is not S.PENDING_PAYMENT and in_window:
             actions.append("reschedule")

@@ -55,6 +55,8 @@ class ClinicInput:
     website: str | None = None
     cancellation_window_hours: int = 24
     accepts_cash: bool = True
+    # None: no online cancelling inside the window; 0..100: allowed, refunding this percent.
+    late_cancellation_refund_percent: int | None = None
 
 
 @dataclass(frozen=True)
@@ -294,6 +296,12 @@ def _clean_clinic(values: ClinicInput) -> dict:
             "The cancellation window is between 0 and 720 hours.",
             field="cancellation_window_hours",
         )
+    late_percent = values.late_cancellation_refund_percent
+    if late_percent is not None and not 0 <= late_percent <= 100:
+        raise InvalidInput(
+            "The late-cancellation refund is between 0 and 100 percent, or empty.",
+            field="late_cancellation_refund_percent",
+        )
     website = _optional(values.website, 255)
     if website and urlsplit(website).scheme not in ("http", "https"):
         raise InvalidInput("A website starts with https://.", field="website")
@@ -311,6 +319,7 @@ def _clean_clinic(values: ClinicInput) -> dict:
         "website": website,
         "cancellation_window_hours": values.cancellation_window_hours,
         "accepts_cash": values.accepts_cash,
+        "late_cancellation_refund_percent": late_percent,
     }
 
 

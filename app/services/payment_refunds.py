@@ -28,18 +28,21 @@ from app.services.payments import (
 log = logging.getLogger(__name__)
 P = PaymentStatus
 
-# Share of the fee refunded when a patient cancels inside the clinic's policy window (patients
-# can only do so through the clinic today; the doctor's or clinic's own cancellation is full).
-LATE_CANCELLATION_REFUND_PERCENT = 0
-
 
 def cancellation_refund(
-    *, amount_captured: int, by_patient: bool, now: datetime, deadline: datetime
+    *,
+    amount_captured: int,
+    by_patient: bool,
+    now: datetime,
+    deadline: datetime,
+    late_percent: int | None,
 ) -> int:
-    """How much of a captured fee a cancellation gives back (minor units)."""
+    """How much of a captured fee a cancellation gives back (minor units): all of it before
+    the deadline or when the doctor or clinic cancels; inside the window the clinic's
+    late-cancellation percent (None, no late online cancelling: nothing), rounded down."""
     if not by_patient or now < deadline:
         return amount_captured
-    return amount_captured * LATE_CANCELLATION_REFUND_PERCENT // 100
+    return amount_captured * (late_percent or 0) // 100
 
 
 def decide_cancellation_refund(
@@ -47,7 +50,7 @@ def decide_cancellation_refund(
 ) -> Payment | None:
     """In the cancelling transaction: decide the refund by policy (no network, no commit).
     Returns the payment whose intent or refund `settle_after_cancellation` must send."""
-    from app.services.booking import change_deadline
+    from app.services.booking import change_deadline, late_cancellation_percent
 
     payment = live_payment(appointment.id, lock=True)
     if payment is None:
@@ -58,6 +61,7 @@ def decide_cancellation_refund(
             by_patient=by_patient,
             now=now,
             deadline=change_deadline(appointment),
+            late_percent=late_cancellation_percent(appointment),
         )
         # A refund already granted counts towards what the policy gives back.
         payment.refund_target = max(payment.refund_target or 0, payment.amount_refunded, policy)
@@ -165,6 +169,13 @@ def issue_owed_refund(*, payment_id: int, now: datetime, actor_id: int | None = 
     return result.amount
 
 
+def refundable_amount(payment: Payment) -> int:
+    """What staff may still refund: captured, less what is refunded or already decided."""
+    return max(
+        0, payment.amount_captured - max(payment.amount_refunded, payment.refund_target or 0)
+    )
+
+
 def refund_payment(
     *, payment_id: int, amount: int, actor_id: int, reason: str | None, now: datetime
 ) -> Payment:
@@ -179,7 +190,7 @@ def refund_payment(
     payment = db.session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
     if payment is None:
         raise PaymentNotFound()
-    refundable = payment.amount_captured - max(payment.amount_refunded, payment.refund_target or 0)
+    refundable = refundable_amount(payment)
     if not isinstance(amount, int) or amount <= 0:
         db.session.rollback()
         raise InvalidInput("Enter an amount above zero.", field="amount")

@@ -19,7 +19,14 @@ from app.services import sessions
 from app.services.access import PERMISSIONS
 from app.services.tokens import issue_token
 from tests.conftest import TEST_SECRET_KEY
-from tests.factories import make_appointment, make_clinic, make_doctor, make_slot, make_user
+from tests.factories import (
+    make_appointment,
+    make_clinic,
+    make_doctor,
+    make_payment,
+    make_slot,
+    make_user,
+)
 
 SKIPPED_ENDPOINTS = {"static", "api-docs.openapi_json"}
 ROLES = (
@@ -69,6 +76,9 @@ def world(ctx) -> World:
     booked = make_slot(doctor_a, start=start)
     appointment = make_appointment(booked, patient_a, status=AppointmentStatus.CONFIRMED)
     open_slot = make_slot(doctor_a, start=start + timedelta(hours=1))
+    # A card payment of someone else's visit, for the payment pages (no URL names its visit).
+    paid_slot = make_slot(doctor_b, start=start + timedelta(hours=2))
+    payment = make_payment(make_appointment(paid_slot, make_user(Role.PATIENT, name="Payer")))
     helper_with = make_user(Role.HELPER, name="Helper With")
     helper_with.permissions.extend(UserPermission(permission=p) for p in PERMISSIONS)
     helper_without = make_user(Role.HELPER, name="Helper Without")
@@ -92,6 +102,7 @@ def world(ctx) -> World:
             "clinic_id": clinic.id,
             "user_id": bystander.id,
             "specialty_id": 1,
+            "payment_id": payment.id,
             "action": "approve",
         },
     )

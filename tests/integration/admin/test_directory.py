@@ -129,8 +129,9 @@ def test_admin_assigns_a_doctor_clinic_specialties_fee_and_verifies_them(web, ad
     assert doctor.verified_at is not None
     assert _actions()[-2:] == ["admin.doctor_updated", "admin.doctor_verified"]
 
-    bad_fee = web.post(f"/admin/doctors/{doctor.id}/edit", data={"clinic_id": "", "fee": "-5"})
-    assert bad_fee.status_code == 422
+    for fee in ("-5", "NaN", "1.234"):
+        bad_fee = web.post(f"/admin/doctors/{doctor.id}/edit", data={"clinic_id": "", "fee": fee})
+        assert bad_fee.status_code == 422, fee
     unknown_clinic = web.post(
         f"/admin/doctors/{doctor.id}/edit", data={"clinic_id": "9999", "fee": "5"}
     )

@@ -33,6 +33,7 @@ def test_clinics_show_location_currency_and_cancellation_policy(client):
         longitude=151.21,
         currency="AUD",
         cancellation_window_hours=12,
+        late_cancellation_refund_percent=40,
         accepts_cash=False,
     )
     response = client.get("/api/v1/clinics")
@@ -49,6 +50,7 @@ def test_clinics_show_location_currency_and_cancellation_policy(client):
                 "longitude": 151.21,
                 "currency": "AUD",
                 "cancellation_window_hours": 12,
+                "late_cancellation_refund_percent": 40,
                 "accepts_cash": False,
             }
         ]

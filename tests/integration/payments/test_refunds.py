@@ -36,26 +36,23 @@ def test_doctor_cancelling_inside_the_window_refunds_in_full(paid, doctor, now):
     assert payments.latest_payment(paid.id).amount_refunded == 12000
 
 
-def test_policy_inside_the_window_gives_the_late_share():
+def test_policy_inside_the_window_gives_the_clinics_late_share():
     start = datetime(2030, 1, 2, 9, tzinfo=UTC)
     deadline = start - timedelta(hours=24)
     late = start - timedelta(hours=3)
-    assert payment_refunds.cancellation_refund(
-        amount_captured=10000, by_patient=True, now=deadline - timedelta(minutes=1),
-        deadline=deadline,
-    ) == 10000  # fmt: skip
-    assert (
-        payment_refunds.cancellation_refund(
-            amount_captured=10000, by_patient=True, now=late, deadline=deadline
-        )
-        == 10000 * payment_refunds.LATE_CANCELLATION_REFUND_PERCENT // 100
-    )
-    assert (
-        payment_refunds.cancellation_refund(
-            amount_captured=10000, by_patient=False, now=late, deadline=deadline
-        )
-        == 10000
-    )
+
+    def refund(now, *, by_patient=True, late_percent=None):
+        return payment_refunds.cancellation_refund(
+            amount_captured=10001, by_patient=by_patient, now=now, deadline=deadline,
+            late_percent=late_percent,
+        )  # fmt: skip
+
+    assert refund(deadline - timedelta(minutes=1), late_percent=30) == 10001
+    assert refund(late) == 0  # no late online cancelling: nothing by policy
+    assert refund(late, late_percent=0) == 0
+    assert refund(late, late_percent=30) == 3000  # rounded down
+    assert refund(late, late_percent=100) == 10001
+    assert refund(late, by_patient=False) == 10001
 
 
 def test_refund_owed_while_stripe_is_down_is_sent_by_reconciliation(

@@ -1,0 +1,94 @@
+"""Admin pages for payments: search, a payment with its refunds, staff refunds, disputes."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.admin import bp, form_error
+from app.admin.forms import PaymentSearchForm, RefundForm
+from app.models import PaymentStatus
+from app.rbac import permission_required
+from app.services import payment_refunds, payment_reports
+from app.services.access import has_permission
+from app.services.errors import DomainError
+from app.services.payments import PaymentProviderUnavailable
+
+
+@bp.route("/payments")
+@permission_required("payments.view")
+def payments():
+    form = PaymentSearchForm(request.args)
+    if not form.validate():
+        return render_template("admin/payments.html", form=form, results=None), 422
+    try:
+        results = payment_reports.search_payments(
+            payment_reports.PaymentQuery(
+                patient=form.patient.data,
+                appointment_id=form.appointment_id.data,
+                payment_intent_id=form.payment_intent_id.data,
+                status=PaymentStatus(form.status.data) if form.status.data else None,
+                since=form.since.data,
+                until=form.until.data,
+            ),
+            page=form.page.data or 1,
+        )
+    except DomainError as exc:
+        form_error(form, exc)
+        return render_template("admin/payments.html", form=form, results=None), exc.status_code
+    return render_template("admin/payments.html", form=form, results=results)
+
+
+@bp.route("/payments/disputes")
+@permission_required("payments.view")
+def disputes():
+    return render_template("admin/disputes.html", payments=payment_reports.open_disputes())
+
+
+@bp.route("/payments/<int(max=2147483647):payment_id>")
+@permission_required("payments.view")
+def payment(payment_id: int):
+    shown = payment_reports.get_payment(payment_id)
+    left = payment_refunds.refundable_amount(shown)
+    form = RefundForm(formdata=None, amount=Decimal(left) / 100 if left else None)
+    return _payment_page(shown, form)
+
+
+@bp.route("/payments/<int(max=2147483647):payment_id>/refunds", methods=["POST"])
+@permission_required("payments.refund")
+def refund(payment_id: int):
+    form = RefundForm()
+    if not form.validate_on_submit():
+        return _payment_page(payment_reports.get_payment(payment_id), form, 422)
+    try:
+        refunded = payment_refunds.refund_payment(
+            payment_id=payment_id,
+            amount=int(form.amount.data * 100),
+            reason=form.reason.data,
+            actor_id=current_user.id,
+            now=datetime.now(UTC),
+        )
+    except PaymentProviderUnavailable as exc:
+        # The refund is decided and recorded: reconciliation sends it once Stripe answers.
+        flash(exc.message, "error")
+        return redirect(url_for("admin.payment", payment_id=payment_id))
+    except DomainError as exc:
+        form_error(form, exc)
+        return _payment_page(payment_reports.get_payment(payment_id), form, exc.status_code)
+    flash(
+        f"Refunded {form.amount.data:.2f} {refunded.currency} to "
+        f"{refunded.appointment.patient.name}.",
+        "success",
+    )
+    return redirect(url_for("admin.payment", payment_id=payment_id))
+
+
+def _payment_page(payment, form, status: int = 200):
+    return render_template(
+        "admin/payment.html",
+        payment=payment,
+        form=form,
+        refundable=payment_refunds.refundable_amount(payment),
+        can_refund=has_permission(current_user, "payments.refund"),
+    ), status

@@ -1,0 +1,44 @@
+"""The doctor's earnings: card payments through Carebook, and cash paid at the clinic."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask import abort, render_template, request
+
+from app.doctor import bp
+from app.doctor.context import FIRST_DAY, LAST_DAY, scoped_doctor
+from app.models import Role
+from app.rbac import roles_required
+from app.services import payment_reports
+
+
+def _month_arg() -> date | None:
+    """?month=YYYY-MM; 400 when malformed or absurdly far away."""
+    raw = request.args.get("month")
+    if not raw:
+        return None
+    try:
+        month = date.fromisoformat(f"{raw}-01")
+    except ValueError:
+        abort(400, "Months are written YYYY-MM.")
+    if not FIRST_DAY <= month <= LAST_DAY:
+        abort(400, f"Pick a month between {FIRST_DAY.year} and {LAST_DAY.year}.")
+    return month
+
+
+@bp.route("/earnings")
+@roles_required(Role.DOCTOR)
+@scoped_doctor
+def earnings(doctor):
+    month = _month_arg()
+    report = payment_reports.doctor_earnings(
+        doctor_id=doctor.id, month=month, now=datetime.now(UTC)
+    )
+    return render_template(
+        "doctor/earnings.html",
+        doctor=doctor,
+        report=report,
+        prev_month=payment_reports.add_months(report.month, -1),
+        next_month=payment_reports.add_months(report.month, 1),
+    )
