@@ -47,10 +47,11 @@ class Outcome:
         total = sum(self.statuses.values())
         s = summary_ms(self.latencies)
         other = total - self.statuses[201] - self.statuses[409]
+        others = {k: v for k, v in self.statuses.items() if k not in (201, 409)}
         return (
             f"{scenario:<10} {transport:<7} {total:>6} {clients:>7} {self.statuses[201]:>6} "
             f"{self.statuses[409]:>6} {other:>6} {total / self.wall:>8.1f} {s['p50']:>7.1f} "
-            f"{s['p95']:>7.1f} {s['p99']:>7.1f}"
+            f"{s['p95']:>7.1f} {s['p99']:>7.1f}" + (f"  other: {others}" if others else "")
         )
 
 
@@ -63,8 +64,9 @@ def bench_patients(conn: psycopg.Connection, count: int) -> list[int]:
         for i in range(count):
             conn.execute(
                 "INSERT INTO users (email, name, role, must_change_password, is_active, "
-                "created_at, updated_at) VALUES (%s, %s, 'patient', false, true, now(), now()) "
-                "ON CONFLICT (email) DO NOTHING",
+                "email_verified_at, created_at, updated_at) "
+                "VALUES (%s, %s, 'patient', false, true, now(), now(), now()) "
+                "ON CONFLICT (email) DO UPDATE SET email_verified_at = now()",
                 (PATIENT_EMAIL.format(i), f"Bench Booker {i}"),
             )
         conn.execute(

@@ -107,19 +107,19 @@ def seed_statements() -> list[tuple[str, str, dict]]:
             "users",
             """
             INSERT INTO users (email, name, role, password_hash, must_change_password,
-                               is_active, created_at, updated_at)
+                               is_active, email_verified_at, created_at, updated_at)
             SELECT 'admin@bench.example', 'Bench Admin', 'admin', %(hash)s, false, true,
-                   now(), now()
+                   now(), now(), now()
             UNION ALL
             SELECT 'doctor' || n || '@bench.example',
                    'Dr. ' || (%(first)s::text[])[n %% 10 + 1] || ' '
                           || (%(last)s::text[])[n / 10 %% 8 + 1] || ' ' || n,
-                   'doctor', %(hash)s, false, n %% 97 <> 0, now(), now()
+                   'doctor', %(hash)s, false, n %% 97 <> 0, now(), now(), now()
             FROM generate_series(1, %(doctors)s) AS n
             UNION ALL
             SELECT 'patient' || n || '@bench.example',
                    (%(first)s::text[])[n %% 10 + 1] || ' Patient ' || n,
-                   'patient', %(hash)s, false, true, now(), now()
+                   'patient', %(hash)s, false, true, now(), now(), now()
             FROM generate_series(1, %(patients)s) AS n
             """,
             {"first": FIRST_NAMES, "last": LAST_NAMES},
