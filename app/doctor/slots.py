@@ -71,6 +71,30 @@ def _week_of(slot, tz) -> str:
     return monday_of(slot.start_at.astimezone(tz).date()).isoformat()
 
 
+def _slot_form_page(form, doctor, tz, slot, save):
+    """Show the slot form, or save it with `save(start, end, mode)` (a service call) and go
+    back to that slot's week. Shared by adding and editing a slot."""
+    status = 200
+    if form.validate_on_submit():
+        status = 422
+        times = form.utc_times(tz)
+        if times is not None:
+            try:
+                saved = save(times[0], times[1], form.mode.data)
+            except (Conflict, InvalidInput) as exc:
+                add_domain_error(form, exc)
+                status = exc.status_code
+            else:
+                flash(_saved(saved, tz), "success")
+                scope = scope_of(doctor)
+                return redirect(url_for("doctor.slots", week=_week_of(saved, tz), **scope))
+    elif form.errors:
+        status = 422
+    return render_template(
+        "doctor/slot_form.html", form=form, doctor=doctor, tz=tz, slot=slot
+    ), status
+
+
 @bp.route("/slots/new", methods=["GET", "POST"])
 @roles_required(Role.DOCTOR)
 @scoped_doctor
@@ -80,32 +104,14 @@ def new_slot(doctor):
     form = SlotForm()
     if request.method == "GET":
         form.date.data = parse_day(request.args.get("date"), now.astimezone(tz).date())
-    status = 200
-    if form.validate_on_submit():
-        status = 422
-        times = form.utc_times(tz)
-        if times is not None:
-            try:
-                slot = availability.create_slot(
-                    doctor_id=doctor.id,
-                    start=times[0],
-                    end=times[1],
-                    mode=form.mode.data,
-                    actor_id=current_user.id,
-                    now=now,
-                )
-            except (Conflict, InvalidInput) as exc:
-                add_domain_error(form, exc)
-                status = exc.status_code
-            else:
-                flash(_saved(slot, tz), "success")
-                scope = scope_of(doctor)
-                return redirect(url_for("doctor.slots", week=_week_of(slot, tz), **scope))
-    elif form.errors:
-        status = 422
-    return render_template(
-        "doctor/slot_form.html", form=form, doctor=doctor, tz=tz, slot=None
-    ), status
+
+    def save(start, end, mode):
+        return availability.create_slot(
+            doctor_id=doctor.id, start=start, end=end, mode=mode, actor_id=current_user.id,
+            now=now,
+        )  # fmt: skip
+
+    return _slot_form_page(form, doctor, tz, None, save)
 
 
 @bp.route(f"{SLOT}/edit", methods=["GET", "POST"])
@@ -122,31 +128,13 @@ def edit_slot(slot_id: int):
     form = SlotForm(
         data={"date": start.date(), "start": start.time(), "end": end.time(), "mode": slot.mode}
     )
-    status = 200
-    if form.validate_on_submit():
-        status = 422
-        times = form.utc_times(tz)
-        if times is not None:
-            try:
-                slot = availability.update_slot(
-                    slot_id=slot.id,
-                    start=times[0],
-                    end=times[1],
-                    mode=form.mode.data,
-                    actor_id=current_user.id,
-                    now=now,
-                )
-            except (Conflict, InvalidInput) as exc:
-                add_domain_error(form, exc)
-                status = exc.status_code
-            else:
-                flash(_saved(slot, tz), "success")
-                return redirect(url_for("doctor.slots", week=_week_of(slot, tz), **g.doctor_scope))
-    elif form.errors:
-        status = 422
-    return render_template(
-        "doctor/slot_form.html", form=form, doctor=doctor, tz=tz, slot=slot
-    ), status
+
+    def save(start, end, mode):
+        return availability.update_slot(
+            slot_id=slot.id, start=start, end=end, mode=mode, actor_id=current_user.id, now=now
+        )
+
+    return _slot_form_page(form, doctor, tz, slot, save)
 
 
 @bp.route(f"{SLOT}/block", methods=["POST"], defaults={"blocked": True})
