@@ -1,7 +1,7 @@
 """Flask extensions, created once and bound in create_app()."""
 
 from authlib.integrations.flask_client import OAuth
-from flask import Flask
+from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -35,11 +35,19 @@ socketio = SocketIO()
 limiter = Limiter(key_func=get_remote_address)
 
 
+@limiter.request_filter
+def _limits_off_for_this_app() -> bool:
+    # The Limiter is one object for the process, its on/off switch too; several apps (tests)
+    # each decide for themselves through their own config instead.
+    return not current_app.config.get("RATELIMIT_ENABLED", True)
+
+
 def init_limiter(app: Flask) -> None:
     """Rate limits are on unless configured off; apps built for tests (TESTING) default to off
     so that the suite can sign in freely, and the tests of the limits turn them on."""
     app.config.setdefault("RATELIMIT_ENABLED", not app.testing)
     limiter.init_app(app)
+    limiter.enabled = True  # per app: see _limits_off_for_this_app
 
 
 # Authlib's registry; the Google client itself is built per app in app/auth/google.py.

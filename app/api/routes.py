@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from app.api import ErrorSchema, bp
 from app.api.schemas import TokenRequestSchema, TokenSchema, UserSchema
+from app.auth import limits
 from app.rbac import login_required, public
 from app.services import tokens
 
@@ -16,6 +17,7 @@ from app.services import tokens
     401, schema=ErrorSchema, description="Wrong credentials, or two-step code missing or wrong"
 )
 @public
+@limits.apply(limits.api_token)
 def issue_token(body):
     """Exchange an email and password (and `otp` for two-step accounts) for a bearer token."""
     ttl = current_app.config["API_TOKEN_TTL_SECONDS"]

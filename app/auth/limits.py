@@ -18,6 +18,12 @@ def _form_email() -> str:
     return "email:" + (request.form.get("email") or "").strip().lower()
 
 
+def _json_email() -> str:
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return "email:" + (email.strip().lower() if isinstance(email, str) else "")
+
+
 def _pending_user() -> str:
     pending = session.get("second_factor")
     return "2fa:" + str(pending.get("uid") if isinstance(pending, dict) else "-")
@@ -45,6 +51,11 @@ def _limit(value: str, key_func=None, **kwargs):
 password_sign_in = [
     _limit("30/minute;100/hour", deduct_when=_failed),
     _limit("10 per 15 minutes", key_func=_form_email, deduct_when=_failed),
+]
+# POST /api/v1/auth/token: wrong credentials (or second factors) per address and per account.
+api_token = [
+    _limit("30/minute;100/hour", deduct_when=_failed),
+    _limit("10 per 15 minutes", key_func=_json_email, deduct_when=_failed),
 ]
 # POST /login/code: codes sent.
 code_request = [_limit("10/minute;30/hour"), _limit("3/minute;10/hour", key_func=_form_email)]

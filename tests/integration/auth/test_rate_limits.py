@@ -83,3 +83,18 @@ def test_the_second_factor_is_limited(limited_app):
     client.post("/login", data={"email": "ana@example.com", "password": PASSWORD})
     statuses = [client.post("/login/2fa", data={"code": "000000"}).status_code for _ in range(6)]
     assert statuses == [401] * 5 + [429]
+
+
+def test_wrong_passwords_on_the_token_endpoint_are_limited_per_account(limited_app):
+    make_user(Role.PATIENT, email="ana@example.com")
+    client = limited_app.test_client()
+    for _ in range(10):
+        response = client.post(
+            "/api/v1/auth/token", json={"email": "ana@example.com", "password": "nope"}
+        )
+        assert response.status_code == 401
+    blocked = client.post(
+        "/api/v1/auth/token", json={"email": "ana@example.com", "password": "correct-horse-battery"}
+    )
+    assert blocked.status_code == 429
+    assert blocked.get_json()["error"]["code"] == "too_many_requests"
