@@ -25,4 +25,6 @@ USER carebook
 
 EXPOSE 5000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,os; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz')"
-CMD ["sh", "-c", "flask db upgrade && exec gunicorn --bind 0.0.0.0:${PORT} --workers 1 --threads 64 --no-control-socket --access-logfile - wsgi:app"]
+# No --access-logfile: gunicorn's access log prints query strings (password-reset tokens); the
+# app logs each request itself without them.
+CMD ["sh", "-c", "flask db upgrade && exec gunicorn --bind 0.0.0.0:${PORT} --workers 1 --threads 64 --no-control-socket wsgi:app"]
