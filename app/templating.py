@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
+from markupsafe import Markup
 
 from app.services.localtime import zone
 
@@ -22,6 +23,16 @@ def local_format(value: datetime | None, timezone: str, fmt: str = "%a %d %b %Y,
     return f"{shown.strftime(fmt)} {shown.tzname()}"
 
 
+def clinic_time(value: datetime | None, timezone: str, fmt: str = "%a %d %b %Y, %H:%M") -> Markup:
+    """A time shown in the clinic's zone, as a <time> element that static/js/localtime.js
+    annotates with the viewer's own time when their zone differs."""
+    if value is None:
+        return Markup("")
+    return Markup('<time datetime="{}" data-clinic-zone="{}">{}</time>').format(
+        value.isoformat(), timezone, local_format(value, timezone, fmt)
+    )
+
+
 def money(amount: int | None, currency: str) -> str:
     """Minor units to a readable amount: 9000 USD -> 'USD 90.00'."""
     if amount is None:
@@ -32,4 +43,5 @@ def money(amount: int | None, currency: str) -> str:
 def init_templating(app: Flask) -> None:
     app.add_template_filter(local, "local")
     app.add_template_filter(local_format, "local_format")
+    app.add_template_filter(clinic_time, "clinic_time")
     app.add_template_filter(money, "money")
