@@ -91,6 +91,8 @@ def load_config(instance_path: str | Path) -> dict:
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "PORT": _int("PORT", 5000),
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
+        # Key for secrets sealed in the database (a Fernet key); unset: derived from SECRET_KEY.
+        "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY") or None,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "API_TOKEN_TTL_SECONDS": _int("API_TOKEN_TTL_SECONDS", 3600),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import RecoveryCode, Role, User
-from app.services import audit
+from app.services import audit, sealing
 from app.services.errors import Conflict, DomainError, Forbidden
 from app.services.otp import digest
 from app.services.reauth import require_recent_auth
@@ -99,7 +99,7 @@ def enable(
     counter = _matching_counter(secret, code, now)
     if counter is None:
         raise InvalidSecondFactor()
-    user.totp_secret = secret
+    user.totp_secret = sealing.seal(secret)
     user.totp_last_counter = counter
     codes = _new_recovery_codes(user, now)
     audit.record("auth.2fa_enabled", actor_id=user.id, target_type="user", target_id=user.id, ip=ip)
@@ -147,7 +147,7 @@ def verify(user_id: int, code: str, *, now: datetime, ip: str | None = None) -> 
     if user is None or not user.is_active or not user.totp_secret:
         db.session.rollback()
         raise InvalidSecondFactor()
-    counter = _matching_counter(user.totp_secret, code, now)
+    counter = _matching_counter(sealing.unseal(user.totp_secret), code, now)
     if counter is not None and counter > (user.totp_last_counter or -1):
         user.totp_last_counter = counter
         audit.record("auth.2fa_passed", actor_id=user.id, data={"method": "totp"}, ip=ip)

@@ -21,9 +21,11 @@ def signed_in(client) -> bool:
     return "Sign out" in client.get("/").get_data(as_text=True)
 
 
-def enrol(client) -> list[str]:
+def enrol(client, secrets: list | None = None) -> list[str]:
     page = client.get("/account/2fa").get_data(as_text=True)
     secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page).group(1)
+    if secrets is not None:
+        secrets.append(secret)
     response = client.post("/account/2fa/enable", data={"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 200, response.get_data(as_text=True)
     return re.findall(r"<li>([0-9a-f]{5}-[0-9a-f]{5})</li>", response.get_data(as_text=True))
@@ -33,7 +35,7 @@ def test_enrolment_shows_an_inline_svg_qr_code_and_gives_recovery_codes(client):
     make_user(Role.PATIENT, email="ana@example.com")
     sign_in(client, "ana@example.com")
     page = client.get("/account/2fa").get_data(as_text=True)
-    assert "<svg" in page and "<script" not in page
+    assert "<svg" in page and not re.search(r"<script(?![^>]*\bsrc=)", page)  # no inline JS
     codes = enrol(client)
     assert len(codes) == 10
     user = db.session.scalars(select(User)).one()
@@ -42,6 +44,22 @@ def test_enrolment_shows_an_inline_svg_qr_code_and_gives_recovery_codes(client):
     assert len(stored) == 10 and not set(codes) & set(stored)
     assert "auth.2fa_enabled" in set(db.session.scalars(select(AuditLog.action)))
     assert "On · 10 recovery codes left" in client.get("/account").get_data(as_text=True)
+
+
+def test_the_authenticator_secret_is_stored_sealed_and_still_signs_in(client):
+    make_user(Role.PATIENT, email="ana@example.com")
+    sign_in(client, "ana@example.com")
+    secrets: list[str] = []
+    enrol(client, secrets)
+    stored = db.session.scalars(select(User.totp_secret)).one()
+    assert stored.startswith("v1:") and secrets[0] not in stored
+
+    client.post("/logout")
+    assert sign_in(client, "ana@example.com").headers["Location"] == "/login/2fa"
+    # The code of the current time step was used to enrol: the next one signs in.
+    next_code = pyotp.TOTP(secrets[0]).at(datetime.now(UTC) + timedelta(seconds=30))
+    assert client.post("/login/2fa", data={"code": next_code}).status_code == 302
+    assert signed_in(client)
 
 
 def test_a_wrong_code_does_not_enable_2fa(client):
