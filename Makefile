@@ -63,6 +63,12 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Benchmarks against PostgreSQL (BENCH_DATABASE_URL); figures in bench/README.md.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/seed_large.py
+	$(BIN)/python bench/bench_search.py
+	$(BIN)/python bench/bench_booking.py
+
 worker: $(VENV)/.installed
 	$(BIN)/python -m workers
 
