@@ -1,6 +1,6 @@
 """Opening a patient account, and confirming its email and phone with the codes sent."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user
 
 from app.auth import bp, limits, signin
@@ -21,7 +21,7 @@ def register():
     if form.validate_on_submit():
         attempt_id = otp.new_attempt_id()
         try:
-            user, sent = accounts.register_patient(
+            registration = accounts.register_patient(
                 name=form.name.data,
                 email=form.email.data,
                 phone=form.phone.data,
@@ -34,15 +34,48 @@ def register():
             field = getattr(form, exc.details.get("field", "email"), form.email)
             field.errors.append(exc.message)
             return render_template("auth/register.html", form=form), exc.status_code
-        signin.start(user)
+        # Whether the address was new or taken, the next page is the same.
+        session["registration"] = {"uid": registration.user_id, "email": registration.email}
         signin.remember_attempt("verify", attempt_id)
-        if sent:
-            flash(f"Welcome, {user.name}! We emailed a code to {user.email}.", "success")
-        else:
-            flash("Your account is open, but we could not send the code: send it again.", "error")
-        return redirect(url_for("auth.verify"))
+        if not registration.sent:
+            flash("We could not send the code just now: try again in a minute.", "error")
+        return redirect(url_for("auth.register_confirm"))
     status = 422 if form.errors else 200
     return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/register/confirm", methods=["GET", "POST"])
+@public
+@limits.apply(limits.code_check)
+def register_confirm():
+    pending = session.get("registration")
+    if not isinstance(pending, dict):
+        return redirect(url_for("auth.register"))
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.confirm_registration(
+                user_id=pending.get("uid"),
+                attempt_id=signin.attempt("verify"),
+                code=form.code.data,
+                now=signin.now(),
+                ip=signin.client_ip(),
+            )
+        except DomainError as exc:
+            form.code.errors.append(exc.message)
+            status = exc.status_code
+        else:
+            attempt_id = signin.attempt("verify")
+            signin.start(user)  # a fresh session for the new account
+            signin.remember_attempt("verify", attempt_id)  # the phone code, if any
+            flash(f"Welcome, {user.name}! Your email is confirmed.", "success")
+            if user.phone and user.phone_verified_at is None:
+                return redirect(url_for("auth.verify"))
+            return redirect(url_for("main.home"))
+    elif form.errors:
+        status = 422
+    return render_template("auth/register_confirm.html", form=form, email=pending["email"]), status
 
 
 def _verify_page(email_form=None, phone_form=None, status=200):

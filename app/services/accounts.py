@@ -4,6 +4,7 @@ phone changes in services/contacts.py, 2FA in services/two_factor.py."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import phonenumbers
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Clinic, CodeChannel, CodePurpose, Doctor, PatientProfile, Role, User
-from app.services import audit, otp, sessions
+from app.services import audit, messaging, otp, sessions
 from app.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
 # argon2-cffi's defaults are argon2id with the RFC 9106 "low memory" profile.
@@ -204,6 +205,16 @@ def _first_factor_passed(user: User, method: str, *, now: datetime, ip: str | No
     audit.record("auth.sign_in", actor_id=user.id, data={"method": method}, ip=ip)
 
 
+@dataclass
+class Registration:
+    """What a registration did; the same for a new address and one already in use, so that
+    the page cannot tell who has an account. `user_id` is None when the address was taken."""
+
+    user_id: int | None
+    email: str
+    sent: bool
+
+
 def register_patient(
     *,
     name: str,
@@ -213,11 +224,14 @@ def register_patient(
     attempt_id: str,
     now: datetime,
     ip: str | None = None,
-) -> tuple[User, bool]:
+) -> Registration:
     """A person opens a patient account; a code goes to the email (and one to the phone).
 
-    The account is unverified until the email code comes back. Returns the user and whether
-    the codes were sent. Raises InvalidInput, AccountExists.
+    The account is unverified, and nobody is signed in, until the email code comes back
+    (confirm_registration). An address that already has an account gets a note instead ("was
+    this you? sign in or reset your password"), and the answer looks the same. An abandoned
+    unverified registration of the same address is taken over: only the holder of the inbox
+    can finish it. Raises InvalidInput.
     """
     email = normalize_email(email)
     phone = normalize_phone(phone)
@@ -225,34 +239,72 @@ def register_patient(
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Please tell us your name.", field="name")
-    user = User(
-        email=email,
-        name=name[:120],
-        phone=phone,
-        role=Role.PATIENT,
-        password_hash=hash_password(password),
-        # null(), not None: None would let the column's "verified" default fill it in.
-        email_verified_at=null(),
-    )
-    db.session.add(user)
-    db.session.add(PatientProfile(user=user))
+    password_hash = hash_password(password)  # hashed either way: the same time for both answers
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None and user.email_verified_at is not None:
+        audit.record("account.registration_for_existing", target_type="user", target_id=user.id,
+                     actor_id=None, ip=ip)  # fmt: skip
+        db.session.commit()
+        try:
+            messaging.send_email(
+                to=email,
+                subject="Someone tried to create a Carebook account with your email",
+                body=(
+                    "Hello,\n\nSomeone (perhaps you) tried to create a new Carebook account "
+                    f"with {email}, which already has one. If it was you, sign in instead, or "
+                    "reset your password from the sign-in page if you forgot it. If it was not "
+                    "you, you can ignore this email: nothing has changed.\n"
+                ),
+            )
+        except messaging.DeliveryFailed:
+            return Registration(None, email, False)
+        return Registration(None, email, True)
+    if user is None:
+        user = User(
+            email=email,
+            role=Role.PATIENT,
+            # null(), not None: None would let the column's "verified" default fill it in.
+            email_verified_at=null(),
+        )
+        db.session.add(user)
+        db.session.add(PatientProfile(user=user))
+    user.name, user.phone, user.password_hash = name[:120], phone, password_hash
+    user.phone_verified_at = None
     try:
         db.session.flush()
-    except IntegrityError as exc:
+    except IntegrityError:  # the same address registered a moment ago: answer as if taken
         db.session.rollback()
-        raise AccountExists() from exc
-    user.created_by_id = user.id
+        return Registration(None, email, True)
+    user.created_by_id = user.created_by_id or user.id
     audit.record(
         "account.registered", actor_id=user.id, target_type="user", target_id=user.id, ip=ip
     )
-    user.last_login_at = now
-    audit.record("auth.sign_in", actor_id=user.id, data={"method": "registration"}, ip=ip)
     db.session.commit()
     try:
         send_verification_codes(user.id, attempt_id=attempt_id, now=now, ip=ip)
     except otp.CodeNotSent:
-        return user, False  # the account stands; the codes can be sent again
-    return user, True
+        return Registration(user.id, email, False)  # the codes can be sent again
+    return Registration(user.id, email, True)
+
+
+def confirm_registration(
+    *,
+    user_id: int | None,
+    attempt_id: str | None,
+    code: str,
+    now: datetime,
+    ip: str | None = None,
+) -> User:
+    """Finish a registration with the code emailed to it: the email is confirmed and the
+    account may sign in. Raises InvalidCode, also when the address had an account already."""
+    if user_id is None:
+        otp.consume(attempt_id=None, purpose=CodePurpose.VERIFY_EMAIL, code=code, now=now)
+    user = verify_contact(
+        user_id, channel=CodeChannel.EMAIL, attempt_id=attempt_id, code=code, now=now, ip=ip
+    )
+    _first_factor_passed(user, "registration", now=now, ip=ip)
+    db.session.commit()
+    return user
 
 
 def send_verification_codes(

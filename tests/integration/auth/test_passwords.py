@@ -192,7 +192,7 @@ def test_nothing_secret_reaches_the_logs_when_smtp_is_configured(web, inbox, sms
         },
     )
     verify_code = inbox.last_code("rita@example.com")
-    web.post("/account/verify/email", data={"email-code": verify_code})
+    web.post("/register/confirm", data={"code": verify_code})
     web.post("/logout")
     web.post("/login/code", data={"email": "rita@example.com", "channel": "email"})
     sign_in_code = inbox.last_code("rita@example.com")

@@ -1,5 +1,7 @@
 """Patients register, confirm their email (and phone) with a code, and only then book."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -21,13 +23,21 @@ def register(web, **changes):
     return web.post("/register", data={**FORM, **changes})
 
 
-def test_registration_signs_in_and_emails_a_code_to_confirm_the_address(web, inbox):
+def signed_in(web) -> bool:
+    return "Sign out" in web.get("/").get_data(as_text=True)
+
+
+def confirm(web, code):
+    return web.post("/register/confirm", data={"code": code})
+
+
+def test_registration_emails_a_code_and_signs_in_only_once_it_comes_back(web, inbox):
     response = register(web)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/account/verify"
-    page = web.get("/account/verify").get_data(as_text=True)
-    assert "Enter the 6-digit code we emailed to" in page
-    assert "Rita Patel" in page
+    assert response.headers["Location"] == "/register/confirm"
+    page = web.get("/register/confirm").get_data(as_text=True)
+    assert "Enter the 6-digit code we emailed to" in page and "rita@example.com" in page
+    assert not signed_in(web)
     [message] = inbox.to("rita@example.com")
     assert message.subject == "Confirm your email for Carebook"
     user = db.session.scalars(select(User)).one()
@@ -37,17 +47,17 @@ def test_registration_signs_in_and_emails_a_code_to_confirm_the_address(web, inb
     assert {"account.registered", "auth.code_sent"} <= actions
 
 
-def test_the_emailed_code_confirms_the_email(web, inbox):
+def test_the_emailed_code_confirms_the_email_and_signs_in(web, inbox):
     register(web)
     code = inbox.last_code("rita@example.com")
     wrong = "000000" if code != "000000" else "111111"
-    response = web.post("/account/verify/email", data={"email-code": wrong})
+    response = confirm(web, wrong)
     assert response.status_code == 401
     assert "That code is not valid" in response.get_data(as_text=True)
-    response = web.post("/account/verify/email", data={"email-code": code})
-    assert response.status_code == 302
-    page = web.get("/account/verify").get_data(as_text=True)
-    assert "is confirmed" in page
+    assert not signed_in(web)
+    response = confirm(web, code)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert signed_in(web)
     user = db.session.scalars(select(User)).one()
     assert user.email_verified_at is not None
     assert "account.email_verified" in set(db.session.scalars(select(AuditLog.action)))
@@ -55,22 +65,23 @@ def test_the_emailed_code_confirms_the_email(web, inbox):
 
 def test_a_phone_given_at_registration_gets_its_own_code_by_sms(web, inbox, sms):
     register(web, phone="+1 415 555 0123")
+    response = confirm(web, inbox.last_code("rita@example.com"))
+    assert response.headers["Location"] == "/account/verify"  # the phone is next
     code = sms.last_code("+14155550123")
     assert web.post("/account/verify/phone", data={"phone-code": code}).status_code == 302
     user = db.session.scalars(select(User)).one()
     assert user.phone == "+14155550123"
     assert user.phone_verified_at is not None
-    assert user.email_verified_at is None  # the email code is separate
 
 
 def test_a_code_works_only_in_the_browser_session_it_was_sent_for(mail_app, web, inbox):
     register(web)
     code = inbox.last_code("rita@example.com")
     other = mail_app.test_client()
-    other.post("/login", data={"email": "rita@example.com", "password": "a-long-password"})
-    response = other.post("/account/verify/email", data={"email-code": code})
+    other.post("/register", data={**FORM, "email": "someone@example.com"})
+    response = other.post("/register/confirm", data={"code": code})
     assert response.status_code == 401
-    assert db.session.scalars(select(User)).one().email_verified_at is None
+    assert all(u.email_verified_at is None for u in db.session.scalars(select(User)))
 
 
 def test_codes_are_stored_only_as_hashes(web, inbox):
@@ -97,11 +108,30 @@ def test_bad_registration_input_is_a_form_error(web, inbox, changes, status, mes
     assert db.session.scalars(select(User)).all() == []
 
 
-def test_an_email_already_in_use_cannot_register_again(web, inbox):
-    make_user(Role.PATIENT, email="rita@example.com")
+def test_an_address_in_use_gets_the_same_answer_and_its_owner_a_note(web, inbox):
+    owner = make_user(Role.PATIENT, email="rita@example.com", name="Rita Owner")
     response = register(web)
-    assert response.status_code == 409
-    assert "already exists" in response.get_data(as_text=True)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/register/confirm"
+    page = web.get("/register/confirm").get_data(as_text=True)
+    assert "Enter the 6-digit code we emailed to" in page
+    [note] = inbox.to("rita@example.com")
+    assert "already has one" in note.body and not re.search(r"\b\d{6}\b", note.body)
+    assert confirm(web, "123456").status_code == 401  # no code exists to match
+    assert not signed_in(web)
+    db.session.refresh(owner)
+    assert owner.name == "Rita Owner"  # nothing about the account changed
+    assert db.session.scalars(select(User)).all() == [owner]
+
+
+def test_an_abandoned_registration_can_be_started_again(web, inbox):
+    register(web)
+    fresh = web.application.test_client()
+    fresh.post("/register", data={**FORM, "name": "Rita P."})
+    response = fresh.post("/register/confirm", data={"code": inbox.last_code("rita@example.com")})
+    assert response.status_code == 302
+    user = db.session.scalars(select(User)).one()
+    assert (user.name, user.email_verified_at is not None) == ("Rita P.", True)
 
 
 def test_booking_needs_a_verified_account(web, inbox):
@@ -110,7 +140,7 @@ def test_booking_needs_a_verified_account(web, inbox):
     with pytest.raises(accounts.AccountNotVerified) as refused:
         accounts.require_verified(user)
     assert refused.value.status_code == 403
-    web.post("/account/verify/email", data={"email-code": inbox.last_code("rita@example.com")})
+    confirm(web, inbox.last_code("rita@example.com"))
     db.session.refresh(user)
     accounts.require_verified(user)  # no error now
 
