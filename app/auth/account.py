@@ -1,6 +1,6 @@
 """Account settings: the changes that first ask for the password or a fresh code."""
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from app.auth import bp, limits, signin
@@ -14,7 +14,7 @@ from app.auth.forms import (
     SecondFactorForm,
 )
 from app.rbac import login_required
-from app.services import accounts, contacts, messaging, otp, passwords, two_factor
+from app.services import accounts, contacts, messaging, otp, passwords, sessions, two_factor
 from app.services.errors import DomainError
 from app.services.reauth import ReauthenticationRequired, require_recent_auth
 
@@ -38,7 +38,27 @@ def account():
     return render_template(
         "account/settings.html",
         recovery_left=two_factor.remaining_recovery_codes(current_user.id),
+        devices=sessions.live_sessions(
+            current_user.id,
+            now=signin.now(),
+            idle_minutes=current_app.config["SESSION_IDLE_MINUTES"],
+        ),
+        this_token=signin.session_token(),
+        is_current=sessions.is_current,
+        sign_out_others_form=ButtonForm(prefix="others"),
     )
+
+
+@bp.route("/account/sessions/sign-out-others", methods=["POST"])
+@login_required
+def sign_out_others():
+    if ButtonForm(prefix="others").validate_on_submit():
+        count = sessions.sign_out_other_sessions(
+            current_user.id, keep_token=signin.session_token(), now=signin.now(),
+            ip=signin.client_ip(),
+        )  # fmt: skip
+        flash(f"Signed out of {count} other session{'s' if count != 1 else ''}.", "success")
+    return redirect(url_for("auth.account"))
 
 
 # -- confirming it is you --------------------------------------------------------------------

@@ -96,6 +96,18 @@ def revoke_user_sessions(user_id: int, *, now: datetime, keep_token: str | None 
     return db.session.execute(query.values(revoked_at=now)).rowcount
 
 
+def sign_out_other_sessions(
+    user_id: int, *, keep_token: str | None, now: datetime, ip: str | None = None
+) -> int:
+    """Sign the user out on every other browser; returns how many sessions ended."""
+    from app.services import audit
+
+    count = revoke_user_sessions(user_id, now=now, keep_token=keep_token)
+    audit.record("auth.signed_out_elsewhere", actor_id=user_id, data={"sessions": count}, ip=ip)
+    db.session.commit()
+    return count
+
+
 def live_sessions(user_id: int, *, now: datetime, idle_minutes: int) -> list[UserSession]:
     """The user's sessions that are still signed in, newest first."""
     return list(

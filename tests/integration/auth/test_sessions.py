@@ -103,3 +103,19 @@ def test_production_uses_a_secure_host_only_cookie(monkeypatch, tmp_path):
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert config["SESSION_IDLE_MINUTES"] == 30
     assert config["SESSION_ABSOLUTE_HOURS"] == 12
+
+
+def test_the_account_page_lists_sessions_and_signs_out_the_others(mail_app):
+    make_user(Role.PATIENT, email="ana@example.com")
+    here, elsewhere = mail_app.test_client(), mail_app.test_client()
+    for client in (here, elsewhere):
+        client.post("/login", data={"email": "ana@example.com", "password": PASSWORD})
+    page = here.get("/account").get_data(as_text=True)
+    assert page.count("· this browser") == 1
+    assert "Sign out everywhere else" in page
+
+    response = here.post("/account/sessions/sign-out-others")
+    assert response.status_code == 302
+    assert "Signed out of 1 other session." in here.get("/account").get_data(as_text=True)
+    assert "Sign out" in here.get("/").get_data(as_text=True)
+    assert "Sign out" not in elsewhere.get("/").get_data(as_text=True)
