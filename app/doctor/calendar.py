@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.models import Appointment, Slot, SlotStatus
+from app.models import Appointment, AppointmentStatus, Slot, SlotStatus
+from app.services.availability import SlotView
 
 ROW_MINUTES = 15  # one row of the week grid
 DEFAULT_HOURS = (8, 18)  # shown even on an empty week
@@ -84,31 +85,34 @@ def week_grid(appointments: list[Appointment], monday: date, tz: ZoneInfo) -> We
 @dataclass
 class SlotRow:
     slot: Slot
-    state: str  # open, booked, blocked or past
+    state: str  # open, booked, held (a card hold awaiting payment), blocked or past
     local_start: datetime
     local_end: datetime
+    appointment: Appointment | None = None
 
 
-def slot_state(slot: Slot, available: bool, now: datetime) -> str:
-    if slot.status is SlotStatus.BLOCKED:
+def slot_state(view: SlotView, now: datetime) -> str:
+    if view.appointment is not None and view.slot.start_at > now:
+        held = view.appointment.status is AppointmentStatus.PENDING_PAYMENT
+        return "held" if held else "booked"
+    if view.slot.status is SlotStatus.BLOCKED:
         return "blocked"
-    if available:
-        return "open"
-    # Open yet not bookable: taken by an appointment, unless its time has gone.
-    return "booked" if slot.start_at > now else "past"
+    return "open" if view.available else "past"
 
 
 def slot_days(
-    listing: list[tuple[Slot, bool]], monday: date, tz: ZoneInfo, now: datetime
+    views: list[SlotView], monday: date, tz: ZoneInfo, now: datetime
 ) -> list[tuple[date, list[SlotRow]]]:
-    """A week's slots (from search.slot_listing) by local day, Monday first."""
+    """A week's slots (from availability.doctor_slots) by local day, Monday first."""
     days: dict[date, list[SlotRow]] = {monday + timedelta(days=i): [] for i in range(7)}
-    for slot, available in listing:
+    for view in views:
+        slot = view.slot
         row = SlotRow(
             slot,
-            slot_state(slot, available, now),
+            slot_state(view, now),
             slot.start_at.astimezone(tz),
             slot.end_at.astimezone(tz),
+            view.appointment,
         )
         days.setdefault(row.local_start.date(), []).append(row)
     return sorted(days.items())

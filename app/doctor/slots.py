@@ -21,7 +21,7 @@ from app.doctor.context import (
 from app.doctor.forms import SlotForm, add_domain_error
 from app.models import Role
 from app.rbac import roles_required
-from app.services import access, appointments, availability, search
+from app.services import access, appointments, availability
 from app.services.errors import Conflict, InvalidInput
 from app.services.localtime import day_bounds
 from app.templating import local_format
@@ -38,14 +38,14 @@ def slots(doctor):
     tz = clinic_zone(doctor)
     today = now.astimezone(tz).date()
     monday = monday_of(parse_day(request.args.get("week"), today))
-    listing = search.slot_listing(
+    views = availability.doctor_slots(
         doctor_id=doctor.id,
         start=day_bounds(monday, tz)[0],
         end=day_bounds(monday + timedelta(days=7), tz)[0],
-        available_only=False,
+        actor_id=current_user.id,
         now=now,
     )
-    days = slot_days(listing, monday, tz, now)
+    days = slot_days(views, monday, tz, now)
     counts: dict[str, int] = {}
     for _, rows in days:
         for row in rows:

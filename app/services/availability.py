@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Appointment, Doctor, Slot, SlotMode, SlotStatus, occupies_slot
@@ -258,6 +259,40 @@ def delete_slot(*, slot_id: int, actor_id: int, now: datetime) -> None:
     db.session.delete(slot)
     audit.record("slot.deleted", actor_id=actor_id, target_type="slot", target_id=slot_id)
     db.session.commit()
+
+
+@dataclass
+class SlotView:
+    """A slot as its doctor sees it: bookable now, and who holds it (None when nobody)."""
+
+    slot: Slot
+    available: bool
+    appointment: Appointment | None
+
+
+def doctor_slots(
+    *, doctor_id: int, start: datetime, end: datetime, actor_id: int, now: datetime
+) -> list[SlotView]:
+    """A doctor's slots starting in [start, end), each with the appointment that holds it.
+
+    Raises DoctorNotFound, Forbidden, InvalidInput (reversed or too long a range).
+    """
+    from app.services.search import slot_listing
+
+    _managed_doctor(actor_id, doctor_id)
+    listing = slot_listing(doctor_id=doctor_id, start=start, end=end, available_only=False, now=now)
+    holders = {
+        a.slot_id: a
+        for a in db.session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.slot_id.in_([slot.id for slot, _ in listing] or [-1]),
+                occupies_slot(now),
+            )
+            .options(selectinload(Appointment.patient))
+        )
+    }
+    return [SlotView(slot, available, holders.get(slot.id)) for slot, available in listing]
 
 
 def _validate_pattern(pattern: WeeklyPattern, now: datetime) -> None:

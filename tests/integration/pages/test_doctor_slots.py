@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AppointmentStatus, Slot, SlotMode, SlotStatus
-from tests.factories import make_appointment, make_doctor, make_slot
+from app.models import AppointmentStatus, Role, Slot, SlotMode, SlotStatus
+from tests.factories import make_appointment, make_doctor, make_slot, make_user
 
 NEW_YORK = ZoneInfo("America/New_York")
 # A Monday a few weeks ahead (slots are published at most two years ahead).
@@ -143,6 +143,18 @@ def test_a_booked_slot_shows_booked_and_cannot_be_deleted(client, doctor):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "This slot is booked: it cannot be deleted." in page
     assert _slot_count() == 1
+
+
+def test_the_week_shows_who_holds_each_slot(client, doctor):
+    booked = make_slot(doctor, start=START, minutes=30)
+    held = make_slot(doctor, start=START + timedelta(hours=1), minutes=30)
+    make_appointment(booked, make_user(Role.PATIENT, name="Ada Byron"))
+    make_appointment(
+        held, make_user(Role.PATIENT, name="Alan Turing"), status=AppointmentStatus.PENDING_PAYMENT
+    )
+    page = client.get(f"/doctor/slots?week={WEEK}").get_data(as_text=True)
+    assert ">booked<" in page and "Ada Byron" in page
+    assert ">held<" in page and "Alan Turing · awaiting payment" in page
 
 
 def test_a_slot_with_history_cannot_be_deleted(client, doctor):

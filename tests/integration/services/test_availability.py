@@ -214,3 +214,23 @@ def test_a_time_that_does_not_exist_is_skipped_with_a_reason(ctx):
     )  # fmt: skip
     assert plan.planned == []
     assert {s.reason for s in plan.skipped} == {"time does not exist (clock change)"}
+
+
+def test_doctor_slots_show_who_holds_each_and_only_to_who_manages_them(ctx):
+    doctor = make_doctor()
+    free = make_slot(doctor, start=START)
+    taken = make_slot(doctor, start=START + timedelta(hours=1))
+    appointment = make_appointment(taken, status=AppointmentStatus.CONFIRMED)
+    views = availability.doctor_slots(
+        doctor_id=doctor.id, start=NOW, end=NOW + timedelta(days=7), actor_id=doctor.user_id,
+        now=NOW,
+    )  # fmt: skip
+    assert [(v.slot.id, v.available, v.appointment) for v in views] == [
+        (free.id, True, None),
+        (taken.id, False, appointment),
+    ]
+    with pytest.raises(Forbidden):
+        availability.doctor_slots(
+            doctor_id=doctor.id, start=NOW, end=NOW + timedelta(days=7),
+            actor_id=make_user(Role.PATIENT).id, now=NOW,
+        )  # fmt: skip
