@@ -119,5 +119,6 @@ class BulkResultSchema(ma.Schema):
     skipped = ma.fields.List(ma.fields.Nested(SkippedSlotSchema))
     slots = ma.fields.List(
         ma.fields.Nested(PlannedSlotSchema),
+        attribute="planned",
         metadata={"description": "The slots created (or, for a preview, that would be)"},
     )

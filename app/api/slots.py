@@ -87,11 +87,7 @@ def create_weekly_slots(body, doctor_id: int):
     result = use_case(
         doctor_id=doctor_id, pattern=pattern, actor_id=current_user.id, now=request_now()
     )
-    # Creating skips (and lists under "skipped") what a concurrent change made overlap.
-    skipped = {s.local_start for s in result.skipped}
-    slots = [p for p in result.planned if p.local_start not in skipped]
-    outcome = {"created": result.created, "skipped": result.skipped, "slots": slots}
-    return outcome, 200 if preview else 201
+    return result, 200 if preview else 201
 
 
 @bp.route(f"/slots/<{ID}:slot_id>", methods=["PATCH"])

@@ -82,6 +82,7 @@ class Skipped:
 
 @dataclass
 class BulkResult:
+    # A preview: the slots a pattern would create; after creating: those it did create.
     planned: list[PlannedSlot] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     created_slots: list[Slot] = field(default_factory=list)
@@ -89,13 +90,6 @@ class BulkResult:
     @property
     def created(self) -> int:
         return len(self.created_slots)
-
-
-def _doctor(doctor_id: int) -> Doctor:
-    doctor = db.session.get(Doctor, doctor_id)
-    if doctor is None:
-        raise DoctorNotFound()
-    return doctor
 
 
 def _managed_doctor(actor_id: int, doctor_id: int, *, lock: bool = False) -> Doctor:
@@ -398,7 +392,8 @@ def create_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int
     """
     _managed_doctor(actor_id, doctor_id, lock=True)
     result = plan_weekly_slots(doctor_id=doctor_id, pattern=pattern, actor_id=actor_id, now=now)
-    for planned in result.planned:
+    candidates, result.planned = result.planned, []
+    for planned in candidates:
         slot = Slot(
             doctor_id=doctor_id,
             start_at=planned.start,
@@ -411,6 +406,7 @@ def create_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int
             with db.session.begin_nested():
                 db.session.add(slot)
             result.created_slots.append(slot)
+            result.planned.append(planned)  # planned = what was created
         except IntegrityError:
             result.skipped.append(Skipped(planned.local_start, "overlaps an existing slot"))
     audit.record(
