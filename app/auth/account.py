@@ -177,19 +177,17 @@ def change_password():
     return render_template("account/password.html", form=form), status
 
 
-@bp.route("/account/email", methods=["GET", "POST"])
-@login_required
-@limits.apply(limits.account_code_request)
-def change_email():
+def _start_contact_change(kind: str, form, template: str, start_change, sent_message: str):
+    """The first step of changing the email or phone: the new one gets a code (an empty phone
+    is simply removed). `start_change` is contacts.start_email_change or start_phone_change."""
     if not _fresh():
         return _confirm_first()
-    form = EmailChangeForm()
     if form.validate_on_submit():
         attempt_id = otp.new_attempt_id()
         try:
-            contacts.start_email_change(
+            sent = start_change(
                 current_user.id,
-                form.email.data,
+                getattr(form, kind).data,
                 attempt_id=attempt_id,
                 reauthenticated_at=signin.reauthenticated_at(),
                 now=signin.now(),
@@ -198,13 +196,26 @@ def change_email():
         except ReauthenticationRequired:
             return _confirm_first()
         except DomainError as exc:
-            form.email.errors.append(exc.message)
-            return render_template("account/email.html", form=form), exc.status_code
-        signin.remember_attempt("change_email", attempt_id)
-        flash("We sent a code to the new address.", "info")
-        return redirect(url_for("auth.change_email_confirm"))
+            getattr(form, kind).errors.append(exc.message)
+            return render_template(template, form=form), exc.status_code
+        if sent is False:
+            flash("Your phone number is removed.", "success")
+            return redirect(url_for("auth.account"))
+        signin.remember_attempt(f"change_{kind}", attempt_id)
+        flash(sent_message, "info")
+        return redirect(url_for(f"auth.change_{kind}_confirm"))
     status = 422 if form.errors else 200
-    return render_template("account/email.html", form=form), status
+    return render_template(template, form=form), status
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@login_required
+@limits.apply(limits.account_code_request)
+def change_email():
+    return _start_contact_change(
+        "email", EmailChangeForm(), "account/email.html", contacts.start_email_change,
+        "We sent a code to the new address.",
+    )  # fmt: skip
 
 
 def _contact_confirm(kind: str, confirm_change):
@@ -242,33 +253,10 @@ def change_email_confirm():
 @login_required
 @limits.apply(limits.account_code_request)
 def change_phone():
-    if not _fresh():
-        return _confirm_first()
-    form = PhoneChangeForm()
-    if form.validate_on_submit():
-        attempt_id = otp.new_attempt_id()
-        try:
-            sent = contacts.start_phone_change(
-                current_user.id,
-                form.phone.data,
-                attempt_id=attempt_id,
-                reauthenticated_at=signin.reauthenticated_at(),
-                now=signin.now(),
-                ip=signin.client_ip(),
-            )
-        except ReauthenticationRequired:
-            return _confirm_first()
-        except DomainError as exc:
-            form.phone.errors.append(exc.message)
-            return render_template("account/phone.html", form=form), exc.status_code
-        if not sent:
-            flash("Your phone number is removed.", "success")
-            return redirect(url_for("auth.account"))
-        signin.remember_attempt("change_phone", attempt_id)
-        flash("We texted a code to the new number.", "info")
-        return redirect(url_for("auth.change_phone_confirm"))
-    status = 422 if form.errors else 200
-    return render_template("account/phone.html", form=form), status
+    return _start_contact_change(
+        "phone", PhoneChangeForm(), "account/phone.html", contacts.start_phone_change,
+        "We texted a code to the new number.",
+    )  # fmt: skip
 
 
 @bp.route("/account/phone/confirm", methods=["GET", "POST"])
