@@ -55,10 +55,7 @@ def dashboard(doctor):
     schedule = appointments.doctor_schedule(
         doctor_id=doctor.id, start=start, end=end, include_cancelled=view == "day"
     )
-    upcoming = appointments.doctor_schedule(
-        doctor_id=doctor.id, start=now, end=now + timedelta(days=appointments.MAX_SCHEDULE_DAYS)
-    )
-    pending = [a for a in upcoming if a.status is AppointmentStatus.PENDING_APPROVAL]
+    pending = appointments.pending_approvals(doctor_id=doctor.id, now=now)
     viewer = current_user._get_current_object()
     actions = {}
     for appointment in (*schedule, *pending):

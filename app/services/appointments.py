@@ -75,6 +75,22 @@ def doctor_schedule(
     return list(db.session.scalars(stmt))
 
 
+def pending_approvals(*, doctor_id: int, now: datetime) -> list[Appointment]:
+    """Upcoming bookings of a doctor that wait for their approval, soonest first."""
+    return list(
+        db.session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.doctor_id == doctor_id,
+                Appointment.status == AppointmentStatus.PENDING_APPROVAL,
+                Appointment.starts_at > now,
+            )
+            .order_by(Appointment.starts_at)
+            .options(*_LOAD)
+        )
+    )
+
+
 def appointments_for(
     *,
     viewer_id: int,

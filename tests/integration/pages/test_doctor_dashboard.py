@@ -195,3 +195,13 @@ def test_unknown_action_is_404_and_get_is_405(client, auth):
     assert client.get(f"/doctor/appointments/{appointment.id}/approve").status_code == 405
     assert client.post("/doctor/appointments/999999/approve").status_code == 404
     assert client.post("/doctor/appointments/99999999999999999999/approve").status_code == 404
+
+
+def test_requests_far_ahead_are_listed_for_approval_too(client, auth):
+    doctor = make_doctor(requires_approval=True)
+    auth.login(doctor.user.email)
+    far = make_slot(doctor, start=datetime.now(UTC).replace(microsecond=0) + timedelta(days=90))
+    make_appointment(
+        far, make_user(Role.PATIENT, name="Far Ahead"), status=AppointmentStatus.PENDING_APPROVAL
+    )
+    assert "Far Ahead" in client.get("/doctor/").get_data(as_text=True)
