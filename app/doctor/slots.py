@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.doctor import bp
@@ -21,7 +21,7 @@ from app.doctor.context import (
 from app.doctor.forms import SlotForm, add_domain_error
 from app.models import Role
 from app.rbac import roles_required
-from app.services import access, appointments, availability
+from app.services import availability
 from app.services.errors import Conflict, InvalidInput
 from app.services.localtime import day_bounds
 from app.templating import local_format
@@ -118,10 +118,8 @@ def new_slot(doctor):
 @roles_required(Role.DOCTOR)
 def edit_slot(slot_id: int):
     now = datetime.now(UTC)
-    slot = appointments.slot_with_doctor(slot_id)
+    slot = availability.managed_slot(slot_id=slot_id, actor_id=current_user.id)
     doctor = slot.doctor
-    if not access.can_manage_doctor(current_user, doctor):
-        abort(403)
     g.doctor_scope = scope_of(doctor)
     tz = clinic_zone(doctor)
     start, end = slot.start_at.astimezone(tz), slot.end_at.astimezone(tz)

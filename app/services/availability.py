@@ -117,6 +117,11 @@ def _managed_slot(actor_id: int, slot_id: int, *, lock: bool = False) -> Slot:
     return slot
 
 
+def managed_slot(*, slot_id: int, actor_id: int) -> Slot:
+    """A slot for its doctor (or an admin) to edit. Raises SlotNotFound, Forbidden."""
+    return _managed_slot(actor_id, slot_id)
+
+
 def _check_times(start: datetime, end: datetime, now: datetime) -> None:
     if end <= start:
         raise InvalidInput("The end must be after the start.", field="end")
