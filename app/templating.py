@@ -8,6 +8,7 @@ from flask import Flask
 from markupsafe import Markup
 
 from app.services.localtime import zone
+from app.services.money import format_money
 
 
 def local(value: datetime | None, timezone: str) -> datetime | None:
@@ -37,7 +38,7 @@ def money(amount: int | None, currency: str) -> str:
     """Minor units to a readable amount: 9000 USD -> 'USD 90.00'."""
     if amount is None:
         return ""
-    return f"{currency} {amount / 100:,.2f}"
+    return format_money(amount, currency)
 
 
 def init_templating(app: Flask) -> None:

@@ -1,7 +1,5 @@
 """Admin pages for the directory: clinics, specialties and doctors."""
 
-from decimal import Decimal
-
 from flask import flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
@@ -10,6 +8,7 @@ from app.admin.forms import ClinicForm, ConfirmForm, DoctorForm, SpecialtyForm
 from app.rbac import permission_required
 from app.services import directory
 from app.services.errors import DomainError
+from app.services.money import to_major, to_minor
 
 # --- clinics ------------------------------------------------------------------------------
 
@@ -131,7 +130,7 @@ def edit_doctor(doctor_id: int):
         obj=doctor,
         clinic_id=str(doctor.clinic_id or ""),
         specialty_ids=[s.id for s in doctor.specialties],
-        fee=Decimal(doctor.fee_amount) / 100,
+        fee=to_major(doctor.fee_amount),
     )
     form.clinic_id.choices = [SelectChoice("", "No clinic")] + [
         SelectChoice(str(c.id), f"{c.name} · {c.city} ({c.currency})")
@@ -145,7 +144,7 @@ def edit_doctor(doctor_id: int):
                 directory.DoctorInput(
                     clinic_id=int(form.clinic_id.data) if form.clinic_id.data else None,
                     specialty_ids=tuple(form.specialty_ids.data or ()),
-                    fee_amount=int(form.fee.data * 100),
+                    fee_amount=to_minor(form.fee.data),
                     licence_number=form.licence_number.data,
                     bio=form.bio.data,
                     requires_approval=form.requires_approval.data,

@@ -1,7 +1,6 @@
 """Admin pages for payments: search, a payment with its refunds, staff refunds, disputes."""
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,6 +12,7 @@ from app.rbac import permission_required
 from app.services import payment_refunds, payment_reports
 from app.services.access import has_permission
 from app.services.errors import DomainError
+from app.services.money import to_major, to_minor
 from app.services.payments import PaymentProviderUnavailable
 
 
@@ -51,7 +51,7 @@ def disputes():
 def payment(payment_id: int):
     shown = payment_reports.get_payment(payment_id)
     left = payment_refunds.refundable_amount(shown)
-    form = RefundForm(formdata=None, amount=Decimal(left) / 100 if left else None)
+    form = RefundForm(formdata=None, amount=to_major(left) if left else None)
     return _payment_page(shown, form)
 
 
@@ -64,7 +64,7 @@ def refund(payment_id: int):
     try:
         refunded = payment_refunds.refund_payment(
             payment_id=payment_id,
-            amount=int(form.amount.data * 100),
+            amount=to_minor(form.amount.data),
             reason=form.reason.data,
             actor_id=current_user.id,
             now=datetime.now(UTC),
