@@ -45,6 +45,9 @@ class User(AuditColumns, UserMixin, db.Model):
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The last TOTP time-step accepted: a code is never accepted twice.
     totp_last_counter: Mapped[int | None] = mapped_column()
+    # Every API token carries the version it was issued under; bumping it (sign-out
+    # everywhere, password or 2FA change, role change, (de)activation) ends them all.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
 
     permissions: Mapped[list[UserPermission]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="UserPermission.user_id"

@@ -500,8 +500,8 @@ def set_active(
         raise NotFound("There is no such account.")
     user.is_active = active
     user.updated_by_id = actor_id
-    if not active:
-        sessions.revoke_user_sessions(user.id, now=now)
+    # Either way every earlier sign-in stays ended: reactivation brings no old token back.
+    sessions.revoke_user_sessions(user.id, now=now)
     audit.record(
         "account.activated" if active else "account.deactivated",
         actor_id=actor_id,

@@ -85,9 +85,18 @@ def end_session(token: str | None, *, now: datetime) -> None:
     db.session.commit()
 
 
+def revoke_api_tokens(user_id: int) -> None:
+    """Every API token issued to the user so far stops working. Does not commit."""
+    db.session.execute(
+        update(User).where(User.id == user_id).values(token_version=User.token_version + 1)
+    )
+
+
 def revoke_user_sessions(user_id: int, *, now: datetime, keep_token: str | None = None) -> int:
-    """Revoke every live session of a user (but `keep_token`'s). Adds to the caller's
-    transaction; does not commit. Returns how many were revoked."""
+    """End every way the user is signed in: each live browser session (but `keep_token`'s)
+    and every API token issued so far. Adds to the caller's transaction; does not commit.
+    Returns how many sessions were revoked."""
+    revoke_api_tokens(user_id)
     query = update(UserSession).where(
         UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
     )

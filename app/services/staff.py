@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Clinic, Doctor, PatientProfile, Role, User, UserPermission
-from app.services import accounts, audit
+from app.services import accounts, audit, sessions
 from app.services.access import PERMISSIONS, has_permission, load_actor
 from app.services.accounts import AccountExists, normalize_email, normalize_phone
 from app.services.errors import Forbidden, InvalidInput, NotFound
@@ -167,6 +167,8 @@ def change_role(
         return user
     user.role = new_role
     user.updated_by_id = actor.id
+    # What the old role could open must not stay open in a browser or behind a token.
+    sessions.revoke_user_sessions(user.id, now=now)
     if new_role is not Role.HELPER:
         user.permissions.clear()
     if (

@@ -62,7 +62,7 @@ def token_for_credentials(
 
 
 def issue_token(user: User, *, secret_key: str, ttl_seconds: int, now: datetime) -> str:
-    payload = {"uid": user.id, "exp": int(now.timestamp()) + ttl_seconds}
+    payload = {"uid": user.id, "exp": int(now.timestamp()) + ttl_seconds, "v": user.token_version}
     return URLSafeSerializer(secret_key, salt=_SALT).dumps(payload)
 
 
@@ -75,6 +75,7 @@ def user_for_token(token: str, *, secret_key: str, now: datetime) -> User:
     if not isinstance(payload, dict) or payload.get("exp", 0) <= now.timestamp():
         raise InvalidToken()
     user = get_active_user(payload.get("uid"))
-    if user is None:
+    # A token from before the account's last sign-out everywhere, password, 2FA or role change.
+    if user is None or payload.get("v") != user.token_version:
         raise InvalidToken()
     return user

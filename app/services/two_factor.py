@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import RecoveryCode, Role, User
-from app.services import audit, sealing
+from app.services import audit, sealing, sessions
 from app.services.errors import Conflict, DomainError, Forbidden
 from app.services.otp import digest
 from app.services.reauth import require_recent_auth
@@ -102,6 +102,7 @@ def enable(
     user.totp_secret = sealing.seal(secret)
     user.totp_last_counter = counter
     codes = _new_recovery_codes(user, now)
+    sessions.revoke_api_tokens(user.id)
     audit.record("auth.2fa_enabled", actor_id=user.id, target_type="user", target_id=user.id, ip=ip)
     db.session.commit()
     return codes
@@ -118,6 +119,7 @@ def disable(
     user.totp_secret = None
     user.totp_last_counter = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    sessions.revoke_api_tokens(user.id)
     audit.record(
         "auth.2fa_disabled", actor_id=user.id, target_type="user", target_id=user.id, ip=ip
     )
