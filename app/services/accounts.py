@@ -51,6 +51,14 @@ class AccountNotVerified(Forbidden):
     )
 
 
+class EmailNotConfirmed(Forbidden):
+    code = "email_not_confirmed"
+    default_message = (
+        "This email address is not confirmed yet. Finish the registration with the code we "
+        "emailed, or sign in with a new code sent to your email."
+    )
+
+
 def require_verified(user: User) -> None:
     """Booking needs a verified account. Raises AccountNotVerified."""
     if user.email_verified_at is None:
@@ -175,7 +183,10 @@ def authenticate(email: str, password: str, *, now: datetime, ip: str | None = N
     """
     email = (email or "").strip().lower()
     user = db.session.scalar(select(User).where(User.email == email))
-    if user is None or not verify_password(user.password_hash, password or ""):
+    # One hash check whether or not the address has an account (or a password): the time of
+    # the answer must not tell which emails are registered.
+    password_ok = verify_password(user.password_hash if user else None, password or "")
+    if user is None or not password_ok:
         audit.record(
             "auth.sign_in_failed",
             actor_id=user.id if user else None,
@@ -188,6 +199,12 @@ def authenticate(email: str, password: str, *, now: datetime, ip: str | None = N
         audit.record("auth.sign_in_refused_inactive", actor_id=user.id, ip=ip)
         db.session.commit()
         raise AccountInactive()
+    if user.email_verified_at is None:
+        # Anyone can register an address they do not own: until its inbox answers, the
+        # password chosen at registration opens nothing.
+        audit.record("auth.sign_in_refused_unverified", actor_id=user.id, ip=ip)
+        db.session.commit()
+        raise EmailNotConfirmed()
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     _first_factor_passed(user, "password", now=now, ip=ip)
@@ -299,12 +316,45 @@ def confirm_registration(
     account may sign in. Raises InvalidCode, also when the address had an account already."""
     if user_id is None:
         otp.consume(attempt_id=None, purpose=CodePurpose.VERIFY_EMAIL, code=code, now=now)
-    user = verify_contact(
-        user_id, channel=CodeChannel.EMAIL, attempt_id=attempt_id, code=code, now=now, ip=ip
+    row = otp.consume(
+        attempt_id=attempt_id,
+        purpose=CodePurpose.VERIFY_EMAIL,
+        code=code,
+        now=now,
+        user_id=user_id,
+        ip=ip,
     )
+    user = db.session.get(User, user_id)
+    # The password stays: it was chosen in this flow (a later registration of the address
+    # retires this code, otp.issue). Anything signed in before now is ended.
+    claim_email(user, row.destination, keep_password=True, now=now, ip=ip)
     _first_factor_passed(user, "registration", now=now, ip=ip)
     db.session.commit()
     return user
+
+
+def claim_email(
+    user: User, address: str, *, keep_password: bool, now: datetime, ip: str | None
+) -> None:
+    """The holder of `address` has just proven it (a code sent there, a reset link, a provider
+    that verified it). If it is the account's email and not confirmed yet, it is confirmed,
+    and whatever someone else may have set up before (a password chosen at an unconfirmed
+    registration, sessions, API tokens) is dropped, unless `keep_password`: the password was
+    chosen in this very flow. Adds to the caller's transaction."""
+    if address != user.email or user.email_verified_at is not None:
+        return
+    user.email_verified_at = now
+    if not keep_password:
+        user.password_hash = None
+    sessions.revoke_user_sessions(user.id, now=now)
+    audit.record(
+        "account.email_verified",
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+        data={"password_kept": keep_password},
+        ip=ip,
+    )
 
 
 def send_verification_codes(
@@ -418,8 +468,9 @@ def sign_in_with_code(
     if not user.is_active:
         db.session.commit()
         raise AccountInactive()
-    if row.channel is CodeChannel.EMAIL and user.email_verified_at is None:
-        user.email_verified_at = now
+    if row.channel is CodeChannel.EMAIL:
+        # A password set before the inbox was proven was not necessarily set by its holder.
+        claim_email(user, row.destination, keep_password=False, now=now, ip=ip)
     _first_factor_passed(user, f"code_{row.channel.value}", now=now, ip=ip)
     db.session.commit()
     return user

@@ -115,6 +115,12 @@ def sign_in_with_google(identity: GoogleIdentity, *, now: datetime, ip: str | No
         db.session.commit()
         raise EmailNotVerified()
     existing = db.session.scalar(select(User).where(User.email == identity.email))
+    if existing is not None and existing.email_verified_at is None and existing.google_sub is None:
+        # An unconfirmed registration of this address: Google has just proven the inbox, so
+        # the account is this person's, and what the registration set up is dropped.
+        accounts.claim_email(existing, identity.email, keep_password=False, now=now, ip=ip)
+        existing.google_sub = identity.sub
+        return GoogleSignIn(user=_signed_in(existing, now=now, ip=ip))
     if existing is not None:
         if existing.google_sub is not None:
             raise GoogleAccountTaken()

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User
-from app.services import audit, messaging, sessions
+from app.services import accounts, audit, messaging, sessions
 from app.services.accounts import (
     check_password_rules,
     hash_password,
@@ -180,8 +180,7 @@ def reset_password(
     user = user_for_link(token, purpose=purpose, now=now)
     check_password_rules(new_password)
     _set_password(user, new_password, now=now, keep_token=None)
-    if user.email_verified_at is None:
-        user.email_verified_at = now
+    accounts.claim_email(user, user.email, keep_password=True, now=now, ip=ip)
     audit.record(
         "auth.password_reset" if purpose == "reset" else "auth.password_set",
         actor_id=user.id,

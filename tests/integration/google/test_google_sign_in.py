@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 
 from app.extensions import db
 from app.models import AuditLog, Role, User
@@ -116,6 +116,20 @@ def test_existing_account_is_linked_only_after_its_password_is_given(google_clie
     assert _sign_in_with_google(google_client).headers["Location"] == "/"
     assert _signed_in(google_client)
     assert len(_users()) == 1
+
+
+def test_an_unconfirmed_registration_of_the_address_is_claimed_by_google(google_client):
+    """Someone registered alice's address with their own password and never confirmed it:
+    Google proves the inbox, so alice gets the account and the stranger's password is gone."""
+    make_user(Role.PATIENT, email="alice@example.org", email_verified_at=null())
+
+    response = _sign_in_with_google(google_client)
+
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert _signed_in(google_client)
+    [user] = _users()
+    assert user.google_sub == "alice" and user.password_hash is None
+    assert user.email_verified_at is not None
 
 
 def test_link_page_without_a_pending_link_goes_to_sign_in(google_client):
