@@ -36,9 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(app)
     if app.config["TRUSTED_PROXY_COUNT"]:
         # Behind N reverse proxies: the client's address (rate limits, audit) and scheme come
-        # from their X-Forwarded-* headers.
+        # from their X-Forwarded-* headers. Not the host: links use PUBLIC_BASE_URL.
         hops = app.config["TRUSTED_PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     with app.app_context():

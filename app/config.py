@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ConfigError(RuntimeError):
@@ -61,6 +62,30 @@ def _secret_key(instance_path: Path, production: bool) -> str:
     return key
 
 
+def _public_base_url(production: bool, port: int) -> str:
+    url = (os.environ.get("PUBLIC_BASE_URL") or "").strip().rstrip("/")
+    if not url:
+        if production:
+            raise ConfigError(
+                "PUBLIC_BASE_URL must be set when CAREBOOK_ENV=production (e.g. "
+                "https://carebook.example.com): emailed links are built from it"
+            )
+        return f"http://127.0.0.1:{port}"
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(f"PUBLIC_BASE_URL must be an http(s) URL, got {url!r}")
+    return url
+
+
+def _trusted_hosts(public_base_url: str, production: bool) -> list[str] | None:
+    """Hosts the app answers for (others get 400). Unset: in production only the public
+    host; in development any (make run is reached as localhost and 127.0.0.1 alike)."""
+    raw = os.environ.get("TRUSTED_HOSTS")
+    if raw:
+        return [host.strip() for host in raw.split(",") if host.strip()]
+    return [urlsplit(public_base_url).hostname] if production else None
+
+
 def load_config(instance_path: str | Path) -> dict:
     """Build the Flask config mapping from the environment."""
     instance_path = Path(instance_path)
@@ -74,6 +99,8 @@ def load_config(instance_path: str | Path) -> dict:
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     redis_url = os.environ.get("REDIS_URL") or None
     cookie_secure = _bool("SESSION_COOKIE_SECURE", production)
+    port = _int("PORT", 5000)
+    public_base_url = _public_base_url(production, port)
     optional = {}
     if os.environ.get("ADMIN_2FA_REQUIRED"):
         # Unset: on, except in apps built with TESTING (see app.auth.init_login).
@@ -89,7 +116,10 @@ def load_config(instance_path: str | Path) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
-        "PORT": _int("PORT", 5000),
+        "PORT": port,
+        # Emailed links (password reset, set-password) point here, never at the request's Host.
+        "PUBLIC_BASE_URL": public_base_url,
+        "TRUSTED_HOSTS": _trusted_hosts(public_base_url, production),
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
         # Key for secrets sealed in the database (a Fernet key); unset: derived from SECRET_KEY.
         "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY") or None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from app.services.errors import DomainError
 
@@ -50,6 +50,11 @@ def handle_http_exception(exc: HTTPException):
     return response
 
 
+def handle_untrusted_host(exc: SecurityError):
+    """A Host header outside TRUSTED_HOSTS: no page (it would build links for that host)."""
+    return Response("Unknown host.\n", status=400, mimetype="text/plain")
+
+
 def handle_unexpected(exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     return error_response(500, "internal_error", InternalServerError.description)
@@ -57,5 +62,6 @@ def handle_unexpected(exc: Exception):
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

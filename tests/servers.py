@@ -49,6 +49,7 @@ def start_app_server(
     port = free_port()
     environment = {
         **os.environ,
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "DATABASE_URL": database_url,
         "SECRET_KEY": secret_key,
         "LOG_LEVEL": "WARNING",

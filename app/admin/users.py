@@ -52,7 +52,7 @@ def new_user():
 def _send_set_password_link(user) -> None:
     # The account is committed; a failed email is reported, and "Send the link again" retries.
     try:
-        accounts.send_set_password_link(user.id, base_url=request.host_url, **acting())
+        accounts.send_set_password_link(user.id, **acting())
     except (DomainError, DeliveryFailed):
         flash(f"Account created, but the email to {user.email} could not be sent.", "error")
         return
@@ -128,7 +128,7 @@ def set_active(user_id: int, active: bool):
 @permission_required("users.manage")
 def resend_link(user_id: int):
     try:
-        account = staff.resend_set_password_link(user_id, base_url=request.host_url, **acting())
+        account = staff.resend_set_password_link(user_id, **acting())
     except DeliveryFailed:
         flash("The email could not be sent. Try again in a moment.", "error")
     else:

@@ -19,7 +19,7 @@ def forgot_password():
     if form.validate_on_submit():
         try:
             passwords.request_password_reset(
-                form.email.data, base_url=request.host_url, now=signin.now(), ip=signin.client_ip()
+                form.email.data, now=signin.now(), ip=signin.client_ip()
             )
         except DomainError as exc:
             form.email.errors.append(exc.message)

@@ -527,19 +527,18 @@ def reauthenticate(
 def send_set_password_link(
     user_id: int,
     *,
-    base_url: str,
     now: datetime,
     actor_id: int | None = None,
     ip: str | None = None,
 ) -> None:
     """Email an account (typically one an admin just created) a link to choose its password.
 
-    `base_url` is the site's root, e.g. request.host_url. The link expires after
+    The link (on PUBLIC_BASE_URL) expires after
     SET_PASSWORD_TTL_HOURS and works once. Raises NotFound, messaging.DeliveryFailed.
     """
     from app.services.passwords import send_set_password_link as send
 
-    send(user_id, base_url=base_url, now=now, actor_id=actor_id, ip=ip)
+    send(user_id, now=now, actor_id=actor_id, ip=ip)
 
 
 def set_active(

@@ -24,10 +24,9 @@ from app.services.accounts import (
     verify_password,
 )
 from app.services.errors import DomainError, InvalidInput, NotFound
+from app.services.links import public_url
 from app.services.reauth import require_recent_auth
 
-RESET_PATH = "/password/reset"
-SET_PATH = "/password/set"
 _RESET_SALT = "carebook.password-reset.v1"
 _SET_SALT = "carebook.set-password.v1"
 
@@ -84,9 +83,7 @@ def user_for_link(token: str | None, *, purpose: str, now: datetime) -> User:
     return user
 
 
-def request_password_reset(
-    email: str, *, base_url: str, now: datetime, ip: str | None = None
-) -> None:
+def request_password_reset(email: str, *, now: datetime, ip: str | None = None) -> None:
     """Email a reset link to the account with that address, if there is one.
 
     Answers the same either way. Raises InvalidInput (malformed address),
@@ -98,7 +95,7 @@ def request_password_reset(
         audit.record("auth.password_reset_unknown", actor_id=None, data={"email": email}, ip=ip)
         db.session.commit()
         return
-    link = f"{base_url.rstrip('/')}{RESET_PATH}?token={_make_token(user, _RESET_SALT)}"
+    link = public_url("auth.reset_password", token=_make_token(user, _RESET_SALT))
     minutes = current_app.config["PASSWORD_RESET_TTL_MINUTES"]
     audit.record("auth.password_reset_requested", actor_id=user.id, ip=ip)
     db.session.commit()
@@ -116,7 +113,6 @@ def request_password_reset(
 def send_set_password_link(
     user_id: int,
     *,
-    base_url: str,
     now: datetime,
     actor_id: int | None = None,
     ip: str | None = None,
@@ -125,7 +121,7 @@ def send_set_password_link(
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("There is no such account.")
-    link = f"{base_url.rstrip('/')}{SET_PATH}?token={_make_token(user, _SET_SALT)}"
+    link = public_url("auth.set_password", token=_make_token(user, _SET_SALT))
     hours = current_app.config["SET_PASSWORD_TTL_HOURS"]
     audit.record(
         "auth.set_password_link_sent",

@@ -140,15 +140,13 @@ def set_active(user_id: int, active: bool, *, actor_id: int, now: datetime, ip: 
     return accounts.set_active(user.id, active, actor_id=actor.id, now=now, ip=ip)
 
 
-def resend_set_password_link(
-    user_id: int, *, base_url: str, actor_id: int, now: datetime, ip: str | None
-) -> User:
+def resend_set_password_link(user_id: int, *, actor_id: int, now: datetime, ip: str | None) -> User:
     """Email the set-password link again. Raises Forbidden, NotOnYourself, NotFound,
     InvalidInput (the account has a password already), messaging.DeliveryFailed."""
     actor, user = _actor_and_target(actor_id, user_id)
     if not user.must_change_password:
         raise InvalidInput("This account has set its password already.")
-    accounts.send_set_password_link(user.id, base_url=base_url, now=now, actor_id=actor.id, ip=ip)
+    accounts.send_set_password_link(user.id, now=now, actor_id=actor.id, ip=ip)
     return user
 
 

@@ -3,7 +3,16 @@ import pytest
 from app import create_app
 from app.config import ConfigError, load_config, normalize_database_url
 
-CONFIG_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PORT", "CAREBOOK_ENV", "LOG_LEVEL")
+CONFIG_VARS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "PORT",
+    "CAREBOOK_ENV",
+    "LOG_LEVEL",
+    "PUBLIC_BASE_URL",
+    "TRUSTED_HOSTS",
+)
 
 
 @pytest.fixture
@@ -60,13 +69,42 @@ def test_secret_key_from_environment_wins(clean_env, tmp_path):
 
 def test_production_refuses_to_start_without_secret_key(clean_env, tmp_path):
     clean_env.setenv("CAREBOOK_ENV", "production")
+    clean_env.setenv("PUBLIC_BASE_URL", "https://carebook.example.com")
     with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config(tmp_path)
+
+
+def test_production_refuses_to_start_without_a_public_base_url(clean_env, tmp_path):
+    clean_env.setenv("CAREBOOK_ENV", "production")
+    clean_env.setenv("SECRET_KEY", "s3cret")
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        load_config(tmp_path)
+
+
+def test_production_answers_only_for_the_public_host(clean_env, tmp_path):
+    clean_env.setenv("CAREBOOK_ENV", "production")
+    clean_env.setenv("SECRET_KEY", "s3cret")
+    clean_env.setenv("PUBLIC_BASE_URL", "https://carebook.example.com/")
+    config = load_config(tmp_path)
+    assert config["PUBLIC_BASE_URL"] == "https://carebook.example.com"
+    assert config["TRUSTED_HOSTS"] == ["carebook.example.com"]
+    clean_env.setenv("TRUSTED_HOSTS", "carebook.example.com, www.carebook.example.com")
+    assert load_config(tmp_path)["TRUSTED_HOSTS"] == [
+        "carebook.example.com",
+        "www.carebook.example.com",
+    ]
+
+
+def test_public_base_url_must_be_http(clean_env, tmp_path):
+    clean_env.setenv("PUBLIC_BASE_URL", "javascript:alert(1)")
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
         load_config(tmp_path)
 
 
 def test_production_cookies_are_secure(clean_env, tmp_path):
     clean_env.setenv("CAREBOOK_ENV", "production")
     clean_env.setenv("SECRET_KEY", "s3cret")
+    clean_env.setenv("PUBLIC_BASE_URL", "https://carebook.example.com")
     config = load_config(tmp_path)
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["SESSION_COOKIE_HTTPONLY"] is True
