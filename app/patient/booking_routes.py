@@ -13,6 +13,7 @@ from app.patient.forms import BookForm, CancelForm, RescheduleForm
 from app.patient.presenters import by_local_day, clinic_zone
 from app.rbac import roles_required
 from app.services import booking, calendar_export, payments
+from app.services import stripe_gateway as gateway
 from app.services.appointments import patient_appointments, slot_with_doctor
 from app.services.errors import DomainError
 from app.services.localtime import zone
@@ -28,7 +29,12 @@ def _when(appointment) -> str:
 
 def _render_book(slot, form: BookForm, *, error: str | None = None, alternatives=()):
     return render_template(
-        "patient/book.html", slot=slot, form=form, error=error, alternatives=alternatives
+        "patient/book.html",
+        slot=slot,
+        form=form,
+        error=error,
+        alternatives=alternatives,
+        card_available=gateway.is_configured(),
     )
 
 
@@ -37,6 +43,8 @@ def _render_book(slot, form: BookForm, *, error: str | None = None, alternatives
 def book(slot_id: int):
     slot = slot_with_doctor(slot_id)
     form = BookForm()
+    if not form.is_submitted() and not gateway.is_configured():
+        form.payment_method.data = "cash"
     if not form.is_submitted():
         return _render_book(slot, form)
     if not form.validate():

@@ -28,6 +28,7 @@ from app.models import (
     occupies_slot,
 )
 from app.services import access, accounts, audit, notifications
+from app.services import stripe_gateway as gateway
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.localtime import zone
 
@@ -211,6 +212,10 @@ def book_slot(
     doctor = slot.doctor
     if method is PaymentMethod.CASH and doctor.clinic and not doctor.clinic.accepts_cash:
         raise PaymentMethodUnavailable("This clinic does not take cash: please pay by card.")
+    if method is PaymentMethod.CARD and not gateway.is_configured():
+        raise PaymentMethodUnavailable(
+            "Card payments are not available here yet: please choose to pay at the clinic."
+        )
 
     # A lapsed hold frees its slot (and its patient's time) from now on.
     _expire_lapsed_holds(

@@ -86,6 +86,11 @@ def _client() -> stripe.StripeClient:
     return client
 
 
+def is_configured() -> bool:
+    """Whether card payments can be taken at all (a secret key is set)."""
+    return bool(current_app.config.get("STRIPE_SECRET_KEY"))
+
+
 def publishable_key() -> str | None:
     return current_app.config.get("STRIPE_PUBLISHABLE_KEY")
 

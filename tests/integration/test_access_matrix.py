@@ -148,10 +148,15 @@ def _may_succeed(role: str, access_rule: str, arguments: set[str]) -> bool:
 
 def test_no_caller_gets_a_2xx_they_should_not_nor_any_5xx(app, world):
     now = datetime.now(UTC)
-    tokens = {
-        role: issue_token(user, secret_key=TEST_SECRET_KEY, ttl_seconds=3600, now=now)
-        for role, user in world.users.items()
-    }
+
+    def token_for(role: str) -> str:
+        # Issued afresh after any API write: a call such as "sign out everywhere" ends the
+        # caller's earlier tokens, and the rest of the walk must still run as that caller.
+        user = db.session.get(User, world.users[role].id)
+        db.session.refresh(user)
+        return issue_token(user, secret_key=TEST_SECRET_KEY, ttl_seconds=3600, now=now)
+
+    tokens = {role: token_for(role) for role in world.users}
     clients = {role: app.test_client() for role in ROLES}
 
     def sign_in(role: str) -> None:
@@ -173,6 +178,7 @@ def test_no_caller_gets_a_2xx_they_should_not_nor_any_5xx(app, world):
     )
     unexpected, server_errors, checked, successes = [], [], 0, {role: 0 for role in ROLES}
     stale: set[str] = set()
+    stale_tokens: set[str] = set()
     for rule in rules:
         access_rule = app.view_functions[rule.endpoint].access_rule
         url = _url(app, rule, world.args)
@@ -184,6 +190,8 @@ def test_no_caller_gets_a_2xx_they_should_not_nor_any_5xx(app, world):
                 if role != "anonymous":
                     if api:
                         headers["Authorization"] = f"Bearer {tokens[role]}"
+                        if method != "GET":
+                            stale_tokens.add(role)
                     elif role in stale:
                         sign_in(role)
                         stale.discard(role)
@@ -193,6 +201,9 @@ def test_no_caller_gets_a_2xx_they_should_not_nor_any_5xx(app, world):
                 if not api and method != "GET":
                     kwargs["data"] = {}
                 response = clients[role].open(url, method=method, headers=headers, **kwargs)
+                if role in stale_tokens:
+                    tokens[role] = token_for(role)
+                    stale_tokens.discard(role)
                 checked += 1
                 label = f"{method} {url} as {role} ({access_rule}): {response.status_code}"
                 if 200 <= response.status_code < 300:

@@ -1,5 +1,6 @@
 """Booking a slot from its confirm page: the happy path, a taken slot, bad input."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,7 +28,8 @@ def patient(auth):
     return user
 
 
-def test_confirm_page_shows_the_visit_and_the_payment_choice(client, patient):
+def test_confirm_page_shows_the_visit_and_the_payment_choice(app, client, patient, monkeypatch):
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_configured")
     clinic = make_clinic(name="Harbor Health", timezone="America/New_York")
     doctor = make_doctor(clinic=clinic, name="Dr. Maya Chen", fee_amount=9000)
     slot = make_slot(doctor, start=datetime(2031, 3, 10, 13, 0, tzinfo=UTC))
@@ -112,20 +114,26 @@ def test_clinic_without_cash_says_so(client, patient):
     assert _appointments() == []
 
 
-def test_clinic_without_cash_offers_only_card(client, patient):
+def test_clinic_without_cash_offers_only_card(app, client, patient, monkeypatch):
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_configured")
     slot = make_slot(make_doctor(clinic=make_clinic(accepts_cash=False)), start=_soon())
     page = client.get(f"/book/{slot.id}").get_data(as_text=True)
     assert "Pay by card now" in page
     assert "Pay at the clinic" not in page
 
 
-def test_card_booking_without_a_payment_provider_keeps_no_hold(client, patient):
-    # The test app has no Stripe configured: the hold is released at once, with a message.
+def test_without_a_payment_provider_card_is_not_offered_nor_taken(client, patient):
+    # The test app has no Stripe configured: the page offers cash only, and a card booking
+    # posted anyway gets a form error and holds nothing.
     slot = make_slot(make_doctor(), start=_soon())
+    page = client.get(f"/book/{slot.id}").get_data(as_text=True)
+    assert "Pay by card now" not in page
+    cash = re.search(r'<input[^>]*value="cash"[^>]*>', page).group(0)
+    assert "checked" in cash
     response = client.post(f"/book/{slot.id}", data={"payment_method": "card"})
-    assert response.status_code == 503
-    assert "payment" in response.get_data(as_text=True).lower()
-    assert [a.is_active for a in _appointments()] in ([], [False])
+    assert response.status_code == 422
+    assert "Card payments are not available" in response.get_data(as_text=True)
+    assert _appointments() == []
 
 
 @pytest.mark.parametrize(
