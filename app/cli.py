@@ -56,6 +56,7 @@ def expire_holds():
     time, also concurrently)."""
     report = payment_jobs.expire_lapsed_holds(now=datetime.now(UTC))
     click.echo(f"Expired {report.expired_holds} lapsed hold(s).")
+    click.echo(f"Cancelled {report.lapsed_requests} request(s) not approved in time.")
     _echo_settled(report)
 
 
@@ -65,6 +66,7 @@ def reconcile_payments():
     any time, also concurrently)."""
     report = payment_jobs.reconcile_payments(now=datetime.now(UTC))
     click.echo(f"Expired {report.expired_holds} lapsed hold(s).")
+    click.echo(f"Cancelled {report.lapsed_requests} request(s) not approved in time.")
     _echo_settled(report)
     click.echo(f"Refunds sent: {report.refunded}.")
     if report.failures:

@@ -28,11 +28,12 @@ from app.models import (
     occupies_slot,
 )
 from app.services import access, accounts, audit, notifications
-from app.services import stripe_gateway as gateway
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.localtime import zone
 
 HOLD_MINUTES = 5
+# How long a card request may wait for the doctor: Stripe keeps an authorisation for 7 days.
+APPROVAL_WAIT = timedelta(days=6)
 ALTERNATIVES_SHOWN = 5
 WAITLIST_TOLD_PER_SLOT = 5
 
@@ -212,10 +213,6 @@ def book_slot(
     doctor = slot.doctor
     if method is PaymentMethod.CASH and doctor.clinic and not doctor.clinic.accepts_cash:
         raise PaymentMethodUnavailable("This clinic does not take cash: please pay by card.")
-    if method is PaymentMethod.CARD and not gateway.is_configured():
-        raise PaymentMethodUnavailable(
-            "Card payments are not available here yet: please choose to pay at the clinic."
-        )
 
     # A lapsed hold frees its slot (and its patient's time) from now on.
     _expire_lapsed_holds(
@@ -481,13 +478,28 @@ def _transition(appointment: Appointment, to: AppointmentStatus, actor_id: int, 
 
 
 def approve_appointment(*, appointment_id: int, actor_id: int, now: datetime) -> Appointment:
-    """Confirm a booking that waits for the doctor's approval."""
+    """Confirm a booking that waits for the doctor's approval. A card request is charged now,
+    in the same transaction that confirms it (its authorisation was taken at checkout).
+
+    Raises AppointmentNotFound, Forbidden, InvalidTransition, and for card requests what
+    payments.capture_on_approval raises (the request then stays as it was).
+    """
+    from app.services import payments
+
     appointment, _ = _doctor_side(appointment_id, actor_id)
     if appointment.status is not S.PENDING_APPROVAL:
         raise InvalidTransition("Only appointments awaiting approval can be approved.")
-    _transition(appointment, S.CONFIRMED, actor_id, now)
-    db.session.commit()
-    return appointment
+    if payments.live_payment(appointment.id) is None:  # cash, or a free visit
+        _transition(appointment, S.CONFIRMED, actor_id, now)
+        db.session.commit()
+        return appointment
+    db.session.rollback()  # the payment step re-locks the request and re-checks it
+    payments.capture_on_approval(
+        appointment_id=appointment_id,
+        approve=lambda locked: _transition(locked, S.CONFIRMED, actor_id, now),
+        now=now,
+    )
+    return db.session.get(Appointment, appointment_id)
 
 
 def reject_appointment(
@@ -520,6 +532,46 @@ def record_outcome(
     _transition(appointment, outcome, actor_id, now)
     db.session.commit()
     return appointment
+
+
+def expire_unanswered_requests(*, now: datetime) -> int:
+    """Cancel the requests no doctor answered in time: the visit's start has come, or a card
+    request has waited APPROVAL_WAIT (its card authorisation would soon lapse at Stripe). The
+    patient is told; the card authorisations are released by the payment jobs. Commits."""
+    from app.models import Payment, PaymentStatus
+
+    authorised_long_ago = select(Payment.appointment_id).where(
+        Payment.status == PaymentStatus.AUTHORIZED, Payment.created_at <= now - APPROVAL_WAIT
+    )
+    lapsed = db.session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.status == S.PENDING_APPROVAL,
+            or_(Appointment.starts_at <= now, Appointment.id.in_(authorised_long_ago)),
+        )
+        .with_for_update(skip_locked=True)
+    ).all()
+    for appointment in lapsed:
+        appointment.status = S.CANCELLED
+        appointment.cancelled_at = now
+        appointment.cancellation_reason = "not approved in time"
+        appointment.updated_at = now
+        if appointment.starts_at > now:
+            _free_slot_side_effects(appointment, now)
+        audit.record(
+            "appointment.approval_lapsed",
+            actor_id=None,
+            target_type="appointment",
+            target_id=appointment.id,
+        )
+        notifications.record(
+            user_id=appointment.patient_id,
+            kind="appointment.approval_lapsed",
+            dedupe_key=f"appointment:{appointment.id}:approval-lapsed",
+            data={"appointment_id": appointment.id, "doctor_id": appointment.doctor_id},
+        )
+    db.session.commit()
+    return len(lapsed)
 
 
 def expire_lapsed_holds(*, now: datetime) -> int:

@@ -28,6 +28,7 @@ RECONCILE_GRACE = timedelta(minutes=booking.HOLD_MINUTES)
 @dataclass
 class JobReport:
     expired_holds: int = 0
+    lapsed_requests: int = 0
     settled: dict[str, int] = field(default_factory=dict)
     refunded: int = 0
     failures: int = 0
@@ -49,15 +50,20 @@ def _settle_each(intent_ids: list[str], now: datetime, report: JobReport) -> Non
 
 
 def expire_lapsed_holds(*, now: datetime) -> JobReport:
-    """Expire lapsed holds, then cancel the intents of holds that ended unpaid (an intent
-    authorized meanwhile still confirms when its slot is free)."""
-    report = JobReport(expired_holds=booking.expire_lapsed_holds(now=now))
+    """Expire lapsed holds and requests no doctor answered in time, then cancel the intents of
+    those that ended uncharged (an intent authorized meanwhile still confirms when its slot is
+    free). A request still awaiting approval keeps its authorisation."""
+    report = JobReport(
+        expired_holds=booking.expire_lapsed_holds(now=now),
+        lapsed_requests=booking.expire_unanswered_requests(now=now),
+    )
     intent_ids = db.session.scalars(
         select(Payment.stripe_payment_intent_id)
         .join(Appointment, Payment.appointment_id == Appointment.id)
         .where(
             Payment.provider == PaymentProvider.STRIPE,
             Payment.status.in_((P.REQUIRES_PAYMENT, P.AUTHORIZED)),
+            Appointment.status != S.PENDING_APPROVAL,
             or_(
                 Appointment.status != S.PENDING_PAYMENT,
                 Appointment.hold_expires_at <= now,

@@ -1,7 +1,10 @@
 """Card payments: checkout, pay, and `confirm_paid` (pay-then-confirm in one transaction).
 
-The rule: never money without an appointment, never a card appointment without money. Every
-path that moves money goes through `_settle`, which locks the appointment and its payment,
+The rule: never money without an appointment, never a card appointment without money, and
+never a charge before the visit is confirmed: a request to a doctor who approves bookings holds
+an authorisation that is captured only when the doctor approves (released when they reject,
+the patient cancels or no answer comes in time). Every path that moves money goes through
+`_settle`, which locks the appointment and its payment,
 re-reads the PaymentIntent from Stripe and acts on what Stripe says (never on what a caller or
 an event claims): capture and confirm, or release the authorization, or refund. If the database
 cannot record a capture, the charge is refunded before the error reaches anyone.
@@ -11,6 +14,7 @@ Refunds, the webhook and the jobs are in payment_refunds.py, payment_events.py, 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,7 +43,7 @@ log = logging.getLogger(__name__)
 
 S = AppointmentStatus
 P = PaymentStatus
-# Appointment states in which a captured payment is kept.
+# Appointment states in which a payment is kept: captured, or (awaiting approval) authorised.
 KEPT = (S.CONFIRMED, S.PENDING_APPROVAL, S.COMPLETED, S.NO_SHOW)
 UNPAID_INTENT = ("requires_payment_method", "requires_confirmation", "requires_action")
 
@@ -50,6 +54,13 @@ class PaymentProviderUnavailable(DomainError):
     default_message = (
         "We could not reach the payment provider. Nothing was charged and your slot is still "
         "held: please try again in a moment."
+    )
+
+
+class CardPaymentsOff(InvalidInput):
+    code = "payment_method_unavailable"
+    default_message = (
+        "Card payments are not available here yet: please choose to pay at the clinic."
     )
 
 
@@ -86,6 +97,22 @@ class NotPayable(Conflict):
     default_message = "This appointment has nothing to pay by card."
 
 
+class ApprovalNotCharged(Conflict):
+    code = "approval_not_charged"
+    default_message = (
+        "The patient's card could not be charged, so the request is still pending. "
+        "Please try again later."
+    )
+
+
+class RequestClosed(Conflict):
+    code = "request_closed"
+    default_message = (
+        "The patient's card authorisation has ended, so this request was cancelled and "
+        "nothing was charged."
+    )
+
+
 class PaymentNotFound(NotFound):
     code = "payment_not_found"
     default_message = "There is no such payment."
@@ -117,10 +144,12 @@ class Checkout:
 class Settlement:
     """What `_settle` did; `refund_payment_id` names a refund still to send after commit."""
 
-    result: str  # confirmed, declined, action, waiting, released, refunded, duplicate, unknown
+    # confirmed, authorized, declined, action, waiting, released, refunded, duplicate, unknown
+    result: str
     payment: Payment | None = None
     refund_payment_id: int | None = None
     messages: list[str] = field(default_factory=list)
+    captured_now: bool = False  # this settle captured: a failed commit must give it back
 
 
 def _unavailable(exc: Exception) -> PaymentProviderUnavailable:
@@ -276,10 +305,13 @@ def book_card_appointment(
     """Hold a slot for a card payment and open its PaymentIntent. When Stripe cannot be
     reached the hold is released at once (no hold without a way to pay).
 
-    Raises what booking.book_slot raises, and PaymentProviderUnavailable.
+    Raises CardPaymentsOff (no Stripe configured), what booking.book_slot raises, and
+    PaymentProviderUnavailable.
     """
     from app.services import booking
 
+    if not gateway.is_configured():
+        raise CardPaymentsOff()
     appointment = booking.book_slot(
         patient_id=patient_id,
         slot_id=slot_id,
@@ -396,7 +428,9 @@ def confirm_paid(*, appointment_id: int, actor_id: int, now: datetime) -> Appoin
     if appointment is None or not access.can_view_appointment(actor, appointment):
         raise AppointmentNotFound()
     payment = live_payment(appointment_id) or latest_payment(appointment_id)
-    if appointment.status in KEPT and (payment is None or payment.amount_captured > 0):
+    if appointment.status in KEPT and (
+        payment is None or payment.amount_captured > 0 or payment.status is P.AUTHORIZED
+    ):
         return appointment
     if payment is None:
         raise PaymentIncomplete("There is no card payment for this appointment yet.")
@@ -416,6 +450,35 @@ def confirm_paid(*, appointment_id: int, actor_id: int, now: datetime) -> Appoin
     if settlement.result == "released" or not _hold_is_live(appointment, now):
         raise HoldLapsed()
     raise PaymentIncomplete("The payment is not complete yet.")
+
+
+def capture_on_approval(
+    *, appointment_id: int, approve: Callable[[Appointment], None], now: datetime
+) -> Appointment:
+    """The doctor approves a card request: capture its authorisation and, in the same
+    transaction, confirm it with `approve` (which must set the approved state). If the charge
+    cannot be taken the request stays pending, unless its authorisation has ended.
+
+    Raises PaymentProviderUnavailable (nothing changed: try again), ApprovalNotCharged,
+    RequestClosed (the authorisation ended: the request is cancelled), PaymentNotRecorded.
+    """
+    payment = live_payment(appointment_id)
+    if payment is None:
+        raise ApprovalNotCharged()
+    try:
+        settlement = _settle(payment.stripe_payment_intent_id, now, approve=approve)
+    except PaymentIncomplete as exc:
+        raise ApprovalNotCharged() from exc
+    except PaymentNotRecorded as exc:
+        raise PaymentNotRecorded(
+            "The approval could not be recorded, so the patient's payment was refunded and "
+            "the request cancelled."
+        ) from exc
+    if settlement.result == "released":
+        raise RequestClosed()
+    if settlement.result != "confirmed":
+        raise ApprovalNotCharged()
+    return settlement.payment.appointment
 
 
 def _slot_still_free(appointment: Appointment, now: datetime) -> bool:
@@ -507,11 +570,14 @@ def _settle(
     *,
     event: tuple[str, str] | None = None,
     release_unpaid: bool = False,
+    approve: Callable[[Appointment], None] | None = None,
 ) -> Settlement:
     """Bring one payment and its appointment in line with Stripe, in one transaction.
 
     `event` (id, type) is recorded in the same transaction, so an event applies once.
     `release_unpaid` (the jobs) cancels intents never authorized once the hold has lapsed.
+    `approve` (the doctor's approval) captures an authorised request and confirms it with
+    this callback in the same transaction; without it a request's authorisation is kept.
     """
     if not record_event(event):
         db.session.rollback()
@@ -528,7 +594,7 @@ def _settle(
         return Settlement("unknown")
     was_kept = appointment.status in KEPT
     try:
-        settlement = _apply(payment, appointment, now, release_unpaid)
+        settlement = _apply(payment, appointment, now, release_unpaid, approve)
     except gateway.GatewayUnavailable as exc:
         raise _unavailable(exc) from exc
     except gateway.GatewayError as exc:
@@ -539,7 +605,7 @@ def _settle(
         db.session.commit()
     except SQLAlchemyError as exc:
         db.session.rollback()
-        if not was_kept and settlement.payment is not None and settlement.result == "confirmed":
+        if settlement.result == "confirmed" and (not was_kept or settlement.captured_now):
             _compensate(intent_id, appointment_id, now)
             raise PaymentNotRecorded() from exc
         raise
@@ -551,7 +617,11 @@ def _settle(
 
 
 def _apply(
-    payment: Payment, appointment: Appointment, now: datetime, release_unpaid: bool
+    payment: Payment,
+    appointment: Appointment,
+    now: datetime,
+    release_unpaid: bool,
+    approve: Callable[[Appointment], None] | None,
 ) -> Settlement:
     intent = gateway.retrieve_intent(payment.stripe_payment_intent_id)
     live = payment.status in LIVE_PAYMENT_STATUSES
@@ -566,16 +636,22 @@ def _apply(
         return Settlement("declined" if intent.error_message else "waiting", payment)
     if intent.status == "canceled":
         return _released(payment, appointment, now)
+    captured_now = False
     if intent.status == "requires_capture":
         if not live or not _try_confirm(appointment, now):
             gateway.cancel_intent(intent.id)
-            return _released(payment, appointment, now, tell=live)
+            return _released(payment, appointment, now)
+        if appointment.status is S.PENDING_APPROVAL and approve is None:
+            return _authorized(payment, appointment, now)
         intent = gateway.capture_intent(intent.id)
         payment.status = P.AUTHORIZED  # until the capture is recorded below
+        captured_now = True
     if intent.status != "succeeded":
         return Settlement("waiting", payment)
     already_captured = payment.amount_captured
     sync_ledger(payment, intent, now)
+    if approve is not None and appointment.status is S.PENDING_APPROVAL:
+        approve(appointment)
     if appointment.status in KEPT or _try_confirm(appointment, now):
         if payment.amount_captured != already_captured:
             audit.record(
@@ -585,7 +661,7 @@ def _apply(
                 target_id=payment.id,
                 data={"amount": payment.amount_captured, "intent": intent.id},
             )
-        return Settlement("confirmed", payment)
+        return Settlement("confirmed", payment, captured_now=captured_now)
     if payment.refund_target is None:  # money without an appointment: all of it goes back
         payment.refund_target = payment.amount_captured
         notifications.record(
@@ -597,9 +673,25 @@ def _apply(
     return Settlement("refunded", payment, refund_payment_id=payment.id)
 
 
-def _released(
-    payment: Payment, appointment: Appointment, now: datetime, *, tell: bool = False
-) -> Settlement:
+def _authorized(payment: Payment, appointment: Appointment, now: datetime) -> Settlement:
+    """A request to a doctor who approves bookings: the card is authorised, not charged."""
+    if payment.status is not P.AUTHORIZED:
+        payment.status = P.AUTHORIZED
+        payment.updated_at = now
+        audit.record(
+            "payment.authorized",
+            actor_id=None,
+            target_type="payment",
+            target_id=payment.id,
+            data={"amount": payment.amount, "appointment_id": appointment.id},
+        )
+    return Settlement("authorized", payment)
+
+
+def _released(payment: Payment, appointment: Appointment, now: datetime) -> Settlement:
+    """The intent ended uncaptured: nothing was charged. Tells the patient when the money they
+    put up no longer stands for a visit (a hold lost, a request rejected or lapsed)."""
+    authorised = payment.status is P.AUTHORIZED
     if payment.status in (P.REQUIRES_PAYMENT, P.AUTHORIZED):
         payment.status = P.CANCELED
         payment.updated_at = now
@@ -607,12 +699,17 @@ def _released(
     if appointment.status is S.PENDING_PAYMENT and not _hold_is_live(appointment, now):
         appointment.status = S.EXPIRED
         appointment.updated_at = now
-    if tell:
+    if appointment.status is S.PENDING_APPROVAL:  # the authorisation ended at Stripe
+        appointment.status = S.CANCELLED
+        appointment.cancelled_at = now
+        appointment.cancellation_reason = "card authorisation ended before approval"
+        appointment.updated_at = now
+    if authorised or appointment.status is S.EXPIRED:
         notifications.record(
             user_id=appointment.patient_id,
-            kind="payment.released_slot_taken",
+            kind="payment.released",
             dedupe_key=f"payment:{payment.id}:released",
-            data={"appointment_id": appointment.id},
+            data={"appointment_id": appointment.id, "status": appointment.status.value},
         )
     return Settlement("released", payment)
 
@@ -639,7 +736,7 @@ def _compensate(intent_id: str, appointment_id: int, now: datetime) -> None:
         )
         sync_ledger(payment, intent, now)
         payment.refund_target = payment.amount_captured
-        if appointment.status in (S.PENDING_PAYMENT, S.EXPIRED):
+        if appointment.status in (S.PENDING_PAYMENT, S.EXPIRED, S.PENDING_APPROVAL):
             appointment.status = S.CANCELLED
             appointment.cancelled_at = now
             appointment.cancellation_reason = "payment could not be recorded"

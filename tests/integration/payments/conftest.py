@@ -9,10 +9,16 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Appointment, Payment, PaymentMethod, Role
+from app.models import (
+    Appointment,
+    AppointmentStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Role,
+)
 from app.services import payments
 from app.services import stripe_gateway as gateway
-from app.services.payments import KEPT
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import make_clinic, make_doctor, make_slot, make_user
 from tests.integration.payments import localstripe
@@ -41,33 +47,45 @@ def payments_server(app, database_url, stripe_base):
     localstripe.stop(process)
 
 
+CHARGED = (AppointmentStatus.CONFIRMED, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
+
+
 def assert_money_invariants() -> None:
-    """No captured payment without a kept or refunded appointment; no kept card appointment
-    without a captured payment; and the ledger agrees with Stripe."""
+    """No captured payment without a confirmed (or refunded) appointment; no charge before the
+    visit is confirmed (a request awaiting approval holds an authorisation only); no confirmed
+    card appointment without a captured payment; and the ledger agrees with Stripe."""
     db.session.rollback()
     for payment in db.session.scalars(select(Payment)):
         appointment = payment.appointment
-        if payment.amount_captured > 0 and appointment.status not in KEPT:
+        if payment.amount_captured > 0 and appointment.status not in CHARGED:
             assert payment.refund_target is not None, f"{payment.id}: money without appointment"
             assert payment.amount_refunded == payment.refund_target, f"{payment.id}: refund owed"
         if payment.stripe_payment_intent_id:
             intent = gateway.retrieve_intent(payment.stripe_payment_intent_id)
             assert payment.amount_captured == intent.amount_captured, payment.id
             assert payment.amount_refunded == intent.amount_refunded, payment.id
-    kept = db.session.scalars(
-        select(Appointment).where(
-            Appointment.payment_method == PaymentMethod.CARD,
-            Appointment.status.in_(KEPT),
-            Appointment.fee_amount > 0,
-        )
+    card = (
+        Appointment.payment_method == PaymentMethod.CARD,
+        Appointment.fee_amount > 0,
     )
-    for appointment in kept:
+    for appointment in db.session.scalars(
+        select(Appointment).where(*card, Appointment.status.in_(CHARGED))
+    ):
         paid = db.session.scalar(
             select(Payment).where(
                 Payment.appointment_id == appointment.id, Payment.amount_captured > 0
             )
         )
         assert paid is not None, f"appointment {appointment.id} confirmed without payment"
+    for appointment in db.session.scalars(
+        select(Appointment).where(*card, Appointment.status == AppointmentStatus.PENDING_APPROVAL)
+    ):
+        held = payments.live_payment(appointment.id)
+        assert held is not None, f"request {appointment.id} without an authorisation"
+        assert held.status is PaymentStatus.AUTHORIZED, f"request {appointment.id}: {held.status}"
+        assert held.amount_captured == 0, f"request {appointment.id} charged before approval"
+        intent = gateway.retrieve_intent(held.stripe_payment_intent_id)
+        assert intent.status == "requires_capture", f"request {appointment.id}: {intent.status}"
 
 
 @pytest.fixture(autouse=True)

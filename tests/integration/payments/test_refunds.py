@@ -135,20 +135,3 @@ def test_reschedule_keeps_the_payment_and_charges_nothing_more(paid, patient, do
     # and cancelling the moved appointment refunds the one payment
     booking.cancel_appointment(appointment_id=moved.id, actor_id=patient.id, now=now)
     assert payments.latest_payment(moved.id).amount_refunded == 12000
-
-
-def test_rejected_paid_request_is_refunded(patient, now, authorize):
-    from tests.factories import make_clinic, make_doctor
-
-    doctor = make_doctor(clinic=make_clinic(), fee_amount=5000, requires_approval=True)
-    slot = make_slot(doctor)
-    checkout = payments.book_card_appointment(
-        patient_id=patient.id, slot_id=slot.id, notes=None, now=now
-    )
-    authorize(checkout)
-    appointment = payments.confirm_paid(
-        appointment_id=checkout.appointment.id, actor_id=patient.id, now=now
-    )
-    assert appointment.status is S.PENDING_APPROVAL
-    booking.reject_appointment(appointment_id=appointment.id, actor_id=doctor.user_id, now=now)
-    assert payments.latest_payment(appointment.id).amount_refunded == 5000
