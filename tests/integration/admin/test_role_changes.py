@@ -1,19 +1,22 @@
-"""A role change takes away what the old role could open (security issue 15, item 5): a
-doctor moved to another role loses the doctor's appointments and is no longer listed or
-bookable."""
+"""A role change takes away what the old role could open (security issue 15, items 5 and 8):
+a doctor moved to another role loses the doctor's appointments and is no longer listed or
+bookable; a helper's permissions are dropped only by someone who holds them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AppointmentStatus, Role, User
+from app.services import staff
+from app.services.errors import Forbidden
 from app.services.tokens import issue_token
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import make_appointment, make_doctor, make_slot, make_user
-from tests.integration.admin.conftest import sign_in
+from tests.integration.admin.conftest import make_helper, sign_in
 
 
 def _bearer(user: User) -> dict:
@@ -82,3 +85,31 @@ def test_made_doctor_again_the_profile_is_listed_again(web, admin):
     assert web.get(f"/api/v1/doctors/{doctor.id}").status_code == 404
     assert web.post(f"/admin/users/{user_id}/role", data={"role": "doctor"}).status_code == 302
     assert web.get(f"/api/v1/doctors/{doctor.id}").status_code == 200
+
+
+def test_a_helper_cannot_drop_permissions_they_do_not_hold_by_changing_the_role(web):
+    manager = make_helper("users.manage", email="manager@example.com")
+    other = make_helper("payments.refund", "bookings.view", email="other@example.com")
+    sign_in(web, manager)
+
+    response = web.post(f"/admin/users/{other.id}/role", data={"role": "patient"})
+
+    assert response.status_code == 403
+    other = _user("other@example.com")
+    assert other.role is Role.HELPER
+    assert other.permission_names == {"payments.refund", "bookings.view"}
+
+
+def test_the_service_applies_the_same_held_check(ctx):
+    manager = make_helper("users.manage", "bookings.view")
+    other = make_helper("bookings.view", "reports.view")
+    now = datetime.now(UTC)
+    with pytest.raises(Forbidden, match="permissions you hold"):
+        staff.change_role(other.id, Role.DOCTOR, actor_id=manager.id, now=now, ip=None)
+    db.session.rollback()
+    assert _user(other.email).permission_names == {"bookings.view", "reports.view"}
+    # Holding every permission the helper has, the change goes through.
+    plain = make_helper("bookings.view")
+    staff.change_role(plain.id, Role.PATIENT, actor_id=manager.id, now=now, ip=None)
+    assert _user(plain.email).role is Role.PATIENT
+    assert _user(plain.email).permission_names == set()
