@@ -1,5 +1,5 @@
 """Security headers on every response: a Content-Security-Policy, no framing, no sniffing;
-and the request size limit.
+no caching of anything personal; and the request size limit.
 
 Pages carry no inline scripts and no inline styles, so scripts come only from this origin and
 Stripe.js (whose origin follows STRIPE_JS_URL, so localstripe works in tests) and styles only
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, request, session
+from flask_login import current_user
 
 HSTS = "max-age=31536000; includeSubDomains"
 
@@ -47,6 +48,16 @@ def content_security_policy(config) -> str:
     )
 
 
+def _is_personal() -> bool:
+    """The response is for someone: a signed-in user, a request with a bearer token (or the
+    token endpoint's answer, which is one), or one that sets the session cookie."""
+    if request.path.startswith("/api/") and (
+        "Authorization" in request.headers or request.endpoint == "api.issue_token"
+    ):
+        return True
+    return session.modified or current_user.is_authenticated
+
+
 def _size(limit: int) -> str:
     for unit, factor in (("MiB", 1024 * 1024), ("KiB", 1024)):
         if limit >= factor and limit % factor == 0:
@@ -81,4 +92,9 @@ def install_security_headers(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if production:
             headers.setdefault("Strict-Transport-Security", HSTS)
+        # Nothing of a signed-in user, a token or a session stays in a browser's or proxy's
+        # cache (the back button after signing out, a shared computer). Static files keep
+        # their caching: they are the same for everyone.
+        if request.endpoint != "static" and _is_personal():
+            headers["Cache-Control"] = "no-store"
         return response
