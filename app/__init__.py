@@ -57,7 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from app import admin, auth, doctor, errors, main, models, patient, payments  # noqa: F401
     from app.api import init_api
-    from app.security import install_security_headers
+    from app.security import install_request_size_limit, install_security_headers
     from app.templating import init_templating
 
     init_templating(app)
@@ -71,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_api(app)
     errors.register_error_handlers(app)
     install_security_headers(app)
+    install_request_size_limit(app)
 
     from app.cli import register_cli
 

@@ -125,6 +125,8 @@ def load_config(instance_path: str | Path) -> dict:
         "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY") or None,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "API_TOKEN_TTL_SECONDS": _int("API_TOKEN_TTL_SECONDS", 3600),
+        # Request bodies larger than this (bytes) get a 413 before any of it is read.
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": cookie_secure,

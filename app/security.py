@@ -1,4 +1,5 @@
-"""Security headers on every response: a Content-Security-Policy, no framing, no sniffing.
+"""Security headers on every response: a Content-Security-Policy, no framing, no sniffing;
+no caching of anything personal; and the request size limit.
 
 Pages carry no inline scripts and no inline styles, so scripts come only from this origin and
 Stripe.js (whose origin follows STRIPE_JS_URL, so localstripe works in tests) and styles only
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request, session
+from flask_login import current_user
 
 HSTS = "max-age=31536000; includeSubDomains"
 
@@ -46,6 +48,36 @@ def content_security_policy(config) -> str:
     )
 
 
+def _is_personal() -> bool:
+    """The response is for someone: a signed-in user, a request with a bearer token (or the
+    token endpoint's answer, which is one), or one that sets the session cookie."""
+    if request.path.startswith("/api/") and (
+        "Authorization" in request.headers or request.endpoint == "api.issue_token"
+    ):
+        return True
+    return session.modified or current_user.is_authenticated
+
+
+def _size(limit: int) -> str:
+    for unit, factor in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if limit >= factor and limit % factor == 0:
+            return f"{limit // factor} {unit}"
+    return f"{limit} bytes"
+
+
+def install_request_size_limit(app: Flask) -> None:
+    """A declared body over MAX_CONTENT_LENGTH is refused (413) before anything reads it:
+    first thing, ahead of CSRF checks, rate-limit keys and views. (A chunked body without a
+    length is cut off by werkzeug at the same limit while it is read.)"""
+
+    def _refuse_large_bodies():
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        if limit and request.content_length is not None and request.content_length > limit:
+            abort(413, f"The request body is larger than the {_size(limit)} allowed.")
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_large_bodies)
+
+
 def install_security_headers(app: Flask) -> None:
     policy = content_security_policy(app.config)
     production = app.config.get("CAREBOOK_ENV") == "production"
@@ -60,4 +92,9 @@ def install_security_headers(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if production:
             headers.setdefault("Strict-Transport-Security", HSTS)
+        # Nothing of a signed-in user, a token or a session stays in a browser's or proxy's
+        # cache (the back button after signing out, a shared computer). Static files keep
+        # their caching: they are the same for everyone.
+        if request.endpoint != "static" and _is_personal():
+            headers["Cache-Control"] = "no-store"
         return response

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import marshmallow as ma
 from flask import Flask, abort, g, request
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 
+from app.api.parsing import ApiBlueprint, BodyJSONProvider
 from app.extensions import csrf
 
 
@@ -31,7 +32,7 @@ class CarebookApi(Api):
         pass
 
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Carebook API v1")
+bp = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="Carebook API v1")
 
 # Path ids, as in f"/slots/<{ID}:slot_id>": beyond PostgreSQL's integer is a plain 404.
 ID = f"int(max={2**31 - 1})"
@@ -57,6 +58,8 @@ def require_json_body():
 
 
 def init_api(app: Flask) -> None:
+    # request.get_json() on a body nested too deeply: a 400, not a RecursionError (a 500).
+    app.json = BodyJSONProvider(app)
     # Importing the route modules registers their endpoints on bp.
     from app.api import appointments, directory, doctors, routes, slots  # noqa: F401
 

@@ -27,12 +27,13 @@ _GATE_OPEN = {
 
 
 def init_login(app: Flask) -> None:
-    from app.services import sessions
+    from app.services import sessions, two_factor
     from app.services.errors import DomainError
     from app.services.tokens import user_for_token
 
-    # Administrators must enrol 2FA; apps built for tests (TESTING) default to off so that
-    # other areas' tests can sign admins in with a password; tests of the rule turn it on.
+    # Administrators and helpers with a permission must enrol 2FA; apps built for tests
+    # (TESTING) default to off so that other areas' tests can sign staff in with a password;
+    # tests of the rule turn it on.
     app.config.setdefault("ADMIN_2FA_REQUIRED", not app.testing)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
@@ -63,17 +64,21 @@ def init_login(app: Flask) -> None:
         if scheme.lower() != "bearer" or not token:
             return None
         try:
-            return user_for_token(
+            user = user_for_token(
                 token.strip(), secret_key=current_app.secret_key, now=datetime.now(UTC)
             )
         except DomainError:
             return None
+        # A token from before the account came to owe 2FA (a helper granted a permission).
+        if two_factor.must_enrol(user, required=_admin_2fa_required()):
+            return None
+        return user
 
 
 @bp.before_app_request
 def _owed_steps():
-    """A temporary password must be replaced, and an administrator must enrol 2FA, before
-    anything else."""
+    """A temporary password must be replaced, and an administrator (or a helper with a
+    permission) must enrol 2FA, before anything else."""
     from app.services import two_factor
 
     if request.endpoint in _GATE_OPEN or request.path.startswith(("/api/", "/static/")):
@@ -82,7 +87,7 @@ def _owed_steps():
         return None
     if current_user.must_change_password:
         return redirect(url_for("auth.choose_password"))
-    if two_factor.must_enrol(current_user, required_for_admins=_admin_2fa_required()):
+    if two_factor.must_enrol(current_user, required=_admin_2fa_required()):
         return redirect(url_for("auth.two_factor_settings"))
     return None
 

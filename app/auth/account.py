@@ -279,6 +279,7 @@ def _two_factor_page(form=None, status=200):
                 regenerate_form=ButtonForm(prefix="regen"),
                 recovery_left=two_factor.remaining_recovery_codes(current_user.id),
                 admin=current_user.role.value == "admin",
+                kept_on=two_factor.needs_two_factor(current_user),
             ),
             status,
         )
@@ -295,6 +296,7 @@ def _two_factor_page(form=None, status=200):
             secret=secret,
             form=form or SecondFactorForm(),
             required=two_factor.must_enrol(current_user),
+            admin=current_user.role.value == "admin",
         ),
         status,
     )

@@ -6,14 +6,16 @@ from datetime import UTC, datetime
 
 import marshmallow as ma
 from flask_login import current_user
-from flask_smorest import Blueprint
 
+from app.api.parsing import ApiBlueprint
 from app.extensions import csrf
 from app.models import AppointmentStatus, PaymentStatus, Role
 from app.rbac import login_required, permission_required, roles_required
 from app.services import payment_refunds, payments
 
-bp = Blueprint("payments_api", __name__, url_prefix="/api/v1", description="Card payments (Stripe)")
+bp = ApiBlueprint(
+    "payments_api", __name__, url_prefix="/api/v1", description="Card payments (Stripe)"
+)
 csrf.exempt(bp)  # bearer tokens only, as the rest of the API
 ID = f"int(max={2**31 - 1})"
 BEARER = {"security": [{"bearerAuth": []}]}

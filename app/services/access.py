@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from app.extensions import db
 from app.models import Appointment, Doctor, Role, User
@@ -35,15 +35,31 @@ def load_actor(actor_id: int) -> User:
     return actor
 
 
+def is_the_doctor(user: User, doctor: Doctor) -> bool:
+    """The user is this doctor: their account, and still in the doctor role (an account moved
+    to another role keeps its doctor row for history, not the doctor's access)."""
+    return user.role is Role.DOCTOR and doctor.user_id == user.id
+
+
+def is_listed(doctor: Doctor) -> bool:
+    """Patients may find and book the doctor: an active account in the doctor role."""
+    return doctor.user.is_active and doctor.user.role is Role.DOCTOR
+
+
+def listed_doctor_clause():
+    """is_listed in SQL, for queries that join Doctor.user."""
+    return and_(User.is_active.is_(True), User.role == Role.DOCTOR)
+
+
 def can_manage_doctor(actor: User, doctor: Doctor) -> bool:
     """The doctor themself, admins, helpers with doctors.manage."""
-    return doctor.user_id == actor.id or has_permission(actor, "doctors.manage")
+    return is_the_doctor(actor, doctor) or has_permission(actor, "doctors.manage")
 
 
 def can_view_appointment(actor: User, appointment: Appointment) -> bool:
     return (
         appointment.patient_id == actor.id
-        or appointment.doctor.user_id == actor.id
+        or is_the_doctor(actor, appointment.doctor)
         or has_permission(actor, "bookings.view")
         or has_permission(actor, "bookings.manage")
     )
@@ -52,11 +68,13 @@ def can_view_appointment(actor: User, appointment: Appointment) -> bool:
 def can_manage_appointment(actor: User, appointment: Appointment) -> bool:
     return (
         appointment.patient_id == actor.id
-        or appointment.doctor.user_id == actor.id
+        or is_the_doctor(actor, appointment.doctor)
         or has_permission(actor, "bookings.manage")
     )
 
 
 def doctor_of(user: User) -> Doctor | None:
-    """The doctor profile of a doctor account."""
+    """The doctor profile of a doctor account (None for any other role)."""
+    if user.role is not Role.DOCTOR:
+        return None
     return db.session.scalar(select(Doctor).where(Doctor.user_id == user.id))

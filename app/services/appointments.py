@@ -128,11 +128,12 @@ def appointments_for(
 
 
 def public_doctor(doctor_id: int) -> Doctor:
-    """A doctor as patients see them. Raises NotFound for unknown or deactivated doctors."""
+    """A doctor as patients see them. Raises NotFound for unknown or deactivated doctors and
+    for accounts no longer in the doctor role."""
     from app.services.availability import DoctorNotFound
 
     doctor = db.session.get(Doctor, doctor_id)
-    if doctor is None or not doctor.user.is_active:
+    if doctor is None or not access.is_listed(doctor):
         raise DoctorNotFound()
     return doctor
 

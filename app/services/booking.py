@@ -145,7 +145,7 @@ def _bookable_slot(slot_id: int, now: datetime) -> Slot:
         raise SlotNotFound()
     if slot.start_at <= now:
         raise InvalidInput("That slot has already started.", field="slot_id")
-    if slot.status is not SlotStatus.OPEN or not slot.doctor.user.is_active:
+    if slot.status is not SlotStatus.OPEN or not access.is_listed(slot.doctor):
         raise SlotUnavailable(alternatives=free_alternatives(slot.doctor_id, now, exclude=slot.id))
     return slot
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from app.extensions import db
 from app.models import Appointment, Clinic, Doctor, Slot, SlotStatus, Specialty, User, occupies_slot
+from app.services.access import listed_doctor_clause
 from app.services.errors import InvalidInput
 from app.services.localtime import check_day, day_bounds, zone
 
@@ -132,7 +133,7 @@ def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
         select(Doctor)
         .join(Doctor.user)
         .join(Doctor.clinic)
-        .where(User.is_active.is_(True))
+        .where(listed_doctor_clause())
         .options(contains_eager(Doctor.user), contains_eager(Doctor.clinic))
     )
     if criteria.specialty:
@@ -201,7 +202,7 @@ def doctor_profile(doctor_id: int, *, now: datetime) -> DoctorResult:
     row = db.session.execute(
         select(Doctor, _next_free(now))
         .join(Doctor.user)
-        .where(Doctor.id == doctor_id, User.is_active.is_(True))
+        .where(Doctor.id == doctor_id, listed_doctor_clause())
         .options(selectinload(Doctor.specialties))
     ).first()
     if row is None:

@@ -154,8 +154,8 @@ def change_role(
     user_id: int, role: Role | str, *, actor_id: int, now: datetime, ip: str | None
 ) -> User:
     """Give a user another role; the profile that role needs is created, and permissions are
-    dropped when they stop being a helper. Raises Forbidden, NotOnYourself, NotFound,
-    InvalidInput."""
+    dropped when they stop being a helper. Raises Forbidden (also for a helper dropping
+    permissions they do not hold), NotOnYourself, NotFound, InvalidInput."""
     actor, user = _actor_and_target(actor_id, user_id)
     new_role = _role(role)
     if new_role is Role.ADMIN and actor.role is not Role.ADMIN:
@@ -163,6 +163,9 @@ def change_role(
     old_role = user.role
     if new_role is old_role:
         return user
+    if new_role is not Role.HELPER:
+        # Leaving the helper role drops every permission: the actor must hold each of them.
+        _require_held(actor, user.permission_names)
     user.role = new_role
     user.updated_by_id = actor.id
     # What the old role could open must not stay open in a browser or behind a token.
@@ -207,8 +210,7 @@ def set_permissions(
         raise InvalidInput(f"Unknown permissions: {', '.join(sorted(unknown))}.")
     current = user.permission_names
     changed = wanted ^ current
-    if any(not has_permission(actor, p) for p in changed):
-        raise Forbidden("You can only grant or remove permissions you hold yourself.")
+    _require_held(actor, changed)
     if not changed:
         return user
     user.permissions[:] = [p for p in user.permissions if p.permission in wanted]
@@ -240,6 +242,12 @@ def _actor_and_target(actor_id: int, user_id: int) -> tuple[User, User]:
 def _require(actor: User, permission: str) -> None:
     if not has_permission(actor, permission):
         raise Forbidden()
+
+
+def _require_held(actor: User, permissions: Iterable[str]) -> None:
+    """Helpers grant or remove only permissions they hold themselves (admins hold all)."""
+    if any(not has_permission(actor, p) for p in permissions):
+        raise Forbidden("You can only grant or remove permissions you hold yourself.")
 
 
 def _role(value: Role | str) -> Role:

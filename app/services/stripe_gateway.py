@@ -256,7 +256,7 @@ def verify_webhook(payload: bytes, signature: str | None) -> dict:
             text, signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
         )
         event = json.loads(text)
-    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+    except (stripe.SignatureVerificationError, ValueError, RecursionError) as exc:
         raise BadSignature("The webhook signature is not valid.") from exc
     if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
         raise BadSignature("The webhook body is not a Stripe event.")

@@ -31,7 +31,10 @@ class TwoFactorRequired(DomainError):
 
 class TwoFactorEnrolmentRequired(Forbidden):
     code = "two_factor_enrolment_required"
-    default_message = "Administrators must set up two-step verification (on the website) first."
+    default_message = (
+        "Administrators and helpers with permissions must set up two-step verification "
+        "(on the website) first."
+    )
 
 
 def token_for_credentials(
@@ -52,7 +55,7 @@ def token_for_credentials(
     TwoFactorEnrolmentRequired.
     """
     user = accounts.authenticate(email, password, now=now, ip=ip)
-    if two_factor.must_enrol(user, required_for_admins=admins_need_2fa):
+    if two_factor.must_enrol(user, required=admins_need_2fa):
         raise TwoFactorEnrolmentRequired()
     if user.totp_secret:
         if not otp:

@@ -34,7 +34,9 @@ class InvalidSecondFactor(DomainError):
 
 class TwoFactorRequired(Forbidden):
     code = "two_factor_required"
-    default_message = "Administrators must keep two-factor authentication on."
+    default_message = (
+        "Administrators and helpers with permissions must keep two-factor authentication on."
+    )
 
 
 class TwoFactorAlreadyOn(Conflict):
@@ -111,10 +113,11 @@ def enable(
 def disable(
     user_id: int, *, reauthenticated_at: datetime | None, now: datetime, ip: str | None = None
 ) -> None:
-    """Turn 2FA off. Raises ReauthenticationRequired, TwoFactorRequired (administrators)."""
+    """Turn 2FA off. Raises ReauthenticationRequired, TwoFactorRequired (administrators and
+    helpers holding a permission)."""
     require_recent_auth(reauthenticated_at, now)
     user = db.session.get(User, user_id)
-    if user.role is Role.ADMIN:
+    if needs_two_factor(user):
         raise TwoFactorRequired()
     user.totp_secret = None
     user.totp_last_counter = None
@@ -187,6 +190,14 @@ def remaining_recovery_codes(user_id: int) -> int:
     )
 
 
-def must_enrol(user: User, *, required_for_admins: bool = True) -> bool:
-    """Administrators may not work without an authenticator app."""
-    return required_for_admins and user.role is Role.ADMIN and not user.totp_secret
+def needs_two_factor(user: User) -> bool:
+    """Administrators, and helpers holding any permission (they see patients' bookings,
+    payments or accounts), may not work without an authenticator app."""
+    if user.role is Role.ADMIN:
+        return True
+    return user.role is Role.HELPER and bool(user.permission_names)
+
+
+def must_enrol(user: User, *, required: bool = True) -> bool:
+    """The account must set up 2FA before anything else (`required`: ADMIN_2FA_REQUIRED)."""
+    return required and not user.totp_secret and needs_two_factor(user)

@@ -1,11 +1,13 @@
 """Security headers on every response: CSP without inline scripts, no framing, no sniffing;
-HSTS only in production."""
+HSTS only in production; no-store for anything of a signed-in user, a token or a session."""
 
 from __future__ import annotations
 
 import pytest
 
+from app.models import Role
 from app.security import content_security_policy
+from tests.factories import make_user
 
 
 def _directives(policy: str) -> dict[str, list[str]]:
@@ -74,3 +76,38 @@ def test_no_template_has_an_inline_script_style_or_event_handler():
         ):
             offenders.append(str(path.relative_to(templates)))
     assert offenders == []
+
+
+def test_signed_in_pages_are_not_stored(client, auth):
+    make_user(Role.PATIENT, email="ana@example.com")
+    signing_in = auth.login("ana@example.com")
+    assert signing_in.status_code == 302
+    assert signing_in.headers["Cache-Control"] == "no-store"  # it sets the session
+    for path in ("/", "/account", "/appointments", "/no-such-page"):
+        assert client.get(path).headers.get("Cache-Control") == "no-store", path
+    assert auth.logout().headers["Cache-Control"] == "no-store"
+
+
+def test_api_responses_with_a_bearer_token_are_not_stored(client, auth):
+    make_user(Role.PATIENT, email="ana@example.com")
+    issued = client.post(
+        "/api/v1/auth/token", json={"email": "ana@example.com", "password": "x" * 12}
+    )
+    assert issued.headers["Cache-Control"] == "no-store"
+    token = auth.token("ana@example.com")
+    bearer = {"Authorization": f"Bearer {token}"}
+    for path in ("/api/v1/me", "/api/v1/appointments", "/api/v1/specialties"):
+        assert client.get(path, headers=bearer).headers.get("Cache-Control") == "no-store", path
+    wrong = client.get("/api/v1/me", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.headers["Cache-Control"] == "no-store"
+
+
+def test_public_responses_and_static_files_keep_their_caching(client, auth):
+    assert "no-store" not in client.get("/api/v1/specialties").headers.get("Cache-Control", "")
+    make_user(Role.PATIENT, email="ana@example.com")
+    auth.login("ana@example.com")
+    asset = client.get("/static/css/carebook.css")
+    assert asset.status_code == 200
+    assert "no-store" not in asset.headers.get("Cache-Control", "")
+    assert asset.headers.get("ETag") or asset.headers.get("Last-Modified")
+    asset.close()

@@ -12,6 +12,7 @@ CONFIG_VARS = (
     "LOG_LEVEL",
     "PUBLIC_BASE_URL",
     "TRUSTED_HOSTS",
+    "MAX_CONTENT_LENGTH",
 )
 
 
@@ -143,3 +144,12 @@ def test_behind_a_proxy_the_client_address_comes_from_forwarded_headers(clean_en
         "/_ip", environ_base={"REMOTE_ADDR": "10.0.0.1"}, headers={"X-Forwarded-For": "203.0.113.7"}
     )
     assert response.get_data(as_text=True) == "203.0.113.7"
+
+
+def test_request_bodies_are_limited_to_1_mib_unless_configured(clean_env, tmp_path):
+    assert load_config(tmp_path)["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    clean_env.setenv("MAX_CONTENT_LENGTH", "65536")
+    assert load_config(tmp_path)["MAX_CONTENT_LENGTH"] == 65536
+    clean_env.setenv("MAX_CONTENT_LENGTH", "big")
+    with pytest.raises(ConfigError, match="MAX_CONTENT_LENGTH"):
+        load_config(tmp_path)

@@ -160,3 +160,61 @@ def test_session_rows_exist_only_after_the_second_factor(client):
     db.session.commit()
     client.post("/login/2fa", data={"code": pyotp.TOTP(SECRET).now()})
     assert len(db.session.scalars(select(UserSession)).all()) == 1
+
+
+def _helper(email: str, *permissions: str) -> User:
+    from app.models import UserPermission
+
+    user = make_user(Role.HELPER, email=email)
+    user.permissions.extend(UserPermission(permission=p) for p in permissions)
+    db.session.commit()
+    return user
+
+
+def test_a_helper_with_a_permission_must_enrol_before_anything_else(make_app, database_url, ctx):
+    client = make_app(database_url, ADMIN_2FA_REQUIRED=True).test_client()
+    _helper("clerk@example.com", "bookings.view")
+    sign_in(client, "clerk@example.com")
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account/2fa"
+    page = client.get("/account/2fa").get_data(as_text=True)
+    assert "Helpers with permissions must use an authenticator app." in page
+    enrol(client)
+    assert client.get("/account").status_code == 200
+    # Enrolled, they cannot turn it off again.
+    assert client.post("/account/2fa/disable").status_code == 403
+    assert db.session.scalars(select(User)).one().totp_secret is not None
+
+
+def test_a_helper_with_a_permission_gets_no_api_token_without_2fa(make_app, database_url, ctx):
+    client = make_app(database_url, ADMIN_2FA_REQUIRED=True).test_client()
+    _helper("clerk@example.com", "payments.view")
+    response = client.post(
+        "/api/v1/auth/token", json={"email": "clerk@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "two_factor_enrolment_required"
+
+
+def test_a_token_from_before_a_permission_was_granted_stops_working(make_app, database_url, ctx):
+    from app.models import UserPermission
+
+    client = make_app(database_url, ADMIN_2FA_REQUIRED=True).test_client()
+    helper = _helper("clerk@example.com")
+    response = client.post(
+        "/api/v1/auth/token", json={"email": "clerk@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 200  # no permission: no second factor owed
+    bearer = {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    helper.permissions.append(UserPermission(permission="bookings.view"))
+    db.session.commit()
+    assert client.get("/api/v1/me", headers=bearer).status_code == 401
+
+
+def test_a_helper_without_permissions_needs_no_2fa(make_app, database_url, ctx):
+    client = make_app(database_url, ADMIN_2FA_REQUIRED=True).test_client()
+    _helper("plain@example.com")
+    sign_in(client, "plain@example.com")
+    assert client.get("/account").status_code == 200
