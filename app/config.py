@@ -77,6 +77,17 @@ def _public_base_url(production: bool, port: int) -> str:
     return url
 
 
+def _smtp_host(production: bool) -> str | None:
+    host = (os.environ.get("SMTP_HOST") or "").strip() or None
+    if host is None and production:
+        # Without it emails (with reset links and codes) would be written to the log.
+        raise ConfigError(
+            "SMTP_HOST must be set when CAREBOOK_ENV=production: without it emails, with "
+            "their sign-in codes and password-reset links, would be written to the log"
+        )
+    return host
+
+
 def _trusted_hosts(public_base_url: str, production: bool) -> list[str] | None:
     """Hosts the app answers for (others get 400). Unset: in production only the public
     host; in development any (make run is reached as localhost and 127.0.0.1 alike)."""
@@ -151,8 +162,8 @@ def load_config(instance_path: str | Path) -> dict:
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
         "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL") or "https://js.stripe.com/v3/",
-        # Email and SMS. Without SMTP_HOST, emails are written to the log (development only).
-        "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
+        # Email and SMS. Without SMTP_HOST, emails are written to the log (refused in production).
+        "SMTP_HOST": _smtp_host(production),
         "SMTP_PORT": _int("SMTP_PORT", 25),
         "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
