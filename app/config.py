@@ -136,6 +136,11 @@ def load_config(instance_path: str | Path) -> dict:
         "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY") or None,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "API_TOKEN_TTL_SECONDS": _int("API_TOKEN_TTL_SECONDS", 3600),
+        # Booking caps: upcoming active appointments (holds count) per patient, in all and with
+        # one doctor; and how often one user may try to book (Flask-Limiter syntax).
+        "MAX_ACTIVE_BOOKINGS": _int("MAX_ACTIVE_BOOKINGS", 10),
+        "MAX_ACTIVE_BOOKINGS_PER_DOCTOR": _int("MAX_ACTIVE_BOOKINGS_PER_DOCTOR", 3),
+        "BOOKING_RATE_LIMIT": os.environ.get("BOOKING_RATE_LIMIT") or "20/hour",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": cookie_secure,

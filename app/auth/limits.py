@@ -6,7 +6,7 @@ held up; everything that sends or checks a code counts every try.
 
 from __future__ import annotations
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_login import current_user
 
 from app.extensions import limiter
@@ -69,6 +69,18 @@ password_reset = [_limit("20/hour")]
 # Codes and checks of a signed-in user (verification, re-authentication, changes).
 account_code_request = [_limit("5/minute;20/hour", key_func=_signed_in_user)]
 account_check = [_limit("10/minute", key_func=_signed_in_user)]
+# POST /book/<id> and POST /api/v1/appointments: booking tries per signed-in user.
+BOOKING_MESSAGE = "Too many bookings in a short time. Please wait a while and try again."
+# One budget for both: shared by the page and the API.
+booking = [
+    limiter.shared_limit(
+        lambda: current_app.config.get("BOOKING_RATE_LIMIT", "20/hour"),
+        scope="booking",
+        key_func=_signed_in_user,
+        methods=["POST"],
+        error_message=BOOKING_MESSAGE,
+    )
+]
 
 
 def apply(limits):
