@@ -94,7 +94,7 @@ def _confirmed():
 
 @bp.route("/account/confirm", methods=["GET", "POST"])
 @login_required
-@limits.apply(limits.account_check)
+@limits.apply(limits.reauth_check)
 def confirm():
     form = ConfirmPasswordForm(prefix="pw")
     if request.method == "GET":
@@ -133,7 +133,7 @@ def confirm_code_request():
 
 @bp.route("/account/confirm/code", methods=["POST"])
 @login_required
-@limits.apply(limits.account_check)
+@limits.apply(limits.reauth_check)
 def confirm_code():
     form = CodeForm(prefix="code")
     if not form.validate_on_submit():

@@ -18,12 +18,6 @@ def _form_email() -> str:
     return "email:" + (request.form.get("email") or "").strip().lower()
 
 
-def _json_email() -> str:
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return "email:" + (email.strip().lower() if isinstance(email, str) else "")
-
-
 def _pending_user() -> str:
     pending = session.get("second_factor")
     return "2fa:" + str(pending.get("uid") if isinstance(pending, dict) else "-")
@@ -47,16 +41,11 @@ def _limit(value: str, key_func=None, **kwargs):
     )
 
 
-# POST /login: wrong passwords per address and per account.
-password_sign_in = [
-    _limit("30/minute;100/hour", deduct_when=_failed),
-    _limit("10 per 15 minutes", key_func=_form_email, deduct_when=_failed),
-]
-# POST /api/v1/auth/token: wrong credentials (or second factors) per address and per account.
-api_token = [
-    _limit("30/minute;100/hour", deduct_when=_failed),
-    _limit("10 per 15 minutes", key_func=_json_email, deduct_when=_failed),
-]
+# POST /login and POST /api/v1/auth/token: wrong credentials per client address. Per account,
+# wrong passwords share one budget in the database, web and API together, with a growing
+# delay rather than a lock-out (services/sign_in_throttle.py).
+password_sign_in = [_limit("30/minute;100/hour", deduct_when=_failed)]
+api_token = [_limit("30/minute;100/hour", deduct_when=_failed)]
 # POST /login/code: codes sent.
 code_request = [_limit("10/minute;30/hour"), _limit("3/minute;10/hour", key_func=_form_email)]
 # POST /login/code/verify: codes checked (each code also dies after 5 wrong tries).
@@ -69,6 +58,8 @@ password_reset = [_limit("20/hour")]
 # Codes and checks of a signed-in user (verification, re-authentication, changes).
 account_code_request = [_limit("5/minute;20/hour", key_func=_signed_in_user)]
 account_check = [_limit("10/minute", key_func=_signed_in_user)]
+# POST /account/confirm (password) and /account/confirm/code: wrong answers, also per hour.
+reauth_check = [_limit("5/minute;20/hour", key_func=_signed_in_user, deduct_when=_failed)]
 # POST /book/<id> and POST /api/v1/appointments: booking tries per signed-in user.
 BOOKING_MESSAGE = "Too many bookings in a short time. Please wait a while and try again."
 # One budget for both: shared by the page and the API.
