@@ -14,8 +14,28 @@ from app.extensions import limiter
 MESSAGE = "Too many attempts. Please wait a few minutes and try again."
 
 
+def _form_email_address() -> str:
+    return (request.form.get("email") or "").strip().lower()
+
+
 def _form_email() -> str:
-    return "email:" + (request.form.get("email") or "").strip().lower()
+    return "email:" + _form_email_address()
+
+
+def _form_phone() -> str:
+    from app.services.accounts import normalize_phone
+    from app.services.errors import DomainError
+
+    raw = (request.form.get("phone") or "").strip()
+    try:
+        return normalize_phone(raw) or ""
+    except DomainError:
+        return raw  # the form refuses it anyway
+
+
+def _user_contact(name: str) -> str:
+    value = getattr(current_user, name, None) if current_user.is_authenticated else None
+    return value or ""
 
 
 def _pending_user() -> str:
@@ -53,6 +73,37 @@ code_check = [_limit("20/minute"), _limit("10/minute", key_func=_code_attempt)]
 # POST /login/2fa.
 second_factor = [_limit("20/minute"), _limit("5/minute;20/hour", key_func=_pending_user)]
 registration = [_limit("5/minute;20/hour")]
+# Codes sent to one email address or phone number, whoever asks and from wherever: /register
+# and /account/verify/resend draw on the same count (a registration for an address that has an
+# account counts as well, so the limit does not tell which do).
+CODES_TO_EMAIL = "Too many codes were sent to this email address. Please try again in an hour."
+CODES_TO_PHONE = "Too many codes were sent to this phone number. Please try again in an hour."
+
+
+def _per_destination(scope: str, key, message: str, **kwargs):
+    return limiter.shared_limit(
+        "5/hour",
+        scope=scope,
+        key_func=lambda: f"{scope}:{key()}",
+        exempt_when=lambda: not key(),
+        methods=["POST"],
+        error_message=message,
+        **kwargs,
+    )
+
+
+def _code_sent(response) -> bool:
+    return response.status_code == 302
+
+
+registration_codes = [
+    _per_destination("codes-to-email", _form_email_address, CODES_TO_EMAIL, deduct_when=_code_sent),
+    _per_destination("codes-to-phone", _form_phone, CODES_TO_PHONE, deduct_when=_code_sent),
+]
+resent_codes = [
+    _per_destination("codes-to-email", lambda: _user_contact("email"), CODES_TO_EMAIL),
+    _per_destination("codes-to-phone", lambda: _user_contact("phone"), CODES_TO_PHONE),
+]
 password_reset_request = [_limit("10/hour"), _limit("3/hour", key_func=_form_email)]
 password_reset = [_limit("20/hour")]
 # Codes and checks of a signed-in user (verification, re-authentication, changes).

@@ -95,3 +95,53 @@ def test_wrong_passwords_at_account_confirm_are_capped_per_hour(limited_app, mon
         Clock.now += 61
     assert statuses[:20] == [401] * 20
     assert set(statuses[20:]) == {429}
+
+
+REGISTRATION = {"name": "Rita", "password": "a-long-password", "confirm": "a-long-password"}
+
+
+def _from(n: int) -> dict:
+    return {"REMOTE_ADDR": f"10.0.0.{n}"}  # each try from another address: per-IP limits stay out
+
+
+def test_registration_codes_are_limited_per_email_address(limited_app, inbox):
+    client = limited_app.test_client()
+    statuses = [
+        client.post(
+            "/register",
+            data={**REGISTRATION, "email": "Rita@Example.com" if n % 2 else "rita@example.com"},
+            environ_base=_from(n),
+        ).status_code
+        for n in range(6)
+    ]
+    assert statuses == [302] * 5 + [429]
+    assert len(inbox.to("rita@example.com")) == 5
+    refused = client.post(
+        "/register", data={**REGISTRATION, "email": "rita@example.com"}, environ_base=_from(9)
+    )
+    assert "Too many codes were sent to this email address" in refused.get_data(as_text=True)
+    # Another address is not held up.
+    other = client.post(
+        "/register", data={**REGISTRATION, "email": "sam@example.com"}, environ_base=_from(10)
+    )
+    assert other.status_code == 302
+
+
+def test_registration_codes_are_limited_per_phone_number(limited_app, inbox, sms):
+    client = limited_app.test_client()
+    statuses = [
+        client.post(
+            "/register",
+            data={**REGISTRATION, "email": f"r{n}@example.com", "phone": "+1 415 555 0123"},
+            environ_base=_from(n),
+        ).status_code
+        for n in range(6)
+    ]
+    assert statuses == [302] * 5 + [429]
+    assert len([to for to, _ in sms.messages if to == "+14155550123"]) == 5
+    # Without a phone, registrations do not share a count.
+    for n in range(6, 9):
+        response = client.post(
+            "/register", data={**REGISTRATION, "email": f"r{n}@example.com"}, environ_base=_from(n)
+        )
+        assert response.status_code == 302
