@@ -77,6 +77,17 @@ def _public_base_url(production: bool, port: int) -> str:
     return url
 
 
+def _smtp_host(production: bool) -> str | None:
+    host = (os.environ.get("SMTP_HOST") or "").strip() or None
+    if host is None and production:
+        # Without it emails (with reset links and codes) would be written to the log.
+        raise ConfigError(
+            "SMTP_HOST must be set when CAREBOOK_ENV=production: without it emails, with "
+            "their sign-in codes and password-reset links, would be written to the log"
+        )
+    return host
+
+
 def _trusted_hosts(public_base_url: str, production: bool) -> list[str] | None:
     """Hosts the app answers for (others get 400). Unset: in production only the public
     host; in development any (make run is reached as localhost and 127.0.0.1 alike)."""
@@ -127,6 +138,11 @@ def load_config(instance_path: str | Path) -> dict:
         "API_TOKEN_TTL_SECONDS": _int("API_TOKEN_TTL_SECONDS", 3600),
         # Request bodies larger than this (bytes) get a 413 before any of it is read.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        # Booking caps: upcoming active appointments (holds count) per patient, in all and with
+        # one doctor; and how often one user may try to book (Flask-Limiter syntax).
+        "MAX_ACTIVE_BOOKINGS": _int("MAX_ACTIVE_BOOKINGS", 10),
+        "MAX_ACTIVE_BOOKINGS_PER_DOCTOR": _int("MAX_ACTIVE_BOOKINGS_PER_DOCTOR", 3),
+        "BOOKING_RATE_LIMIT": os.environ.get("BOOKING_RATE_LIMIT") or "20/hour",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": cookie_secure,
@@ -153,8 +169,8 @@ def load_config(instance_path: str | Path) -> dict:
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
         "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL") or "https://js.stripe.com/v3/",
-        # Email and SMS. Without SMTP_HOST, emails are written to the log (development only).
-        "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
+        # Email and SMS. Without SMTP_HOST, emails are written to the log (refused in production).
+        "SMTP_HOST": _smtp_host(production),
         "SMTP_PORT": _int("SMTP_PORT", 25),
         "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,

@@ -30,7 +30,14 @@ def _http_code(exc: HTTPException) -> str:
 
 
 def handle_domain_error(exc: DomainError):
-    return error_response(exc.status_code, exc.code, exc.message, exc.details or None)
+    body, status = error_response(exc.status_code, exc.code, exc.message, exc.details or None)
+    return body, status, retry_after_header(exc)
+
+
+def retry_after_header(exc: DomainError) -> dict:
+    """`Retry-After` for a refusal that names its wait (a sign-in backoff)."""
+    retry_after = exc.details.get("retry_after")
+    return {"Retry-After": str(retry_after)} if retry_after else {}
 
 
 def handle_http_exception(exc: HTTPException):

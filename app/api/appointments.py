@@ -19,6 +19,7 @@ from app.api.appointment_schemas import (
     WaitlistEntrySchema,
     WaitlistRequestSchema,
 )
+from app.auth import limits
 from app.models import Appointment, AppointmentStatus, Role
 from app.rbac import login_required, roles_required
 from app.services import appointments, booking, payments
@@ -40,10 +41,17 @@ class _Booked:
 @bp.route("/appointments", methods=["POST"])
 @bp.arguments(BookingSchema)
 @bp.response(201, BookingResultSchema)
-@bp.alt_response(409, schema=ErrorSchema, description="slot_unavailable, with alternatives")
+@bp.alt_response(
+    409,
+    schema=ErrorSchema,
+    description="slot_unavailable (with alternatives), overlapping_appointment, or "
+    "booking_limit_reached (too many upcoming appointments; `limit`, `scope`)",
+)
+@bp.alt_response(429, schema=ErrorSchema, description="Too many bookings in a short time")
 @bp.alt_response(503, schema=ErrorSchema, description="Card payments unavailable: no hold kept")
 @bp.doc(**BEARER)
 @roles_required(Role.PATIENT)
+@limits.apply(limits.booking)
 def book(body):
     """Book a slot: cash is confirmed (or awaits approval); card is a 5-minute hold with a
     PaymentIntent to confirm with Stripe.js (`payment`), then `confirm-payment`."""

@@ -14,7 +14,16 @@ from app.auth.forms import (
     SecondFactorForm,
 )
 from app.rbac import login_required
-from app.services import accounts, contacts, messaging, otp, passwords, sessions, two_factor
+from app.services import (
+    accounts,
+    contacts,
+    messaging,
+    otp,
+    passwords,
+    sealing,
+    sessions,
+    two_factor,
+)
 from app.services.errors import DomainError
 from app.services.reauth import ReauthenticationRequired, require_recent_auth
 
@@ -85,7 +94,7 @@ def _confirmed():
 
 @bp.route("/account/confirm", methods=["GET", "POST"])
 @login_required
-@limits.apply(limits.account_check)
+@limits.apply(limits.reauth_check)
 def confirm():
     form = ConfirmPasswordForm(prefix="pw")
     if request.method == "GET":
@@ -124,7 +133,7 @@ def confirm_code_request():
 
 @bp.route("/account/confirm/code", methods=["POST"])
 @login_required
-@limits.apply(limits.account_check)
+@limits.apply(limits.reauth_check)
 def confirm_code():
     form = CodeForm(prefix="code")
     if not form.validate_on_submit():
@@ -269,6 +278,22 @@ def change_phone_confirm():
 # -- two-factor authentication ------------------------------------------------------------------
 
 
+def _pending_secret() -> str | None:
+    """The secret being enrolled. It waits in the session cookie until a code from the app
+    proves the scan worked, sealed: the cookie is signed but readable by whoever holds it."""
+    sealed = session.get("totp_pending")
+    if not isinstance(sealed, str) or not sealed.startswith(sealing.PREFIX):
+        return None
+    try:
+        return sealing.unseal(sealed)
+    except sealing.UnsealFailed:
+        return None
+
+
+def _keep_pending_secret(secret: str) -> None:
+    session["totp_pending"] = sealing.seal(secret)
+
+
 def _two_factor_page(form=None, status=200):
     if current_user.totp_secret:
         return (
@@ -283,10 +308,10 @@ def _two_factor_page(form=None, status=200):
             ),
             status,
         )
-    # The secret waits in the signed session until a code from the app proves the scan worked.
-    secret = session.get("totp_pending")
-    if not isinstance(secret, str):
-        secret = session["totp_pending"] = two_factor.new_secret()
+    secret = _pending_secret()
+    if secret is None:
+        secret = two_factor.new_secret()
+        _keep_pending_secret(secret)
     uri = two_factor.provisioning_uri(secret, current_user.email)
     return (
         render_template(
@@ -315,8 +340,8 @@ def two_factor_settings():
 @limits.apply(limits.account_check)
 def two_factor_enable():
     form = SecondFactorForm()
-    secret = session.get("totp_pending")
-    if not form.validate_on_submit() or not isinstance(secret, str):
+    secret = _pending_secret()
+    if not form.validate_on_submit() or secret is None:
         return _two_factor_page(form, status=422)
     try:
         codes = two_factor.enable(

@@ -6,7 +6,7 @@ held up; everything that sends or checks a code counts every try.
 
 from __future__ import annotations
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_login import current_user
 
 from app.extensions import limiter
@@ -14,14 +14,28 @@ from app.extensions import limiter
 MESSAGE = "Too many attempts. Please wait a few minutes and try again."
 
 
+def _form_email_address() -> str:
+    return (request.form.get("email") or "").strip().lower()
+
+
 def _form_email() -> str:
-    return "email:" + (request.form.get("email") or "").strip().lower()
+    return "email:" + _form_email_address()
 
 
-def _json_email() -> str:
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return "email:" + (email.strip().lower() if isinstance(email, str) else "")
+def _form_phone() -> str:
+    from app.services.accounts import normalize_phone
+    from app.services.errors import DomainError
+
+    raw = (request.form.get("phone") or "").strip()
+    try:
+        return normalize_phone(raw) or ""
+    except DomainError:
+        return raw  # the form refuses it anyway
+
+
+def _user_contact(name: str) -> str:
+    value = getattr(current_user, name, None) if current_user.is_authenticated else None
+    return value or ""
 
 
 def _pending_user() -> str:
@@ -47,16 +61,11 @@ def _limit(value: str, key_func=None, **kwargs):
     )
 
 
-# POST /login: wrong passwords per address and per account.
-password_sign_in = [
-    _limit("30/minute;100/hour", deduct_when=_failed),
-    _limit("10 per 15 minutes", key_func=_form_email, deduct_when=_failed),
-]
-# POST /api/v1/auth/token: wrong credentials (or second factors) per address and per account.
-api_token = [
-    _limit("30/minute;100/hour", deduct_when=_failed),
-    _limit("10 per 15 minutes", key_func=_json_email, deduct_when=_failed),
-]
+# POST /login and POST /api/v1/auth/token: wrong credentials per client address. Per account,
+# wrong passwords share one budget in the database, web and API together, with a growing
+# delay rather than a lock-out (services/sign_in_throttle.py).
+password_sign_in = [_limit("30/minute;100/hour", deduct_when=_failed)]
+api_token = [_limit("30/minute;100/hour", deduct_when=_failed)]
 # POST /login/code: codes sent.
 code_request = [_limit("10/minute;30/hour"), _limit("3/minute;10/hour", key_func=_form_email)]
 # POST /login/code/verify: codes checked (each code also dies after 5 wrong tries).
@@ -64,11 +73,56 @@ code_check = [_limit("20/minute"), _limit("10/minute", key_func=_code_attempt)]
 # POST /login/2fa.
 second_factor = [_limit("20/minute"), _limit("5/minute;20/hour", key_func=_pending_user)]
 registration = [_limit("5/minute;20/hour")]
+# Codes sent to one email address or phone number, whoever asks and from wherever: /register
+# and /account/verify/resend draw on the same count (a registration for an address that has an
+# account counts as well, so the limit does not tell which do).
+CODES_TO_EMAIL = "Too many codes were sent to this email address. Please try again in an hour."
+CODES_TO_PHONE = "Too many codes were sent to this phone number. Please try again in an hour."
+
+
+def _per_destination(scope: str, key, message: str, **kwargs):
+    return limiter.shared_limit(
+        "5/hour",
+        scope=scope,
+        key_func=lambda: f"{scope}:{key()}",
+        exempt_when=lambda: not key(),
+        methods=["POST"],
+        error_message=message,
+        **kwargs,
+    )
+
+
+def _code_sent(response) -> bool:
+    return response.status_code == 302
+
+
+registration_codes = [
+    _per_destination("codes-to-email", _form_email_address, CODES_TO_EMAIL, deduct_when=_code_sent),
+    _per_destination("codes-to-phone", _form_phone, CODES_TO_PHONE, deduct_when=_code_sent),
+]
+resent_codes = [
+    _per_destination("codes-to-email", lambda: _user_contact("email"), CODES_TO_EMAIL),
+    _per_destination("codes-to-phone", lambda: _user_contact("phone"), CODES_TO_PHONE),
+]
 password_reset_request = [_limit("10/hour"), _limit("3/hour", key_func=_form_email)]
 password_reset = [_limit("20/hour")]
 # Codes and checks of a signed-in user (verification, re-authentication, changes).
 account_code_request = [_limit("5/minute;20/hour", key_func=_signed_in_user)]
 account_check = [_limit("10/minute", key_func=_signed_in_user)]
+# POST /account/confirm (password) and /account/confirm/code: wrong answers, also per hour.
+reauth_check = [_limit("5/minute;20/hour", key_func=_signed_in_user, deduct_when=_failed)]
+# POST /book/<id> and POST /api/v1/appointments: booking tries per signed-in user.
+BOOKING_MESSAGE = "Too many bookings in a short time. Please wait a while and try again."
+# One budget for both: shared by the page and the API.
+booking = [
+    limiter.shared_limit(
+        lambda: current_app.config.get("BOOKING_RATE_LIMIT", "20/hour"),
+        scope="booking",
+        key_func=_signed_in_user,
+        methods=["POST"],
+        error_message=BOOKING_MESSAGE,
+    )
+]
 
 
 def apply(limits):

@@ -13,7 +13,7 @@ from app.services.errors import DomainError
 
 @bp.route("/register", methods=["GET", "POST"])
 @public
-@limits.apply(limits.registration)
+@limits.apply(limits.registration + limits.registration_codes)
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -134,7 +134,7 @@ def verify_phone():
 
 @bp.route("/account/verify/resend", methods=["POST"])
 @login_required
-@limits.apply(limits.account_code_request)
+@limits.apply(limits.account_code_request + limits.resent_codes)
 def verify_resend():
     if not ButtonForm(prefix="resend").validate_on_submit():
         return _verify_page(status=400)

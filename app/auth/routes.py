@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from app.auth import bp, limits, signin
 from app.auth.forms import LoginForm, SecondFactorForm
+from app.errors import retry_after_header
 from app.rbac import login_required, public
 from app.services import accounts, two_factor
 from app.services.errors import DomainError
@@ -24,7 +25,8 @@ def login():
             )
         except DomainError as exc:
             form.password.errors.append(exc.message)
-            return render_template("auth/login.html", form=form), exc.status_code
+            page = render_template("auth/login.html", form=form)
+            return page, exc.status_code, retry_after_header(exc)
         response = signin.finish(user, request.args.get("next"))
         if current_user.is_authenticated:
             flash(f"Welcome back, {user.name}.", "success")

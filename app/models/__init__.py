@@ -9,7 +9,14 @@ from app.models.appointments import (
     occupies_slot,
 )
 from app.models.audit import AuditLog
-from app.models.auth import CodeChannel, CodePurpose, OneTimeCode, RecoveryCode, UserSession
+from app.models.auth import (
+    CodeChannel,
+    CodePurpose,
+    OneTimeCode,
+    RecoveryCode,
+    SignInThrottle,
+    UserSession,
+)
 from app.models.clinics import Clinic, Doctor, Specialty, doctor_specialties
 from app.models.notifications import Notification, NotificationChannel, NotificationStatus
 from app.models.payments import Payment, PaymentProvider, PaymentStatus, Refund, StripeEvent
@@ -44,6 +51,7 @@ __all__ = [
     "StripeEvent",
     "User",
     "UserPermission",
+    "SignInThrottle",
     "UserSession",
     "WaitlistEntry",
     "doctor_specialties",

@@ -84,3 +84,19 @@ class UserSession(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(255))
+
+
+class SignInThrottle(db.Model):
+    """Wrong passwords for one email address, counted for the web and the API together.
+
+    Keyed by the address typed, whether or not it has an account, so that the answer is the
+    same for both. See services/sign_in_throttle.py for the backoff it drives.
+    """
+
+    __tablename__ = "sign_in_throttles"
+    __table_args__ = (CheckConstraint("failures >= 0", name="failures"),)
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(nullable=False, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -88,6 +88,8 @@ class Payment(AuditColumns, db.Model):
     failure_message: Mapped[str | None] = mapped_column(String(255))  # last decline, for the payer
     dispute_id: Mapped[str | None] = mapped_column(String(255))
     dispute_status: Mapped[str | None] = mapped_column(String(40))
+    # `created` of the Stripe event the dispute fields come from: older events are ignored.
+    dispute_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     appointment: Mapped[Appointment] = relationship()
     refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.auth import limits
 from app.models import AppointmentStatus, Role
 from app.patient import bp, presenters
 from app.patient.forms import BookForm, CancelForm, RescheduleForm
@@ -40,6 +41,7 @@ def _render_book(slot, form: BookForm, *, error: str | None = None, alternatives
 
 @bp.route("/book/<int:slot_id>", methods=["GET", "POST"])
 @roles_required(Role.PATIENT)
+@limits.apply(limits.booking)
 def book(slot_id: int):
     slot = slot_with_doctor(slot_id)
     form = BookForm()

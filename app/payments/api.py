@@ -74,7 +74,13 @@ class ConfirmedSchema(ma.Schema):
 
 
 class RefundRequestSchema(ma.Schema):
-    amount = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    # Minor units, and only a whole number: 1.9 is refused (422), never truncated to 1 cent.
+    amount = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "minor units (cents), a whole number"},
+    )
     reason = ma.fields.String(load_default=None, validate=ma.validate.Length(max=255))
 
 

@@ -73,6 +73,12 @@ def can_manage_appointment(actor: User, appointment: Appointment) -> bool:
     )
 
 
+def can_settle_payment(actor: User, appointment: Appointment) -> bool:
+    """Who may make the app capture (or release) a hold's card payment on demand: the payer,
+    and staff trusted with money (payments.refund; admins). Seeing a booking is not enough."""
+    return appointment.patient_id == actor.id or has_permission(actor, "payments.refund")
+
+
 def doctor_of(user: User) -> Doctor | None:
     """The doctor profile of a doctor account (None for any other role)."""
     if user.role is not Role.DOCTOR:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Clinic, CodeChannel, CodePurpose, Doctor, PatientProfile, Role, User
-from app.services import audit, messaging, otp, sessions
+from app.services import audit, messaging, otp, sessions, sign_in_throttle
 from app.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
 # argon2-cffi's defaults are argon2id with the RFC 9106 "low memory" profile.
@@ -178,10 +178,12 @@ def create_user(
 def authenticate(email: str, password: str, *, now: datetime, ip: str | None = None) -> User:
     """Check an email and password; record the attempt in the audit trail.
 
-    Raises InvalidCredentials (unknown email or wrong password, indistinguishable) and
-    AccountInactive (right password, deactivated account).
+    Raises InvalidCredentials (unknown email or wrong password, indistinguishable),
+    AccountInactive (right password, deactivated account) and SignInThrottled (429: too many
+    wrong passwords for this address lately, web and API together; wait, or use a code).
     """
     email = (email or "").strip().lower()
+    sign_in_throttle.check(email, now)
     user = db.session.scalar(select(User).where(User.email == email))
     # One hash check whether or not the address has an account (or a password): the time of
     # the answer must not tell which emails are registered.
@@ -193,6 +195,7 @@ def authenticate(email: str, password: str, *, now: datetime, ip: str | None = N
             data={"email": email},
             ip=ip,
         )
+        sign_in_throttle.record_failure(email, now)
         db.session.commit()
         raise InvalidCredentials()
     if not user.is_active:
@@ -214,7 +217,8 @@ def authenticate(email: str, password: str, *, now: datetime, ip: str | None = N
 
 def _first_factor_passed(user: User, method: str, *, now: datetime, ip: str | None) -> None:
     """A signed-in user, or one who still owes the authenticator-app code (two_factor.verify
-    records the sign-in then)."""
+    records the sign-in then). Either way the wrong-password count of the address ends."""
+    sign_in_throttle.clear(user.email)
     if user.totp_secret:
         audit.record("auth.first_factor_passed", actor_id=user.id, data={"method": method}, ip=ip)
         return

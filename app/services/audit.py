@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import AuditLog, User
+from app.services import like
 
 
 def record(
@@ -53,9 +54,11 @@ def search(query: AuditQuery, *, page: int = 1, per_page: int = 50) -> Paginatio
         .order_by(AuditLog.at.desc(), AuditLog.id.desc())
     )
     if query.actor and query.actor.strip():
-        pattern = f"%{query.actor.strip().lower()}%"
         statement = statement.join(AuditLog.actor).where(
-            or_(User.email.like(pattern), User.name.ilike(pattern))
+            or_(
+                like.contains(User.email, query.actor, ignore_case=False),
+                like.contains(User.name, query.actor),
+            )
         )
     if query.action and query.action.strip():
         action = query.action.strip()

@@ -202,7 +202,8 @@ def update_slot(
     end: datetime | None = None,
     mode: SlotMode | str | None = None,
 ) -> Slot:
-    """Move or change an open slot. A slot with an active appointment cannot be moved.
+    """Move or change an open slot. A slot with an active appointment cannot be moved, nor
+    switched between in person and video.
 
     Raises SlotNotFound, Forbidden, InvalidInput, SlotHasAppointment, SlotOverlap.
     """
@@ -217,7 +218,13 @@ def update_slot(
         if _overlaps(slot.doctor_id, new_start, new_end, exclude_id=slot.id):
             raise SlotOverlap()
         slot.start_at, slot.end_at = new_start, new_end
-    if mode is not None:
+    if mode is not None and _mode(mode) is not slot.mode:
+        # The patient booked an in-person visit or a video call: that is theirs to keep.
+        if _has_active_appointment(slot.id, now):
+            raise SlotHasAppointment(
+                "This slot is booked: its mode (in person or video) cannot be changed. "
+                "Cancel or move the appointment first."
+            )
         slot.mode = _mode(mode)
     slot.updated_by_id = actor_id
     try:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from flask import current_app
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -54,6 +55,11 @@ class SlotNotFound(NotFound):
 class AppointmentNotFound(NotFound):
     code = "appointment_not_found"
     default_message = "There is no such appointment."
+
+
+class BookingLimitReached(Conflict):
+    code = "booking_limit_reached"
+    default_message = "You have as many upcoming appointments as one patient can hold."
 
 
 class OverlappingAppointment(Conflict):
@@ -131,6 +137,35 @@ def _overlapping(patient_id: int, slot: Slot, now: datetime, exclude: int | None
     return db.session.scalar(stmt.limit(1)) is not None
 
 
+def _check_booking_caps(patient_id: int, doctor_id: int, now: datetime) -> None:
+    """One patient cannot book out a doctor's week: upcoming active appointments (holds
+    included) are capped in all and per doctor. The patient's row is locked first, so that two
+    bookings at once cannot both pass the count."""
+    db.session.execute(select(User.id).where(User.id == patient_id).with_for_update())
+    config = current_app.config
+    total_cap = config.get("MAX_ACTIVE_BOOKINGS", 10)
+    doctor_cap = config.get("MAX_ACTIVE_BOOKINGS_PER_DOCTOR", 3)
+    upcoming = select(func.count(Appointment.id)).where(
+        Appointment.patient_id == patient_id, occupies_slot(now), Appointment.starts_at > now
+    )
+    if db.session.scalar(upcoming) >= total_cap:
+        db.session.rollback()
+        raise BookingLimitReached(
+            f"You already have {total_cap} upcoming appointments, the most one patient can "
+            "hold. Cancel one, or book again after a visit.",
+            limit=total_cap,
+            scope="total",
+        )
+    if db.session.scalar(upcoming.where(Appointment.doctor_id == doctor_id)) >= doctor_cap:
+        db.session.rollback()
+        raise BookingLimitReached(
+            f"You already have {doctor_cap} upcoming appointments with this doctor, the most "
+            "one patient can hold. Cancel or reschedule one instead.",
+            limit=doctor_cap,
+            scope="doctor",
+        )
+
+
 def _bookable_slot(slot_id: int, now: datetime) -> Slot:
     # The slot with its doctor, the doctor's account and clinic: one query, not four.
     slot = db.session.get(
@@ -198,9 +233,12 @@ def book_slot(
     """Take a slot for a patient, in one transaction.
 
     Cash: confirmed at once, or pending_approval when the doctor approves bookings. Card: a
-    pending_payment hold that lapses after HOLD_MINUTES unless paid.
+    pending_payment hold that lapses after HOLD_MINUTES unless paid. At most
+    MAX_ACTIVE_BOOKINGS upcoming active appointments per patient, MAX_ACTIVE_BOOKINGS_PER_DOCTOR
+    with one doctor (a reschedule moves one, it does not add one).
     Raises SlotNotFound, SlotUnavailable (with `alternatives`), OverlappingAppointment,
-    PaymentMethodUnavailable, InvalidInput, Forbidden.
+    BookingLimitReached (409, with `limit` and `scope`), PaymentMethodUnavailable,
+    InvalidInput, Forbidden.
     """
     _patient(patient_id)
     try:
@@ -226,6 +264,7 @@ def book_slot(
     if _overlapping(patient_id, slot, now):
         db.session.rollback()
         raise OverlappingAppointment()
+    _check_booking_caps(patient_id, slot.doctor_id, now)
 
     if method is PaymentMethod.CARD:
         status = S.PENDING_PAYMENT

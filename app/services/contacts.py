@@ -29,15 +29,14 @@ def start_email_change(
     now: datetime,
     ip: str | None = None,
 ) -> None:
-    """Send a code to the new address. Raises ReauthenticationRequired, InvalidInput,
-    AccountExists, otp.CodeNotSent."""
+    """Send a code to the new address, whether or not it already has an account: the answer
+    must not tell who is registered (a clash is reported once the code comes back, to whoever
+    holds that inbox). Raises ReauthenticationRequired, InvalidInput, otp.CodeNotSent."""
     require_recent_auth(reauthenticated_at, now)
     user = db.session.get(User, user_id)
     new_email = normalize_email(new_email)
     if new_email == user.email:
         raise InvalidInput("That is already your email address.", field="email")
-    if db.session.scalar(select(User.id).where(User.email == new_email)) is not None:
-        raise AccountExists()
     otp.issue(
         user,
         purpose=CodePurpose.CHANGE_EMAIL,
@@ -54,7 +53,7 @@ def confirm_email_change(
 ) -> User:
     """Switch to the new address the code went to; the old address is told.
 
-    Raises otp.InvalidCode, AccountExists.
+    Raises otp.InvalidCode, AccountExists (the address has another account: told only now).
     """
     row = otp.consume(
         attempt_id=attempt_id,
@@ -65,6 +64,16 @@ def confirm_email_change(
         ip=ip,
     )
     user = db.session.get(User, user_id)
+    taken = select(User.id).where(User.email == row.destination, User.id != user_id)
+    if db.session.scalar(taken) is not None:
+        # Only the holder of that inbox gets this far: telling them is no leak.
+        audit.record("account.email_change_clash", actor_id=user.id, target_type="user",
+                     target_id=user.id, ip=ip)  # fmt: skip
+        db.session.commit()  # the code is used up either way
+        raise AccountExists(
+            "That address already has a Carebook account: sign in to it instead, or choose "
+            "another address."
+        )
     old_email = user.email
     user.email = row.destination
     user.email_verified_at = now

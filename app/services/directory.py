@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import Clinic, Doctor, Specialty, User
-from app.services import audit
+from app.services import audit, like
 from app.services.access import has_permission, load_actor
 from app.services.accounts import normalize_email, normalize_phone
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -170,8 +170,12 @@ def list_doctors(query: str | None = None) -> list[Doctor]:
         .order_by(User.name, Doctor.id)
     )
     if query and query.strip():
-        pattern = f"%{query.strip().lower()}%"
-        statement = statement.where(or_(User.name.ilike(pattern), User.email.like(pattern)))
+        statement = statement.where(
+            or_(
+                like.contains(User.name, query),
+                like.contains(User.email, query, ignore_case=False),
+            )
+        )
     return list(db.session.scalars(statement).unique())
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User
-from app.services import accounts, audit, messaging, sessions
+from app.services import accounts, audit, messaging, sessions, sign_in_throttle
 from app.services.accounts import (
     check_password_rules,
     hash_password,
@@ -177,6 +177,7 @@ def reset_password(
     check_password_rules(new_password)
     _set_password(user, new_password, now=now, keep_token=None)
     accounts.claim_email(user, user.email, keep_password=True, now=now, ip=ip)
+    sign_in_throttle.clear(user.email)  # the inbox holder: the new password works at once
     audit.record(
         "auth.password_reset" if purpose == "reset" else "auth.password_set",
         actor_id=user.id,

@@ -2,12 +2,13 @@
 
 An event only says which PaymentIntent to look at: the state applied is always re-read from
 Stripe (`payments._settle`), so a late or repeated event cannot move anything backwards.
-Disputes are taken from the event itself (the dispute object), keyed to the payment.
+Disputes are taken from the event itself (the dispute object), keyed to the payment, and only
+when the event is newer than the one applied last (Stripe delivers in no particular order).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -31,6 +32,8 @@ INTENT_EVENTS = {
     "payment_intent.requires_action",
     "payment_intent.processing",
 }
+# Stripe's final dispute states: at the same `created` second they win over an open state.
+CLOSED_DISPUTE = {"won", "lost", "warning_closed"}
 CHARGE_EVENTS = {"charge.refunded", "charge.succeeded", "charge.captured", "charge.refund.updated"}
 DISPUTE_EVENTS = {"charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed"}
 
@@ -78,11 +81,36 @@ def handle_webhook(*, payload: bytes, signature: str | None, now: datetime) -> s
         db.session.commit()
         return "ignored" if applied else "duplicate"
     if kind in DISPUTE_EVENTS:
-        return _apply_dispute(ref, intent_id, obj, now)
+        return _apply_dispute(ref, intent_id, obj, _created(event, now), now)
     return _settle(intent_id, now, event=ref).result
 
 
-def _apply_dispute(ref: tuple[str, str], intent_id: str, dispute: dict, now: datetime) -> str:
+def _created(event: dict, now: datetime) -> datetime:
+    """When Stripe created the event (its `created`, Unix seconds); `now` if it has none."""
+    created = event.get("created")
+    if isinstance(created, int | float) and not isinstance(created, bool):
+        return datetime.fromtimestamp(created, UTC)
+    return now
+
+
+def _is_stale(payment: Payment, created: datetime, status: str) -> bool:
+    """The event says less than what is applied: created before it, or in the same second
+    and reopening a closed dispute."""
+    applied = payment.dispute_event_at
+    if applied is None:
+        return False
+    if created < applied:
+        return True
+    return (
+        created == applied
+        and payment.dispute_status in CLOSED_DISPUTE
+        and status not in CLOSED_DISPUTE
+    )
+
+
+def _apply_dispute(
+    ref: tuple[str, str], intent_id: str, dispute: dict, created: datetime, now: datetime
+) -> str:
     if not record_event(ref):
         db.session.rollback()
         return "duplicate"
@@ -92,8 +120,20 @@ def _apply_dispute(ref: tuple[str, str], intent_id: str, dispute: dict, now: dat
     if payment is None:
         db.session.commit()
         return "unknown"
+    status = str(dispute.get("status") or "needs_response")[:40]
+    if _is_stale(payment, created, status):
+        audit.record(
+            "payment.dispute_event_stale",
+            actor_id=None,
+            target_type="payment",
+            target_id=payment.id,
+            data={"event": ref[0], "kind": ref[1], "status": status},
+        )
+        db.session.commit()
+        return "stale"
     payment.dispute_id = str(dispute.get("id") or payment.dispute_id or "")[:255] or None
-    payment.dispute_status = str(dispute.get("status") or "needs_response")[:40]
+    payment.dispute_status = status
+    payment.dispute_event_at = created
     payment.status = status_from_amounts(payment)
     payment.updated_at = now
     audit.record(

@@ -191,7 +191,7 @@ def refund_payment(
     if payment is None:
         raise PaymentNotFound()
     refundable = refundable_amount(payment)
-    if not isinstance(amount, int) or amount <= 0:
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         db.session.rollback()
         raise InvalidInput("Enter an amount above zero.", field="amount")
     if amount > refundable:

@@ -23,6 +23,7 @@ from app.models import (
     Refund,
     User,
 )
+from app.services import like
 from app.services.errors import InvalidInput
 from app.services.localtime import zone
 from app.services.payments import PaymentNotFound
@@ -54,11 +55,15 @@ def search_payments(query: PaymentQuery, *, page: int = 1, per_page: int = 50) -
     statement = _with_people(select(Payment).order_by(Payment.created_at.desc(), Payment.id.desc()))
     if query.patient and query.patient.strip():
         patient = aliased(User)
-        pattern = f"%{query.patient.strip().lower()}%"
         statement = (
             statement.join(Appointment, Appointment.id == Payment.appointment_id)
             .join(patient, patient.id == Appointment.patient_id)
-            .where(or_(patient.email.like(pattern), patient.name.ilike(pattern)))
+            .where(
+                or_(
+                    like.contains(patient.email, query.patient, ignore_case=False),
+                    like.contains(patient.name, query.patient),
+                )
+            )
         )
     if query.appointment_id is not None:
         statement = statement.where(Payment.appointment_id == query.appointment_id)

@@ -37,7 +37,7 @@ from app.models import (
 from app.models.payments import LIVE_PAYMENT_STATUSES
 from app.services import access, audit, notifications
 from app.services import stripe_gateway as gateway
-from app.services.errors import Conflict, DomainError, InvalidInput, NotFound
+from app.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -417,7 +417,8 @@ def confirm_paid(*, appointment_id: int, actor_id: int, now: datetime) -> Appoin
     """Capture the authorized payment of a hold and confirm the appointment, in one
     transaction; a second call (or the webhook's) changes nothing.
 
-    Raises AppointmentNotFound, CardDeclined, PaymentIncomplete (not authorized yet),
+    Raises AppointmentNotFound, Forbidden (may see it, but not settle its payment),
+    CardDeclined, PaymentIncomplete (not authorized yet),
     HoldLapsed (slot taken meanwhile: authorization released or refunded),
     PaymentProviderUnavailable (nothing changed, the hold stays), PaymentNotRecorded.
     """
@@ -427,6 +428,8 @@ def confirm_paid(*, appointment_id: int, actor_id: int, now: datetime) -> Appoin
     appointment = db.session.get(Appointment, appointment_id)
     if appointment is None or not access.can_view_appointment(actor, appointment):
         raise AppointmentNotFound()
+    if not access.can_settle_payment(actor, appointment):  # before anything reaches Stripe
+        raise Forbidden("Only the patient, or staff who handle payments, can confirm a payment.")
     payment = live_payment(appointment_id) or latest_payment(appointment_id)
     if appointment.status in KEPT and (
         payment is None or payment.amount_captured > 0 or payment.status is P.AUTHORIZED

@@ -15,6 +15,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from app.extensions import db
 from app.models import Appointment, Clinic, Doctor, Slot, SlotStatus, Specialty, User, occupies_slot
+from app.services import like
 from app.services.access import listed_doctor_clause
 from app.services.errors import InvalidInput
 from app.services.localtime import check_day, day_bounds, zone
@@ -143,9 +144,7 @@ def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
     if criteria.city:
         stmt = stmt.where(func.lower(Clinic.city) == criteria.city.strip().lower())
     if criteria.q and criteria.q.strip():
-        needle = criteria.q.strip().lower().replace("\\", "\\\\")
-        needle = needle.replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(func.lower(User.name).like(f"%{needle}%", escape="\\"))
+        stmt = stmt.where(like.contains(func.lower(User.name), criteria.q, ignore_case=False))
     if criteria.available_on is not None:
         stmt = stmt.where(_available_on_clause(criteria.available_on, now))
 

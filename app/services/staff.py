@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Clinic, Doctor, PatientProfile, Role, User, UserPermission
-from app.services import accounts, audit, sessions
+from app.services import accounts, audit, like, sessions
 from app.services.access import PERMISSIONS, has_permission, load_actor
 from app.services.accounts import AccountExists, normalize_email, normalize_phone
 from app.services.errors import Forbidden, InvalidInput, NotFound
@@ -52,9 +52,11 @@ def search_users(
     """Users whose name or email contains `query`, optionally of one role; newest first."""
     statement = select(User).order_by(User.created_at.desc(), User.id.desc())
     if query and query.strip():
-        pattern = f"%{_escape_like(query.strip().lower())}%"
         statement = statement.where(
-            or_(User.email.like(pattern, escape="\\"), User.name.ilike(pattern, escape="\\"))
+            or_(
+                like.contains(User.email, query, ignore_case=False),
+                like.contains(User.name, query),
+            )
         )
     if role:
         statement = statement.where(User.role == _role(role))
@@ -255,7 +257,3 @@ def _role(value: Role | str) -> Role:
         return Role(value)
     except ValueError as exc:
         raise InvalidInput(f"Unknown role {value!r}.", field="role") from exc
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -13,6 +13,7 @@ CONFIG_VARS = (
     "PUBLIC_BASE_URL",
     "TRUSTED_HOSTS",
     "MAX_CONTENT_LENGTH",
+    "SMTP_HOST",
 )
 
 
@@ -70,6 +71,7 @@ def test_secret_key_from_environment_wins(clean_env, tmp_path):
 
 def test_production_refuses_to_start_without_secret_key(clean_env, tmp_path):
     clean_env.setenv("CAREBOOK_ENV", "production")
+    clean_env.setenv("SMTP_HOST", "smtp.example.com")
     clean_env.setenv("PUBLIC_BASE_URL", "https://carebook.example.com")
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         load_config(tmp_path)
@@ -77,13 +79,29 @@ def test_production_refuses_to_start_without_secret_key(clean_env, tmp_path):
 
 def test_production_refuses_to_start_without_a_public_base_url(clean_env, tmp_path):
     clean_env.setenv("CAREBOOK_ENV", "production")
+    clean_env.setenv("SMTP_HOST", "smtp.example.com")
     clean_env.setenv("SECRET_KEY", "s3cret")
     with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
         load_config(tmp_path)
 
 
+def test_production_refuses_to_start_without_an_smtp_host(clean_env, tmp_path):
+    clean_env.setenv("CAREBOOK_ENV", "production")
+    clean_env.setenv("SECRET_KEY", "s3cret")
+    clean_env.setenv("PUBLIC_BASE_URL", "https://carebook.example.com")
+    with pytest.raises(ConfigError, match="SMTP_HOST"):
+        load_config(tmp_path)
+    clean_env.setenv("SMTP_HOST", "smtp.example.com")
+    assert load_config(tmp_path)["SMTP_HOST"] == "smtp.example.com"
+
+
+def test_development_without_smtp_host_logs_emails(clean_env, tmp_path):
+    assert load_config(tmp_path)["SMTP_HOST"] is None
+
+
 def test_production_answers_only_for_the_public_host(clean_env, tmp_path):
     clean_env.setenv("CAREBOOK_ENV", "production")
+    clean_env.setenv("SMTP_HOST", "smtp.example.com")
     clean_env.setenv("SECRET_KEY", "s3cret")
     clean_env.setenv("PUBLIC_BASE_URL", "https://carebook.example.com/")
     config = load_config(tmp_path)
@@ -104,6 +122,7 @@ def test_public_base_url_must_be_http(clean_env, tmp_path):
 
 def test_production_cookies_are_secure(clean_env, tmp_path):
     clean_env.setenv("CAREBOOK_ENV", "production")
+    clean_env.setenv("SMTP_HOST", "smtp.example.com")
     clean_env.setenv("SECRET_KEY", "s3cret")
     clean_env.setenv("PUBLIC_BASE_URL", "https://carebook.example.com")
     config = load_config(tmp_path)

@@ -175,3 +175,15 @@ def test_the_patient_and_the_doctor_both_see_an_appointment(client, bearer):
 def test_reading_appointments_needs_a_token(client):
     assert_error(client.get("/api/v1/appointments"), 401)
     assert_error(client.get("/api/v1/appointments/1"), 401)
+
+
+def test_too_many_upcoming_visits_is_a_409_booking_limit_reached(client, bearer):
+    doctor = make_doctor()
+    patient = make_user(Role.PATIENT)
+    for hours in (30, 54, 78):
+        make_appointment(make_slot(doctor, start=hours_ahead(hours)), patient)
+
+    response = _book(client, bearer(patient), make_slot(doctor, start=hours_ahead(102)))
+
+    body = assert_error(response, 409, "booking_limit_reached")
+    assert body["details"] == {"limit": 3, "scope": "doctor"}

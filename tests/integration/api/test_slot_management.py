@@ -204,6 +204,20 @@ def test_a_booked_slot_cannot_be_moved_or_deleted(client, bearer):
     assert db.session.get(Slot, slot.id).start_at == slot.start_at
 
 
+def test_a_booked_slot_keeps_its_mode_but_a_free_one_changes(client, bearer):
+    slot = make_slot(start=hours_ahead(30), mode=SlotMode.IN_PERSON)
+    make_appointment(slot)
+    headers = bearer(slot.doctor.user)
+
+    switched = client.patch(f"/api/v1/slots/{slot.id}", json={"mode": "video"}, headers=headers)
+    same = client.patch(f"/api/v1/slots/{slot.id}", json={"mode": "in_person"}, headers=headers)
+
+    assert_error(switched, 409, "slot_booked")
+    assert "mode" in switched.get_json()["error"]["message"]
+    assert same.status_code == 200
+    assert db.session.get(Slot, slot.id).mode is SlotMode.IN_PERSON
+
+
 def test_moving_onto_another_slot_is_a_409(client, bearer):
     doctor = make_doctor()
     slot = make_slot(doctor, start=hours_ahead(30))

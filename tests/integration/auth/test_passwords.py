@@ -164,6 +164,27 @@ def test_changing_the_email_needs_a_code_sent_to_the_new_address(web, inbox):
     assert "account.email_changed" in set(db.session.scalars(select(AuditLog.action)))
 
 
+def test_an_address_with_an_account_gets_the_same_answer_and_the_clash_shows_after_the_code(
+    web, inbox
+):
+    make_user(Role.PATIENT, email="ana@example.com")
+    make_user(Role.PATIENT, email="bea@example.com")
+    web.post("/login", data={"email": "ana@example.com", "password": PASSWORD})
+    fresh = web.post("/account/email", data={"email": "nobody@example.com"})
+
+    taken = web.post("/account/email", data={"email": "BEA@example.com"})
+
+    assert taken.status_code == fresh.status_code == 302
+    assert taken.headers["Location"] == fresh.headers["Location"] == "/account/email/confirm"
+    code = inbox.last_code("bea@example.com")
+    response = web.post("/account/email/confirm", data={"code": code})
+    assert response.status_code == 409
+    assert "already has a Carebook account" in response.get_data(as_text=True)
+    emails = set(db.session.scalars(select(User.email)))
+    assert emails == {"ana@example.com", "bea@example.com"}
+    assert web.post("/account/email/confirm", data={"code": code}).status_code == 401  # used
+
+
 def test_changing_the_phone_needs_a_code_sent_to_the_new_number(web, inbox, sms):
     make_user(Role.PATIENT, email="ana@example.com")
     web.post("/login", data={"email": "ana@example.com", "password": PASSWORD})

@@ -96,6 +96,7 @@ def test_production_uses_a_secure_host_only_cookie(monkeypatch, tmp_path):
     monkeypatch.setenv("CAREBOOK_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://carebook.example.com")
+    monkeypatch.setenv("SMTP_HOST", "smtp.example.com")
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
     config = load_config(tmp_path)
     assert config["SESSION_COOKIE_NAME"] == "__Host-carebook"

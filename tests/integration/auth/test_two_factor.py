@@ -1,5 +1,6 @@
 """Authenticator-app 2FA: enrolment with a QR code, sign-in, replay, recovery codes, admins."""
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -44,6 +45,24 @@ def test_enrolment_shows_an_inline_svg_qr_code_and_gives_recovery_codes(client):
     assert len(stored) == 10 and not set(codes) & set(stored)
     assert "auth.2fa_enabled" in set(db.session.scalars(select(AuditLog.action)))
     assert "On · 10 recovery codes left" in client.get("/account").get_data(as_text=True)
+
+
+def test_the_secret_being_enrolled_is_sealed_in_the_session_cookie(app, client):
+    make_user(Role.PATIENT, email="ana@example.com")
+    sign_in(client, "ana@example.com")
+    page = client.get("/account/2fa").get_data(as_text=True)
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page).group(1)
+
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    contents = app.session_interface.get_signing_serializer(app).loads(cookie)
+
+    assert secret not in json.dumps(contents)
+    assert contents["totp_pending"].startswith("v1:")
+    # The same secret is shown again until enrolment ends, and enrolling with it works.
+    again = client.get("/account/2fa").get_data(as_text=True)
+    assert f'data-testid="totp-secret">{secret}<' in again
+    response = client.post("/account/2fa/enable", data={"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 200
 
 
 def test_the_authenticator_secret_is_stored_sealed_and_still_signs_in(client):

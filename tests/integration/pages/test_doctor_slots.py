@@ -130,6 +130,21 @@ def test_a_booked_slot_cannot_be_moved(client, doctor):
     assert slot.start_at == START
 
 
+def test_a_booked_slot_keeps_its_mode(client, doctor):
+    slot = make_slot(doctor, start=START, minutes=30, mode=SlotMode.IN_PERSON)
+    make_appointment(slot)
+
+    response = client.post(
+        f"/doctor/slots/{slot.id}/edit",
+        data={"date": WEEK, "start": "09:00", "end": "09:30", "mode": "video"},
+    )
+
+    assert response.status_code == 409
+    assert "its mode (in person or video) cannot be changed" in response.get_data(as_text=True)
+    db.session.refresh(slot)
+    assert slot.mode is SlotMode.IN_PERSON
+
+
 def test_a_booked_slot_shows_booked_and_cannot_be_deleted(client, doctor):
     slot = make_slot(doctor, start=START, minutes=30)
     make_appointment(slot)

@@ -183,3 +183,45 @@ def test_doctors_cannot_book(client, auth):
     auth.login(make_user(Role.DOCTOR).email)
     assert client.get(f"/book/{slot.id}").status_code == 403
     assert client.post(f"/book/{slot.id}", data={"payment_method": "cash"}).status_code == 403
+
+
+def test_too_many_upcoming_visits_with_one_doctor_is_a_409_with_a_message(client, patient):
+    doctor = make_doctor()
+    for day in (2, 3, 4):
+        make_appointment(make_slot(doctor, start=_soon(days=day)), patient)
+    slot = make_slot(doctor, start=_soon(days=5))
+
+    response = client.post(f"/book/{slot.id}", data={"payment_method": "cash"})
+
+    assert response.status_code == 409
+    assert "3 upcoming appointments with this doctor" in response.get_data(as_text=True)
+    assert len(_appointments()) == 3
+
+
+def test_booking_is_rate_limited_per_user_across_page_and_api(make_app, database_url, ctx):
+    from tests.conftest import AuthActions
+
+    limited = make_app(database_url, RATELIMIT_ENABLED=True, BOOKING_RATE_LIMIT="3/hour")
+    client = limited.test_client()
+    user = make_user(Role.PATIENT)
+    AuthActions(client).login(user.email)
+    doctor = make_doctor()
+    slots = [make_slot(doctor, start=_soon(days=day)) for day in (2, 3, 4, 5)]
+
+    for slot in slots[:2]:
+        assert client.post(f"/book/{slot.id}", data={"payment_method": "cash"}).status_code == 302
+    token = AuthActions(client).token(user.email)
+    api = client.post(
+        "/api/v1/appointments",
+        json={"slot_id": slots[2].id, "payment_method": "cash"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert api.status_code == 201
+    response = client.post(f"/book/{slots[3].id}", data={"payment_method": "cash"})
+
+    assert response.status_code == 429
+    assert "Too many bookings" in response.get_data(as_text=True)
+    # Someone else is not held up by it.
+    other = limited.test_client()
+    AuthActions(other).login(make_user(Role.PATIENT).email)
+    assert other.post(f"/book/{slots[3].id}", data={"payment_method": "cash"}).status_code == 302

@@ -18,6 +18,7 @@ from app.models import (
     PaymentMethod,
     PaymentStatus,
     Role,
+    UserPermission,
 )
 from app.services import booking, payments
 from app.services import stripe_gateway as gateway
@@ -157,6 +158,42 @@ def test_strangers_cannot_confirm_someone_elses_payment(client, auth, hold):
     headers = {"Authorization": f"Bearer {auth.token(stranger.email)}"}
     url = f"/api/v1/appointments/{hold.appointment.id}/confirm-payment"
     assert client.post(url, headers=headers).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["bookings.view", "bookings.manage", "doctor"])
+def test_only_the_patient_or_payment_staff_trigger_a_capture(
+    client, auth, hold, authorize, doctor, who
+):
+    authorize(hold)
+    if who == "doctor":
+        caller = doctor.user
+    else:
+        caller = make_user(Role.HELPER)
+        caller.permissions.append(UserPermission(permission=who))
+        db.session.commit()
+    headers = {"Authorization": f"Bearer {auth.token(caller.email)}"}
+    url = f"/api/v1/appointments/{hold.appointment.id}/confirm-payment"
+
+    response = client.post(url, headers=headers)
+
+    assert response.status_code == 403, response.get_json()
+    assert captures() == 0
+    assert gateway.retrieve_intent(hold.payment.stripe_payment_intent_id).amount_captured == 0
+    assert db.session.get(Appointment, hold.appointment.id).status is S.PENDING_PAYMENT
+
+
+def test_a_helper_with_payments_refund_may_confirm(client, auth, hold, authorize):
+    authorize(hold)
+    helper = make_user(Role.HELPER)
+    helper.permissions.extend(
+        UserPermission(permission=p) for p in ("bookings.view", "payments.refund")
+    )
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {auth.token(helper.email)}"}
+    url = f"/api/v1/appointments/{hold.appointment.id}/confirm-payment"
+    response = client.post(url, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "confirmed"
 
 
 def test_abandoned_hold_releases_the_authorization(hold, patient, authorize, now):

@@ -121,6 +121,20 @@ def test_refund_api_for_admins(client, auth, paid):
     assert too_much.status_code == 422
 
 
+@pytest.mark.parametrize("amount", [1.9, 100.5, "100", True, None])
+def test_refund_amount_must_be_whole_minor_units(client, auth, paid, amount):
+    payment = payments.latest_payment(paid.id)
+    admin = make_user(Role.ADMIN)
+    headers = {"Authorization": f"Bearer {auth.token(admin.email)}"}
+    response = client.post(
+        f"/api/v1/payments/{payment.id}/refunds", json={"amount": amount}, headers=headers
+    )
+    assert response.status_code == 422, response.get_json()
+    assert "amount" in response.get_json()["error"]["details"]["json"]
+    db.session.refresh(payment)
+    assert payment.amount_refunded == 0 and payment.refunds == []
+
+
 def test_reschedule_keeps_the_payment_and_charges_nothing_more(paid, patient, doctor, now):
     new_slot = make_slot(doctor, start=paid.starts_at + timedelta(days=1))
     moved = booking.reschedule_appointment(

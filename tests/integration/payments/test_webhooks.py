@@ -151,6 +151,48 @@ def test_dispute_opens_and_closes(client, hold, patient, authorize, now):
     assert (payment.status, payment.dispute_status) == (PaymentStatus.CAPTURED, "won")
 
 
+def test_a_late_dispute_update_does_not_reopen_a_closed_dispute(
+    client, hold, patient, authorize, now
+):
+    authorize(hold)
+    payments.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
+    intent = gateway.retrieve_intent(hold.payment.stripe_payment_intent_id)
+    dispute = {"id": "dp_test_2", "charge": intent.charge_id, "status": "needs_response"}
+    opened = int(time.time()) - 120
+    post_event(client, "charge.dispute.created", dispute, timestamp=opened)
+    post_event(client, "charge.dispute.closed", {**dispute, "status": "won"}, timestamp=opened + 60)
+
+    # Stripe delivered the update (made before the close) last.
+    late = post_event(
+        client, "charge.dispute.updated", {**dispute, "status": "under_review"},
+        timestamp=opened + 30,
+    )  # fmt: skip
+
+    assert late.status_code == 200
+    payment = payments.latest_payment(hold.appointment.id)
+    assert (payment.status, payment.dispute_status) == (PaymentStatus.CAPTURED, "won")
+    # A newer event still applies (a won dispute can be reopened by Stripe only with news).
+    post_event(
+        client, "charge.dispute.updated", {**dispute, "status": "lost"}, timestamp=opened + 90
+    )
+    payment = payments.latest_payment(hold.appointment.id)
+    assert (payment.status, payment.dispute_status) == (PaymentStatus.DISPUTED, "lost")
+
+
+def test_a_dispute_update_in_the_same_second_as_the_close_does_not_reopen_it(
+    client, hold, patient, authorize, now
+):
+    authorize(hold)
+    payments.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
+    intent = gateway.retrieve_intent(hold.payment.stripe_payment_intent_id)
+    dispute = {"id": "dp_test_3", "charge": intent.charge_id, "status": "needs_response"}
+    second = int(time.time()) - 60
+    post_event(client, "charge.dispute.closed", {**dispute, "status": "won"}, timestamp=second)
+    post_event(client, "charge.dispute.updated", dispute, timestamp=second)
+    payment = payments.latest_payment(hold.appointment.id)
+    assert (payment.status, payment.dispute_status) == (PaymentStatus.CAPTURED, "won")
+
+
 def test_unrelated_events_are_recorded_and_ignored(client):
     response = post_event(client, "customer.created", {"id": "cus_1"}, event_id="evt_other")
     assert response.get_json()["result"] == "ignored"

@@ -86,8 +86,10 @@ def test_a_booked_slot_cannot_be_moved_or_deleted_but_can_be_blocked(ctx):
         availability.delete_slot(slot_id=slot.id, actor_id=doctor.user_id, now=NOW)
     availability.set_blocked(slot_id=slot.id, blocked=True, actor_id=doctor.user_id)
     assert slot.status is SlotStatus.BLOCKED
-    availability.update_slot(slot_id=slot.id, actor_id=doctor.user_id, now=NOW, mode="video")
-    assert slot.mode.value == "video"
+    # The patient booked it in person: switching it to video needs them first.
+    with pytest.raises(availability.SlotHasAppointment, match="mode"):
+        availability.update_slot(slot_id=slot.id, actor_id=doctor.user_id, now=NOW, mode="video")
+    assert slot.mode.value == "in_person"
 
 
 def test_an_open_slot_moves_and_deletes(ctx):
