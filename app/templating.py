@@ -8,7 +8,7 @@ from flask import Flask
 from markupsafe import Markup
 
 from app.services.localtime import zone
-from app.services.money import format_money
+from app.services.payments.money import format_money
 
 
 def local(value: datetime | None, timezone: str) -> datetime | None:

@@ -228,7 +228,7 @@ def start_server(workers: int, threads: int) -> tuple[subprocess.Popen, str]:
 
 
 def tokens_for(patient_ids: list[int]) -> list[str]:
-    from app.services.tokens import issue_token
+    from app.services.accounts.tokens import issue_token
 
     now = datetime.now(UTC)
     return [

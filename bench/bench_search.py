@@ -20,7 +20,7 @@ from benchlib import WATCHED, access_paths, bench_app, captured_statements, summ
 
 def cases(db, now: datetime) -> dict:
     from app.models import Clinic, Doctor, User
-    from app.services.search import DoctorSearch, search_doctors, slot_listing
+    from app.services.scheduling.search import DoctorSearch, search_doctors, slot_listing
 
     london = db.session.scalars(db.select(Clinic).where(Clinic.city == "London")).first()
     doctor_id = db.session.scalar(

@@ -22,7 +22,7 @@ from app.models import (
     SlotStatus,
     User,
 )
-from app.services.accounts import hash_password
+from app.services.accounts.accounts import hash_password
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)

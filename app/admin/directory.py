@@ -8,7 +8,7 @@ from app.admin.forms import ClinicForm, ConfirmForm, DoctorForm, SpecialtyForm
 from app.rbac import permission_required
 from app.services import directory
 from app.services.errors import DomainError
-from app.services.money import to_major, to_minor
+from app.services.payments.money import to_major, to_minor
 
 # --- clinics ------------------------------------------------------------------------------
 

@@ -9,11 +9,11 @@ from app.admin import bp, form_error
 from app.admin.forms import PaymentSearchForm, RefundForm
 from app.models import PaymentStatus
 from app.rbac import permission_required
-from app.services import payment_refunds, payment_reports
 from app.services.access import has_permission
 from app.services.errors import DomainError
-from app.services.money import to_major, to_minor
-from app.services.payments import PaymentProviderUnavailable
+from app.services.payments import refunds, reports
+from app.services.payments.cards import PaymentProviderUnavailable
+from app.services.payments.money import to_major, to_minor
 
 
 @bp.route("/payments")
@@ -23,8 +23,8 @@ def payments():
     if not form.validate():
         return render_template("admin/payments.html", form=form, results=None), 422
     try:
-        results = payment_reports.search_payments(
-            payment_reports.PaymentQuery(
+        results = reports.search_payments(
+            reports.PaymentQuery(
                 patient=form.patient.data,
                 appointment_id=form.appointment_id.data,
                 payment_intent_id=form.payment_intent_id.data,
@@ -43,14 +43,14 @@ def payments():
 @bp.route("/payments/disputes")
 @permission_required("payments.view")
 def disputes():
-    return render_template("admin/disputes.html", payments=payment_reports.open_disputes())
+    return render_template("admin/disputes.html", payments=reports.open_disputes())
 
 
 @bp.route("/payments/<int(max=2147483647):payment_id>")
 @permission_required("payments.view")
 def payment(payment_id: int):
-    shown = payment_reports.get_payment(payment_id)
-    left = payment_refunds.refundable_amount(shown)
+    shown = reports.get_payment(payment_id)
+    left = refunds.refundable_amount(shown)
     form = RefundForm(formdata=None, amount=to_major(left) if left else None)
     return _payment_page(shown, form)
 
@@ -60,9 +60,9 @@ def payment(payment_id: int):
 def refund(payment_id: int):
     form = RefundForm()
     if not form.validate_on_submit():
-        return _payment_page(payment_reports.get_payment(payment_id), form, 422)
+        return _payment_page(reports.get_payment(payment_id), form, 422)
     try:
-        refunded = payment_refunds.refund_payment(
+        refunded = refunds.refund_payment(
             payment_id=payment_id,
             amount=to_minor(form.amount.data),
             reason=form.reason.data,
@@ -75,7 +75,7 @@ def refund(payment_id: int):
         return redirect(url_for("admin.payment", payment_id=payment_id))
     except DomainError as exc:
         form_error(form, exc)
-        return _payment_page(payment_reports.get_payment(payment_id), form, exc.status_code)
+        return _payment_page(reports.get_payment(payment_id), form, exc.status_code)
     flash(
         f"Refunded {form.amount.data:.2f} {refunded.currency} to "
         f"{refunded.appointment.patient.name}.",
@@ -89,6 +89,6 @@ def _payment_page(payment, form, status: int = 200):
         "admin/payment.html",
         payment=payment,
         form=form,
-        refundable=payment_refunds.refundable_amount(payment),
+        refundable=refunds.refundable_amount(payment),
         can_refund=has_permission(current_user, "payments.refund"),
     ), status

@@ -6,7 +6,8 @@ from wtforms.fields.choices import SelectChoice
 from app.admin import acting, bp, form_error
 from app.admin.forms import ConfirmForm, NewStaffForm, PermissionsForm, RoleForm, UserSearchForm
 from app.rbac import permission_required
-from app.services import accounts, staff
+from app.services import staff
+from app.services.accounts import accounts
 from app.services.directory import list_clinics
 from app.services.errors import DomainError
 from app.services.messaging import DeliveryFailed

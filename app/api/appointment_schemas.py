@@ -10,7 +10,7 @@ from app.api.doctor_schemas import FeeSchema
 from app.api.fields import Day, Flattened, Id, PageNumber, Text
 from app.models import AppointmentStatus, PaymentMethod, SlotMode
 from app.payments.api import CheckoutPaymentSchema
-from app.services import booking
+from app.services.scheduling import booking
 
 
 class PersonSchema(ma.Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.api import ID, ErrorSchema, bp, request_now
 from app.api.doctor_schemas import DoctorPageSchema, DoctorSchema, DoctorSearchArgsSchema
 from app.rbac import public
-from app.services import search
+from app.services.scheduling import search
 
 
 @bp.route("/doctors")

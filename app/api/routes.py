@@ -7,7 +7,7 @@ from app.api import ErrorSchema, bp
 from app.api.schemas import TokenRequestSchema, TokenSchema, UserSchema
 from app.auth import limits
 from app.rbac import login_required, public
-from app.services import tokens
+from app.services.accounts import tokens
 
 
 @bp.route("/auth/token", methods=["POST"])

@@ -19,8 +19,8 @@ from app.api.slot_schemas import (
 )
 from app.models import Role
 from app.rbac import public, roles_required
-from app.services import appointments, availability, search
 from app.services.localtime import day_bounds, zone
+from app.services.scheduling import appointments, availability, search
 
 DEFAULT_LISTING = timedelta(days=14)
 SLOT_MANAGERS = (Role.DOCTOR, Role.HELPER)

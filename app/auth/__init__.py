@@ -27,9 +27,9 @@ _GATE_OPEN = {
 
 
 def init_login(app: Flask) -> None:
-    from app.services import sessions, two_factor
+    from app.services.accounts import sessions, two_factor
+    from app.services.accounts.tokens import user_for_token
     from app.services.errors import DomainError
-    from app.services.tokens import user_for_token
 
     # Administrators and helpers with a permission must enrol 2FA; apps built for tests
     # (TESTING) default to off so that other areas' tests can sign staff in with a password;
@@ -79,7 +79,7 @@ def init_login(app: Flask) -> None:
 def _owed_steps():
     """A temporary password must be replaced, and an administrator (or a helper with a
     permission) must enrol 2FA, before anything else."""
-    from app.services import two_factor
+    from app.services.accounts import two_factor
 
     if request.endpoint in _GATE_OPEN or request.path.startswith(("/api/", "/static/")):
         return None

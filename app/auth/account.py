@@ -14,18 +14,10 @@ from app.auth.forms import (
     SecondFactorForm,
 )
 from app.rbac import login_required
-from app.services import (
-    accounts,
-    contacts,
-    messaging,
-    otp,
-    passwords,
-    sealing,
-    sessions,
-    two_factor,
-)
+from app.services import messaging, sealing
+from app.services.accounts import accounts, codes, contacts, passwords, sessions, two_factor
+from app.services.accounts.reauth import ReauthenticationRequired, require_recent_auth
 from app.services.errors import DomainError
-from app.services.reauth import ReauthenticationRequired, require_recent_auth
 
 
 def _confirm_first():
@@ -118,7 +110,7 @@ def confirm():
 def confirm_code_request():
     if not ButtonForm(prefix="send").validate_on_submit():
         return _confirm_page(status=400)
-    attempt_id = otp.new_attempt_id()
+    attempt_id = codes.new_attempt_id()
     try:
         accounts.request_reauth_code(
             current_user.id, attempt_id=attempt_id, now=signin.now(), ip=signin.client_ip()
@@ -192,7 +184,7 @@ def _start_contact_change(kind: str, form, template: str, start_change, sent_mes
     if not _fresh():
         return _confirm_first()
     if form.validate_on_submit():
-        attempt_id = otp.new_attempt_id()
+        attempt_id = codes.new_attempt_id()
         try:
             sent = start_change(
                 current_user.id,
@@ -344,7 +336,7 @@ def two_factor_enable():
     if not form.validate_on_submit() or secret is None:
         return _two_factor_page(form, status=422)
     try:
-        codes = two_factor.enable(
+        recovery_codes = two_factor.enable(
             current_user.id,
             secret=secret,
             code=form.code.data,
@@ -359,7 +351,7 @@ def two_factor_enable():
         return _two_factor_page(form, status=exc.status_code)
     session.pop("totp_pending", None)
     flash("Two-factor authentication is on.", "success")
-    return render_template("account/recovery_codes.html", codes=codes)
+    return render_template("account/recovery_codes.html", codes=recovery_codes)
 
 
 @bp.route("/account/2fa/disable", methods=["POST"])
@@ -389,7 +381,7 @@ def two_factor_recovery_codes():
     if not ButtonForm(prefix="regen").validate_on_submit():
         return _two_factor_page(status=400)
     try:
-        codes = two_factor.regenerate_recovery_codes(
+        recovery_codes = two_factor.regenerate_recovery_codes(
             current_user.id,
             reauthenticated_at=signin.reauthenticated_at(),
             now=signin.now(),
@@ -400,4 +392,4 @@ def two_factor_recovery_codes():
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("auth.account"))
-    return render_template("account/recovery_codes.html", codes=codes)
+    return render_template("account/recovery_codes.html", codes=recovery_codes)

@@ -7,7 +7,7 @@ from app.auth import bp, limits, signin
 from app.auth.forms import CodeForm, CodeRequestForm
 from app.models import CodeChannel
 from app.rbac import public
-from app.services import accounts, otp
+from app.services.accounts import accounts, codes
 from app.services.errors import DomainError
 
 SENT = (
@@ -24,7 +24,7 @@ def code_sign_in():
         return redirect(url_for("main.home"))
     form = CodeRequestForm()
     if form.validate_on_submit():
-        attempt_id = otp.new_attempt_id()
+        attempt_id = codes.new_attempt_id()
         try:
             accounts.request_sign_in_code(
                 form.email.data,

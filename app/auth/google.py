@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, Length
 from app.auth import bp, signin
 from app.extensions import oauth
 from app.rbac import public
-from app.services import google_auth
+from app.services.accounts import google
 from app.services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def google_client():
 
 def _refused(reason: str):
     log.warning("google sign-in refused from %s: %s", request.remote_addr, reason)
-    google_auth.record_refusal(reason, ip=request.remote_addr)
+    google.record_refusal(reason, ip=request.remote_addr)
     flash("Signing in with Google did not work. Please try again.", "error")
     return redirect(url_for("auth.login"))
 
@@ -101,8 +101,8 @@ def google_callback():
     if not claims or not claims.get("sub"):
         return _refused("no ID token")
     try:
-        outcome = google_auth.sign_in_with_google(
-            google_auth.GoogleIdentity.from_claims(claims),
+        outcome = google.sign_in_with_google(
+            google.GoogleIdentity.from_claims(claims),
             now=datetime.now(UTC),
             ip=request.remote_addr,
         )
@@ -122,16 +122,16 @@ def google_callback():
 @public
 def google_link():
     google_client()
-    pending = google_auth.PendingLink.from_session(session.get(PENDING_KEY))
+    pending = google.PendingLink.from_session(session.get(PENDING_KEY))
     if pending is None:
         return redirect(url_for("auth.login"))
     form = LinkGoogleForm()
     if form.validate_on_submit():
         try:
-            user = google_auth.complete_link(
+            user = google.complete_link(
                 pending, form.password.data, now=datetime.now(UTC), ip=request.remote_addr
             )
-        except google_auth.LinkExpired as exc:
+        except google.LinkExpired as exc:
             session.pop(PENDING_KEY, None)
             flash(exc.message, "error")
             return redirect(url_for("auth.login"))

@@ -23,7 +23,7 @@ def _form_email() -> str:
 
 
 def _form_phone() -> str:
-    from app.services.accounts import normalize_phone
+    from app.services.accounts.accounts import normalize_phone
     from app.services.errors import DomainError
 
     raw = (request.form.get("phone") or "").strip()

@@ -7,7 +7,8 @@ from flask_login import current_user
 from app.auth import bp, limits, signin
 from app.auth.forms import ForgotPasswordForm, NewPasswordForm
 from app.rbac import login_required, public
-from app.services import messaging, passwords
+from app.services import messaging
+from app.services.accounts import passwords
 from app.services.errors import DomainError
 
 

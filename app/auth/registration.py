@@ -7,7 +7,7 @@ from app.auth import bp, limits, signin
 from app.auth.forms import ButtonForm, CodeForm, RegistrationForm
 from app.models import CodeChannel
 from app.rbac import login_required, public
-from app.services import accounts, otp
+from app.services.accounts import accounts, codes
 from app.services.errors import DomainError
 
 
@@ -19,7 +19,7 @@ def register():
         return redirect(url_for("main.home"))
     form = RegistrationForm()
     if form.validate_on_submit():
-        attempt_id = otp.new_attempt_id()
+        attempt_id = codes.new_attempt_id()
         try:
             registration = accounts.register_patient(
                 name=form.name.data,
@@ -138,7 +138,7 @@ def verify_phone():
 def verify_resend():
     if not ButtonForm(prefix="resend").validate_on_submit():
         return _verify_page(status=400)
-    attempt_id = otp.new_attempt_id()
+    attempt_id = codes.new_attempt_id()
     try:
         accounts.send_verification_codes(
             current_user.id, attempt_id=attempt_id, now=signin.now(), ip=signin.client_ip()

@@ -7,7 +7,7 @@ from app.auth import bp, limits, signin
 from app.auth.forms import LoginForm, SecondFactorForm
 from app.errors import retry_after_header
 from app.rbac import login_required, public
-from app.services import accounts, two_factor
+from app.services.accounts import accounts, two_factor
 from app.services.errors import DomainError
 
 

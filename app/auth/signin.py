@@ -10,7 +10,7 @@ from flask import current_app, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 
 from app.models import User
-from app.services import sessions
+from app.services.accounts import sessions
 
 SECOND_FACTOR_WINDOW = timedelta(minutes=5)
 

@@ -13,8 +13,8 @@ from app.doctor.context import clinic_zone, monday_of, scope_of, scoped_doctor
 from app.doctor.forms import WeeklyPatternForm, add_domain_error
 from app.models import Role
 from app.rbac import roles_required
-from app.services import availability
 from app.services.errors import Conflict, InvalidInput
+from app.services.scheduling import availability
 
 SKIPPED_FLASHED = 10  # a flash lives in the session cookie: keep it short
 

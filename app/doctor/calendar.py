@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.models import Appointment, AppointmentStatus, Slot, SlotStatus
-from app.services.availability import SlotView
+from app.services.scheduling.availability import SlotView
 
 ROW_MINUTES = 15  # one row of the week grid
 DEFAULT_HOURS = (8, 18)  # shown even on an empty week

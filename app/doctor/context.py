@@ -11,9 +11,10 @@ from flask_login import current_user
 
 from app.doctor import bp
 from app.models import AppointmentStatus, Doctor, Role, SlotMode
-from app.services import access, appointments, search
+from app.services import access
 from app.services.errors import Conflict, InvalidInput
 from app.services.localtime import zone
+from app.services.scheduling import appointments, search
 
 STATUS_LABELS = {
     AppointmentStatus.PENDING_PAYMENT: "Awaiting payment",

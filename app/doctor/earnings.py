@@ -10,7 +10,7 @@ from app.doctor import bp
 from app.doctor.context import FIRST_DAY, LAST_DAY, scoped_doctor
 from app.models import Role
 from app.rbac import roles_required
-from app.services import payment_reports
+from app.services.payments import reports
 
 
 def _month_arg() -> date | None:
@@ -32,13 +32,11 @@ def _month_arg() -> date | None:
 @scoped_doctor
 def earnings(doctor):
     month = _month_arg()
-    report = payment_reports.doctor_earnings(
-        doctor_id=doctor.id, month=month, now=datetime.now(UTC)
-    )
+    report = reports.doctor_earnings(doctor_id=doctor.id, month=month, now=datetime.now(UTC))
     return render_template(
         "doctor/earnings.html",
         doctor=doctor,
         report=report,
-        prev_month=payment_reports.add_months(report.month, -1),
-        next_month=payment_reports.add_months(report.month, 1),
+        prev_month=reports.add_months(report.month, -1),
+        next_month=reports.add_months(report.month, 1),
     )

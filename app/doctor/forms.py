@@ -21,9 +21,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.models import SlotMode
-from app.services.availability import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, WeeklyPattern
 from app.services.errors import DomainError
 from app.services.localtime import local_to_utc
+from app.services.scheduling.availability import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, WeeklyPattern
 
 MODE_CHOICES = [
     SelectChoice(SlotMode.IN_PERSON.value, "In person"),

@@ -21,8 +21,8 @@ from app.doctor.context import (
 from app.doctor.forms import ReasonForm
 from app.models import AppointmentStatus, Role
 from app.rbac import roles_required
-from app.services import appointments, booking
 from app.services.localtime import day_bounds
+from app.services.scheduling import appointments, booking
 from app.templating import local_format
 
 VIEWS = ("day", "week")

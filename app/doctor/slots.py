@@ -21,9 +21,9 @@ from app.doctor.context import (
 from app.doctor.forms import SlotForm, add_domain_error
 from app.models import Role
 from app.rbac import roles_required
-from app.services import availability
 from app.services.errors import Conflict, InvalidInput
 from app.services.localtime import day_bounds
+from app.services.scheduling import availability
 from app.templating import local_format
 
 # Ids are PostgreSQL integers: a larger one is a 404, not an overflow.

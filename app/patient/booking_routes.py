@@ -13,12 +13,12 @@ from app.patient import bp, presenters
 from app.patient.forms import BookForm, CancelForm, RescheduleForm
 from app.patient.presenters import by_local_day, clinic_zone
 from app.rbac import roles_required
-from app.services import booking, calendar_export, payments
-from app.services import stripe_gateway as gateway
-from app.services.appointments import patient_appointments, slot_with_doctor
 from app.services.errors import DomainError
 from app.services.localtime import zone
-from app.services.search import slot_listing
+from app.services.payments import cards, gateway
+from app.services.scheduling import booking, ics
+from app.services.scheduling.appointments import patient_appointments, slot_with_doctor
+from app.services.scheduling.search import slot_listing
 from app.templating import local_format
 
 RESCHEDULE_DAYS = 14
@@ -52,7 +52,7 @@ def book(slot_id: int):
     if not form.validate():
         return _render_book(slot, form), 422
     try:
-        appointment = payments.book_appointment(
+        appointment = cards.book_appointment(
             patient_id=current_user.id,
             slot_id=slot_id,
             payment_method=form.payment_method.data,
@@ -105,7 +105,7 @@ def appointment(appointment_id: int):
         actions=booking.allowed_actions(appointment, current_user._get_current_object(), now),
         deadline=booking.change_deadline(appointment),
         late_percent=booking.late_cancellation_percent(appointment),
-        payment=payments.latest_payment(appointment.id),
+        payment=cards.latest_payment(appointment.id),
         now=now,
         cancel_form=CancelForm(),
     )
@@ -176,7 +176,7 @@ def reschedule(appointment_id: int):
 @roles_required(Role.PATIENT)
 def appointment_ics(appointment_id: int):
     appointment = booking.get_appointment(appointment_id=appointment_id, viewer_id=current_user.id)
-    body = calendar_export.appointment_ics(appointment, now=datetime.now(UTC), host=request.host)
+    body = ics.appointment_ics(appointment, now=datetime.now(UTC), host=request.host)
     filename = f"carebook-appointment-{appointment.id}.ics"
     return Response(
         body,

@@ -12,12 +12,12 @@ from app.patient import bp
 from app.patient.forms import SearchForm, WaitlistForm, WeekForm
 from app.patient.presenters import by_local_day, clinic_zone, week_days
 from app.rbac import public, roles_required
-from app.services import booking
-from app.services.appointments import public_doctor
 from app.services.directory import list_clinics, list_specialties
 from app.services.errors import DomainError, InvalidInput
 from app.services.localtime import day_bounds, zone
-from app.services.search import DoctorSearch, search_doctors, slot_listing
+from app.services.scheduling import booking
+from app.services.scheduling.appointments import public_doctor
+from app.services.scheduling.search import DoctorSearch, search_doctors, slot_listing
 
 # How far ahead the week browser goes (keeps dates far from date.max).
 FURTHEST_WEEK = timedelta(days=3660)

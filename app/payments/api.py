@@ -11,7 +11,7 @@ from app.api.parsing import ApiBlueprint
 from app.extensions import csrf
 from app.models import AppointmentStatus, PaymentStatus, Role
 from app.rbac import login_required, permission_required, roles_required
-from app.services import payment_refunds, payments
+from app.services.payments import cards, refunds
 
 bp = ApiBlueprint(
     "payments_api", __name__, url_prefix="/api/v1", description="Card payments (Stripe)"
@@ -69,7 +69,7 @@ class ConfirmedSchema(ma.Schema):
     payment = ma.fields.Method("_payment", allow_none=True)
 
     def _payment(self, appointment):
-        payment = payments.latest_payment(appointment.id)
+        payment = cards.latest_payment(appointment.id)
         return PaymentSchema().dump(payment) if payment else None
 
 
@@ -94,7 +94,7 @@ def _now() -> datetime:
 @roles_required(Role.PATIENT)
 def appointment_payment(appointment_id: int):
     """The card payment of a held appointment (its PaymentIntent is opened on first use)."""
-    return payments.begin_checkout(
+    return cards.begin_checkout(
         appointment_id=appointment_id, patient_id=current_user.id, now=_now()
     )
 
@@ -105,9 +105,7 @@ def appointment_payment(appointment_id: int):
 @login_required
 def confirm_payment(appointment_id: int):
     """After Stripe.js: capture the authorized payment and confirm (a repeat is a no-op)."""
-    return payments.confirm_paid(
-        appointment_id=appointment_id, actor_id=current_user.id, now=_now()
-    )
+    return cards.confirm_paid(appointment_id=appointment_id, actor_id=current_user.id, now=_now())
 
 
 @bp.route(f"/payments/<{ID}:payment_id>/refunds", methods=["POST"])
@@ -117,7 +115,7 @@ def confirm_payment(appointment_id: int):
 @permission_required("payments.refund")
 def refund(body, payment_id: int):
     """Refund part or all of a captured payment."""
-    return payment_refunds.refund_payment(
+    return refunds.refund_payment(
         payment_id=payment_id,
         amount=body["amount"],
         reason=body.get("reason"),

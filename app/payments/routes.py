@@ -12,8 +12,9 @@ from app.extensions import csrf
 from app.models import Role
 from app.payments import bp
 from app.rbac import public, roles_required
-from app.services import booking, payment_events, payments
 from app.services.errors import DomainError
+from app.services.payments import cards, events
+from app.services.scheduling import booking
 
 
 def _now() -> datetime:
@@ -35,10 +36,10 @@ def _flash_error(exc: DomainError):
 def checkout(appointment_id: int):
     """The held slot, its countdown and fee, and the card form."""
     try:
-        session = payments.begin_checkout(
+        session = cards.begin_checkout(
             appointment_id=appointment_id, patient_id=current_user.id, now=_now()
         )
-    except payments.PaymentProviderUnavailable as exc:
+    except cards.PaymentProviderUnavailable as exc:
         return render_template("payments/unavailable.html", message=exc.message), 503
     if session.status == "confirmed":
         return redirect(url_for("payments.done", appointment_id=appointment_id))
@@ -58,7 +59,7 @@ def pay(appointment_id: int):
     if not FlaskForm().validate():
         abort(400, "The form has expired: please reload the page.")
     try:
-        result = payments.pay_with_card(
+        result = cards.pay_with_card(
             appointment_id=appointment_id,
             patient_id=current_user.id,
             card_token=request.form.get("card_token", ""),
@@ -79,7 +80,7 @@ def confirm(appointment_id: int):
     if not FlaskForm().validate():
         abort(400, "The form has expired: please reload the page.")
     try:
-        payments.confirm_paid(appointment_id=appointment_id, actor_id=current_user.id, now=_now())
+        cards.confirm_paid(appointment_id=appointment_id, actor_id=current_user.id, now=_now())
     except DomainError as exc:
         _flash_error(exc)
         return redirect(_checkout_url(appointment_id))
@@ -114,7 +115,7 @@ def done(appointment_id: int):
     return render_template(
         "payments/done.html",
         appointment=appointment,
-        payment=payments.latest_payment(appointment_id),
+        payment=cards.latest_payment(appointment_id),
     )
 
 
@@ -123,7 +124,7 @@ def done(appointment_id: int):
 @csrf.exempt
 def stripe_webhook():
     """Stripe's events: signature checked on the raw body, each event applied once."""
-    result = payment_events.handle_webhook(
+    result = events.handle_webhook(
         payload=request.get_data(cache=False),
         signature=request.headers.get("Stripe-Signature"),
         now=_now(),

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import Clinic, Doctor, Specialty, User
 from app.services import audit, like
 from app.services.access import has_permission, load_actor
-from app.services.accounts import normalize_email, normalize_phone
+from app.services.accounts.accounts import normalize_email, normalize_phone
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 

@@ -18,9 +18,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Clinic, Doctor, PatientProfile, Role, User, UserPermission
-from app.services import accounts, audit, like, sessions
+from app.services import audit, like
 from app.services.access import PERMISSIONS, has_permission, load_actor
-from app.services.accounts import AccountExists, normalize_email, normalize_phone
+from app.services.accounts import accounts, sessions
+from app.services.accounts.accounts import AccountExists, normalize_email, normalize_phone
 from app.services.errors import Forbidden, InvalidInput, NotFound
 
 # Roles an admin page creates accounts for: patients sign up themselves, admins come from the CLI.

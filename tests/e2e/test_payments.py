@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.models import PaymentMethod, Role
-from app.services import booking
+from app.services.scheduling import booking
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import PASSWORD, make_clinic, make_doctor, make_slot, make_user
 from tests.integration.payments import localstripe

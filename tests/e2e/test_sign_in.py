@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from app.services import demo
+from app import demo
 
 pytestmark = pytest.mark.e2e
 

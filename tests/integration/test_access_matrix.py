@@ -15,9 +15,9 @@ import pytest
 
 from app.extensions import db
 from app.models import AppointmentStatus, Role, User, UserPermission
-from app.services import sessions
 from app.services.access import PERMISSIONS
-from app.services.tokens import issue_token
+from app.services.accounts import sessions
+from app.services.accounts.tokens import issue_token
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import (
     make_appointment,

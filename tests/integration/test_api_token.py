@@ -6,7 +6,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Role
-from app.services.tokens import issue_token
+from app.services.accounts.tokens import issue_token
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import make_user
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Role, Slot
-from app.services.tokens import issue_token
+from app.services.accounts.tokens import issue_token
 from tests import servers
 from tests.conftest import TEST_SECRET_KEY, build_app, dispose
 from tests.factories import make_appointment, make_doctor, make_slot, make_user

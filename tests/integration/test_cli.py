@@ -2,9 +2,9 @@
 
 from sqlalchemy import func, select
 
+from app import demo
 from app.extensions import db
 from app.models import Appointment, Clinic, Doctor, Slot, Specialty, User
-from app.services import demo
 from tests.factories import make_clinic
 
 

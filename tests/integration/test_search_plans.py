@@ -20,8 +20,8 @@ from sqlalchemy import bindparam, event, text
 
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus, Clinic, Doctor, Role, Slot
-from app.services import booking
-from app.services.search import DoctorSearch, search_doctors, slot_listing
+from app.services.scheduling import booking
+from app.services.scheduling.search import DoctorSearch, search_doctors, slot_listing
 from tests.factories import make_user
 
 # Shaped like production: doctors publish weeks ahead and keep their past (completed visits

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AppointmentStatus, Role, User
 from app.services import staff
+from app.services.accounts.tokens import issue_token
 from app.services.errors import Forbidden
-from app.services.tokens import issue_token
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import make_appointment, make_doctor, make_slot, make_user
 from tests.integration.admin.conftest import make_helper, sign_in

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditLog, Doctor, Role, User
-from app.services.tokens import issue_token
+from app.services.accounts.tokens import issue_token
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import make_clinic, make_user
 from tests.integration.admin.conftest import make_helper, sign_in

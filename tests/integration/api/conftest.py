@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.services.tokens import issue_token
+from app.services.accounts.tokens import issue_token
 from tests.conftest import TEST_SECRET_KEY
 
 

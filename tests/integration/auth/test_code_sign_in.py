@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditLog, CodeChannel, Role
-from app.services import accounts, otp
+from app.services.accounts import accounts, codes
 from tests.factories import make_user
 
 
@@ -99,14 +99,14 @@ def test_a_new_code_retires_the_previous_one(web, inbox):
 def test_a_code_expires_after_ten_minutes(mail_app, inbox):
     user_id = make_user(Role.PATIENT, email="ana@example.com").id
     now = datetime.now(UTC)
-    attempt = otp.new_attempt_id()
+    attempt = codes.new_attempt_id()
     with mail_app.app_context():
         accounts.request_sign_in_code(
             "ana@example.com", channel=CodeChannel.EMAIL, attempt_id=attempt, now=now
         )
         code = inbox.last_code("ana@example.com")
         late = now + timedelta(minutes=10, seconds=1)
-        with pytest.raises(otp.InvalidCode):
+        with pytest.raises(codes.InvalidCode):
             accounts.sign_in_with_code(attempt, code, now=late)
         in_time = now + timedelta(minutes=9)
         assert accounts.sign_in_with_code(attempt, code, now=in_time).id == user_id

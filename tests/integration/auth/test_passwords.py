@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditLog, Role, User, UserSession
-from app.services import accounts, passwords
+from app.services.accounts import accounts, passwords
 from app.services.errors import DomainError
 from tests.factories import PASSWORD, make_user
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User
-from app.services import sessions, tokens
+from app.services.accounts import sessions, tokens
 from tests.conftest import TEST_SECRET_KEY
 
 OWNER = "rita@example.com"

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditLog, OneTimeCode, Role, User
-from app.services import accounts
+from app.services.accounts import accounts
 from tests.factories import make_user
 
 FORM = {

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from app.config import load_config
 from app.extensions import db
 from app.models import AuditLog, Role, UserSession
-from app.services import accounts
+from app.services.accounts import accounts
 from tests.factories import PASSWORD, make_user
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Role, SignInThrottle
-from app.services import sign_in_throttle
+from app.services.accounts import throttle
 from tests.factories import PASSWORD, make_user
 
 EMAIL = "ana@example.com"
@@ -52,13 +52,13 @@ def test_web_and_api_failures_share_one_budget_then_wait(mail_app):
 
 
 def test_the_delay_grows_and_is_capped():
-    assert [sign_in_throttle.delay_after(n).total_seconds() for n in (5, 6, 7, 10)] == [
+    assert [throttle.delay_after(n).total_seconds() for n in (5, 6, 7, 10)] == [
         0,
         2,
         4,
         32,
     ]
-    assert sign_in_throttle.delay_after(40) == timedelta(minutes=15)
+    assert throttle.delay_after(40) == timedelta(minutes=15)
 
 
 def test_the_delay_grows_with_each_further_failure(mail_app):

@@ -11,7 +11,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from app.models import Role
-from app.services import accounts
+from app.services.accounts import accounts
 from tests.factories import make_user
 
 

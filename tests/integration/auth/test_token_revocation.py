@@ -8,7 +8,8 @@ import pyotp
 import pytest
 
 from app.models import Role
-from app.services import accounts, passwords, sessions, staff, two_factor
+from app.services import staff
+from app.services.accounts import accounts, passwords, sessions, two_factor
 from tests.factories import PASSWORD, make_user
 
 NEW_PASSWORD = "another-long-passphrase"

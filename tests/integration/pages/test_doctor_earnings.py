@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from app.models import AppointmentStatus, PaymentMethod, PaymentStatus, Role
-from app.services import payment_reports
+from app.services.payments import reports
 from tests.factories import (
     make_appointment,
     make_clinic,
@@ -48,7 +48,7 @@ def test_earnings_are_summed_by_local_month_and_currency(ctx):
     other = _doctor()
     make_payment(_visit(other, datetime(2031, 6, 10, 15, tzinfo=UTC), "Other Doctor's"))
 
-    report = payment_reports.doctor_earnings(
+    report = reports.doctor_earnings(
         doctor_id=doctor.id, month=date(2031, 6, 1), now=datetime(2031, 7, 1, tzinfo=UTC)
     )
 

@@ -17,8 +17,7 @@ from app.models import (
     PaymentStatus,
     Role,
 )
-from app.services import payments
-from app.services import stripe_gateway as gateway
+from app.services.payments import cards, gateway
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import make_clinic, make_doctor, make_slot, make_user
 from tests.integration.payments import localstripe
@@ -80,7 +79,7 @@ def assert_money_invariants() -> None:
     for appointment in db.session.scalars(
         select(Appointment).where(*card, Appointment.status == AppointmentStatus.PENDING_APPROVAL)
     ):
-        held = payments.live_payment(appointment.id)
+        held = cards.live_payment(appointment.id)
         assert held is not None, f"request {appointment.id} without an authorisation"
         assert held.status is PaymentStatus.AUTHORIZED, f"request {appointment.id}: {held.status}"
         assert held.amount_captured == 0, f"request {appointment.id} charged before approval"
@@ -117,9 +116,7 @@ def slot(doctor):
 @pytest.fixture
 def hold(patient, slot, now):
     """A card hold with its PaymentIntent open."""
-    return payments.book_card_appointment(
-        patient_id=patient.id, slot_id=slot.id, notes=None, now=now
-    )
+    return cards.book_card_appointment(patient_id=patient.id, slot_id=slot.id, notes=None, now=now)
 
 
 @pytest.fixture

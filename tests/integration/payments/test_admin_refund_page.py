@@ -7,18 +7,17 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditLog, PaymentStatus
-from app.services import payments
-from app.services import stripe_gateway as gateway
+from app.services.payments import cards, gateway
 from tests.integration.admin.conftest import make_admin, make_helper, sign_in
 
 
 @pytest.fixture
 def paid(hold, patient, authorize, now):
     authorize(hold)
-    appointment = payments.confirm_paid(
+    appointment = cards.confirm_paid(
         appointment_id=hold.appointment.id, actor_id=patient.id, now=now
     )
-    return payments.latest_payment(appointment.id)
+    return cards.latest_payment(appointment.id)
 
 
 def test_admin_refunds_part_then_the_rest_from_the_payment_page(client, paid):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus
-from app.services import stripe_gateway as gateway
+from app.services.payments import gateway
 from tests.integration.payments import localstripe
 
 

@@ -20,8 +20,8 @@ from app.models import (
     Role,
     UserPermission,
 )
-from app.services import booking, payments
-from app.services import stripe_gateway as gateway
+from app.services.payments import cards, gateway
+from app.services.scheduling import booking
 from tests.factories import make_user
 from tests.integration.payments import localstripe
 
@@ -45,22 +45,20 @@ def test_card_hold_opens_a_manual_capture_intent(hold, now):
 
 
 def test_checkout_again_returns_the_same_intent(hold, patient, now):
-    again = payments.begin_checkout(
-        appointment_id=hold.appointment.id, patient_id=patient.id, now=now
-    )
+    again = cards.begin_checkout(appointment_id=hold.appointment.id, patient_id=patient.id, now=now)
     assert again.payment.id == hold.payment.id
     assert again.client_secret == hold.client_secret
 
 
 def test_accepted_card_is_captured_and_the_appointment_confirmed(hold, patient, stripe_base, now):
     token = localstripe.card_token(stripe_base, "4242424242424242")
-    result = payments.pay_with_card(
+    result = cards.pay_with_card(
         appointment_id=hold.appointment.id, patient_id=patient.id, card_token=token, now=now
     )
     assert result.status == "confirmed"
     appointment = db.session.get(Appointment, hold.appointment.id)
     assert appointment.status is S.CONFIRMED
-    payment = payments.latest_payment(appointment.id)
+    payment = cards.latest_payment(appointment.id)
     assert (payment.status, payment.amount_captured, payment.currency) == (
         PaymentStatus.CAPTURED,
         12000,
@@ -71,8 +69,8 @@ def test_accepted_card_is_captured_and_the_appointment_confirmed(hold, patient, 
 
 def test_declined_card_keeps_the_hold_and_another_card_pays(hold, patient, stripe_base, now):
     declined = localstripe.card_token(stripe_base, "4000000000000341")
-    with pytest.raises(payments.CardDeclined, match="Your card was declined"):
-        payments.pay_with_card(
+    with pytest.raises(cards.CardDeclined, match="Your card was declined"):
+        cards.pay_with_card(
             appointment_id=hold.appointment.id, patient_id=patient.id, card_token=declined, now=now
         )
     appointment = db.session.get(Appointment, hold.appointment.id)
@@ -82,27 +80,27 @@ def test_declined_card_keeps_the_hold_and_another_card_pays(hold, patient, strip
     assert first.failure_message == "Your card was declined."
 
     good = localstripe.card_token(stripe_base, "4242424242424242")
-    result = payments.pay_with_card(
+    result = cards.pay_with_card(
         appointment_id=appointment.id, patient_id=patient.id, card_token=good, now=now
     )
     assert result.status == "confirmed"
-    assert payments.latest_payment(appointment.id).amount_captured == 12000
+    assert cards.latest_payment(appointment.id).amount_captured == 12000
 
 
 def test_3d_secure_card_needs_the_payers_check_before_confirming(hold, patient, stripe_base, now):
     token = localstripe.card_token(stripe_base, "4000002500003155")
-    result = payments.pay_with_card(
+    result = cards.pay_with_card(
         appointment_id=hold.appointment.id, patient_id=patient.id, card_token=token, now=now
     )
     assert result.status == "requires_action"
-    with pytest.raises(payments.PaymentIncomplete, match="bank"):
-        payments.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
+    with pytest.raises(cards.PaymentIncomplete, match="bank"):
+        cards.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
 
     intent_id = hold.payment.stripe_payment_intent_id
     assert localstripe.authenticate_3ds(stripe_base, intent_id, result.client_secret, True) == (
         "requires_capture"
     )
-    appointment = payments.confirm_paid(
+    appointment = cards.confirm_paid(
         appointment_id=hold.appointment.id, actor_id=patient.id, now=now
     )
     assert appointment.status is S.CONFIRMED
@@ -110,20 +108,20 @@ def test_3d_secure_card_needs_the_payers_check_before_confirming(hold, patient, 
 
 def test_failed_3d_secure_check_is_a_decline_and_the_hold_stays(hold, patient, stripe_base, now):
     token = localstripe.card_token(stripe_base, "4000002500003155")
-    result = payments.pay_with_card(
+    result = cards.pay_with_card(
         appointment_id=hold.appointment.id, patient_id=patient.id, card_token=token, now=now
     )
     intent_id = hold.payment.stripe_payment_intent_id
     localstripe.authenticate_3ds(stripe_base, intent_id, result.client_secret, False)
-    with pytest.raises(payments.CardDeclined, match="authentication"):
-        payments.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
+    with pytest.raises(cards.CardDeclined, match="authentication"):
+        cards.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
     assert db.session.get(Appointment, hold.appointment.id).status is S.PENDING_PAYMENT
 
 
 def test_second_confirm_changes_nothing(hold, patient, authorize, now):
     authorize(hold)
-    first = payments.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
-    second = payments.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
+    first = cards.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
+    second = cards.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
     assert first.status is second.status is S.CONFIRMED
     assert captures() == 1
 
@@ -199,7 +197,7 @@ def test_a_helper_with_payments_refund_may_confirm(client, auth, hold, authorize
 def test_abandoned_hold_releases_the_authorization(hold, patient, authorize, now):
     authorize(hold)
     booking.cancel_appointment(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
-    payment = payments.latest_payment(hold.appointment.id)
+    payment = cards.latest_payment(hold.appointment.id)
     assert payment.status is PaymentStatus.CANCELED
     assert gateway.retrieve_intent(payment.stripe_payment_intent_id).status == "canceled"
 
@@ -210,14 +208,14 @@ def test_stripe_unreachable_during_confirm_keeps_the_hold_and_a_retry_succeeds(
     authorize(hold)
     base = stripe_config["STRIPE_API_BASE"]
     monkeypatch.setitem(stripe_config, "STRIPE_API_BASE", "http://127.0.0.1:9")
-    with pytest.raises(payments.PaymentProviderUnavailable):
-        payments.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
+    with pytest.raises(cards.PaymentProviderUnavailable):
+        cards.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
     appointment = db.session.get(Appointment, hold.appointment.id)
     assert appointment.status is S.PENDING_PAYMENT and appointment.hold_expires_at > now
-    assert payments.latest_payment(appointment.id).amount_captured == 0
+    assert cards.latest_payment(appointment.id).amount_captured == 0
 
     monkeypatch.setitem(stripe_config, "STRIPE_API_BASE", base)
-    confirmed = payments.confirm_paid(appointment_id=appointment.id, actor_id=patient.id, now=now)
+    confirmed = cards.confirm_paid(appointment_id=appointment.id, actor_id=patient.id, now=now)
     assert confirmed.status is S.CONFIRMED
 
 
@@ -225,8 +223,8 @@ def test_stripe_unreachable_when_booking_releases_the_hold(
     patient, slot, stripe_config, monkeypatch, now
 ):
     monkeypatch.setitem(stripe_config, "STRIPE_API_BASE", "http://127.0.0.1:9")
-    with pytest.raises(payments.PaymentProviderUnavailable):
-        payments.book_card_appointment(patient_id=patient.id, slot_id=slot.id, notes=None, now=now)
+    with pytest.raises(cards.PaymentProviderUnavailable):
+        cards.book_card_appointment(patient_id=patient.id, slot_id=slot.id, notes=None, now=now)
     other = make_user(Role.PATIENT)
     taken = booking.book_slot(
         patient_id=other.id, slot_id=slot.id, payment_method="cash", notes=None, now=now
@@ -249,14 +247,14 @@ def test_database_failing_after_capture_refunds_and_frees_the_slot(
 
     with monkeypatch.context() as patched:
         patched.setattr(db.session, "commit", failing_commit)
-        with pytest.raises(payments.PaymentNotRecorded, match="refunded in full"):
-            payments.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
+        with pytest.raises(cards.PaymentNotRecorded, match="refunded in full"):
+            cards.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
 
     intent = gateway.retrieve_intent(hold.payment.stripe_payment_intent_id)
     assert (intent.amount_captured, intent.amount_refunded) == (12000, 12000)
     appointment = db.session.get(Appointment, hold.appointment.id)
     assert appointment.status is S.CANCELLED
-    payment = payments.latest_payment(appointment.id)
+    payment = cards.latest_payment(appointment.id)
     assert payment.status is PaymentStatus.REFUNDED
     told = db.session.scalars(
         select(Notification.kind).where(Notification.user_id == patient.id)
@@ -278,7 +276,7 @@ def test_authorized_payment_after_the_hold_lapsed_confirms_if_the_slot_is_free(
 ):
     authorize(hold)
     later = now + timedelta(minutes=10)
-    appointment = payments.confirm_paid(
+    appointment = cards.confirm_paid(
         appointment_id=hold.appointment.id, actor_id=patient.id, now=later
     )
     assert appointment.status is S.CONFIRMED
@@ -293,8 +291,8 @@ def test_authorized_payment_after_the_slot_was_taken_is_released(
     booking.book_slot(
         patient_id=other.id, slot_id=slot.id, payment_method="cash", notes=None, now=later
     )
-    with pytest.raises(payments.HoldLapsed, match="not been charged"):
-        payments.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=later)
-    payment = payments.latest_payment(hold.appointment.id)
+    with pytest.raises(cards.HoldLapsed, match="not been charged"):
+        cards.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=later)
+    payment = cards.latest_payment(hold.appointment.id)
     assert payment.status is PaymentStatus.CANCELED
     assert gateway.retrieve_intent(payment.stripe_payment_intent_id).status == "canceled"

@@ -7,20 +7,19 @@ from datetime import timedelta
 
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus, PaymentStatus
-from app.services import payment_jobs, payments
-from app.services import stripe_gateway as gateway
+from app.services.payments import cards, gateway, jobs
 
 S = AppointmentStatus
 
 
 def test_expiry_cancels_the_intent_of_an_unpaid_hold_and_can_run_twice(hold, now):
     later = now + timedelta(minutes=6)
-    first = payment_jobs.expire_lapsed_holds(now=later)
-    second = payment_jobs.expire_lapsed_holds(now=later)
+    first = jobs.expire_lapsed_holds(now=later)
+    second = jobs.expire_lapsed_holds(now=later)
     assert first.expired_holds == 1 and first.settled == {"released": 1}
     assert second.expired_holds == 0 and second.settled == {}
     assert db.session.get(Appointment, hold.appointment.id).status is S.EXPIRED
-    payment = payments.latest_payment(hold.appointment.id)
+    payment = cards.latest_payment(hold.appointment.id)
     assert payment.status is PaymentStatus.CANCELED
     assert gateway.retrieve_intent(payment.stripe_payment_intent_id).status == "canceled"
 
@@ -31,7 +30,7 @@ def test_expiry_jobs_side_by_side(app, hold, now):
     def run(_):
         with app.app_context():
             try:
-                return payment_jobs.expire_lapsed_holds(now=later)
+                return jobs.expire_lapsed_holds(now=later)
             finally:
                 db.session.remove()
 
@@ -40,13 +39,13 @@ def test_expiry_jobs_side_by_side(app, hold, now):
     assert sum(r.expired_holds for r in reports) == 1
     assert sum(r.failures for r in reports) == 0
     db.session.expire_all()
-    assert payments.latest_payment(hold.appointment.id).status is PaymentStatus.CANCELED
+    assert cards.latest_payment(hold.appointment.id).status is PaymentStatus.CANCELED
 
 
 def test_reconcile_confirms_a_payment_whose_page_never_returned(hold, authorize, runner, now):
     authorize(hold)
     later = now + timedelta(minutes=6)
-    report = payment_jobs.reconcile_payments(now=later)
+    report = jobs.reconcile_payments(now=later)
     assert report.settled == {"confirmed": 1}
     assert db.session.get(Appointment, hold.appointment.id).status is S.CONFIRMED
     result = runner.invoke(args=["reconcile-payments"])

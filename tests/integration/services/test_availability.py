@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AppointmentStatus, Role, Slot, SlotStatus
-from app.services import availability
-from app.services.availability import WeeklyPattern
 from app.services.errors import Forbidden, InvalidInput
+from app.services.scheduling import availability
+from app.services.scheduling.availability import WeeklyPattern
 from tests.factories import make_appointment, make_clinic, make_doctor, make_slot, make_user
 
 NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)  # a Saturday

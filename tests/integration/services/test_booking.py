@@ -15,8 +15,8 @@ from app.models import (
     Role,
     SlotStatus,
 )
-from app.services import booking
 from app.services.errors import Forbidden, InvalidInput
+from app.services.scheduling import booking
 from tests.factories import make_appointment, make_clinic, make_doctor, make_slot, make_user
 
 NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
@@ -285,7 +285,7 @@ def test_allowed_actions_follow_role_time_and_policy(doctor):
 def test_an_unverified_account_cannot_book(doctor):
     from sqlalchemy import null
 
-    from app.services.accounts import AccountNotVerified
+    from app.services.accounts.accounts import AccountNotVerified
 
     patient = make_user(Role.PATIENT, email_verified_at=null())  # None would take the default
     with pytest.raises(AccountNotVerified):

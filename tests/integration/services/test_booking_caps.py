@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.models import AppointmentStatus, Role
-from app.services import booking
+from app.services.scheduling import booking
 from tests.factories import make_appointment, make_doctor, make_slot, make_user
 
 NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)

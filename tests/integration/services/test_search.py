@@ -6,9 +6,9 @@ import pytest
 
 from app.extensions import db
 from app.models import AppointmentStatus, SlotStatus, Specialty
-from app.services import search
 from app.services.errors import InvalidInput
-from app.services.search import DoctorSearch
+from app.services.scheduling import search
+from app.services.scheduling.search import DoctorSearch
 from tests.factories import make_appointment, make_clinic, make_doctor, make_slot
 
 NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)

@@ -23,7 +23,7 @@ from app.models import (
     Specialty,
     User,
 )
-from app.services import accounts
+from app.services.accounts import accounts
 
 DEMO_PASSWORD = "carebook-demo"
 DEMO_LOGINS = {

@@ -196,7 +196,7 @@ def _next_free(now: datetime):
 
 def doctor_profile(doctor_id: int, *, now: datetime) -> DoctorResult:
     """One active doctor with their next free slot. Raises DoctorNotFound."""
-    from app.services.availability import DoctorNotFound
+    from app.services.scheduling.availability import DoctorNotFound
 
     row = db.session.execute(
         select(Doctor, _next_free(now))

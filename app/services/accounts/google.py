@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import PatientProfile, Role, User
-from app.services import accounts, audit
+from app.services import audit
+from app.services.accounts import accounts
 from app.services.errors import Conflict, Forbidden
 
 # How long a person has to enter their password after coming back from Google.

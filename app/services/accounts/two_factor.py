@@ -17,10 +17,11 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import RecoveryCode, Role, User
-from app.services import audit, sealing, sessions
+from app.services import audit, sealing
+from app.services.accounts import sessions
+from app.services.accounts.codes import digest
+from app.services.accounts.reauth import require_recent_auth
 from app.services.errors import Conflict, DomainError, Forbidden
-from app.services.otp import digest
-from app.services.reauth import require_recent_auth
 
 ISSUER = "Carebook"
 RECOVERY_CODE_COUNT = 10

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Payment
 from app.services import audit
-from app.services import stripe_gateway as gateway
 from app.services.errors import DomainError
-from app.services.payments import (
+from app.services.payments import gateway
+from app.services.payments.cards import (
     PaymentProviderUnavailable,
     _settle,
     record_event,

@@ -14,10 +14,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import CodeChannel, CodePurpose, User
-from app.services import audit, messaging, otp
-from app.services.accounts import AccountExists, normalize_email, normalize_phone
+from app.services import audit, messaging
+from app.services.accounts import codes
+from app.services.accounts.accounts import AccountExists, normalize_email, normalize_phone
+from app.services.accounts.reauth import require_recent_auth
 from app.services.errors import InvalidInput
-from app.services.reauth import require_recent_auth
 
 
 def start_email_change(
@@ -37,7 +38,7 @@ def start_email_change(
     new_email = normalize_email(new_email)
     if new_email == user.email:
         raise InvalidInput("That is already your email address.", field="email")
-    otp.issue(
+    codes.issue(
         user,
         purpose=CodePurpose.CHANGE_EMAIL,
         channel=CodeChannel.EMAIL,
@@ -55,7 +56,7 @@ def confirm_email_change(
 
     Raises otp.InvalidCode, AccountExists (the address has another account: told only now).
     """
-    row = otp.consume(
+    row = codes.consume(
         attempt_id=attempt_id,
         purpose=CodePurpose.CHANGE_EMAIL,
         code=code,
@@ -129,7 +130,7 @@ def start_phone_change(
         return False
     if new_phone == user.phone and user.phone_verified_at is not None:
         raise InvalidInput("That is already your phone number.", field="phone")
-    otp.issue(
+    codes.issue(
         user,
         purpose=CodePurpose.CHANGE_PHONE,
         channel=CodeChannel.SMS,
@@ -145,7 +146,7 @@ def confirm_phone_change(
     user_id: int, *, attempt_id: str | None, code: str, now: datetime, ip: str | None = None
 ) -> User:
     """Switch to the verified new number the code went to. Raises otp.InvalidCode."""
-    row = otp.consume(
+    row = codes.consume(
         attempt_id=attempt_id,
         purpose=CodePurpose.CHANGE_PHONE,
         code=code,

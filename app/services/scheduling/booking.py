@@ -28,7 +28,8 @@ from app.models import (
     WaitlistEntry,
     occupies_slot,
 )
-from app.services import access, accounts, audit, notifications
+from app.services import access, audit, notifications
+from app.services.accounts import accounts
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.localtime import zone
 
@@ -95,7 +96,7 @@ def _raise_for_integrity(exc: IntegrityError, slot: Slot, now: datetime):
 
 def free_alternatives(doctor_id: int, now: datetime, *, exclude: int | None = None) -> list:
     """The next few free slots of a doctor, as dicts for a message or a JSON body."""
-    from app.services.search import free_slots_query
+    from app.services.scheduling.search import free_slots_query
 
     stmt = free_slots_query(doctor_id, now).limit(ALTERNATIVES_SHOWN + 1)
     slots = [s for s in db.session.scalars(stmt) if s.id != exclude][:ALTERNATIVES_SHOWN]
@@ -423,7 +424,7 @@ def _decide_refund(appointment: Appointment, *, by_patient: bool, now: datetime)
     """Card appointments: decide the refund by the clinic's policy in this transaction."""
     if appointment.payment_method is not PaymentMethod.CARD:
         return False
-    from app.services.payment_refunds import decide_cancellation_refund
+    from app.services.payments.refunds import decide_cancellation_refund
 
     return decide_cancellation_refund(appointment, by_patient=by_patient, now=now) is not None
 
@@ -431,7 +432,7 @@ def _decide_refund(appointment: Appointment, *, by_patient: bool, now: datetime)
 def _settle_payment(paid: bool, appointment_id: int, now: datetime) -> None:
     """After the commit: release the card authorization or send the refund decided."""
     if paid:
-        from app.services.payment_refunds import settle_after_cancellation
+        from app.services.payments.refunds import settle_after_cancellation
 
         settle_after_cancellation(appointment_id=appointment_id, now=now)
 
@@ -483,7 +484,7 @@ def reschedule_appointment(
     except IntegrityError as exc:
         _raise_for_integrity(exc, slot, now)
     if old.payment_method is PaymentMethod.CARD:
-        from app.services.payment_refunds import move_payments
+        from app.services.payments.refunds import move_payments
 
         move_payments(from_appointment_id=old.id, to_appointment_id=new.id)
     _free_slot_side_effects(old, now)
@@ -523,17 +524,17 @@ def approve_appointment(*, appointment_id: int, actor_id: int, now: datetime) ->
     Raises AppointmentNotFound, Forbidden, InvalidTransition, and for card requests what
     payments.capture_on_approval raises (the request then stays as it was).
     """
-    from app.services import payments
+    from app.services.payments import cards
 
     appointment, _ = _doctor_side(appointment_id, actor_id)
     if appointment.status is not S.PENDING_APPROVAL:
         raise InvalidTransition("Only appointments awaiting approval can be approved.")
-    if payments.live_payment(appointment.id) is None:  # cash, or a free visit
+    if cards.live_payment(appointment.id) is None:  # cash, or a free visit
         _transition(appointment, S.CONFIRMED, actor_id, now)
         db.session.commit()
         return appointment
     db.session.rollback()  # the payment step re-locks the request and re-checks it
-    payments.capture_on_approval(
+    cards.capture_on_approval(
         appointment_id=appointment_id,
         approve=lambda locked: _transition(locked, S.CONFIRMED, actor_id, now),
         now=now,
@@ -627,7 +628,7 @@ def expire_lapsed_holds(*, now: datetime) -> int:
 
 def join_waitlist(*, patient_id: int, doctor_id: int, day: date, now: datetime) -> WaitlistEntry:
     """Wait for a free slot of a doctor on a day; joining twice is the same entry."""
-    from app.services.appointments import public_doctor
+    from app.services.scheduling.appointments import public_doctor
 
     _patient(patient_id)
     doctor = public_doctor(doctor_id)

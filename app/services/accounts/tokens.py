@@ -7,8 +7,8 @@ from datetime import datetime
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.models import User
-from app.services import accounts, two_factor
-from app.services.accounts import get_active_user
+from app.services.accounts import accounts, two_factor
+from app.services.accounts.accounts import get_active_user
 from app.services.errors import DomainError, Forbidden
 
 _SALT = "carebook.api-token.v1"

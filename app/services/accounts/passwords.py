@@ -16,16 +16,17 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User
-from app.services import accounts, audit, messaging, sessions, sign_in_throttle
-from app.services.accounts import (
+from app.services import audit, messaging
+from app.services.accounts import accounts, sessions, throttle
+from app.services.accounts.accounts import (
     check_password_rules,
     hash_password,
     normalize_email,
     verify_password,
 )
+from app.services.accounts.reauth import require_recent_auth
 from app.services.errors import DomainError, InvalidInput, NotFound
 from app.services.links import public_url
-from app.services.reauth import require_recent_auth
 
 _RESET_SALT = "carebook.password-reset.v1"
 _SET_SALT = "carebook.set-password.v1"
@@ -177,7 +178,7 @@ def reset_password(
     check_password_rules(new_password)
     _set_password(user, new_password, now=now, keep_token=None)
     accounts.claim_email(user, user.email, keep_password=True, now=now, ip=ip)
-    sign_in_throttle.clear(user.email)  # the inbox holder: the new password works at once
+    throttle.clear(user.email)  # the inbox holder: the new password works at once
     audit.record(
         "auth.password_reset" if purpose == "reset" else "auth.password_set",
         actor_id=user.id,

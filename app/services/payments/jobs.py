@@ -14,9 +14,9 @@ from sqlalchemy import and_, or_, select
 
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus, Payment, PaymentProvider, PaymentStatus
-from app.services import booking
-from app.services.payment_refunds import issue_owed_refund
-from app.services.payments import KEPT, PaymentProviderUnavailable, _settle
+from app.services.payments.cards import KEPT, PaymentProviderUnavailable, _settle
+from app.services.payments.refunds import issue_owed_refund
+from app.services.scheduling import booking
 
 log = logging.getLogger(__name__)
 S = AppointmentStatus

@@ -283,7 +283,7 @@ def doctor_slots(
 
     Raises DoctorNotFound, Forbidden, InvalidInput (reversed or too long a range).
     """
-    from app.services.search import slot_listing
+    from app.services.scheduling.search import slot_listing
 
     _managed_doctor(actor_id, doctor_id)
     listing = slot_listing(doctor_id=doctor_id, start=start, end=end, available_only=False, now=now)

@@ -130,7 +130,7 @@ def appointments_for(
 def public_doctor(doctor_id: int) -> Doctor:
     """A doctor as patients see them. Raises NotFound for unknown or deactivated doctors and
     for accounts no longer in the doctor role."""
-    from app.services.availability import DoctorNotFound
+    from app.services.scheduling.availability import DoctorNotFound
 
     doctor = db.session.get(Doctor, doctor_id)
     if doctor is None or not access.is_listed(doctor):

@@ -15,9 +15,9 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import Appointment, Payment, PaymentStatus, Refund
 from app.services import access, audit, notifications
-from app.services import stripe_gateway as gateway
 from app.services.errors import Forbidden, InvalidInput
-from app.services.payments import (
+from app.services.payments import gateway
+from app.services.payments.cards import (
     PaymentNotFound,
     PaymentProviderUnavailable,
     live_payment,
@@ -50,7 +50,7 @@ def decide_cancellation_refund(
 ) -> Payment | None:
     """In the cancelling transaction: decide the refund by policy (no network, no commit).
     Returns the payment whose intent or refund `settle_after_cancellation` must send."""
-    from app.services.booking import change_deadline, late_cancellation_percent
+    from app.services.scheduling.booking import change_deadline, late_cancellation_percent
 
     payment = live_payment(appointment.id, lock=True)
     if payment is None:
@@ -78,7 +78,7 @@ def decide_cancellation_refund(
 def settle_after_cancellation(*, appointment_id: int, now: datetime) -> None:
     """After a cancellation committed: release an uncaptured intent or send the refund.
     Stripe being down is not an error here: the reconciliation job finishes it."""
-    from app.services.payments import _settle
+    from app.services.payments.cards import _settle
 
     payments = db.session.scalars(
         select(Payment).where(

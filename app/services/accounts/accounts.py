@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Clinic, CodeChannel, CodePurpose, Doctor, PatientProfile, Role, User
-from app.services import audit, messaging, otp, sessions, sign_in_throttle
+from app.services import audit, messaging
+from app.services.accounts import codes, sessions, throttle
 from app.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
 # argon2-cffi's defaults are argon2id with the RFC 9106 "low memory" profile.
@@ -183,7 +184,7 @@ def authenticate(email: str, password: str, *, now: datetime, ip: str | None = N
     wrong passwords for this address lately, web and API together; wait, or use a code).
     """
     email = (email or "").strip().lower()
-    sign_in_throttle.check(email, now)
+    throttle.check(email, now)
     user = db.session.scalar(select(User).where(User.email == email))
     # One hash check whether or not the address has an account (or a password): the time of
     # the answer must not tell which emails are registered.
@@ -195,7 +196,7 @@ def authenticate(email: str, password: str, *, now: datetime, ip: str | None = N
             data={"email": email},
             ip=ip,
         )
-        sign_in_throttle.record_failure(email, now)
+        throttle.record_failure(email, now)
         db.session.commit()
         raise InvalidCredentials()
     if not user.is_active:
@@ -218,7 +219,7 @@ def authenticate(email: str, password: str, *, now: datetime, ip: str | None = N
 def _first_factor_passed(user: User, method: str, *, now: datetime, ip: str | None) -> None:
     """A signed-in user, or one who still owes the authenticator-app code (two_factor.verify
     records the sign-in then). Either way the wrong-password count of the address ends."""
-    sign_in_throttle.clear(user.email)
+    throttle.clear(user.email)
     if user.totp_secret:
         audit.record("auth.first_factor_passed", actor_id=user.id, data={"method": method}, ip=ip)
         return
@@ -303,7 +304,7 @@ def register_patient(
     db.session.commit()
     try:
         send_verification_codes(user.id, attempt_id=attempt_id, now=now, ip=ip)
-    except otp.CodeNotSent:
+    except codes.CodeNotSent:
         return Registration(user.id, email, False)  # the codes can be sent again
     return Registration(user.id, email, True)
 
@@ -319,8 +320,8 @@ def confirm_registration(
     """Finish a registration with the code emailed to it: the email is confirmed and the
     account may sign in. Raises InvalidCode, also when the address had an account already."""
     if user_id is None:
-        otp.consume(attempt_id=None, purpose=CodePurpose.VERIFY_EMAIL, code=code, now=now)
-    row = otp.consume(
+        codes.consume(attempt_id=None, purpose=CodePurpose.VERIFY_EMAIL, code=code, now=now)
+    row = codes.consume(
         attempt_id=attempt_id,
         purpose=CodePurpose.VERIFY_EMAIL,
         code=code,
@@ -370,7 +371,7 @@ def send_verification_codes(
     """
     user = db.session.get(User, user_id)
     if user.email_verified_at is None:
-        otp.issue(
+        codes.issue(
             user,
             purpose=CodePurpose.VERIFY_EMAIL,
             channel=CodeChannel.EMAIL,
@@ -380,7 +381,7 @@ def send_verification_codes(
             ip=ip,
         )
     if user.phone and user.phone_verified_at is None:
-        otp.issue(
+        codes.issue(
             user,
             purpose=CodePurpose.VERIFY_PHONE,
             channel=CodeChannel.SMS,
@@ -402,7 +403,7 @@ def verify_contact(
 ) -> User:
     """Confirm the account's email (or phone) with the code sent to it. Raises InvalidCode."""
     purpose = CodePurpose.VERIFY_PHONE if channel is CodeChannel.SMS else CodePurpose.VERIFY_EMAIL
-    row = otp.consume(
+    row = codes.consume(
         attempt_id=attempt_id, purpose=purpose, code=code, now=now, user_id=user_id, ip=ip
     )
     user = db.session.get(User, user_id)
@@ -449,7 +450,7 @@ def request_sign_in_code(
         destination = user.phone
     else:
         destination = user.email
-    otp.issue(
+    codes.issue(
         user,
         purpose=CodePurpose.SIGN_IN,
         channel=channel,
@@ -467,7 +468,9 @@ def sign_in_with_code(
 
     Raises otp.InvalidCode and AccountInactive.
     """
-    row = otp.consume(attempt_id=attempt_id, purpose=CodePurpose.SIGN_IN, code=code, now=now, ip=ip)
+    row = codes.consume(
+        attempt_id=attempt_id, purpose=CodePurpose.SIGN_IN, code=code, now=now, ip=ip
+    )
     user = db.session.get(User, row.user_id)
     if not user.is_active:
         db.session.commit()
@@ -485,7 +488,7 @@ def request_reauth_code(
 ) -> None:
     """Email the signed-in user a code to confirm a sensitive change. Raises otp.CodeNotSent."""
     user = db.session.get(User, user_id)
-    otp.issue(
+    codes.issue(
         user,
         purpose=CodePurpose.REAUTH,
         channel=CodeChannel.EMAIL,
@@ -515,7 +518,7 @@ def reauthenticate(
             db.session.commit()
             raise InvalidCredentials("That password is not right.")
     else:
-        otp.consume(
+        codes.consume(
             attempt_id=attempt_id,
             purpose=CodePurpose.REAUTH,
             code=code or "",
@@ -540,7 +543,7 @@ def send_set_password_link(
     The link (on PUBLIC_BASE_URL) expires after
     SET_PASSWORD_TTL_HOURS and works once. Raises NotFound, messaging.DeliveryFailed.
     """
-    from app.services.passwords import send_set_password_link as send
+    from app.services.accounts.passwords import send_set_password_link as send
 
     send(user_id, now=now, actor_id=actor_id, ip=ip)
 

@@ -36,8 +36,8 @@ from app.models import (
 )
 from app.models.payments import LIVE_PAYMENT_STATUSES
 from app.services import access, audit, notifications
-from app.services import stripe_gateway as gateway
 from app.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from app.services.payments import gateway
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def _lock_appointment(appointment_id: int) -> Appointment | None:
 
 
 def _own_appointment(appointment_id: int, actor_id: int) -> Appointment:
-    from app.services.booking import AppointmentNotFound
+    from app.services.scheduling.booking import AppointmentNotFound
 
     actor = access.load_actor(actor_id)
     appointment = _lock_appointment(appointment_id)
@@ -289,7 +289,7 @@ def book_appointment(
 
     Raises what booking.book_slot raises, and PaymentProviderUnavailable.
     """  # fmt: skip
-    from app.services import booking
+    from app.services.scheduling import booking
 
     if payment_method in (PaymentMethod.CARD, PaymentMethod.CARD.value):
         return book_card_appointment(patient_id=patient_id, slot_id=slot_id, notes=notes, now=now)
@@ -308,7 +308,7 @@ def book_card_appointment(
     Raises CardPaymentsOff (no Stripe configured), what booking.book_slot raises, and
     PaymentProviderUnavailable.
     """
-    from app.services import booking
+    from app.services.scheduling import booking
 
     if not gateway.is_configured():
         raise CardPaymentsOff()
@@ -422,7 +422,7 @@ def confirm_paid(*, appointment_id: int, actor_id: int, now: datetime) -> Appoin
     HoldLapsed (slot taken meanwhile: authorization released or refunded),
     PaymentProviderUnavailable (nothing changed, the hold stays), PaymentNotRecorded.
     """
-    from app.services.booking import AppointmentNotFound
+    from app.services.scheduling.booking import AppointmentNotFound
 
     actor = access.load_actor(actor_id)
     appointment = db.session.get(Appointment, appointment_id)
@@ -485,7 +485,7 @@ def capture_on_approval(
 
 
 def _slot_still_free(appointment: Appointment, now: datetime) -> bool:
-    from app.services.booking import _expire_lapsed_holds, _overlapping
+    from app.services.scheduling.booking import _expire_lapsed_holds, _overlapping
 
     slot = appointment.slot
     if slot.status is not SlotStatus.OPEN or slot.start_at <= now:
@@ -613,7 +613,7 @@ def _settle(
             raise PaymentNotRecorded() from exc
         raise
     if settlement.refund_payment_id is not None:
-        from app.services.payment_refunds import issue_owed_refund
+        from app.services.payments.refunds import issue_owed_refund
 
         issue_owed_refund(payment_id=settlement.refund_payment_id, now=now)
     return settlement
