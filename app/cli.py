@@ -12,7 +12,7 @@ from app import demo
 from app.models import Role
 from app.services.accounts import accounts
 from app.services.errors import DomainError
-from app.services.payments import jobs
+from app.services.scheduling import expiry
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -56,7 +56,7 @@ def seed_demo(if_empty):
 def expire_holds():
     """Mark lapsed payment holds expired and cancel their card authorizations (safe to run any
     time, also concurrently)."""
-    report = jobs.expire_lapsed_holds(now=datetime.now(UTC))
+    report = expiry.expire(now=datetime.now(UTC))
     click.echo(f"Expired {report.expired_holds} lapsed hold(s).")
     click.echo(f"Cancelled {report.lapsed_requests} request(s) not approved in time.")
     _echo_settled(report)
@@ -66,7 +66,7 @@ def expire_holds():
 def reconcile_payments():
     """Compare open payments with Stripe: settle them, send refunds still owed (safe to run
     any time, also concurrently)."""
-    report = jobs.reconcile_payments(now=datetime.now(UTC))
+    report = expiry.reconcile(now=datetime.now(UTC))
     click.echo(f"Expired {report.expired_holds} lapsed hold(s).")
     click.echo(f"Cancelled {report.lapsed_requests} request(s) not approved in time.")
     _echo_settled(report)

@@ -12,8 +12,8 @@ from app.rbac import permission_required
 from app.services.access import has_permission
 from app.services.errors import DomainError
 from app.services.payments import refunds, reports
-from app.services.payments.cards import PaymentProviderUnavailable
 from app.services.payments.money import to_major, to_minor
+from app.services.payments.settle import PaymentProviderUnavailable
 
 
 @bp.route("/payments")

@@ -7,7 +7,7 @@ from app.admin import acting, bp, form_error
 from app.admin.forms import ConfirmForm, NewStaffForm, PermissionsForm, RoleForm, UserSearchForm
 from app.rbac import permission_required
 from app.services import staff
-from app.services.accounts import accounts
+from app.services.accounts import passwords
 from app.services.directory import list_clinics
 from app.services.errors import DomainError
 from app.services.messaging import DeliveryFailed
@@ -53,7 +53,7 @@ def new_user():
 def _send_set_password_link(user) -> None:
     # The account is committed; a failed email is reported, and "Send the link again" retries.
     try:
-        accounts.send_set_password_link(user.id, **acting())
+        passwords.send_set_password_link(user.id, **acting())
     except (DomainError, DeliveryFailed):
         flash(f"Account created, but the email to {user.email} could not be sent.", "error")
         return

@@ -22,7 +22,6 @@ from app.api.appointment_schemas import (
 from app.auth import limits
 from app.models import Appointment, AppointmentStatus, Role
 from app.rbac import login_required, roles_required
-from app.services.payments import cards
 from app.services.scheduling import appointments, booking
 
 NOT_YOURS = "No such appointment (or not one of yours)"
@@ -56,7 +55,7 @@ class _Booked:
 def book(body):
     """Book a slot: cash is confirmed (or awaits approval); card is a 5-minute hold with a
     PaymentIntent to confirm with Stripe.js (`payment`), then `confirm-payment`."""
-    checkout = cards.book_appointment(patient_id=current_user.id, now=request_now(), **body)
+    checkout = booking.book_appointment(patient_id=current_user.id, now=request_now(), **body)
     return _Booked(checkout.appointment, checkout.as_dict())
 
 

@@ -13,11 +13,12 @@ from app.patient import bp, presenters
 from app.patient.forms import BookForm, CancelForm, RescheduleForm
 from app.patient.presenters import by_local_day, clinic_zone
 from app.rbac import roles_required
-from app.services.errors import DomainError
+from app.services.errors import DomainError, SlotNotFound
 from app.services.localtime import zone
-from app.services.payments import cards, gateway
+from app.services.payments import gateway, settle
 from app.services.scheduling import booking, ics
 from app.services.scheduling.appointments import patient_appointments, slot_with_doctor
+from app.services.scheduling.policy import policy_for
 from app.services.scheduling.search import slot_listing
 from app.templating import local_format
 
@@ -52,7 +53,7 @@ def book(slot_id: int):
     if not form.validate():
         return _render_book(slot, form), 422
     try:
-        appointment = cards.book_appointment(
+        appointment = booking.book_appointment(
             patient_id=current_user.id,
             slot_id=slot_id,
             payment_method=form.payment_method.data,
@@ -99,13 +100,15 @@ def appointments():
 def appointment(appointment_id: int):
     now = datetime.now(UTC)
     appointment = booking.get_appointment(appointment_id=appointment_id, viewer_id=current_user.id)
+    viewer = current_user._get_current_object()
+    rules = policy_for(appointment, viewer, now)
     return render_template(
         "patient/appointment.html",
         appointment=appointment,
-        actions=booking.allowed_actions(appointment, current_user._get_current_object(), now),
-        deadline=booking.change_deadline(appointment),
-        late_percent=booking.late_cancellation_percent(appointment),
-        payment=cards.latest_payment(appointment.id),
+        actions=booking.allowed_actions(appointment, viewer, now),
+        deadline=rules.deadline,
+        late_percent=rules.late_percent,
+        payment=settle.latest_payment(appointment.id),
         now=now,
         cancel_form=CancelForm(),
     )
@@ -163,7 +166,7 @@ def reschedule(appointment_id: int):
                 now=now,
             )
         except DomainError as exc:
-            if exc.status_code == 404 and not isinstance(exc, booking.SlotNotFound):
+            if exc.status_code == 404 and not isinstance(exc, SlotNotFound):
                 raise
             return _render_reschedule(appointment_id, form, now, exc.message), exc.status_code
         flash(f"Rescheduled: {moved.doctor.name}, {_when(moved)}.", "success")

@@ -11,7 +11,7 @@ from app.api.parsing import ApiBlueprint
 from app.extensions import csrf
 from app.models import AppointmentStatus, PaymentStatus, Role
 from app.rbac import login_required, permission_required, roles_required
-from app.services.payments import cards, refunds
+from app.services.payments import cards, refunds, settle
 
 bp = ApiBlueprint(
     "payments_api", __name__, url_prefix="/api/v1", description="Card payments (Stripe)"
@@ -69,7 +69,7 @@ class ConfirmedSchema(ma.Schema):
     payment = ma.fields.Method("_payment", allow_none=True)
 
     def _payment(self, appointment):
-        payment = cards.latest_payment(appointment.id)
+        payment = settle.latest_payment(appointment.id)
         return PaymentSchema().dump(payment) if payment else None
 
 

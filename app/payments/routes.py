@@ -13,7 +13,7 @@ from app.models import Role
 from app.payments import bp
 from app.rbac import public, roles_required
 from app.services.errors import DomainError
-from app.services.payments import cards, events
+from app.services.payments import cards, events, settle
 from app.services.scheduling import booking
 
 
@@ -39,7 +39,7 @@ def checkout(appointment_id: int):
         session = cards.begin_checkout(
             appointment_id=appointment_id, patient_id=current_user.id, now=_now()
         )
-    except cards.PaymentProviderUnavailable as exc:
+    except settle.PaymentProviderUnavailable as exc:
         return render_template("payments/unavailable.html", message=exc.message), 503
     if session.status == "confirmed":
         return redirect(url_for("payments.done", appointment_id=appointment_id))
@@ -115,7 +115,7 @@ def done(appointment_id: int):
     return render_template(
         "payments/done.html",
         appointment=appointment,
-        payment=cards.latest_payment(appointment_id),
+        payment=settle.latest_payment(appointment_id),
     )
 
 

@@ -22,7 +22,14 @@ from app.models import Clinic, Doctor, Specialty, User
 from app.services import audit, like
 from app.services.access import has_permission, load_actor
 from app.services.accounts.accounts import normalize_email, normalize_phone
-from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.services.errors import (
+    ClinicNotFound,
+    Conflict,
+    DoctorNotFound,
+    Forbidden,
+    InvalidInput,
+    SpecialtyNotFound,
+)
 
 
 def list_specialties() -> list[Specialty]:
@@ -73,7 +80,7 @@ def get_clinic(clinic_id: int) -> Clinic:
     """Raises NotFound."""
     clinic = db.session.get(Clinic, clinic_id)
     if clinic is None:
-        raise NotFound("There is no such clinic.")
+        raise ClinicNotFound()
     return clinic
 
 
@@ -142,7 +149,7 @@ def rename_specialty(
     actor = _actor(actor_id, "content.manage")
     specialty = db.session.get(Specialty, specialty_id)
     if specialty is None:
-        raise NotFound("There is no such specialty.")
+        raise SpecialtyNotFound()
     old, specialty.name = specialty.name, _specialty_name(name)
     _flush_or_name_taken("A specialty with that name already exists.")
     audit.record(
@@ -183,7 +190,7 @@ def get_doctor(doctor_id: int) -> Doctor:
     """Raises NotFound."""
     doctor = db.session.get(Doctor, doctor_id)
     if doctor is None:
-        raise NotFound("There is no such doctor.")
+        raise DoctorNotFound()
     return doctor
 
 

@@ -38,3 +38,40 @@ class Conflict(DomainError):
     status_code = 409
     code = "conflict"
     default_message = "That conflicts with the current state."
+
+
+# The not-found family: one class per kind of thing, each with its own code, raised wherever
+# that thing is looked up (a caller may not tell "missing" from "not yours": both are these).
+class SlotNotFound(NotFound):
+    code = "slot_not_found"
+    default_message = "There is no such slot."
+
+
+class AppointmentNotFound(NotFound):
+    code = "appointment_not_found"
+    default_message = "There is no such appointment."
+
+
+class DoctorNotFound(NotFound):
+    code = "doctor_not_found"
+    default_message = "There is no such doctor."
+
+
+class PaymentNotFound(NotFound):
+    code = "payment_not_found"
+    default_message = "There is no such payment."
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    default_message = "There is no such account."
+
+
+class ClinicNotFound(NotFound):
+    code = "clinic_not_found"
+    default_message = "There is no such clinic."
+
+
+class SpecialtyNotFound(NotFound):
+    code = "specialty_not_found"
+    default_message = "There is no such specialty."

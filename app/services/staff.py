@@ -20,9 +20,9 @@ from app.extensions import db
 from app.models import Clinic, Doctor, PatientProfile, Role, User, UserPermission
 from app.services import audit, like
 from app.services.access import PERMISSIONS, has_permission, load_actor
-from app.services.accounts import accounts, sessions
+from app.services.accounts import accounts, passwords, sessions
 from app.services.accounts.accounts import AccountExists, normalize_email, normalize_phone
-from app.services.errors import Forbidden, InvalidInput, NotFound
+from app.services.errors import Forbidden, InvalidInput, UserNotFound
 
 # Roles an admin page creates accounts for: patients sign up themselves, admins come from the CLI.
 STAFF_ROLES = (Role.DOCTOR, Role.HELPER)
@@ -68,7 +68,7 @@ def get_user(user_id: int) -> User:
     """Raises NotFound."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("There is no such user.")
+        raise UserNotFound()
     return user
 
 
@@ -149,7 +149,7 @@ def resend_set_password_link(user_id: int, *, actor_id: int, now: datetime, ip: 
     actor, user = _actor_and_target(actor_id, user_id)
     if not user.must_change_password:
         raise InvalidInput("This account has set its password already.")
-    accounts.send_set_password_link(user.id, now=now, actor_id=actor.id, ip=ip)
+    passwords.send_set_password_link(user.id, now=now, actor_id=actor.id, ip=ip)
     return user
 
 

@@ -18,7 +18,13 @@ from app.extensions import db
 from app.models import Clinic, CodeChannel, CodePurpose, Doctor, PatientProfile, Role, User
 from app.services import audit, messaging
 from app.services.accounts import codes, sessions, throttle
-from app.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from app.services.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    UserNotFound,
+)
 
 # argon2-cffi's defaults are argon2id with the RFC 9106 "low memory" profile.
 _hasher = PasswordHasher()
@@ -531,30 +537,13 @@ def reauthenticate(
     return now
 
 
-def send_set_password_link(
-    user_id: int,
-    *,
-    now: datetime,
-    actor_id: int | None = None,
-    ip: str | None = None,
-) -> None:
-    """Email an account (typically one an admin just created) a link to choose its password.
-
-    The link (on PUBLIC_BASE_URL) expires after
-    SET_PASSWORD_TTL_HOURS and works once. Raises NotFound, messaging.DeliveryFailed.
-    """
-    from app.services.accounts.passwords import send_set_password_link as send
-
-    send(user_id, now=now, actor_id=actor_id, ip=ip)
-
-
 def set_active(
     user_id: int, active: bool, *, actor_id: int | None, now: datetime, ip: str | None = None
 ) -> User:
     """Deactivate (ending every session at once) or reactivate an account."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("There is no such account.")
+        raise UserNotFound()
     user.is_active = active
     user.updated_by_id = actor_id
     # Either way every earlier sign-in stays ended: reactivation brings no old token back.

@@ -25,7 +25,7 @@ from app.services.accounts.accounts import (
     verify_password,
 )
 from app.services.accounts.reauth import require_recent_auth
-from app.services.errors import DomainError, InvalidInput, NotFound
+from app.services.errors import DomainError, InvalidInput, UserNotFound
 from app.services.links import public_url
 
 _RESET_SALT = "carebook.password-reset.v1"
@@ -118,10 +118,14 @@ def send_set_password_link(
     actor_id: int | None = None,
     ip: str | None = None,
 ) -> None:
-    """See accounts.send_set_password_link."""
+    """Email an account (typically one an admin just created) a link to choose its password.
+
+    The link (on PUBLIC_BASE_URL) expires after SET_PASSWORD_TTL_HOURS and works once.
+    Raises UserNotFound, messaging.DeliveryFailed.
+    """
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("There is no such account.")
+        raise UserNotFound()
     link = public_url("auth.set_password", token=_make_token(user, _SET_SALT))
     hours = current_app.config["SET_PASSWORD_TTL_HOURS"]
     audit.record(

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import User, UserSession
+from app.services import audit
 
 # last_seen_at is written at most this often, not on every request.
 _TOUCH_EVERY = timedelta(seconds=60)
@@ -109,8 +110,6 @@ def sign_out_other_sessions(
     user_id: int, *, keep_token: str | None, now: datetime, ip: str | None = None
 ) -> int:
     """Sign the user out on every other browser; returns how many sessions ended."""
-    from app.services import audit
-
     count = revoke_user_sessions(user_id, now=now, keep_token=keep_token)
     audit.record("auth.signed_out_elsewhere", actor_id=user_id, data={"sessions": count}, ip=ip)
     db.session.commit()

@@ -17,10 +17,10 @@ from app.models import Payment
 from app.services import audit
 from app.services.errors import DomainError
 from app.services.payments import gateway
-from app.services.payments.cards import (
+from app.services.payments.settle import (
     PaymentProviderUnavailable,
-    _settle,
     record_event,
+    settle,
     status_from_amounts,
 )
 
@@ -82,7 +82,7 @@ def handle_webhook(*, payload: bytes, signature: str | None, now: datetime) -> s
         return "ignored" if applied else "duplicate"
     if kind in DISPUTE_EVENTS:
         return _apply_dispute(ref, intent_id, obj, _created(event, now), now)
-    return _settle(intent_id, now, event=ref).result
+    return settle(intent_id, now, event=ref).result
 
 
 def _created(event: dict, now: datetime) -> datetime:

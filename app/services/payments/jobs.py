@@ -1,28 +1,34 @@
-"""Payment jobs: expire lapsed holds (cancelling their intents) and reconcile with Stripe.
+"""Payment jobs: release the intents of appointments that ended uncharged, and reconcile the
+open payments with Stripe. The appointments' side (which holds and requests have lapsed) is
+scheduling/expiry.py, which runs these after it.
 
-Both work payment by payment through `payments._settle` (row locks, Stripe re-read), so they
-are safe to run twice and side by side, and alongside the webhook and the checkout pages.
+Both work payment by payment through `settle.settle` (row locks, Stripe re-read), so they are
+safe to run twice and side by side, and alongside the webhook and the checkout pages.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus, Payment, PaymentProvider, PaymentStatus
-from app.services.payments.cards import KEPT, PaymentProviderUnavailable, _settle
-from app.services.payments.refunds import issue_owed_refund
-from app.services.scheduling import booking
+from app.services.payments.settle import (
+    KEPT,
+    PaymentProviderUnavailable,
+    issue_owed_refund,
+    settle,
+)
+from app.services.scheduling.occupancy import HOLD
 
 log = logging.getLogger(__name__)
 S = AppointmentStatus
 P = PaymentStatus
 # Pending payments younger than this are a patient still at checkout: leave them alone.
-RECONCILE_GRACE = timedelta(minutes=booking.HOLD_MINUTES)
+RECONCILE_GRACE = HOLD
 
 
 @dataclass
@@ -40,7 +46,7 @@ class JobReport:
 def _settle_each(intent_ids: list[str], now: datetime, report: JobReport) -> None:
     for intent_id in intent_ids:
         try:
-            report.count(_settle(intent_id, now, release_unpaid=True).result)
+            report.count(settle(intent_id, now, release_unpaid=True).result)
         except PaymentProviderUnavailable:
             report.failures += 1
         except Exception:  # one bad payment must not stop the others
@@ -49,14 +55,10 @@ def _settle_each(intent_ids: list[str], now: datetime, report: JobReport) -> Non
             report.failures += 1
 
 
-def expire_lapsed_holds(*, now: datetime) -> JobReport:
-    """Expire lapsed holds and requests no doctor answered in time, then cancel the intents of
-    those that ended uncharged (an intent authorized meanwhile still confirms when its slot is
+def release_ended_intents(*, now: datetime, report: JobReport) -> JobReport:
+    """Cancel the intents of appointments that ended uncharged: holds lapsed or released,
+    requests rejected or lapsed (an intent authorized meanwhile still confirms when its slot is
     free). A request still awaiting approval keeps its authorisation."""
-    report = JobReport(
-        expired_holds=booking.expire_lapsed_holds(now=now),
-        lapsed_requests=booking.expire_unanswered_requests(now=now),
-    )
     intent_ids = db.session.scalars(
         select(Payment.stripe_payment_intent_id)
         .join(Appointment, Payment.appointment_id == Appointment.id)
@@ -76,10 +78,9 @@ def expire_lapsed_holds(*, now: datetime) -> JobReport:
     return report
 
 
-def reconcile_payments(*, now: datetime) -> JobReport:
+def reconcile_open_payments(*, now: datetime, report: JobReport) -> JobReport:
     """Compare the payments still open with Stripe and settle them: pending ones past the
     hold, captured ones without a kept appointment, refunds still owed."""
-    report = expire_lapsed_holds(now=now)
     intent_ids = db.session.scalars(
         select(Payment.stripe_payment_intent_id)
         .join(Appointment, Payment.appointment_id == Appointment.id)

@@ -1,7 +1,8 @@
-"""Refunds: the cancellation policy, refunds staff grant, and sending what is owed.
+"""Refunds: by the cancellation policy, granted by staff, and moved with a reschedule.
 
-A refund is decided in the transaction that cancels (Payment.refund_target) and sent to Stripe
-right after the commit; when Stripe cannot be reached the refund stays owed and the
+A refund is decided in the transaction that cancels (Payment.refund_target, from the policy
+value the booking guards used: scheduling/policy.py) and sent to Stripe right after the commit
+(settle.issue_owed_refund); when Stripe cannot be reached the refund stays owed and the
 reconciliation job sends it. So a cancelled appointment never keeps money it should not.
 """
 
@@ -9,68 +10,44 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Appointment, Payment, PaymentStatus, Refund
-from app.services import access, audit, notifications
-from app.services.errors import Forbidden, InvalidInput
-from app.services.payments import gateway
-from app.services.payments.cards import (
-    PaymentNotFound,
+from app.models import Appointment, Payment, PaymentStatus
+from app.services import access, audit
+from app.services.errors import Forbidden, InvalidInput, PaymentNotFound
+from app.services.payments import settle
+from app.services.payments.settle import (
     PaymentProviderUnavailable,
+    issue_owed_refund,
     live_payment,
-    status_from_amounts,
-    sync_ledger,
 )
+
+if TYPE_CHECKING:
+    from app.services.scheduling.policy import Policy
 
 log = logging.getLogger(__name__)
 P = PaymentStatus
 
 
-def cancellation_refund(
-    *,
-    amount_captured: int,
-    by_patient: bool,
-    now: datetime,
-    deadline: datetime,
-    late_percent: int | None,
-) -> int:
-    """How much of a captured fee a cancellation gives back (minor units): all of it before
-    the deadline or when the doctor or clinic cancels; inside the window the clinic's
-    late-cancellation percent (None, no late online cancelling: nothing), rounded down."""
-    if not by_patient or now < deadline:
-        return amount_captured
-    return amount_captured * (late_percent or 0) // 100
-
-
-def decide_cancellation_refund(
-    appointment: Appointment, *, by_patient: bool, now: datetime
-) -> Payment | None:
-    """In the cancelling transaction: decide the refund by policy (no network, no commit).
-    Returns the payment whose intent or refund `settle_after_cancellation` must send."""
-    from app.services.scheduling.booking import change_deadline, late_cancellation_percent
-
+def decide_cancellation_refund(appointment: Appointment, rules: Policy) -> Payment | None:
+    """In the cancelling transaction: decide the refund by the policy `rules` (no network, no
+    commit). Returns the payment whose intent or refund `settle_after_cancellation` must send."""
     payment = live_payment(appointment.id, lock=True)
     if payment is None:
         return None
     if payment.amount_captured > 0:
-        policy = cancellation_refund(
-            amount_captured=payment.amount_captured,
-            by_patient=by_patient,
-            now=now,
-            deadline=change_deadline(appointment),
-            late_percent=late_cancellation_percent(appointment),
-        )
+        share = rules.refund_for(payment.amount_captured)
         # A refund already granted counts towards what the policy gives back.
-        payment.refund_target = max(payment.refund_target or 0, payment.amount_refunded, policy)
+        payment.refund_target = max(payment.refund_target or 0, payment.amount_refunded, share)
         audit.record(
             "payment.refund_decided",
             actor_id=None,
             target_type="payment",
             target_id=payment.id,
-            data={"refund": payment.refund_target, "by_patient": by_patient},
+            data={"refund": payment.refund_target, "by_patient": rules.by_patient},
         )
     return payment
 
@@ -78,8 +55,6 @@ def decide_cancellation_refund(
 def settle_after_cancellation(*, appointment_id: int, now: datetime) -> None:
     """After a cancellation committed: release an uncaptured intent or send the refund.
     Stripe being down is not an error here: the reconciliation job finishes it."""
-    from app.services.payments.cards import _settle
-
     payments = db.session.scalars(
         select(Payment).where(
             Payment.appointment_id == appointment_id,
@@ -89,7 +64,7 @@ def settle_after_cancellation(*, appointment_id: int, now: datetime) -> None:
     ).all()
     try:
         for payment in payments:
-            _settle(payment.stripe_payment_intent_id, now, release_unpaid=True)
+            settle.settle(payment.stripe_payment_intent_id, now, release_unpaid=True)
     except PaymentProviderUnavailable:
         log.warning("intent release of appointment %s left to reconciliation", appointment_id)
     owed = db.session.scalars(
@@ -111,62 +86,6 @@ def move_payments(*, from_appointment_id: int, to_appointment_id: int) -> None:
         .values(appointment_id=to_appointment_id)
         .execution_options(synchronize_session=False)
     )
-
-
-def issue_owed_refund(*, payment_id: int, now: datetime, actor_id: int | None = None) -> int:
-    """Send Stripe whatever refund is decided but not yet made; returns the amount refunded
-    now (0 when nothing is owed or Stripe is unreachable: then it stays owed). Commits."""
-    payment = db.session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
-    if payment is None or payment.refund_owed <= 0 or not payment.stripe_payment_intent_id:
-        db.session.rollback()
-        return 0
-    try:
-        # Re-read first: a refund sent before a lost commit must not be sent twice.
-        sync_ledger(payment, gateway.retrieve_intent(payment.stripe_payment_intent_id), now)
-        owed = payment.refund_owed
-        if owed <= 0:
-            db.session.commit()
-            return 0
-        result = gateway.refund(
-            intent_id=payment.stripe_payment_intent_id,
-            amount=owed,
-            idempotency_key=f"carebook-refund-{payment.id}-{payment.amount_refunded}-{owed}",
-        )
-    except gateway.GatewayError as exc:
-        db.session.rollback()
-        log.warning("refund of payment %s left owed: %s", payment_id, exc)
-        return 0
-    if not any(r.stripe_refund_id == result.id for r in payment.refunds):
-        payment.refunds.append(
-            Refund(
-                stripe_refund_id=result.id,
-                amount=result.amount,
-                reason="cancellation" if actor_id is None else "granted by staff",
-                created_by_id=actor_id,
-            )
-        )
-        payment.amount_refunded += result.amount
-    payment.status = status_from_amounts(payment)
-    payment.updated_at = now
-    audit.record(
-        "payment.refunded",
-        actor_id=actor_id,
-        target_type="payment",
-        target_id=payment.id,
-        data={"amount": result.amount, "refund": result.id},
-    )
-    notifications.record(
-        user_id=payment.appointment.patient_id,
-        kind="payment.refunded",
-        dedupe_key=f"payment:{payment.id}:refund:{result.id}",
-        data={
-            "appointment_id": payment.appointment_id,
-            "amount": result.amount,
-            "currency": payment.currency,
-        },
-    )
-    db.session.commit()
-    return result.amount
 
 
 def refundable_amount(payment: Payment) -> int:

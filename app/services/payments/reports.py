@@ -24,9 +24,9 @@ from app.models import (
     User,
 )
 from app.services import like
-from app.services.errors import InvalidInput
+from app.services.errors import InvalidInput, PaymentNotFound
 from app.services.localtime import zone
-from app.services.payments.cards import PaymentNotFound
+from app.services.scheduling.appointments import public_doctor
 
 # Stripe's dispute states that need nothing more from anyone.
 CLOSED_DISPUTE_STATUSES = ("won", "lost", "warning_closed", "charge_refunded")
@@ -162,8 +162,6 @@ def doctor_earnings(*, doctor_id: int, month: date | None, now: datetime) -> Ear
     Months follow the visit's date in the clinic's zone. Card money is what Stripe captured and
     refunded; cash is the fee snapshot of completed cash visits. Raises NotFound (no doctor).
     """
-    from app.services.scheduling.appointments import public_doctor
-
     doctor = public_doctor(doctor_id)
     tz = zone(doctor.clinic.timezone if doctor.clinic else "UTC")
     shown = (month or now.astimezone(tz).date()).replace(day=1)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus, Doctor, Role, Slot
 from app.services import access
-from app.services.errors import InvalidInput, NotFound
+from app.services.errors import DoctorNotFound, InvalidInput, SlotNotFound
 
 MAX_SCHEDULE_DAYS = 42
 _LOAD = (
@@ -128,9 +128,8 @@ def appointments_for(
 
 
 def public_doctor(doctor_id: int) -> Doctor:
-    """A doctor as patients see them. Raises NotFound for unknown or deactivated doctors and
-    for accounts no longer in the doctor role."""
-    from app.services.scheduling.availability import DoctorNotFound
+    """A doctor as patients see them. Raises DoctorNotFound for unknown or deactivated doctors
+    and for accounts no longer in the doctor role."""
 
     doctor = db.session.get(Doctor, doctor_id)
     if doctor is None or not access.is_listed(doctor):
@@ -142,5 +141,5 @@ def slot_with_doctor(slot_id: int) -> Slot:
     """A slot for the booking page. Raises NotFound."""
     slot = db.session.get(Slot, slot_id)
     if slot is None:
-        raise NotFound("There is no such slot.")
+        raise SlotNotFound()
     return slot

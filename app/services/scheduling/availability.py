@@ -17,8 +17,15 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Appointment, Doctor, Slot, SlotMode, SlotStatus, occupies_slot
 from app.services import access, audit
-from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.services.errors import (
+    Conflict,
+    DoctorNotFound,
+    Forbidden,
+    InvalidInput,
+    SlotNotFound,
+)
 from app.services.localtime import check_day, local_to_utc, zone
+from app.services.scheduling.search import slot_listing
 
 MIN_SLOT_MINUTES = 5
 MAX_SLOT_MINUTES = 8 * 60
@@ -40,16 +47,6 @@ class SlotHasAppointment(Conflict):
 class SlotHasHistory(Conflict):
     code = "slot_has_history"
     default_message = "This slot has past appointments on record: block it instead of deleting."
-
-
-class SlotNotFound(NotFound):
-    code = "slot_not_found"
-    default_message = "There is no such slot."
-
-
-class DoctorNotFound(NotFound):
-    code = "doctor_not_found"
-    default_message = "There is no such doctor."
 
 
 @dataclass(frozen=True)
@@ -283,8 +280,6 @@ def doctor_slots(
 
     Raises DoctorNotFound, Forbidden, InvalidInput (reversed or too long a range).
     """
-    from app.services.scheduling.search import slot_listing
-
     _managed_doctor(actor_id, doctor_id)
     listing = slot_listing(doctor_id=doctor_id, start=start, end=end, available_only=False, now=now)
     holders = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -20,7 +20,9 @@ from app.models import (
     Appointment,
     AppointmentStatus,
     Doctor,
+    Payment,
     PaymentMethod,
+    PaymentStatus,
     Role,
     Slot,
     SlotStatus,
@@ -30,32 +32,32 @@ from app.models import (
 )
 from app.services import access, audit, notifications
 from app.services.accounts import accounts
-from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.services.errors import (
+    AppointmentNotFound,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    SlotNotFound,
+)
 from app.services.localtime import zone
+from app.services.payments import cards, gateway, refunds, settle
+from app.services.scheduling import occupancy, search
+from app.services.scheduling.appointments import public_doctor
+from app.services.scheduling.policy import (
+    InvalidTransition,
+    Policy,
+    policy_for,
+)
 
-HOLD_MINUTES = 5
-# How long a card request may wait for the doctor: Stripe keeps an authorisation for 7 days.
-APPROVAL_WAIT = timedelta(days=6)
 ALTERNATIVES_SHOWN = 5
 WAITLIST_TOLD_PER_SLOT = 5
 
 S = AppointmentStatus
-CHANGEABLE = (S.PENDING_PAYMENT, S.PENDING_APPROVAL, S.CONFIRMED)
 
 
 class SlotUnavailable(Conflict):
     code = "slot_unavailable"
     default_message = "Sorry, that slot was just taken. Please pick another time."
-
-
-class SlotNotFound(NotFound):
-    code = "slot_not_found"
-    default_message = "There is no such slot."
-
-
-class AppointmentNotFound(NotFound):
-    code = "appointment_not_found"
-    default_message = "There is no such appointment."
 
 
 class BookingLimitReached(Conflict):
@@ -66,14 +68,6 @@ class BookingLimitReached(Conflict):
 class OverlappingAppointment(Conflict):
     code = "overlapping_appointment"
     default_message = "You already have an appointment at that time."
-
-
-class PolicyWindowClosed(Conflict):
-    code = "policy_window_closed"
-
-
-class InvalidTransition(Conflict):
-    code = "invalid_status"
 
 
 class PaymentMethodUnavailable(InvalidInput):
@@ -96,26 +90,11 @@ def _raise_for_integrity(exc: IntegrityError, slot: Slot, now: datetime):
 
 def free_alternatives(doctor_id: int, now: datetime, *, exclude: int | None = None) -> list:
     """The next few free slots of a doctor, as dicts for a message or a JSON body."""
-    from app.services.scheduling.search import free_slots_query
-
-    stmt = free_slots_query(doctor_id, now).limit(ALTERNATIVES_SHOWN + 1)
+    stmt = search.free_slots_query(doctor_id, now).limit(ALTERNATIVES_SHOWN + 1)
     slots = [s for s in db.session.scalars(stmt) if s.id != exclude][:ALTERNATIVES_SHOWN]
     return [
         {"id": s.id, "start": s.start_at.isoformat(), "end": s.end_at.isoformat()} for s in slots
     ]
-
-
-def _expire_lapsed_holds(now: datetime, *conditions) -> None:
-    db.session.execute(
-        update(Appointment)
-        .where(
-            Appointment.status == S.PENDING_PAYMENT,
-            Appointment.hold_expires_at <= now,
-            *conditions,
-        )
-        .values(status=S.EXPIRED, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _patient(patient_id: int) -> User:
@@ -124,18 +103,6 @@ def _patient(patient_id: int) -> User:
         raise Forbidden("Only patients can book appointments.")
     accounts.require_verified(patient)
     return patient
-
-
-def _overlapping(patient_id: int, slot: Slot, now: datetime, exclude: int | None = None) -> bool:
-    stmt = select(Appointment.id).where(
-        Appointment.patient_id == patient_id,
-        occupies_slot(now),
-        Appointment.starts_at < slot.end_at,
-        Appointment.ends_at > slot.start_at,
-    )
-    if exclude is not None:
-        stmt = stmt.where(Appointment.id != exclude)
-    return db.session.scalar(stmt.limit(1)) is not None
 
 
 def _check_booking_caps(patient_id: int, doctor_id: int, now: datetime) -> None:
@@ -212,9 +179,7 @@ def _new_appointment(
         starts_at=slot.start_at,
         ends_at=slot.end_at,
         status=status,
-        hold_expires_at=now + timedelta(minutes=HOLD_MINUTES)
-        if status is S.PENDING_PAYMENT
-        else None,
+        hold_expires_at=now + occupancy.HOLD if status is S.PENDING_PAYMENT else None,
         created_by_id=patient_id,
         updated_by_id=patient_id,
         **fields,
@@ -254,15 +219,13 @@ def book_slot(
         raise PaymentMethodUnavailable("This clinic does not take cash: please pay by card.")
 
     # A lapsed hold frees its slot (and its patient's time) from now on.
-    _expire_lapsed_holds(
+    occupancy.expire_lapsed_holds(
         now, or_(Appointment.slot_id == slot.id, Appointment.patient_id == patient_id)
     )
-    if db.session.scalar(
-        select(Appointment.id).where(Appointment.slot_id == slot.id, occupies_slot(now))
-    ):
+    if occupancy.slot_taken(slot.id, now):
         db.session.rollback()
         raise SlotUnavailable(alternatives=free_alternatives(slot.doctor_id, now, exclude=slot_id))
-    if _overlapping(patient_id, slot, now):
+    if occupancy.patient_busy(patient_id, slot, now):
         db.session.rollback()
         raise OverlappingAppointment()
     _check_booking_caps(patient_id, slot.doctor_id, now)
@@ -296,6 +259,62 @@ def book_slot(
     return _reloaded(appointment.id)
 
 
+def book_appointment(
+    *,
+    patient_id: int,
+    slot_id: int,
+    payment_method: PaymentMethod | str,
+    notes: str | None,
+    now: datetime,
+) -> cards.Checkout:
+    """Book a slot, whichever way the patient pays: cash is confirmed at once (or awaits the
+    doctor's approval), card is a hold with its PaymentIntent open (`Checkout.as_dict()`).
+
+    Raises what book_slot raises, and PaymentProviderUnavailable.
+    """  # fmt: skip
+    if payment_method in (PaymentMethod.CARD, PaymentMethod.CARD.value):
+        return book_card_appointment(patient_id=patient_id, slot_id=slot_id, notes=notes, now=now)
+    appointment = book_slot(
+        patient_id=patient_id, slot_id=slot_id, payment_method=payment_method, notes=notes, now=now
+    )
+    return cards.Checkout(appointment, None, None, None, "closed")
+
+
+def book_card_appointment(
+    *, patient_id: int, slot_id: int, notes: str | None, now: datetime
+) -> cards.Checkout:
+    """Hold a slot for a card payment and open its PaymentIntent. When Stripe cannot be
+    reached the hold is released at once (no hold without a way to pay).
+
+    Raises CardPaymentsOff (no Stripe configured), what booking.book_slot raises, and
+    PaymentProviderUnavailable.
+    """
+    if not gateway.is_configured():
+        raise cards.CardPaymentsOff()
+    appointment = book_slot(
+        patient_id=patient_id,
+        slot_id=slot_id,
+        payment_method=PaymentMethod.CARD,
+        notes=notes,
+        now=now,
+    )
+    try:
+        return cards.begin_checkout(appointment_id=appointment.id, patient_id=patient_id, now=now)
+    except settle.PaymentProviderUnavailable:
+        release_hold(appointment_id=appointment.id, now=now, reason="payment provider unavailable")
+        raise
+
+
+def release_hold(*, appointment_id: int, now: datetime, reason: str) -> None:
+    """End an unpaid hold (its slot is free again); its intent is cancelled by the jobs."""
+    appointment = settle.lock_appointment(appointment_id)
+    if appointment is not None and appointment.status is S.PENDING_PAYMENT:
+        appointment.status = S.CANCELLED
+        appointment.cancelled_at = now
+        appointment.cancellation_reason = reason
+    db.session.commit()
+
+
 def get_appointment(*, appointment_id: int, viewer_id: int) -> Appointment:
     """An appointment the viewer may see. Raises AppointmentNotFound otherwise (no leak)."""
     appointment = db.session.get(Appointment, appointment_id)
@@ -320,38 +339,6 @@ def _locked(appointment_id: int, actor_id: int) -> tuple[Appointment, User]:
 
 def _is_patient_side(actor: User, appointment: Appointment) -> bool:
     return appointment.patient_id == actor.id
-
-
-def change_deadline(appointment: Appointment) -> datetime:
-    """Until when the patient may cancel or reschedule online (the clinic's policy)."""
-    hours = appointment.doctor.clinic.cancellation_window_hours if appointment.doctor.clinic else 0
-    return appointment.starts_at - timedelta(hours=hours)
-
-
-def late_cancellation_percent(appointment: Appointment) -> int | None:
-    """The share of a card payment a patient gets back for cancelling inside the clinic's
-    window; None when the clinic takes no online cancellations there."""
-    clinic = appointment.doctor.clinic
-    return clinic.late_cancellation_refund_percent if clinic else None
-
-
-def _late_cancel_allowed(appointment: Appointment) -> bool:
-    return late_cancellation_percent(appointment) is not None
-
-
-def _check_patient_window(appointment: Appointment, now: datetime, what: str) -> None:
-    """Patients change online until the deadline; inside the window they may still cancel
-    (never reschedule) when the clinic sets a late-cancellation refund."""
-    if appointment.status is S.PENDING_PAYMENT:
-        return  # an unpaid hold can always be released
-    if now < change_deadline(appointment):
-        return
-    if what == "cancellation" and _late_cancel_allowed(appointment):
-        return
-    hours = appointment.doctor.clinic.cancellation_window_hours
-    raise PolicyWindowClosed(
-        f"Online {what} closes {hours} hours before the visit: please call the clinic."
-    )
 
 
 def _free_slot_side_effects(appointment: Appointment, now: datetime) -> None:
@@ -393,18 +380,13 @@ def cancel_appointment(
     InvalidTransition, PolicyWindowClosed.
     """
     appointment, actor = _locked(appointment_id, actor_id)
-    if appointment.status not in CHANGEABLE or (
-        appointment.status is S.PENDING_PAYMENT and appointment.hold_expires_at <= now
-    ):
-        raise InvalidTransition("Only upcoming appointments can be cancelled.")
-    if appointment.starts_at <= now:
-        raise InvalidTransition("This appointment has already started.")
-    if _is_patient_side(actor, appointment):
-        _check_patient_window(appointment, now, "cancellation")
+    rules = policy_for(appointment, actor, now)
+    if rules.cancel_refusal is not None:
+        raise rules.cancel_refusal
     appointment.status = S.CANCELLED
     appointment.cancelled_at = now
     appointment.cancellation_reason = (reason or "").strip()[:255] or (
-        "cancelled by patient" if _is_patient_side(actor, appointment) else "cancelled by clinic"
+        "cancelled by patient" if rules.by_patient else "cancelled by clinic"
     )
     appointment.updated_by_id = actor_id
     _free_slot_side_effects(appointment, now)
@@ -414,27 +396,23 @@ def cancel_appointment(
         target_type="appointment",
         target_id=appointment.id,
     )
-    paid = _decide_refund(appointment, by_patient=_is_patient_side(actor, appointment), now=now)
+    paid = _decide_refund(appointment, rules)
     db.session.commit()
     _settle_payment(paid, appointment.id, now)
     return appointment
 
 
-def _decide_refund(appointment: Appointment, *, by_patient: bool, now: datetime) -> bool:
+def _decide_refund(appointment: Appointment, rules: Policy) -> bool:
     """Card appointments: decide the refund by the clinic's policy in this transaction."""
     if appointment.payment_method is not PaymentMethod.CARD:
         return False
-    from app.services.payments.refunds import decide_cancellation_refund
-
-    return decide_cancellation_refund(appointment, by_patient=by_patient, now=now) is not None
+    return refunds.decide_cancellation_refund(appointment, rules) is not None
 
 
 def _settle_payment(paid: bool, appointment_id: int, now: datetime) -> None:
     """After the commit: release the card authorization or send the refund decided."""
     if paid:
-        from app.services.payments.refunds import settle_after_cancellation
-
-        settle_after_cancellation(appointment_id=appointment_id, now=now)
+        refunds.settle_after_cancellation(appointment_id=appointment_id, now=now)
 
 
 def reschedule_appointment(
@@ -448,19 +426,16 @@ def reschedule_appointment(
     SlotUnavailable, OverlappingAppointment, InvalidInput.
     """
     old, actor = _locked(appointment_id, actor_id)
-    if old.status not in (S.CONFIRMED, S.PENDING_APPROVAL):
-        raise InvalidTransition("Only booked upcoming appointments can be rescheduled.")
-    if old.starts_at <= now:
-        raise InvalidTransition("This appointment has already started.")
-    if _is_patient_side(actor, old):
-        _check_patient_window(old, now, "rescheduling")
+    rules = policy_for(old, actor, now)
+    if rules.reschedule_refusal is not None:
+        raise rules.reschedule_refusal
     slot = _bookable_slot(new_slot_id, now)
     if slot.doctor_id != old.doctor_id:
         raise InvalidInput("Pick another time with the same doctor.", field="slot_id")
     if slot.id == old.slot_id:
         raise InvalidInput("That is the current time of this appointment.", field="slot_id")
 
-    _expire_lapsed_holds(now, Appointment.slot_id == slot.id)
+    occupancy.expire_lapsed_holds(now, Appointment.slot_id == slot.id)
     previous_status = old.status  # confirmed stays confirmed; awaiting approval stays so
     old.status = S.CANCELLED
     old.cancelled_at = now
@@ -484,9 +459,7 @@ def reschedule_appointment(
     except IntegrityError as exc:
         _raise_for_integrity(exc, slot, now)
     if old.payment_method is PaymentMethod.CARD:
-        from app.services.payments.refunds import move_payments
-
-        move_payments(from_appointment_id=old.id, to_appointment_id=new.id)
+        refunds.move_payments(from_appointment_id=old.id, to_appointment_id=new.id)
     _free_slot_side_effects(old, now)
     audit.record(
         "appointment.rescheduled",
@@ -522,14 +495,12 @@ def approve_appointment(*, appointment_id: int, actor_id: int, now: datetime) ->
     in the same transaction that confirms it (its authorisation was taken at checkout).
 
     Raises AppointmentNotFound, Forbidden, InvalidTransition, and for card requests what
-    payments.capture_on_approval raises (the request then stays as it was).
+    cards.capture_on_approval raises (the request then stays as it was).
     """
-    from app.services.payments import cards
-
     appointment, _ = _doctor_side(appointment_id, actor_id)
     if appointment.status is not S.PENDING_APPROVAL:
         raise InvalidTransition("Only appointments awaiting approval can be approved.")
-    if cards.live_payment(appointment.id) is None:  # cash, or a free visit
+    if settle.live_payment(appointment.id) is None:  # cash, or a free visit
         _transition(appointment, S.CONFIRMED, actor_id, now)
         db.session.commit()
         return appointment
@@ -552,7 +523,7 @@ def reject_appointment(
     _transition(appointment, S.REJECTED, actor_id, now)
     appointment.cancellation_reason = (reason or "").strip()[:255] or None
     _free_slot_side_effects(appointment, now)
-    paid = _decide_refund(appointment, by_patient=False, now=now)
+    paid = _decide_refund(appointment, policy_for(appointment, None, now))
     db.session.commit()
     _settle_payment(paid, appointment.id, now)
     return appointment
@@ -578,10 +549,9 @@ def expire_unanswered_requests(*, now: datetime) -> int:
     """Cancel the requests no doctor answered in time: the visit's start has come, or a card
     request has waited APPROVAL_WAIT (its card authorisation would soon lapse at Stripe). The
     patient is told; the card authorisations are released by the payment jobs. Commits."""
-    from app.models import Payment, PaymentStatus
-
     authorised_long_ago = select(Payment.appointment_id).where(
-        Payment.status == PaymentStatus.AUTHORIZED, Payment.created_at <= now - APPROVAL_WAIT
+        Payment.status == PaymentStatus.AUTHORIZED,
+        Payment.created_at <= now - occupancy.APPROVAL_WAIT,
     )
     lapsed = db.session.scalars(
         select(Appointment)
@@ -616,20 +586,13 @@ def expire_unanswered_requests(*, now: datetime) -> int:
 
 def expire_lapsed_holds(*, now: datetime) -> int:
     """Mark every lapsed payment hold expired (safe to run any time, concurrently)."""
-    result = db.session.execute(
-        update(Appointment)
-        .where(Appointment.status == S.PENDING_PAYMENT, Appointment.hold_expires_at <= now)
-        .values(status=S.EXPIRED, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    expired = occupancy.expire_lapsed_holds(now)
     db.session.commit()
-    return result.rowcount
+    return expired
 
 
 def join_waitlist(*, patient_id: int, doctor_id: int, day: date, now: datetime) -> WaitlistEntry:
     """Wait for a free slot of a doctor on a day; joining twice is the same entry."""
-    from app.services.scheduling.appointments import public_doctor
-
     _patient(patient_id)
     doctor = public_doctor(doctor_id)
     tz = zone(doctor.clinic.timezone if doctor.clinic else "UTC")
@@ -663,27 +626,21 @@ def join_waitlist(*, patient_id: int, doctor_id: int, day: date, now: datetime) 
 
 
 def allowed_actions(appointment: Appointment, viewer: User, now: datetime) -> list[str]:
-    """What the viewer may do with the appointment now (for pages and the API)."""
-    actions: list[str] = []
+    """What the viewer may do with the appointment now (for pages and the API): the guards'
+    own policy, so a page never offers what the use case would refuse."""
     if not access.can_manage_appointment(viewer, appointment):
-        return actions
-    patient_side = _is_patient_side(viewer, appointment)
-    upcoming = appointment.starts_at > now
-    live_hold = appointment.status is not S.PENDING_PAYMENT or appointment.hold_expires_at > now
-    in_window = not patient_side or now < change_deadline(appointment)
-    if appointment.status in CHANGEABLE and upcoming and live_hold:
-        if (
-            in_window
-            or appointment.status is S.PENDING_PAYMENT
-            or _late_cancel_allowed(appointment)
-        ):
-            actions.append("cancel")
-        if appointment.status is not S.PENDING_PAYMENT and in_window:
-            actions.append("reschedule")
-    if not patient_side and appointment.status is S.PENDING_APPROVAL:
+        return []
+    rules = policy_for(appointment, viewer, now)
+    actions = [
+        name
+        for name, allowed in (("cancel", rules.can_cancel), ("reschedule", rules.can_reschedule))
+        if allowed
+    ]
+    if not rules.by_patient and appointment.status is S.PENDING_APPROVAL:
         actions += ["approve", "reject"]
-    if not patient_side and appointment.status is S.CONFIRMED and not upcoming:
+    upcoming = appointment.starts_at > now
+    if not rules.by_patient and appointment.status is S.CONFIRMED and not upcoming:
         actions += ["complete", "no_show"]
-    if patient_side and appointment.status not in (S.PENDING_PAYMENT,):
+    if rules.by_patient and appointment.status is not S.PENDING_PAYMENT:
         actions.append("rebook")
     return actions

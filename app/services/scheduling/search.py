@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import Appointment, Clinic, Doctor, Slot, SlotStatus, Specialty, User, occupies_slot
 from app.services import like
 from app.services.access import listed_doctor_clause
-from app.services.errors import InvalidInput
+from app.services.errors import DoctorNotFound, InvalidInput
 from app.services.localtime import check_day, day_bounds, zone
 
 MAX_PER_PAGE = 50
@@ -196,7 +196,6 @@ def _next_free(now: datetime):
 
 def doctor_profile(doctor_id: int, *, now: datetime) -> DoctorResult:
     """One active doctor with their next free slot. Raises DoctorNotFound."""
-    from app.services.scheduling.availability import DoctorNotFound
 
     row = db.session.execute(
         select(Doctor, _next_free(now))

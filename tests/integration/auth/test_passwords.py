@@ -91,7 +91,7 @@ def test_admin_made_account_gets_a_set_password_link(mail_app, web, inbox):
     admin = make_user(Role.ADMIN)
     with mail_app.app_context():
         user = accounts.create_user(email="new@example.com", role="doctor", password=None)
-        accounts.send_set_password_link(user.id, now=datetime.now(UTC), actor_id=admin.id)
+        passwords.send_set_password_link(user.id, now=datetime.now(UTC), actor_id=admin.id)
         db.session.remove()
     message = inbox.to("new@example.com")[-1]
     assert message.subject == "Choose your Carebook password"

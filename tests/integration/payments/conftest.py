@@ -17,7 +17,8 @@ from app.models import (
     PaymentStatus,
     Role,
 )
-from app.services.payments import cards, gateway
+from app.services.payments import gateway, settle
+from app.services.scheduling import booking
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import make_clinic, make_doctor, make_slot, make_user
 from tests.integration.payments import localstripe
@@ -79,7 +80,7 @@ def assert_money_invariants() -> None:
     for appointment in db.session.scalars(
         select(Appointment).where(*card, Appointment.status == AppointmentStatus.PENDING_APPROVAL)
     ):
-        held = cards.live_payment(appointment.id)
+        held = settle.live_payment(appointment.id)
         assert held is not None, f"request {appointment.id} without an authorisation"
         assert held.status is PaymentStatus.AUTHORIZED, f"request {appointment.id}: {held.status}"
         assert held.amount_captured == 0, f"request {appointment.id} charged before approval"
@@ -116,7 +117,9 @@ def slot(doctor):
 @pytest.fixture
 def hold(patient, slot, now):
     """A card hold with its PaymentIntent open."""
-    return cards.book_card_appointment(patient_id=patient.id, slot_id=slot.id, notes=None, now=now)
+    return booking.book_card_appointment(
+        patient_id=patient.id, slot_id=slot.id, notes=None, now=now
+    )
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditLog, PaymentStatus
-from app.services.payments import cards, gateway
+from app.services.payments import cards, gateway, settle
 from tests.integration.admin.conftest import make_admin, make_helper, sign_in
 
 
@@ -17,7 +17,7 @@ def paid(hold, patient, authorize, now):
     appointment = cards.confirm_paid(
         appointment_id=hold.appointment.id, actor_id=patient.id, now=now
     )
-    return cards.latest_payment(appointment.id)
+    return settle.latest_payment(appointment.id)
 
 
 def test_admin_refunds_part_then_the_rest_from_the_payment_page(client, paid):

@@ -12,8 +12,8 @@ from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus, Notification, PaymentStatus, Role
-from app.services.payments import cards, gateway, jobs
-from app.services.scheduling import booking
+from app.services.payments import cards, gateway, settle
+from app.services.scheduling import booking, expiry, occupancy
 from tests.factories import make_clinic, make_doctor, make_slot, make_user
 
 S = AppointmentStatus
@@ -29,7 +29,7 @@ def approver(ctx):
 def request_(approver, patient, authorize, now):
     """A card request paid at checkout: authorised, awaiting the doctor."""
     slot = make_slot(approver, start=now.replace(microsecond=0) + timedelta(days=10))
-    checkout = cards.book_card_appointment(
+    checkout = booking.book_card_appointment(
         patient_id=patient.id, slot_id=slot.id, notes=None, now=now
     )
     authorize(checkout)
@@ -37,7 +37,7 @@ def request_(approver, patient, authorize, now):
 
 
 def _intent(appointment_id: int) -> gateway.Intent:
-    return gateway.retrieve_intent(cards.latest_payment(appointment_id).stripe_payment_intent_id)
+    return gateway.retrieve_intent(settle.latest_payment(appointment_id).stripe_payment_intent_id)
 
 
 def _told(patient) -> list[str]:
@@ -48,7 +48,7 @@ def _told(patient) -> list[str]:
 
 def test_paying_for_a_request_authorises_without_charging(request_):
     assert request_.status is S.PENDING_APPROVAL
-    payment = cards.latest_payment(request_.id)
+    payment = settle.latest_payment(request_.id)
     assert (payment.status, payment.amount_captured) == (P.AUTHORIZED, 0)
     intent = _intent(request_.id)
     assert (intent.status, intent.amount_captured) == ("requires_capture", 0)
@@ -62,7 +62,7 @@ def test_confirming_the_request_again_still_charges_nothing(request_, patient, n
 
 def test_the_reconciliation_job_leaves_a_waiting_request_authorised(request_, now):
     later = now + timedelta(hours=1)
-    jobs.reconcile_payments(now=later)
+    expiry.reconcile(now=later)
     db.session.refresh(request_)
     assert request_.status is S.PENDING_APPROVAL
     assert _intent(request_.id).status == "requires_capture"
@@ -73,7 +73,7 @@ def test_approval_charges_the_card_and_confirms_in_one_step(request_, approver, 
         appointment_id=request_.id, actor_id=approver.user_id, now=now
     )
     assert approved.status is S.CONFIRMED
-    payment = cards.latest_payment(request_.id)
+    payment = settle.latest_payment(request_.id)
     assert (payment.status, payment.amount_captured) == (P.CAPTURED, 5000)
     assert _intent(request_.id).amount_captured == 5000
 
@@ -82,7 +82,7 @@ def test_rejection_releases_the_authorisation_and_tells_the_patient(
     request_, approver, patient, now
 ):
     booking.reject_appointment(appointment_id=request_.id, actor_id=approver.user_id, now=now)
-    payment = cards.latest_payment(request_.id)
+    payment = settle.latest_payment(request_.id)
     assert (payment.status, payment.amount_captured, payment.amount_refunded) == (
         P.CANCELED,
         0,
@@ -95,7 +95,7 @@ def test_rejection_releases_the_authorisation_and_tells_the_patient(
 def test_patient_cancelling_a_request_releases_the_authorisation(request_, patient, now):
     booking.cancel_appointment(appointment_id=request_.id, actor_id=patient.id, now=now)
     assert _intent(request_.id).status == "canceled"
-    assert cards.latest_payment(request_.id).amount_captured == 0
+    assert settle.latest_payment(request_.id).amount_captured == 0
 
 
 def test_stripe_down_at_approval_keeps_the_request_pending(
@@ -103,7 +103,7 @@ def test_stripe_down_at_approval_keeps_the_request_pending(
 ):
     base = stripe_config["STRIPE_API_BASE"]
     monkeypatch.setitem(stripe_config, "STRIPE_API_BASE", "http://127.0.0.1:9")
-    with pytest.raises(cards.PaymentProviderUnavailable):
+    with pytest.raises(settle.PaymentProviderUnavailable):
         booking.approve_appointment(appointment_id=request_.id, actor_id=approver.user_id, now=now)
     assert db.session.get(Appointment, request_.id).status is S.PENDING_APPROVAL
     monkeypatch.setitem(stripe_config, "STRIPE_API_BASE", base)
@@ -128,7 +128,7 @@ def test_database_failing_after_the_capture_refunds_and_cancels(
 
     with monkeypatch.context() as patched:
         patched.setattr(db.session, "commit", failing_commit)
-        with pytest.raises(cards.PaymentNotRecorded, match="approval could not be recorded"):
+        with pytest.raises(settle.PaymentNotRecorded, match="approval could not be recorded"):
             booking.approve_appointment(
                 appointment_id=request_.id, actor_id=approver.user_id, now=now
             )
@@ -144,16 +144,16 @@ def test_an_authorisation_ended_at_stripe_cancels_the_request(request_, approver
         booking.approve_appointment(appointment_id=request_.id, actor_id=approver.user_id, now=now)
     appointment = db.session.get(Appointment, request_.id)
     assert appointment.status is S.CANCELLED
-    assert cards.latest_payment(request_.id).status is P.CANCELED
+    assert settle.latest_payment(request_.id).status is P.CANCELED
     assert "payment.released" in _told(patient)
 
 
 def test_a_request_unanswered_for_six_days_lapses_and_frees_its_slot(request_, patient, now):
-    jobs.expire_lapsed_holds(now=now + timedelta(days=1))
+    expiry.expire(now=now + timedelta(days=1))
     assert db.session.get(Appointment, request_.id).status is S.PENDING_APPROVAL
 
-    later = now + booking.APPROVAL_WAIT + timedelta(minutes=1)
-    report = jobs.expire_lapsed_holds(now=later)
+    later = now + occupancy.APPROVAL_WAIT + timedelta(minutes=1)
+    report = expiry.expire(now=later)
     assert report.lapsed_requests == 1
     appointment = db.session.get(Appointment, request_.id)
     assert (appointment.status, appointment.cancellation_reason) == (
@@ -180,15 +180,15 @@ def test_a_cash_request_lapses_when_its_visit_starts_unanswered(approver, patien
         patient_id=patient.id, slot_id=slot.id, payment_method="cash", notes=None, now=now
     )
     assert asked.status is S.PENDING_APPROVAL
-    assert jobs.expire_lapsed_holds(now=now + timedelta(hours=1)).lapsed_requests == 0
+    assert expiry.expire(now=now + timedelta(hours=1)).lapsed_requests == 0
     started = now + timedelta(hours=3)
-    assert jobs.expire_lapsed_holds(now=started).lapsed_requests == 1
+    assert expiry.expire(now=started).lapsed_requests == 1
     assert db.session.get(Appointment, asked.id).status is S.CANCELLED
 
 
 def test_the_pages_say_authorised_not_charged(client, auth, approver, patient, authorize, now):
     slot = make_slot(approver, start=now.replace(microsecond=0) + timedelta(days=10))
-    checkout = cards.book_card_appointment(
+    checkout = booking.book_card_appointment(
         patient_id=patient.id, slot_id=slot.id, notes=None, now=now
     )
     auth.login(patient.email)

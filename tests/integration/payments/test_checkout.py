@@ -20,7 +20,7 @@ from app.models import (
     Role,
     UserPermission,
 )
-from app.services.payments import cards, gateway
+from app.services.payments import cards, gateway, settle
 from app.services.scheduling import booking
 from tests.factories import make_user
 from tests.integration.payments import localstripe
@@ -58,7 +58,7 @@ def test_accepted_card_is_captured_and_the_appointment_confirmed(hold, patient, 
     assert result.status == "confirmed"
     appointment = db.session.get(Appointment, hold.appointment.id)
     assert appointment.status is S.CONFIRMED
-    payment = cards.latest_payment(appointment.id)
+    payment = settle.latest_payment(appointment.id)
     assert (payment.status, payment.amount_captured, payment.currency) == (
         PaymentStatus.CAPTURED,
         12000,
@@ -84,7 +84,7 @@ def test_declined_card_keeps_the_hold_and_another_card_pays(hold, patient, strip
         appointment_id=appointment.id, patient_id=patient.id, card_token=good, now=now
     )
     assert result.status == "confirmed"
-    assert cards.latest_payment(appointment.id).amount_captured == 12000
+    assert settle.latest_payment(appointment.id).amount_captured == 12000
 
 
 def test_3d_secure_card_needs_the_payers_check_before_confirming(hold, patient, stripe_base, now):
@@ -93,7 +93,7 @@ def test_3d_secure_card_needs_the_payers_check_before_confirming(hold, patient, 
         appointment_id=hold.appointment.id, patient_id=patient.id, card_token=token, now=now
     )
     assert result.status == "requires_action"
-    with pytest.raises(cards.PaymentIncomplete, match="bank"):
+    with pytest.raises(settle.PaymentIncomplete, match="bank"):
         cards.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
 
     intent_id = hold.payment.stripe_payment_intent_id
@@ -197,7 +197,7 @@ def test_a_helper_with_payments_refund_may_confirm(client, auth, hold, authorize
 def test_abandoned_hold_releases_the_authorization(hold, patient, authorize, now):
     authorize(hold)
     booking.cancel_appointment(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
-    payment = cards.latest_payment(hold.appointment.id)
+    payment = settle.latest_payment(hold.appointment.id)
     assert payment.status is PaymentStatus.CANCELED
     assert gateway.retrieve_intent(payment.stripe_payment_intent_id).status == "canceled"
 
@@ -208,11 +208,11 @@ def test_stripe_unreachable_during_confirm_keeps_the_hold_and_a_retry_succeeds(
     authorize(hold)
     base = stripe_config["STRIPE_API_BASE"]
     monkeypatch.setitem(stripe_config, "STRIPE_API_BASE", "http://127.0.0.1:9")
-    with pytest.raises(cards.PaymentProviderUnavailable):
+    with pytest.raises(settle.PaymentProviderUnavailable):
         cards.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
     appointment = db.session.get(Appointment, hold.appointment.id)
     assert appointment.status is S.PENDING_PAYMENT and appointment.hold_expires_at > now
-    assert cards.latest_payment(appointment.id).amount_captured == 0
+    assert settle.latest_payment(appointment.id).amount_captured == 0
 
     monkeypatch.setitem(stripe_config, "STRIPE_API_BASE", base)
     confirmed = cards.confirm_paid(appointment_id=appointment.id, actor_id=patient.id, now=now)
@@ -223,8 +223,8 @@ def test_stripe_unreachable_when_booking_releases_the_hold(
     patient, slot, stripe_config, monkeypatch, now
 ):
     monkeypatch.setitem(stripe_config, "STRIPE_API_BASE", "http://127.0.0.1:9")
-    with pytest.raises(cards.PaymentProviderUnavailable):
-        cards.book_card_appointment(patient_id=patient.id, slot_id=slot.id, notes=None, now=now)
+    with pytest.raises(settle.PaymentProviderUnavailable):
+        booking.book_card_appointment(patient_id=patient.id, slot_id=slot.id, notes=None, now=now)
     other = make_user(Role.PATIENT)
     taken = booking.book_slot(
         patient_id=other.id, slot_id=slot.id, payment_method="cash", notes=None, now=now
@@ -247,14 +247,14 @@ def test_database_failing_after_capture_refunds_and_frees_the_slot(
 
     with monkeypatch.context() as patched:
         patched.setattr(db.session, "commit", failing_commit)
-        with pytest.raises(cards.PaymentNotRecorded, match="refunded in full"):
+        with pytest.raises(settle.PaymentNotRecorded, match="refunded in full"):
             cards.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
 
     intent = gateway.retrieve_intent(hold.payment.stripe_payment_intent_id)
     assert (intent.amount_captured, intent.amount_refunded) == (12000, 12000)
     appointment = db.session.get(Appointment, hold.appointment.id)
     assert appointment.status is S.CANCELLED
-    payment = cards.latest_payment(appointment.id)
+    payment = settle.latest_payment(appointment.id)
     assert payment.status is PaymentStatus.REFUNDED
     told = db.session.scalars(
         select(Notification.kind).where(Notification.user_id == patient.id)
@@ -293,6 +293,6 @@ def test_authorized_payment_after_the_slot_was_taken_is_released(
     )
     with pytest.raises(cards.HoldLapsed, match="not been charged"):
         cards.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=later)
-    payment = cards.latest_payment(hold.appointment.id)
+    payment = settle.latest_payment(hold.appointment.id)
     assert payment.status is PaymentStatus.CANCELED
     assert gateway.retrieve_intent(payment.stripe_payment_intent_id).status == "canceled"

@@ -7,19 +7,20 @@ from datetime import timedelta
 
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus, PaymentStatus
-from app.services.payments import cards, gateway, jobs
+from app.services.payments import gateway, settle
+from app.services.scheduling import expiry
 
 S = AppointmentStatus
 
 
 def test_expiry_cancels_the_intent_of_an_unpaid_hold_and_can_run_twice(hold, now):
     later = now + timedelta(minutes=6)
-    first = jobs.expire_lapsed_holds(now=later)
-    second = jobs.expire_lapsed_holds(now=later)
+    first = expiry.expire(now=later)
+    second = expiry.expire(now=later)
     assert first.expired_holds == 1 and first.settled == {"released": 1}
     assert second.expired_holds == 0 and second.settled == {}
     assert db.session.get(Appointment, hold.appointment.id).status is S.EXPIRED
-    payment = cards.latest_payment(hold.appointment.id)
+    payment = settle.latest_payment(hold.appointment.id)
     assert payment.status is PaymentStatus.CANCELED
     assert gateway.retrieve_intent(payment.stripe_payment_intent_id).status == "canceled"
 
@@ -30,7 +31,7 @@ def test_expiry_jobs_side_by_side(app, hold, now):
     def run(_):
         with app.app_context():
             try:
-                return jobs.expire_lapsed_holds(now=later)
+                return expiry.expire(now=later)
             finally:
                 db.session.remove()
 
@@ -39,13 +40,13 @@ def test_expiry_jobs_side_by_side(app, hold, now):
     assert sum(r.expired_holds for r in reports) == 1
     assert sum(r.failures for r in reports) == 0
     db.session.expire_all()
-    assert cards.latest_payment(hold.appointment.id).status is PaymentStatus.CANCELED
+    assert settle.latest_payment(hold.appointment.id).status is PaymentStatus.CANCELED
 
 
 def test_reconcile_confirms_a_payment_whose_page_never_returned(hold, authorize, runner, now):
     authorize(hold)
     later = now + timedelta(minutes=6)
-    report = jobs.reconcile_payments(now=later)
+    report = expiry.reconcile(now=later)
     assert report.settled == {"confirmed": 1}
     assert db.session.get(Appointment, hold.appointment.id).status is S.CONFIRMED
     result = runner.invoke(args=["reconcile-payments"])

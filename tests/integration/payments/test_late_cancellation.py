@@ -9,8 +9,8 @@ import pytest
 
 from app.extensions import db
 from app.models import AppointmentStatus, PaymentMethod, PaymentStatus, Role
-from app.services.payments import cards, gateway
-from app.services.scheduling import booking
+from app.services.payments import cards, gateway, settle
+from app.services.scheduling import booking, policy
 from tests.factories import make_appointment, make_slot, make_user
 
 S = AppointmentStatus
@@ -37,7 +37,7 @@ def test_cancelling_inside_the_window_refunds_the_clinics_percent(paid, patient,
     cancelled = booking.cancel_appointment(appointment_id=paid.id, actor_id=patient.id, now=inside)
 
     assert cancelled.status is S.CANCELLED
-    payment = cards.latest_payment(paid.id)
+    payment = settle.latest_payment(paid.id)
     assert (payment.status, payment.amount_refunded, payment.refund_owed) == (
         PaymentStatus.PARTIALLY_REFUNDED, 3000, 0,
     )  # fmt: skip
@@ -49,7 +49,7 @@ def test_zero_percent_lets_the_patient_cancel_late_without_a_refund(paid, patien
     _set_percent(doctor, 0)
     inside = paid.starts_at - timedelta(hours=1)
     booking.cancel_appointment(appointment_id=paid.id, actor_id=patient.id, now=inside)
-    payment = cards.latest_payment(paid.id)
+    payment = settle.latest_payment(paid.id)
     assert (payment.status, payment.amount_refunded) == (PaymentStatus.CAPTURED, 0)
 
 
@@ -57,7 +57,7 @@ def test_rescheduling_inside_the_window_stays_closed(paid, patient, doctor):
     _set_percent(doctor, 50)
     inside = paid.starts_at - timedelta(hours=3)
     later = make_slot(doctor, start=paid.starts_at + timedelta(days=1))
-    with pytest.raises(booking.PolicyWindowClosed, match="rescheduling closes 24 hours"):
+    with pytest.raises(policy.PolicyWindowClosed, match="rescheduling closes 24 hours"):
         booking.reschedule_appointment(
             appointment_id=paid.id, new_slot_id=later.id, actor_id=patient.id, now=inside
         )
@@ -68,9 +68,9 @@ def test_without_a_percent_online_changes_close_inside_the_window(paid, patient,
     inside = paid.starts_at - timedelta(hours=3)
     patient_user = db.session.get(type(patient), patient.id)
     assert "cancel" not in booking.allowed_actions(paid, patient_user, inside)
-    with pytest.raises(booking.PolicyWindowClosed, match="cancellation closes 24 hours"):
+    with pytest.raises(policy.PolicyWindowClosed, match="cancellation closes 24 hours"):
         booking.cancel_appointment(appointment_id=paid.id, actor_id=patient.id, now=inside)
-    payment = cards.latest_payment(paid.id)
+    payment = settle.latest_payment(paid.id)
     assert (payment.amount_refunded, payment.refund_target) == (0, None)
     db.session.rollback()
     assert db.session.get(type(paid), paid.id).status is S.CONFIRMED
@@ -83,4 +83,4 @@ def test_cash_appointment_cancelled_late_has_nothing_to_refund(doctor, now):
     cash = make_appointment(slot, patient, payment_method=PaymentMethod.CASH)
     cancelled = booking.cancel_appointment(appointment_id=cash.id, actor_id=patient.id, now=now)
     assert cancelled.status is S.CANCELLED
-    assert cards.latest_payment(cash.id) is None
+    assert settle.latest_payment(cash.id) is None

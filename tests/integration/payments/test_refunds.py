@@ -9,8 +9,8 @@ import pytest
 from app.extensions import db
 from app.models import AppointmentStatus, PaymentStatus, Role
 from app.services.errors import Forbidden, InvalidInput
-from app.services.payments import cards, gateway, refunds
-from app.services.scheduling import booking
+from app.services.payments import cards, gateway, refunds, settle
+from app.services.scheduling import booking, policy
 from tests.factories import make_slot, make_user
 
 S = AppointmentStatus
@@ -24,7 +24,7 @@ def paid(hold, patient, authorize, now):
 
 def test_patient_cancelling_before_the_window_gets_everything_back(paid, patient, now):
     booking.cancel_appointment(appointment_id=paid.id, actor_id=patient.id, now=now)
-    payment = cards.latest_payment(paid.id)
+    payment = settle.latest_payment(paid.id)
     assert (payment.status, payment.amount_refunded) == (PaymentStatus.REFUNDED, 12000)
     assert [r.amount for r in payment.refunds] == [12000]
     assert gateway.retrieve_intent(payment.stripe_payment_intent_id).amount_refunded == 12000
@@ -33,7 +33,7 @@ def test_patient_cancelling_before_the_window_gets_everything_back(paid, patient
 def test_doctor_cancelling_inside_the_window_refunds_in_full(paid, doctor, now):
     inside = paid.starts_at - timedelta(hours=2)
     booking.cancel_appointment(appointment_id=paid.id, actor_id=doctor.user_id, now=inside)
-    assert cards.latest_payment(paid.id).amount_refunded == 12000
+    assert settle.latest_payment(paid.id).amount_refunded == 12000
 
 
 def test_policy_inside_the_window_gives_the_clinics_late_share():
@@ -42,7 +42,7 @@ def test_policy_inside_the_window_gives_the_clinics_late_share():
     late = start - timedelta(hours=3)
 
     def refund(now, *, by_patient=True, late_percent=None):
-        return refunds.cancellation_refund(
+        return policy.cancellation_refund(
             amount_captured=10001, by_patient=by_patient, now=now, deadline=deadline,
             late_percent=late_percent,
         )  # fmt: skip
@@ -62,7 +62,7 @@ def test_refund_owed_while_stripe_is_down_is_sent_by_reconciliation(
     monkeypatch.setitem(stripe_config, "STRIPE_API_BASE", "http://127.0.0.1:9")
     cancelled = booking.cancel_appointment(appointment_id=paid.id, actor_id=patient.id, now=now)
     assert cancelled.status is S.CANCELLED
-    payment = cards.latest_payment(paid.id)
+    payment = settle.latest_payment(paid.id)
     assert (payment.refund_owed, payment.amount_refunded) == (12000, 0)
 
     monkeypatch.setitem(stripe_config, "STRIPE_API_BASE", base)
@@ -70,7 +70,7 @@ def test_refund_owed_while_stripe_is_down_is_sent_by_reconciliation(
     assert result.exit_code == 0, result.output
     assert "Refunds sent: 1." in result.output
     db.session.expire_all()
-    payment = cards.latest_payment(paid.id)
+    payment = settle.latest_payment(paid.id)
     assert (payment.status, payment.amount_refunded, payment.refund_owed) == (
         PaymentStatus.REFUNDED, 12000, 0,
     )  # fmt: skip
@@ -78,11 +78,11 @@ def test_refund_owed_while_stripe_is_down_is_sent_by_reconciliation(
 
 def test_staff_refund_partially_then_the_rest(paid, now):
     admin = make_user(Role.ADMIN)
-    payment = cards.latest_payment(paid.id)
+    payment = settle.latest_payment(paid.id)
     refunds.refund_payment(
         payment_id=payment.id, amount=2500, actor_id=admin.id, reason="late doctor", now=now
     )
-    payment = cards.latest_payment(paid.id)
+    payment = settle.latest_payment(paid.id)
     assert (payment.status, payment.amount_refunded) == (PaymentStatus.PARTIALLY_REFUNDED, 2500)
     with pytest.raises(InvalidInput, match="At most 9500"):
         refunds.refund_payment(
@@ -90,12 +90,12 @@ def test_staff_refund_partially_then_the_rest(paid, now):
         )
     # What is left goes back only with the appointment: cancel it.
     booking.cancel_appointment(appointment_id=paid.id, actor_id=admin.id, now=now)
-    payment = cards.latest_payment(paid.id)
+    payment = settle.latest_payment(paid.id)
     assert (payment.status, payment.amount_refunded) == (PaymentStatus.REFUNDED, 12000)
 
 
 def test_refund_needs_the_permission(client, auth, paid, patient):
-    payment = cards.latest_payment(paid.id)
+    payment = settle.latest_payment(paid.id)
     helper = make_user(Role.HELPER)
     headers = {"Authorization": f"Bearer {auth.token(helper.email)}"}
     response = client.post(
@@ -110,7 +110,7 @@ def test_refund_needs_the_permission(client, auth, paid, patient):
 
 
 def test_refund_api_for_admins(client, auth, paid):
-    payment = cards.latest_payment(paid.id)
+    payment = settle.latest_payment(paid.id)
     admin = make_user(Role.ADMIN)
     headers = {"Authorization": f"Bearer {auth.token(admin.email)}"}
     url = f"/api/v1/payments/{payment.id}/refunds"
@@ -123,7 +123,7 @@ def test_refund_api_for_admins(client, auth, paid):
 
 @pytest.mark.parametrize("amount", [1.9, 100.5, "100", True, None])
 def test_refund_amount_must_be_whole_minor_units(client, auth, paid, amount):
-    payment = cards.latest_payment(paid.id)
+    payment = settle.latest_payment(paid.id)
     admin = make_user(Role.ADMIN)
     headers = {"Authorization": f"Bearer {auth.token(admin.email)}"}
     response = client.post(
@@ -140,12 +140,12 @@ def test_reschedule_keeps_the_payment_and_charges_nothing_more(paid, patient, do
     moved = booking.reschedule_appointment(
         appointment_id=paid.id, new_slot_id=new_slot.id, actor_id=patient.id, now=now
     )
-    payment = cards.latest_payment(moved.id)
+    payment = settle.latest_payment(moved.id)
     assert payment is not None and payment.appointment_id == moved.id
     assert (payment.amount_captured, payment.amount_refunded) == (12000, 0)
-    assert cards.latest_payment(paid.id) is None
+    assert settle.latest_payment(paid.id) is None
     intent = gateway.retrieve_intent(payment.stripe_payment_intent_id)
     assert intent.amount_captured == 12000
     # and cancelling the moved appointment refunds the one payment
     booking.cancel_appointment(appointment_id=moved.id, actor_id=patient.id, now=now)
-    assert cards.latest_payment(moved.id).amount_refunded == 12000
+    assert settle.latest_payment(moved.id).amount_refunded == 12000

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus, AuditLog, PaymentStatus, Role, StripeEvent
-from app.services.payments import cards, gateway
+from app.services.payments import cards, gateway, settle
 from app.services.scheduling import booking
 from tests.factories import make_user
 from tests.integration.payments import localstripe
@@ -102,7 +102,7 @@ def test_out_of_order_canceled_event_rereads_stripe(client, hold, patient, autho
     obj = {"id": hold.payment.stripe_payment_intent_id, "status": "canceled"}
     post_event(client, "payment_intent.canceled", obj)
     assert db.session.get(Appointment, hold.appointment.id).status is S.CONFIRMED
-    assert cards.latest_payment(hold.appointment.id).status is PaymentStatus.CAPTURED
+    assert settle.latest_payment(hold.appointment.id).status is PaymentStatus.CAPTURED
 
 
 def test_success_after_the_hold_lapsed_and_the_slot_was_taken_refunds(
@@ -123,7 +123,7 @@ def test_success_after_the_hold_lapsed_and_the_slot_was_taken_refunds(
     assert intent.amount_refunded == intent.amount_captured == 12000
     assert db.session.get(Appointment, hold.appointment.id).status is S.EXPIRED
     assert db.session.get(Appointment, taken.id).status is S.CONFIRMED
-    assert cards.latest_payment(hold.appointment.id).status is PaymentStatus.REFUNDED
+    assert settle.latest_payment(hold.appointment.id).status is PaymentStatus.REFUNDED
 
 
 def test_refund_made_at_stripe_reaches_the_ledger(client, hold, patient, authorize, now):
@@ -133,7 +133,7 @@ def test_refund_made_at_stripe_reaches_the_ledger(client, hold, patient, authori
     gateway.refund(intent_id=intent_id, amount=2000, idempotency_key="dashboard-refund")
     intent = gateway.retrieve_intent(intent_id)
     post_event(client, "charge.refunded", {"id": intent.charge_id, "payment_intent": intent_id})
-    payment = cards.latest_payment(hold.appointment.id)
+    payment = settle.latest_payment(hold.appointment.id)
     assert (payment.status, payment.amount_refunded) == (PaymentStatus.PARTIALLY_REFUNDED, 2000)
     assert [r.amount for r in payment.refunds] == [2000]
 
@@ -144,10 +144,10 @@ def test_dispute_opens_and_closes(client, hold, patient, authorize, now):
     intent = gateway.retrieve_intent(hold.payment.stripe_payment_intent_id)
     dispute = {"id": "dp_test_1", "charge": intent.charge_id, "status": "needs_response"}
     post_event(client, "charge.dispute.created", dispute)
-    payment = cards.latest_payment(hold.appointment.id)
+    payment = settle.latest_payment(hold.appointment.id)
     assert (payment.status, payment.dispute_status) == (PaymentStatus.DISPUTED, "needs_response")
     post_event(client, "charge.dispute.closed", {**dispute, "status": "won"})
-    payment = cards.latest_payment(hold.appointment.id)
+    payment = settle.latest_payment(hold.appointment.id)
     assert (payment.status, payment.dispute_status) == (PaymentStatus.CAPTURED, "won")
 
 
@@ -169,13 +169,13 @@ def test_a_late_dispute_update_does_not_reopen_a_closed_dispute(
     )  # fmt: skip
 
     assert late.status_code == 200
-    payment = cards.latest_payment(hold.appointment.id)
+    payment = settle.latest_payment(hold.appointment.id)
     assert (payment.status, payment.dispute_status) == (PaymentStatus.CAPTURED, "won")
     # A newer event still applies (a won dispute can be reopened by Stripe only with news).
     post_event(
         client, "charge.dispute.updated", {**dispute, "status": "lost"}, timestamp=opened + 90
     )
-    payment = cards.latest_payment(hold.appointment.id)
+    payment = settle.latest_payment(hold.appointment.id)
     assert (payment.status, payment.dispute_status) == (PaymentStatus.DISPUTED, "lost")
 
 
@@ -189,7 +189,7 @@ def test_a_dispute_update_in_the_same_second_as_the_close_does_not_reopen_it(
     second = int(time.time()) - 60
     post_event(client, "charge.dispute.closed", {**dispute, "status": "won"}, timestamp=second)
     post_event(client, "charge.dispute.updated", dispute, timestamp=second)
-    payment = cards.latest_payment(hold.appointment.id)
+    payment = settle.latest_payment(hold.appointment.id)
     assert (payment.status, payment.dispute_status) == (PaymentStatus.CAPTURED, "won")
 
 
@@ -216,4 +216,4 @@ def test_events_delivered_by_localstripe_are_verified_and_applied(
     finally:
         localstripe.deliver_webhooks_to(stripe_base, None)
     assert db.session.get(Appointment, hold.appointment.id).status is S.CONFIRMED
-    assert cards.latest_payment(hold.appointment.id).status is PaymentStatus.CAPTURED
+    assert settle.latest_payment(hold.appointment.id).status is PaymentStatus.CAPTURED

@@ -15,8 +15,8 @@ from app.models import (
     Role,
     SlotStatus,
 )
-from app.services.errors import Forbidden, InvalidInput
-from app.services.scheduling import booking
+from app.services.errors import AppointmentNotFound, Forbidden, InvalidInput, SlotNotFound
+from app.services.scheduling import booking, policy
 from tests.factories import make_appointment, make_clinic, make_doctor, make_slot, make_user
 
 NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
@@ -41,7 +41,7 @@ def book(patient, slot, method="cash", now=NOW, notes=None):
 def active_on(slot):
     return db.session.scalars(
         select(Appointment).where(
-            Appointment.slot_id == slot.id, Appointment.status.in_(booking.CHANGEABLE)
+            Appointment.slot_id == slot.id, Appointment.status.in_(policy.CHANGEABLE)
         )
     ).all()
 
@@ -102,7 +102,7 @@ def test_blocked_and_started_slots_cannot_be_booked(doctor):
     started = make_slot(doctor, start=NOW - timedelta(minutes=10))
     with pytest.raises(InvalidInput, match="already started"):
         book(make_user(Role.PATIENT), started)
-    with pytest.raises(booking.SlotNotFound):
+    with pytest.raises(SlotNotFound):
         booking.book_slot(patient_id=make_user().id, slot_id=999, payment_method="cash",
                           notes=None, now=NOW)  # fmt: skip
 
@@ -144,7 +144,7 @@ def test_patient_cannot_cancel_online_inside_the_window_but_the_doctor_can(docto
     patient = make_user(Role.PATIENT)
     appointment = book(patient, slot_at(doctor, days=3))
     late = appointment.starts_at - timedelta(hours=23)
-    with pytest.raises(booking.PolicyWindowClosed, match="24 hours"):
+    with pytest.raises(policy.PolicyWindowClosed, match="24 hours"):
         booking.cancel_appointment(appointment_id=appointment.id, actor_id=patient.id, now=late)
     booking.cancel_appointment(appointment_id=appointment.id, actor_id=doctor.user_id, now=late)
     assert appointment.status is S.CANCELLED
@@ -154,9 +154,9 @@ def test_patient_cannot_cancel_online_inside_the_window_but_the_doctor_can(docto
 def test_strangers_cannot_see_or_cancel_an_appointment(doctor):
     appointment = book(make_user(Role.PATIENT), slot_at(doctor))
     for stranger in (make_user(Role.PATIENT), make_doctor().user):
-        with pytest.raises(booking.AppointmentNotFound):
+        with pytest.raises(AppointmentNotFound):
             booking.get_appointment(appointment_id=appointment.id, viewer_id=stranger.id)
-        with pytest.raises(booking.AppointmentNotFound):
+        with pytest.raises(AppointmentNotFound):
             booking.cancel_appointment(appointment_id=appointment.id, actor_id=stranger.id, now=NOW)
     admin = make_user(Role.ADMIN)
     assert booking.get_appointment(appointment_id=appointment.id, viewer_id=admin.id)
@@ -209,13 +209,13 @@ def test_doctor_approves_or_rejects_requests(ctx):
     assert (first.status, second.status) == (S.CONFIRMED, S.REJECTED)
     with pytest.raises(Forbidden):
         booking.approve_appointment(appointment_id=first.id, actor_id=first.patient_id, now=NOW)
-    with pytest.raises(booking.InvalidTransition):
+    with pytest.raises(policy.InvalidTransition):
         booking.approve_appointment(appointment_id=first.id, actor_id=doctor.user_id, now=NOW)
 
 
 def test_outcome_is_recorded_only_after_the_start(doctor):
     appointment = book(make_user(Role.PATIENT), slot_at(doctor))
-    with pytest.raises(booking.InvalidTransition, match="started"):
+    with pytest.raises(policy.InvalidTransition, match="started"):
         booking.record_outcome(
             appointment_id=appointment.id, outcome=S.COMPLETED, actor_id=doctor.user_id, now=NOW
         )
