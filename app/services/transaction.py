@@ -1,0 +1,67 @@
+"""The one transaction rule of the services: a use case commits once, on success, and rolls
+back on any error (a DomainError included), so a refused request leaves nothing half-written.
+
+    @use_case
+    def cancel_appointment(...): ...        # or: with transaction(): ...
+
+Helpers inside a use case never commit. A use case called from another joins it (only the
+outermost commits), so use cases compose. External calls (Stripe, SMTP) happen before the
+transaction opens or after it commits; where one truly needs two commits (capture, then
+confirm) the function says why.
+
+`commit_on` names refusals that are recorded before they are raised (a failed sign-in is
+audited and counted even though the caller gets an error): their work is committed, then the
+error goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from app.extensions import db
+
+_DEPTH = "carebook_transaction_depth"
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@contextmanager
+def transaction(*, commit_on: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+    """Run the block as one use case: commit when it returns, roll back when it raises."""
+    info = db.session.info
+    depth = info.get(_DEPTH, 0)
+    info[_DEPTH] = depth + 1
+    try:
+        yield
+    except commit_on:
+        info[_DEPTH] = depth
+        if depth == 0:
+            db.session.commit()
+        raise
+    except BaseException:
+        info[_DEPTH] = depth
+        if depth == 0:
+            db.session.rollback()
+        raise
+    info[_DEPTH] = depth
+    if depth == 0:
+        db.session.commit()
+
+
+def use_case(
+    fn: Callable[P, R] | None = None, *, commit_on: tuple[type[BaseException], ...] = ()
+) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator form of `transaction()`: the whole function is one use case."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @wraps(function)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            with transaction(commit_on=commit_on):
+                return function(*args, **kwargs)
+
+        return run
+
+    return decorate(fn) if fn is not None else decorate
