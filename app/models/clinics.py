@@ -91,5 +91,10 @@ class Doctor(AuditColumns, db.Model):
     )
 
     @property
+    def timezone(self) -> str:
+        """The IANA zone the doctor's times are shown in: the clinic's, UTC without a clinic."""
+        return self.clinic.timezone if self.clinic else "UTC"
+
+    @property
     def name(self) -> str:
         return self.user.name

@@ -163,7 +163,7 @@ def doctor_earnings(*, doctor_id: int, month: date | None, now: datetime) -> Ear
     refunded; cash is the fee snapshot of completed cash visits. Raises NotFound (no doctor).
     """
     doctor = public_doctor(doctor_id)
-    tz = zone(doctor.clinic.timezone if doctor.clinic else "UTC")
+    tz = zone(doctor.timezone)
     shown = (month or now.astimezone(tz).date()).replace(day=1)
     first = add_months(shown, 1 - MONTHS_SHOWN)
     start = datetime.combine(first, time(0), tz).astimezone(UTC)

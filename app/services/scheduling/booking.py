@@ -343,7 +343,7 @@ def _is_patient_side(actor: User, appointment: Appointment) -> bool:
 
 def _free_slot_side_effects(appointment: Appointment, now: datetime) -> None:
     """A slot came free: tell the first patients waiting for that doctor on that day."""
-    tz = zone(appointment.doctor.clinic.timezone if appointment.doctor.clinic else "UTC")
+    tz = zone(appointment.doctor.timezone)
     day = appointment.starts_at.astimezone(tz).date()
     entries = db.session.scalars(
         select(WaitlistEntry)
@@ -595,7 +595,7 @@ def join_waitlist(*, patient_id: int, doctor_id: int, day: date, now: datetime) 
     """Wait for a free slot of a doctor on a day; joining twice is the same entry."""
     _patient(patient_id)
     doctor = public_doctor(doctor_id)
-    tz = zone(doctor.clinic.timezone if doctor.clinic else "UTC")
+    tz = zone(doctor.timezone)
     if day < now.astimezone(tz).date():
         raise InvalidInput("That day has passed.", field="day")
     if day > now.astimezone(tz).date() + timedelta(days=366):
