@@ -41,7 +41,7 @@ def checkout(appointment_id: int):
         )
     except settle.PaymentProviderUnavailable as exc:
         return render_template("payments/unavailable.html", message=exc.message), 503
-    if session.status == "confirmed":
+    if session.status is cards.CheckoutStatus.CONFIRMED:
         return redirect(url_for("payments.done", appointment_id=appointment_id))
     return render_template(
         "payments/checkout.html",
@@ -68,7 +68,7 @@ def pay(appointment_id: int):
     except DomainError as exc:
         _flash_error(exc)
         return redirect(_checkout_url(appointment_id))
-    if result.status == "confirmed":
+    if result.status is cards.CheckoutStatus.CONFIRMED:
         return redirect(url_for("payments.done", appointment_id=appointment_id))
     return redirect(_checkout_url(appointment_id))
 
