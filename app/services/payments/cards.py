@@ -254,6 +254,7 @@ def _rotate_after_decline(
     """Record a decline and open a fresh intent for the next card (declined intents cannot be
     retried everywhere). Commits; returns the message for the payer."""
     payment.status = P.FAILED
+    payment.updated_at = now
     payment.failure_message = message[:255]
     audit.record(
         "payment.declined",

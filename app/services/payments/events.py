@@ -1,7 +1,7 @@
 """Stripe webhooks: verified, applied once per event id, safe in any order.
 
 An event only says which PaymentIntent to look at: the state applied is always re-read from
-Stripe (`payments._settle`), so a late or repeated event cannot move anything backwards.
+Stripe (`settle.settle`), so a late or repeated event cannot move anything backwards.
 Disputes are taken from the event itself (the dispute object), keyed to the payment, and only
 when the event is newer than the one applied last (Stripe delivers in no particular order).
 """

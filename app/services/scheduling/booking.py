@@ -481,6 +481,7 @@ def _doctor_side(appointment_id: int, actor_id: int) -> tuple[Appointment, User]
 def _transition(appointment: Appointment, to: AppointmentStatus, actor_id: int, now: datetime):
     appointment.status = to
     appointment.updated_by_id = actor_id
+    appointment.updated_at = now
     audit.record(
         f"appointment.{to.value}",
         actor_id=actor_id,
