@@ -8,6 +8,8 @@ import uuid
 
 from flask import Flask, g, has_request_context, request
 
+from app.services import audit
+
 log = logging.getLogger("carebook.request")
 
 
@@ -39,6 +41,14 @@ def configure_logging(app: Flask) -> None:
         ok = 0 < len(incoming) <= 64 and incoming.replace("-", "").isalnum()
         g.request_id = incoming if ok else uuid.uuid4().hex
         g.request_started = time.perf_counter()
+        # Audit entries of this request carry its client address (after ProxyFix).
+        g.audit_address_token = audit.client_address.set(request.remote_addr)
+
+    @app.teardown_request
+    def _end_request(_exc: BaseException | None) -> None:
+        token = g.pop("audit_address_token", None)
+        if token is not None:
+            audit.client_address.reset(token)
 
     @app.after_request
     def _log_request(response):

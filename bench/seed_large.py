@@ -72,7 +72,7 @@ def migrate() -> None:
 
 
 def password_hash() -> str:
-    # argon2-cffi's defaults, as app/services/accounts.py hashes.
+    # argon2-cffi's defaults, as app/services/accounts/accounts.py hashes.
     return PasswordHasher().hash(BENCH_PASSWORD)
 
 

@@ -90,7 +90,7 @@ class SignInThrottle(db.Model):
     """Wrong passwords for one email address, counted for the web and the API together.
 
     Keyed by the address typed, whether or not it has an account, so that the answer is the
-    same for both. See services/sign_in_throttle.py for the backoff it drives.
+    same for both. See services/accounts/throttle.py for the backoff it drives.
     """
 
     __tablename__ = "sign_in_throttles"

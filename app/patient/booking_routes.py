@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from app.auth import limits
@@ -179,7 +179,7 @@ def reschedule(appointment_id: int):
 @roles_required(Role.PATIENT)
 def appointment_ics(appointment_id: int):
     appointment = booking.get_appointment(appointment_id=appointment_id, viewer_id=current_user.id)
-    body = ics.appointment_ics(appointment, now=datetime.now(UTC), host=request.host)
+    body = ics.appointment_ics(appointment, now=datetime.now(UTC))
     filename = f"carebook-appointment-{appointment.id}.ics"
     return Response(
         body,

@@ -11,9 +11,9 @@ from flask_wtf import FlaskForm
 from app.extensions import csrf
 from app.models import Role
 from app.payments import bp
-from app.rbac import public, roles_required
+from app.rbac import login_required, public, roles_required
 from app.services.errors import DomainError
-from app.services.payments import cards, events, settle
+from app.services.payments import cards, events, receipts, settle
 from app.services.scheduling import booking
 
 
@@ -41,7 +41,7 @@ def checkout(appointment_id: int):
         )
     except settle.PaymentProviderUnavailable as exc:
         return render_template("payments/unavailable.html", message=exc.message), 503
-    if session.status == "confirmed":
+    if session.status is cards.CheckoutStatus.CONFIRMED:
         return redirect(url_for("payments.done", appointment_id=appointment_id))
     return render_template(
         "payments/checkout.html",
@@ -68,7 +68,7 @@ def pay(appointment_id: int):
     except DomainError as exc:
         _flash_error(exc)
         return redirect(_checkout_url(appointment_id))
-    if result.status == "confirmed":
+    if result.status is cards.CheckoutStatus.CONFIRMED:
         return redirect(url_for("payments.done", appointment_id=appointment_id))
     return redirect(_checkout_url(appointment_id))
 
@@ -117,6 +117,22 @@ def done(appointment_id: int):
         appointment=appointment,
         payment=settle.latest_payment(appointment_id),
     )
+
+
+@bp.get("/receipts/payments/<int(max=2147483647):payment_id>")
+@login_required
+def payment_receipt(payment_id: int):
+    """A printable receipt of a card payment (the patient's own, or for payments staff)."""
+    receipt = receipts.payment_receipt(payment_id=payment_id, viewer_id=current_user.id)
+    return render_template("payments/receipt.html", receipt=receipt)
+
+
+@bp.get("/receipts/refunds/<int(max=2147483647):refund_id>")
+@login_required
+def refund_receipt(refund_id: int):
+    """A printable receipt of one refund."""
+    receipt = receipts.refund_receipt(refund_id=refund_id, viewer_id=current_user.id)
+    return render_template("payments/receipt.html", receipt=receipt)
 
 
 @bp.post("/webhooks/stripe")

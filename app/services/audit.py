@@ -1,8 +1,14 @@
 """The audit trail: `record` adds to the caller's transaction (it never commits); `search`
-reads it for the admin pages."""
+reads it for the admin pages.
+
+Every entry carries the client address of the request it was made in: the web layer names it
+once per request (`client_address`, set by app/requestlog.py), so no use case needs an `ip`
+parameter to be traced; an explicit `ip` still wins.
+"""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -13,6 +19,9 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import AuditLog, User
 from app.services import like
+
+# The address of the client whose request is being served (None outside a request).
+client_address: ContextVar[str | None] = ContextVar("audit_client_address", default=None)
 
 
 def record(
@@ -30,7 +39,7 @@ def record(
         target_type=target_type,
         target_id=None if target_id is None else str(target_id),
         data=data or {},
-        ip=ip,
+        ip=ip or client_address.get(),
     )
     db.session.add(entry)
     return entry

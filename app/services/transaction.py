@@ -51,6 +51,18 @@ def transaction(*, commit_on: tuple[type[BaseException], ...] = ()) -> Iterator[
         db.session.commit()
 
 
+@contextmanager
+def checks_only() -> Iterator[None]:
+    """Checks made before an external call: rolled back however the block ends (nothing was
+    written, and any row lock is released before the network is used)."""
+    depth = db.session.info.get(_DEPTH, 0)
+    try:
+        yield
+    finally:
+        if depth == 0:
+            db.session.rollback()
+
+
 def use_case(
     fn: Callable[P, R] | None = None, *, commit_on: tuple[type[BaseException], ...] = ()
 ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:

@@ -81,6 +81,20 @@ def test_pay_by_card_then_cancel_and_see_the_refund(page, held):
     page.goto(f"/checkout/{appointment.id}/done")
     expect(page.get_by_test_id("refund")).to_contain_text("USD 120.00")
 
+    # A receipt for the payment and one for the refund, printable without the site's chrome.
+    page.get_by_test_id("paid").get_by_role("link", name="Receipt").click()
+    expect(page.get_by_role("heading", name="Receipt")).to_contain_text("CB-P-")
+    expect(page.get_by_test_id("receipt-amount")).to_have_text("USD 120.00")
+    expect(page.get_by_role("button", name="Print or save as PDF")).to_be_visible()
+    page.emulate_media(media="print")
+    expect(page.locator("body > header")).to_be_hidden()
+    expect(page.get_by_role("button", name="Print or save as PDF")).to_be_hidden()
+    page.emulate_media(media="screen")
+    page.go_back()
+    page.get_by_test_id("refund").get_by_role("link", name="Receipt").click()
+    expect(page.get_by_role("heading", name="Refund receipt")).to_contain_text("CB-R-")
+    expect(page.get_by_test_id("receipt")).to_contain_text("Refund to the card paid with")
+
 
 def test_declined_card_shows_the_error_and_keeps_the_hold(page, held):
     patient, appointment = held

@@ -2,6 +2,8 @@
 
 Each use case here ends in `settle.settle`, which captures, keeps an authorisation, releases or
 refunds by what Stripe says; this module opens the PaymentIntents and talks to the payer.
+Like settle, these hold the appointment's row lock across their Stripe calls (one hold, one
+actor at a time) and end in exactly one commit or rollback each, written out.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import func, select
 
@@ -19,6 +22,7 @@ from app.services.errors import AppointmentNotFound, Conflict, DomainError, Forb
 from app.services.payments import gateway
 from app.services.payments.settle import (
     KEPT,
+    Outcome,
     P,
     PaymentIncomplete,
     PaymentNotRecorded,
@@ -74,6 +78,13 @@ class RequestClosed(Conflict):
     )
 
 
+class CheckoutStatus(StrEnum):
+    REQUIRES_PAYMENT = "requires_payment"
+    REQUIRES_ACTION = "requires_action"  # 3-D Secure under way
+    CONFIRMED = "confirmed"  # paid, authorised for approval, or free
+    CLOSED = "closed"  # the hold ended (or a cash booking: nothing to pay by card)
+
+
 @dataclass
 class Checkout:
     """What a checkout page or the API needs to take a card payment for a hold."""
@@ -82,7 +93,7 @@ class Checkout:
     payment: Payment | None
     client_secret: str | None
     publishable_key: str | None
-    status: str  # "requires_payment", "requires_action", "confirmed", "closed"
+    status: CheckoutStatus
 
     def as_dict(self) -> dict | None:
         if self.payment is None or self.payment.stripe_payment_intent_id is None:
@@ -158,22 +169,26 @@ def begin_checkout(*, appointment_id: int, patient_id: int, now: datetime) -> Ch
     payment = live_payment(appointment.id, lock=True)
     if not hold_is_live(appointment, now):
         db.session.rollback()
-        status = "confirmed" if appointment.status in KEPT else "closed"
+        status = CheckoutStatus.CONFIRMED if appointment.status in KEPT else CheckoutStatus.CLOSED
         return Checkout(appointment, payment or latest_payment(appointment.id), None, key, status)
     if appointment.fee_amount == 0:  # a free visit: nothing to pay, nothing to hold
         appointment.status = confirmed_status(appointment)
         db.session.commit()
-        return Checkout(appointment, None, None, key, "confirmed")
+        return Checkout(appointment, None, None, key, CheckoutStatus.CONFIRMED)
     try:
         if payment is None:
             payment, secret = _new_intent(appointment, patient_id)
             db.session.commit()
-            return Checkout(appointment, payment, secret, key, "requires_payment")
+            return Checkout(appointment, payment, secret, key, CheckoutStatus.REQUIRES_PAYMENT)
         intent = gateway.retrieve_intent(payment.stripe_payment_intent_id)
     except gateway.GatewayError as exc:
         raise unavailable(exc) from exc
     db.session.rollback()
-    status = "requires_action" if intent.status == "requires_action" else "requires_payment"
+    status = (
+        CheckoutStatus.REQUIRES_ACTION
+        if intent.status == "requires_action"
+        else CheckoutStatus.REQUIRES_PAYMENT
+    )
     return Checkout(appointment, payment, intent.client_secret, key, status)
 
 
@@ -197,7 +212,9 @@ def pay_with_card(
     appointment = _own_appointment(appointment_id, patient_id)
     if appointment.status in KEPT:
         db.session.rollback()
-        return Checkout(appointment, latest_payment(appointment_id), None, None, "confirmed")
+        return Checkout(
+            appointment, latest_payment(appointment_id), None, None, CheckoutStatus.CONFIRMED
+        )
     if not hold_is_live(appointment, now):
         db.session.rollback()
         raise HoldLapsed("Your hold on this slot has lapsed. You have not been charged.")
@@ -224,9 +241,11 @@ def pay_with_card(
     db.session.commit()
     if intent.status == "requires_action":
         key = gateway.publishable_key()
-        return Checkout(appointment, payment, intent.client_secret, key, "requires_action")
+        return Checkout(
+            appointment, payment, intent.client_secret, key, CheckoutStatus.REQUIRES_ACTION
+        )
     confirmed = confirm_paid(appointment_id=appointment_id, actor_id=patient_id, now=now)
-    return Checkout(confirmed, live_payment(appointment_id), None, None, "confirmed")
+    return Checkout(confirmed, live_payment(appointment_id), None, None, CheckoutStatus.CONFIRMED)
 
 
 def _rotate_after_decline(
@@ -235,6 +254,7 @@ def _rotate_after_decline(
     """Record a decline and open a fresh intent for the next card (declined intents cannot be
     retried everywhere). Commits; returns the message for the payer."""
     payment.status = P.FAILED
+    payment.updated_at = now
     payment.failure_message = message[:255]
     audit.record(
         "payment.declined",
@@ -282,15 +302,15 @@ def confirm_paid(*, appointment_id: int, actor_id: int, now: datetime) -> Appoin
     if appointment.status in KEPT:
         return appointment
     payment = settlement.payment or payment
-    if settlement.result == "declined":
+    if settlement.result is Outcome.DECLINED:
         raise CardDeclined(payment.failure_message or CardDeclined.default_message)
-    if settlement.result == "action":
+    if settlement.result is Outcome.ACTION:
         raise PaymentIncomplete("Please complete the check from your bank to finish paying.")
-    if settlement.result == "refunded":
+    if settlement.result is Outcome.REFUNDED:
         raise HoldLapsed(
             "Your hold lapsed and the slot was taken meanwhile: your payment has been refunded."
         )
-    if settlement.result == "released" or not hold_is_live(appointment, now):
+    if settlement.result is Outcome.RELEASED or not hold_is_live(appointment, now):
         raise HoldLapsed()
     raise PaymentIncomplete("The payment is not complete yet.")
 
@@ -317,8 +337,8 @@ def capture_on_approval(
             "The approval could not be recorded, so the patient's payment was refunded and "
             "the request cancelled."
         ) from exc
-    if settlement.result == "released":
+    if settlement.result is Outcome.RELEASED:
         raise RequestClosed()
-    if settlement.result != "confirmed":
+    if settlement.result is not Outcome.CONFIRMED:
         raise ApprovalNotCharged()
     return settlement.payment.appointment

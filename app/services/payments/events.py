@@ -1,7 +1,7 @@
 """Stripe webhooks: verified, applied once per event id, safe in any order.
 
 An event only says which PaymentIntent to look at: the state applied is always re-read from
-Stripe (`payments._settle`), so a late or repeated event cannot move anything backwards.
+Stripe (`settle.settle`), so a late or repeated event cannot move anything backwards.
 Disputes are taken from the event itself (the dispute object), keyed to the payment, and only
 when the event is newer than the one applied last (Stripe delivers in no particular order).
 """
@@ -18,11 +18,13 @@ from app.services import audit
 from app.services.errors import DomainError
 from app.services.payments import gateway
 from app.services.payments.settle import (
+    Outcome,
     PaymentProviderUnavailable,
     record_event,
     settle,
     status_from_amounts,
 )
+from app.services.transaction import transaction, use_case
 
 INTENT_EVENTS = {
     "payment_intent.amount_capturable_updated",
@@ -59,8 +61,8 @@ def _intent_id(kind: str, obj: dict) -> str | None:
     return None
 
 
-def handle_webhook(*, payload: bytes, signature: str | None, now: datetime) -> str:
-    """Apply one Stripe event. Returns what happened ("confirmed", "duplicate", "ignored", ...).
+def handle_webhook(*, payload: bytes, signature: str | None, now: datetime) -> Outcome:
+    """Apply one Stripe event. Returns what happened (an Outcome: confirmed, duplicate, ...
 
     Raises InvalidWebhook (400: nothing written) and PaymentProviderUnavailable (503: nothing
     written, Stripe delivers again).
@@ -77,9 +79,9 @@ def handle_webhook(*, payload: bytes, signature: str | None, now: datetime) -> s
     else:
         intent_id = None
     if intent_id is None:
-        applied = record_event(ref)
-        db.session.commit()
-        return "ignored" if applied else "duplicate"
+        with transaction():
+            applied = record_event(ref)
+        return Outcome.IGNORED if applied else Outcome.DUPLICATE
     if kind in DISPUTE_EVENTS:
         return _apply_dispute(ref, intent_id, obj, _created(event, now), now)
     return settle(intent_id, now, event=ref).result
@@ -108,18 +110,17 @@ def _is_stale(payment: Payment, created: datetime, status: str) -> bool:
     )
 
 
+@use_case
 def _apply_dispute(
     ref: tuple[str, str], intent_id: str, dispute: dict, created: datetime, now: datetime
-) -> str:
+) -> Outcome:
     if not record_event(ref):
-        db.session.rollback()
-        return "duplicate"
+        return Outcome.DUPLICATE
     payment = db.session.scalar(
         select(Payment).where(Payment.stripe_payment_intent_id == intent_id).with_for_update()
     )
     if payment is None:
-        db.session.commit()
-        return "unknown"
+        return Outcome.UNKNOWN  # the event row is kept: nothing of ours to change
     status = str(dispute.get("status") or "needs_response")[:40]
     if _is_stale(payment, created, status):
         audit.record(
@@ -129,8 +130,7 @@ def _apply_dispute(
             target_id=payment.id,
             data={"event": ref[0], "kind": ref[1], "status": status},
         )
-        db.session.commit()
-        return "stale"
+        return Outcome.STALE
     payment.dispute_id = str(dispute.get("id") or payment.dispute_id or "")[:255] or None
     payment.dispute_status = status
     payment.dispute_event_at = created
@@ -143,5 +143,4 @@ def _apply_dispute(
         target_id=payment.id,
         data={"dispute": payment.dispute_id, "status": payment.dispute_status},
     )
-    db.session.commit()
-    return "disputed" if payment.status.value == "disputed" else "dispute_closed"
+    return Outcome.DISPUTED if payment.status.value == "disputed" else Outcome.DISPUTE_CLOSED

@@ -24,6 +24,7 @@ from app.services.payments.settle import (
     issue_owed_refund,
     live_payment,
 )
+from app.services.transaction import transaction
 
 if TYPE_CHECKING:
     from app.services.scheduling.policy import Policy
@@ -103,31 +104,31 @@ def refund_payment(
     Raises Forbidden, PaymentNotFound, InvalidInput, PaymentProviderUnavailable (then the
     refund stays owed and reconciliation sends it).
     """
-    actor = access.load_actor(actor_id)
-    if not access.has_permission(actor, "payments.refund"):
-        raise Forbidden("You may not refund payments.")
-    payment = db.session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
-    if payment is None:
-        raise PaymentNotFound()
-    refundable = refundable_amount(payment)
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        db.session.rollback()
-        raise InvalidInput("Enter an amount above zero.", field="amount")
-    if amount > refundable:
-        db.session.rollback()
-        raise InvalidInput(
-            f"At most {refundable} ({payment.currency} minor units) can be refunded.",
-            field="amount",
+    with transaction():  # decided and recorded first; Stripe is called after the commit
+        actor = access.load_actor(actor_id)
+        if not access.has_permission(actor, "payments.refund"):
+            raise Forbidden("You may not refund payments.")
+        payment = db.session.scalar(
+            select(Payment).where(Payment.id == payment_id).with_for_update()
         )
-    payment.refund_target = max(payment.amount_refunded, payment.refund_target or 0) + amount
-    audit.record(
-        "payment.refund_granted",
-        actor_id=actor_id,
-        target_type="payment",
-        target_id=payment.id,
-        data={"amount": amount, "reason": (reason or "")[:255]},
-    )
-    db.session.commit()
+        if payment is None:
+            raise PaymentNotFound()
+        refundable = refundable_amount(payment)
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise InvalidInput("Enter an amount above zero.", field="amount")
+        if amount > refundable:
+            raise InvalidInput(
+                f"At most {refundable} ({payment.currency} minor units) can be refunded.",
+                field="amount",
+            )
+        payment.refund_target = max(payment.amount_refunded, payment.refund_target or 0) + amount
+        audit.record(
+            "payment.refund_granted",
+            actor_id=actor_id,
+            target_type="payment",
+            target_id=payment.id,
+            data={"amount": amount, "reason": (reason or "")[:255]},
+        )
     if issue_owed_refund(payment_id=payment.id, now=now, actor_id=actor_id) == 0:
         raise PaymentProviderUnavailable(
             "The refund is recorded but Stripe could not be reached; it will be sent shortly."

@@ -8,6 +8,12 @@ doctor's approval, release the authorisation, or refund. If the database cannot 
 capture, the charge is refunded before the error reaches anyone. The ledger (amounts captured
 and refunded) is copied from Stripe here, and refunds owed are sent from here.
 
+Transactions: this is the one place that keeps a row lock across Stripe calls (re-read, then
+capture or cancel), on purpose, so that a second tab, the webhook and the jobs queue behind it
+instead of acting twice. Its commits are written out rather than left to services/transaction:
+the event row on its own, the capture with the confirmation, and, when that commit fails, the
+compensating refund recorded after it.
+
 Its callers: checkout and approval (cards.py), cancellations (refunds.py), the webhook
 (events.py) and the jobs (jobs.py). It imports no booking module: what it needs to know about
 a slot's occupancy comes from the scheduling leaf `occupancy`.
@@ -19,6 +25,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -79,12 +86,29 @@ class PaymentNotRecorded(DomainError):
     )
 
 
+class Outcome(StrEnum):
+    """What settling a payment (or applying a webhook) did."""
+
+    CONFIRMED = "confirmed"  # captured (or free) and the appointment is kept
+    AUTHORIZED = "authorized"  # a request awaiting approval: the card is authorised only
+    DECLINED = "declined"
+    ACTION = "action"  # 3-D Secure: the payer must finish a check
+    WAITING = "waiting"  # not paid yet
+    RELEASED = "released"  # the intent ended uncaptured: nothing charged
+    REFUNDED = "refunded"  # money without an appointment: it all goes back
+    DUPLICATE = "duplicate"  # an event applied before
+    UNKNOWN = "unknown"  # not a payment of ours
+    IGNORED = "ignored"  # an event that moves nothing
+    STALE = "stale"  # an event older than the state applied
+    DISPUTED = "disputed"
+    DISPUTE_CLOSED = "dispute_closed"
+
+
 @dataclass
 class Settlement:
     """What `settle` did; `refund_payment_id` names a refund still to send after commit."""
 
-    # confirmed, authorized, declined, action, waiting, released, refunded, duplicate, unknown
-    result: str
+    result: Outcome
     payment: Payment | None = None
     refund_payment_id: int | None = None
     messages: list[str] = field(default_factory=list)
@@ -230,7 +254,7 @@ def settle(
     """
     if not record_event(event):
         db.session.rollback()
-        return Settlement("duplicate")
+        return Settlement(Outcome.DUPLICATE)
     appointment_id = db.session.scalar(
         select(Payment.appointment_id).where(Payment.stripe_payment_intent_id == intent_id)
     )
@@ -240,7 +264,7 @@ def settle(
     )
     if appointment is None or payment is None or payment.appointment_id != appointment.id:
         db.session.commit()  # keeps the event row: nothing of ours to change
-        return Settlement("unknown")
+        return Settlement(Outcome.UNKNOWN)
     was_kept = appointment.status in KEPT
     try:
         settlement = _apply(payment, appointment, now, release_unpaid, approve)
@@ -254,7 +278,7 @@ def settle(
         db.session.commit()
     except SQLAlchemyError as exc:
         db.session.rollback()
-        if settlement.result == "confirmed" and (not was_kept or settlement.captured_now):
+        if settlement.result is Outcome.CONFIRMED and (not was_kept or settlement.captured_now):
             _compensate(intent_id, appointment_id, now)
             raise PaymentNotRecorded() from exc
         raise
@@ -279,8 +303,8 @@ def _apply(
             gateway.cancel_intent(intent.id)
             return _released(payment, appointment, now)
         if intent.status == "requires_action":
-            return Settlement("action", payment)
-        return Settlement("declined" if intent.error_message else "waiting", payment)
+            return Settlement(Outcome.ACTION, payment)
+        return Settlement(Outcome.DECLINED if intent.error_message else Outcome.WAITING, payment)
     if intent.status == "canceled":
         return _released(payment, appointment, now)
     captured_now = False
@@ -294,7 +318,7 @@ def _apply(
         payment.status = P.AUTHORIZED  # until the capture is recorded below
         captured_now = True
     if intent.status != "succeeded":
-        return Settlement("waiting", payment)
+        return Settlement(Outcome.WAITING, payment)
     already_captured = payment.amount_captured
     sync_ledger(payment, intent, now)
     if approve is not None and appointment.status is S.PENDING_APPROVAL:
@@ -308,7 +332,7 @@ def _apply(
                 target_id=payment.id,
                 data={"amount": payment.amount_captured, "intent": intent.id},
             )
-        return Settlement("confirmed", payment, captured_now=captured_now)
+        return Settlement(Outcome.CONFIRMED, payment, captured_now=captured_now)
     if payment.refund_target is None:  # money without an appointment: all of it goes back
         payment.refund_target = payment.amount_captured
         notifications.record(
@@ -317,7 +341,7 @@ def _apply(
             dedupe_key=f"payment:{payment.id}:refund-slot-taken",
             data={"appointment_id": appointment.id, "amount": payment.amount_captured},
         )
-    return Settlement("refunded", payment, refund_payment_id=payment.id)
+    return Settlement(Outcome.REFUNDED, payment, refund_payment_id=payment.id)
 
 
 def _authorized(payment: Payment, appointment: Appointment, now: datetime) -> Settlement:
@@ -332,7 +356,7 @@ def _authorized(payment: Payment, appointment: Appointment, now: datetime) -> Se
             target_id=payment.id,
             data={"amount": payment.amount, "appointment_id": appointment.id},
         )
-    return Settlement("authorized", payment)
+    return Settlement(Outcome.AUTHORIZED, payment)
 
 
 def _released(payment: Payment, appointment: Appointment, now: datetime) -> Settlement:
@@ -358,7 +382,7 @@ def _released(payment: Payment, appointment: Appointment, now: datetime) -> Sett
             dedupe_key=f"payment:{payment.id}:released",
             data={"appointment_id": appointment.id, "status": appointment.status.value},
         )
-    return Settlement("released", payment)
+    return Settlement(Outcome.RELEASED, payment)
 
 
 def _compensate(intent_id: str, appointment_id: int, now: datetime) -> None:

@@ -48,6 +48,7 @@ from app.services.scheduling.policy import (
     Policy,
     policy_for,
 )
+from app.services.transaction import checks_only, transaction, use_case
 
 ALTERNATIVES_SHOWN = 5
 WAITLIST_TOLD_PER_SLOT = 5
@@ -82,7 +83,7 @@ def _constraint(exc: IntegrityError) -> str:
 
 def _raise_for_integrity(exc: IntegrityError, slot: Slot, now: datetime):
     name = _constraint(exc)
-    db.session.rollback()
+    db.session.rollback()  # the failed flush leaves the session unusable until rolled back
     if "patient" in name:
         raise OverlappingAppointment() from exc
     raise SlotUnavailable(alternatives=free_alternatives(slot.doctor_id, now, exclude=slot.id))
@@ -117,7 +118,6 @@ def _check_booking_caps(patient_id: int, doctor_id: int, now: datetime) -> None:
         Appointment.patient_id == patient_id, occupies_slot(now), Appointment.starts_at > now
     )
     if db.session.scalar(upcoming) >= total_cap:
-        db.session.rollback()
         raise BookingLimitReached(
             f"You already have {total_cap} upcoming appointments, the most one patient can "
             "hold. Cancel one, or book again after a visit.",
@@ -125,7 +125,6 @@ def _check_booking_caps(patient_id: int, doctor_id: int, now: datetime) -> None:
             scope="total",
         )
     if db.session.scalar(upcoming.where(Appointment.doctor_id == doctor_id)) >= doctor_cap:
-        db.session.rollback()
         raise BookingLimitReached(
             f"You already have {doctor_cap} upcoming appointments with this doctor, the most "
             "one patient can hold. Cancel or reschedule one instead.",
@@ -188,6 +187,7 @@ def _new_appointment(
     return appointment
 
 
+@use_case
 def book_slot(
     *,
     patient_id: int,
@@ -223,10 +223,8 @@ def book_slot(
         now, or_(Appointment.slot_id == slot.id, Appointment.patient_id == patient_id)
     )
     if occupancy.slot_taken(slot.id, now):
-        db.session.rollback()
         raise SlotUnavailable(alternatives=free_alternatives(slot.doctor_id, now, exclude=slot_id))
     if occupancy.patient_busy(patient_id, slot, now):
-        db.session.rollback()
         raise OverlappingAppointment()
     _check_booking_caps(patient_id, slot.doctor_id, now)
 
@@ -255,7 +253,6 @@ def book_slot(
         target_id=appointment.id,
         data={"slot_id": slot.id, "status": status.value},
     )
-    db.session.commit()
     return _reloaded(appointment.id)
 
 
@@ -277,14 +274,15 @@ def book_appointment(
     appointment = book_slot(
         patient_id=patient_id, slot_id=slot_id, payment_method=payment_method, notes=notes, now=now
     )
-    return cards.Checkout(appointment, None, None, None, "closed")
+    return cards.Checkout(appointment, None, None, None, cards.CheckoutStatus.CLOSED)
 
 
 def book_card_appointment(
     *, patient_id: int, slot_id: int, notes: str | None, now: datetime
 ) -> cards.Checkout:
     """Hold a slot for a card payment and open its PaymentIntent. When Stripe cannot be
-    reached the hold is released at once (no hold without a way to pay).
+    reached the hold is released at once (no hold without a way to pay). Two use cases by
+    necessity: the hold commits before Stripe is called, so no lock waits on the network.
 
     Raises CardPaymentsOff (no Stripe configured), what booking.book_slot raises, and
     PaymentProviderUnavailable.
@@ -305,6 +303,7 @@ def book_card_appointment(
         raise
 
 
+@use_case
 def release_hold(*, appointment_id: int, now: datetime, reason: str) -> None:
     """End an unpaid hold (its slot is free again); its intent is cancelled by the jobs."""
     appointment = settle.lock_appointment(appointment_id)
@@ -312,7 +311,6 @@ def release_hold(*, appointment_id: int, now: datetime, reason: str) -> None:
         appointment.status = S.CANCELLED
         appointment.cancelled_at = now
         appointment.cancellation_reason = reason
-    db.session.commit()
 
 
 def get_appointment(*, appointment_id: int, viewer_id: int) -> Appointment:
@@ -379,25 +377,26 @@ def cancel_appointment(
     Frees the slot and tells its waitlist. Raises AppointmentNotFound, Forbidden,
     InvalidTransition, PolicyWindowClosed.
     """
-    appointment, actor = _locked(appointment_id, actor_id)
-    rules = policy_for(appointment, actor, now)
-    if rules.cancel_refusal is not None:
-        raise rules.cancel_refusal
-    appointment.status = S.CANCELLED
-    appointment.cancelled_at = now
-    appointment.cancellation_reason = (reason or "").strip()[:255] or (
-        "cancelled by patient" if rules.by_patient else "cancelled by clinic"
-    )
-    appointment.updated_by_id = actor_id
-    _free_slot_side_effects(appointment, now)
-    audit.record(
-        "appointment.cancelled",
-        actor_id=actor_id,
-        target_type="appointment",
-        target_id=appointment.id,
-    )
-    paid = _decide_refund(appointment, rules)
-    db.session.commit()
+    with transaction():
+        appointment, actor = _locked(appointment_id, actor_id)
+        rules = policy_for(appointment, actor, now)
+        if rules.cancel_refusal is not None:
+            raise rules.cancel_refusal
+        appointment.status = S.CANCELLED
+        appointment.cancelled_at = now
+        appointment.cancellation_reason = (reason or "").strip()[:255] or (
+            "cancelled by patient" if rules.by_patient else "cancelled by clinic"
+        )
+        appointment.updated_by_id = actor_id
+        _free_slot_side_effects(appointment, now)
+        audit.record(
+            "appointment.cancelled",
+            actor_id=actor_id,
+            target_type="appointment",
+            target_id=appointment.id,
+        )
+        paid = _decide_refund(appointment, rules)
+    # After the commit (never inside it): release the authorisation or send the refund.
     _settle_payment(paid, appointment.id, now)
     return appointment
 
@@ -415,6 +414,7 @@ def _settle_payment(paid: bool, appointment_id: int, now: datetime) -> None:
         refunds.settle_after_cancellation(appointment_id=appointment_id, now=now)
 
 
+@use_case
 def reschedule_appointment(
     *, appointment_id: int, new_slot_id: int, actor_id: int, now: datetime
 ) -> Appointment:
@@ -468,7 +468,6 @@ def reschedule_appointment(
         target_id=new.id,
         data={"from": old.id, "slot_id": slot.id},
     )
-    db.session.commit()
     return new
 
 
@@ -482,12 +481,28 @@ def _doctor_side(appointment_id: int, actor_id: int) -> tuple[Appointment, User]
 def _transition(appointment: Appointment, to: AppointmentStatus, actor_id: int, now: datetime):
     appointment.status = to
     appointment.updated_by_id = actor_id
+    appointment.updated_at = now
     audit.record(
         f"appointment.{to.value}",
         actor_id=actor_id,
         target_type="appointment",
         target_id=appointment.id,
     )
+
+
+def _pending_request(appointment_id: int, actor_id: int) -> Appointment:
+    """The request awaiting approval, locked, for its doctor or staff."""
+    appointment, _ = _doctor_side(appointment_id, actor_id)
+    if appointment.status is not S.PENDING_APPROVAL:
+        raise InvalidTransition("Only appointments awaiting approval can be approved.")
+    return appointment
+
+
+@use_case
+def _confirm_request(*, appointment_id: int, actor_id: int, now: datetime) -> Appointment:
+    appointment = _pending_request(appointment_id, actor_id)
+    _transition(appointment, S.CONFIRMED, actor_id, now)
+    return appointment
 
 
 def approve_appointment(*, appointment_id: int, actor_id: int, now: datetime) -> Appointment:
@@ -497,14 +512,11 @@ def approve_appointment(*, appointment_id: int, actor_id: int, now: datetime) ->
     Raises AppointmentNotFound, Forbidden, InvalidTransition, and for card requests what
     cards.capture_on_approval raises (the request then stays as it was).
     """
-    appointment, _ = _doctor_side(appointment_id, actor_id)
-    if appointment.status is not S.PENDING_APPROVAL:
-        raise InvalidTransition("Only appointments awaiting approval can be approved.")
-    if settle.live_payment(appointment.id) is None:  # cash, or a free visit
-        _transition(appointment, S.CONFIRMED, actor_id, now)
-        db.session.commit()
-        return appointment
-    db.session.rollback()  # the payment step re-locks the request and re-checks it
+    with checks_only():
+        card = settle.live_payment(_pending_request(appointment_id, actor_id).id) is not None
+    if not card:  # cash, or a free visit
+        return _confirm_request(appointment_id=appointment_id, actor_id=actor_id, now=now)
+    # A card request: the payment step re-locks it, re-checks it and confirms it as it charges.
     cards.capture_on_approval(
         appointment_id=appointment_id,
         approve=lambda locked: _transition(locked, S.CONFIRMED, actor_id, now),
@@ -517,18 +529,20 @@ def reject_appointment(
     *, appointment_id: int, actor_id: int, now: datetime, reason: str | None = None
 ) -> Appointment:
     """Turn down a booking that waits for approval; the slot is free again."""
-    appointment, _ = _doctor_side(appointment_id, actor_id)
-    if appointment.status is not S.PENDING_APPROVAL:
-        raise InvalidTransition("Only appointments awaiting approval can be rejected.")
-    _transition(appointment, S.REJECTED, actor_id, now)
-    appointment.cancellation_reason = (reason or "").strip()[:255] or None
-    _free_slot_side_effects(appointment, now)
-    paid = _decide_refund(appointment, policy_for(appointment, None, now))
-    db.session.commit()
+    with transaction():
+        appointment, _ = _doctor_side(appointment_id, actor_id)
+        if appointment.status is not S.PENDING_APPROVAL:
+            raise InvalidTransition("Only appointments awaiting approval can be rejected.")
+        _transition(appointment, S.REJECTED, actor_id, now)
+        appointment.cancellation_reason = (reason or "").strip()[:255] or None
+        _free_slot_side_effects(appointment, now)
+        paid = _decide_refund(appointment, policy_for(appointment, None, now))
+    # After the commit: release the card authorisation (or refund what was captured).
     _settle_payment(paid, appointment.id, now)
     return appointment
 
 
+@use_case
 def record_outcome(
     *, appointment_id: int, outcome: AppointmentStatus, actor_id: int, now: datetime
 ) -> Appointment:
@@ -541,14 +555,14 @@ def record_outcome(
     if now < appointment.starts_at:
         raise InvalidTransition("The outcome can be recorded once the visit has started.")
     _transition(appointment, outcome, actor_id, now)
-    db.session.commit()
     return appointment
 
 
+@use_case
 def expire_unanswered_requests(*, now: datetime) -> int:
     """Cancel the requests no doctor answered in time: the visit's start has come, or a card
     request has waited APPROVAL_WAIT (its card authorisation would soon lapse at Stripe). The
-    patient is told; the card authorisations are released by the payment jobs. Commits."""
+    patient is told; the card authorisations are released by the payment jobs."""
     authorised_long_ago = select(Payment.appointment_id).where(
         Payment.status == PaymentStatus.AUTHORIZED,
         Payment.created_at <= now - occupancy.APPROVAL_WAIT,
@@ -580,17 +594,16 @@ def expire_unanswered_requests(*, now: datetime) -> int:
             dedupe_key=f"appointment:{appointment.id}:approval-lapsed",
             data={"appointment_id": appointment.id, "doctor_id": appointment.doctor_id},
         )
-    db.session.commit()
     return len(lapsed)
 
 
+@use_case
 def expire_lapsed_holds(*, now: datetime) -> int:
     """Mark every lapsed payment hold expired (safe to run any time, concurrently)."""
-    expired = occupancy.expire_lapsed_holds(now)
-    db.session.commit()
-    return expired
+    return occupancy.expire_lapsed_holds(now)
 
 
+@use_case
 def join_waitlist(*, patient_id: int, doctor_id: int, day: date, now: datetime) -> WaitlistEntry:
     """Wait for a free slot of a doctor on a day; joining twice is the same entry."""
     _patient(patient_id)
@@ -621,7 +634,6 @@ def join_waitlist(*, patient_id: int, doctor_id: int, day: date, now: datetime) 
                 WaitlistEntry.day == day,
             )
         ).one()
-    db.session.commit()
     return entry
 
 

@@ -1,41 +1,96 @@
-"""Calendar files: an appointment as an iCalendar (.ics) event."""
+"""Calendar files: a visit as an iCalendar (.ics) event that a calendar app keeps up to date.
+
+One visit is one event across reschedules: its UID comes from the first appointment of the
+chain (a reschedule makes a new appointment row), and SEQUENCE counts the revisions, so an
+imported event is updated in place rather than duplicated. An appointment moved since
+answers with the visit as it is now; a cancelled visit is a METHOD:CANCEL of the same event.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from flask import current_app
 from icalendar import Calendar, Event, vText
+from sqlalchemy import select
 
+from app.extensions import db
 from app.models import Appointment, AppointmentStatus, SlotMode
 
+S = AppointmentStatus
+ENDED = (S.CANCELLED, S.REJECTED, S.EXPIRED)
+PENDING = (S.PENDING_PAYMENT, S.PENDING_APPROVAL)
+WORDING = {
+    S.PENDING_PAYMENT: "Held for you while you pay: not booked yet.",
+    S.PENDING_APPROVAL: "Requested: the doctor has not confirmed it yet.",
+    S.CONFIRMED: "Confirmed.",
+    S.COMPLETED: "Completed.",
+    S.NO_SHOW: "Marked as missed.",
+    S.CANCELLED: "Cancelled.",
+    S.REJECTED: "Declined by the doctor.",
+    S.EXPIRED: "The hold ended before it was paid.",
+}
+MAX_CHAIN = 100  # reschedules followed, at most (a loop guard, not a policy)
 
-def appointment_ics(appointment: Appointment, *, now: datetime, host: str) -> bytes:
-    """One VEVENT with the visit's times (UTC), place and status; cancelled visits say so."""
-    doctor = appointment.doctor
+
+def _first_of_chain(appointment: Appointment) -> tuple[Appointment, int]:
+    """The visit's first appointment and how many reschedules led to this one."""
+    first, moves = appointment, 0
+    while first.rescheduled_from is not None and moves < MAX_CHAIN:
+        first, moves = first.rescheduled_from, moves + 1
+    return first, moves
+
+
+def _current_of_chain(appointment: Appointment) -> Appointment:
+    """The appointment this one was moved to, and so on: the visit as it is now."""
+    current = appointment
+    for _ in range(MAX_CHAIN):
+        moved_to = db.session.scalar(
+            select(Appointment).where(Appointment.rescheduled_from_id == current.id)
+        )
+        if moved_to is None:
+            return current
+        current = moved_to
+    return current
+
+
+def _uid_domain() -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL") or "http://carebook.invalid"
+    return urlsplit(base).hostname or "carebook.invalid"
+
+
+def appointment_ics(appointment: Appointment, *, now: datetime) -> bytes:
+    """The visit of `appointment` (as it is now) as one VEVENT, times in UTC."""
+    visit = _current_of_chain(appointment)
+    first, moves = _first_of_chain(visit)
+    ended = visit.status in ENDED
+    doctor = visit.doctor
     clinic = doctor.clinic
+    video = visit.slot.mode is SlotMode.VIDEO
+
     calendar = Calendar()
     calendar.add("prodid", "-//Carebook//Appointments//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", "CANCEL" if ended else "PUBLISH")
     event = Event()
-    event.add("uid", f"appointment-{appointment.id}@{host}")
+    event.add("uid", f"visit-{first.id}@{_uid_domain()}")
+    event.add("sequence", moves + (1 if ended else 0))
     event.add("dtstamp", now)
-    event.add("dtstart", appointment.starts_at)
-    event.add("dtend", appointment.ends_at)
-    video = appointment.slot.mode is SlotMode.VIDEO
-    event.add("summary", f"{'Video visit' if video else 'Visit'} with {doctor.name}")
+    event.add("dtstart", visit.starts_at)
+    event.add("dtend", visit.ends_at)
+    what = "Video visit" if video else "Visit"
+    pending = " (not confirmed yet)" if visit.status in PENDING else ""
+    event.add("summary", f"{what} with {doctor.name}{pending}")
     if clinic is not None and not video:
         event["location"] = vText(
             ", ".join(p for p in (clinic.name, clinic.address, clinic.city) if p)
         )
+    where = "by video" if video else (f"at {clinic.name}" if clinic else "in person")
     event.add(
-        "description", f"Carebook appointment #{appointment.id} ({appointment.status.value})."
+        "description",
+        f"{what} with {doctor.name} {where}, booked on Carebook. {WORDING[visit.status]}",
     )
-    cancelled = appointment.status in (
-        AppointmentStatus.CANCELLED,
-        AppointmentStatus.REJECTED,
-        AppointmentStatus.EXPIRED,
-    )
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("status", "CANCELLED" if ended else "TENTATIVE" if pending else "CONFIRMED")
     calendar.add_component(event)
     return calendar.to_ical()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditLog, Role
-from tests.factories import make_user
+from tests.factories import make_appointment, make_doctor, make_slot, make_user
 from tests.integration.admin.conftest import make_helper, sign_in
 
 
@@ -72,3 +74,32 @@ def test_audit_trail_is_paginated_newest_first(web, admin):
 def test_audit_trail_is_for_admins_only(web):
     sign_in(web, make_helper("users.manage", "doctors.manage", "content.manage", "reports.view"))
     assert web.get("/admin/audit").status_code == 403
+
+
+def test_slot_and_appointment_actions_record_the_client_address(client, auth):
+    """Every audit entry made while serving a request carries the request's client address,
+    slot and appointment actions included (they take no `ip` argument)."""
+    doctor = make_doctor()
+    auth.login(doctor.user.email)
+    monday = date.today() + timedelta(weeks=5) - timedelta(days=date.today().weekday())
+    added = client.post(
+        "/doctor/slots/new",
+        data={"date": monday.isoformat(), "start": "09:00", "end": "09:30", "mode": "video"},
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
+    )
+    assert added.status_code == 302
+    start = datetime.combine(monday + timedelta(days=1), time(15), tzinfo=UTC)
+    booked = make_appointment(make_slot(doctor, start=start))
+    cancelled = client.post(
+        f"/doctor/appointments/{booked.id}/cancel",
+        data={"reason": "clinic closed"},
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
+    )
+    assert cancelled.status_code == 302
+    entries = {
+        e.action: e.ip
+        for e in db.session.scalars(
+            select(AuditLog).where(AuditLog.action.in_(("slot.created", "appointment.cancelled")))
+        )
+    }
+    assert entries == {"slot.created": "203.0.113.7", "appointment.cancelled": "203.0.113.7"}

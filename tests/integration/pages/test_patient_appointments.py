@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus, Role, WaitlistEntry
+from app.services.scheduling import booking
 from tests.factories import make_appointment, make_clinic, make_doctor, make_slot, make_user
 
 
@@ -245,3 +246,67 @@ def test_get_never_changes_state(client, patient):
     assert client.get(f"/appointments/{appointment.id}/cancel").status_code == 405
     assert client.get(f"/doctors/{doctor.id}/waitlist?day=2031-01-01").status_code == 405
     assert snapshot() == before
+
+
+def _ics(client, appointment) -> str:
+    response = client.get(f"/appointments/{appointment.id}.ics")
+    assert response.status_code == 200
+    return response.get_data(as_text=True).replace("\r\n ", "")
+
+
+def _field(body: str, name: str) -> str:
+    return next(line.split(":", 1)[1] for line in body.splitlines() if line.startswith(name + ":"))
+
+
+def test_ics_keeps_one_event_across_a_reschedule_and_cancels_it(client, patient):
+    doctor = make_doctor(clinic=make_clinic(name="Harbor Health"))
+    first = booking.book_slot(
+        patient_id=patient.id,
+        slot_id=make_slot(doctor, start=_in(72)).id,
+        payment_method="cash",
+        notes=None,
+        now=datetime.now(UTC),
+    )
+    before = _ics(client, first)
+    assert _field(before, "STATUS") == "CONFIRMED"
+    assert _field(before, "METHOD") == "PUBLISH"
+    assert _field(before, "SEQUENCE") == "0"
+    assert "(confirmed)" not in _field(before, "DESCRIPTION")  # no internal status names
+    assert "Confirmed." in _field(before, "DESCRIPTION")
+
+    moved = booking.reschedule_appointment(
+        appointment_id=first.id,
+        new_slot_id=make_slot(doctor, start=_in(96)).id,
+        actor_id=patient.id,
+        now=datetime.now(UTC),
+    )
+    after = _ics(client, moved)
+    assert _field(after, "UID") == _field(before, "UID")
+    assert _field(after, "SEQUENCE") == "1"
+    assert _field(after, "DTSTART") != _field(before, "DTSTART")
+    old_link = _ics(client, first)  # the first appointment's link gives the visit as it is now
+    for name in ("UID", "SEQUENCE", "DTSTART", "STATUS"):
+        assert _field(old_link, name) == _field(after, name), name
+
+    booking.cancel_appointment(appointment_id=moved.id, actor_id=patient.id, now=datetime.now(UTC))
+    cancelled = _ics(client, moved)
+    assert _field(cancelled, "METHOD") == "CANCEL"
+    assert _field(cancelled, "STATUS") == "CANCELLED"
+    assert _field(cancelled, "UID") == _field(before, "UID")
+    assert _field(cancelled, "SEQUENCE") == "2"
+
+
+def test_ics_of_a_pending_request_is_tentative_in_plain_words(client, patient):
+    doctor = make_doctor(clinic=make_clinic(), requires_approval=True)
+    request = booking.book_slot(
+        patient_id=patient.id,
+        slot_id=make_slot(doctor, start=_in(72)).id,
+        payment_method="cash",
+        notes=None,
+        now=datetime.now(UTC),
+    )
+    body = _ics(client, request)
+    assert _field(body, "STATUS") == "TENTATIVE"
+    assert "(not confirmed yet)" in _field(body, "SUMMARY")
+    assert "the doctor has not confirmed it yet" in _field(body, "DESCRIPTION")
+    assert "pending_approval" not in body

@@ -245,6 +245,43 @@ def test_a_freed_slot_tells_the_waitlist_once(doctor):
     assert entry.notified_at == NOW
 
 
+def _waiting_for(doctor, appointment):
+    waiting = make_user(Role.PATIENT)
+    local_day = appointment.starts_at.astimezone(ZoneInfo(doctor.clinic.timezone)).date()
+    booking.join_waitlist(patient_id=waiting.id, doctor_id=doctor.id, day=local_day, now=NOW)
+    return waiting
+
+
+def _told(kind="waitlist.slot_free") -> list[tuple[int, int]]:
+    return [
+        (n.user_id, n.data["slot_id"])
+        for n in db.session.scalars(select(Notification).where(Notification.kind == kind))
+    ]
+
+
+def test_a_slot_freed_by_a_rejection_tells_the_waitlist(ctx):
+    doctor = make_doctor(clinic=make_clinic(), requires_approval=True)
+    request = book(make_user(Role.PATIENT), slot_at(doctor, days=3))
+    assert request.status is S.PENDING_APPROVAL
+    waiting = _waiting_for(doctor, request)
+    booking.reject_appointment(appointment_id=request.id, actor_id=doctor.user_id, now=NOW)
+    assert _told() == [(waiting.id, request.slot_id)]
+
+
+def test_a_slot_freed_by_a_reschedule_tells_the_waitlist_of_the_old_day(doctor):
+    patient = make_user(Role.PATIENT)
+    appointment = book(patient, slot_at(doctor, days=3))
+    waiting = _waiting_for(doctor, appointment)
+    moved = booking.reschedule_appointment(
+        appointment_id=appointment.id,
+        new_slot_id=slot_at(doctor, days=5).id,
+        actor_id=patient.id,
+        now=NOW,
+    )
+    assert moved.slot_id != appointment.slot_id
+    assert _told() == [(waiting.id, appointment.slot_id)]
+
+
 def test_waitlist_refuses_past_days(doctor):
     with pytest.raises(InvalidInput, match="passed"):
         booking.join_waitlist(
