@@ -9,6 +9,9 @@ from flask import Blueprint, Flask, current_app, redirect, request, session, url
 from flask_login import current_user
 
 from app.extensions import login_manager
+from app.services.accounts import sessions, two_factor
+from app.services.accounts.tokens import user_for_token
+from app.services.errors import DomainError
 
 bp = Blueprint("auth", __name__)
 
@@ -27,10 +30,6 @@ _GATE_OPEN = {
 
 
 def init_login(app: Flask) -> None:
-    from app.services.accounts import sessions, two_factor
-    from app.services.accounts.tokens import user_for_token
-    from app.services.errors import DomainError
-
     # Administrators and helpers with a permission must enrol 2FA; apps built for tests
     # (TESTING) default to off so that other areas' tests can sign staff in with a password;
     # tests of the rule turn it on.
@@ -79,8 +78,6 @@ def init_login(app: Flask) -> None:
 def _owed_steps():
     """A temporary password must be replaced, and an administrator (or a helper with a
     permission) must enrol 2FA, before anything else."""
-    from app.services.accounts import two_factor
-
     if request.endpoint in _GATE_OPEN or request.path.startswith(("/api/", "/static/")):
         return None
     if not current_user.is_authenticated:

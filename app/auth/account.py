@@ -1,5 +1,7 @@
 """Account settings: the changes that first ask for the password or a fresh code."""
 
+from functools import wraps
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
@@ -14,9 +16,9 @@ from app.auth.forms import (
     SecondFactorForm,
 )
 from app.rbac import login_required
-from app.services import messaging, sealing
+from app.services import sealing
 from app.services.accounts import accounts, codes, contacts, passwords, sessions, two_factor
-from app.services.accounts.reauth import ReauthenticationRequired, require_recent_auth
+from app.services.accounts.reauth import ReauthenticationRequired, is_recent
 from app.services.errors import DomainError
 
 
@@ -25,12 +27,22 @@ def _confirm_first():
     return redirect(url_for("auth.confirm", next=request.full_path.rstrip("?")))
 
 
-def _fresh() -> bool:
-    try:
-        require_recent_auth(signin.reauthenticated_at(), signin.now())
-    except ReauthenticationRequired:
-        return False
-    return True
+def fresh_auth_required(view):
+    """The view changes a sensitive setting: without a recent password or code (services/
+    reauth.py) the user is sent to confirm it is them, and comes back here afterwards. The
+    services check the same window again; a ReauthenticationRequired that escapes the view
+    ends the same way."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not is_recent(signin.reauthenticated_at(), signin.now()):
+            return _confirm_first()
+        try:
+            return view(*args, **kwargs)
+        except ReauthenticationRequired:
+            return _confirm_first()
+
+    return wrapped
 
 
 @bp.route("/account", methods=["GET"])
@@ -151,9 +163,8 @@ def confirm_code():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@fresh_auth_required
 def change_password():
-    if not _fresh():
-        return _confirm_first()
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
@@ -165,13 +176,10 @@ def change_password():
                 now=signin.now(),
                 ip=signin.client_ip(),
             )
-        except ReauthenticationRequired:
-            return _confirm_first()
         except DomainError as exc:
             form.password.errors.append(exc.message)
             return render_template("account/password.html", form=form), exc.status_code
-        except messaging.DeliveryFailed:
-            pass  # the password is changed; only the notice email was lost
+        # Also when the security note could not be sent: the password is changed either way.
         flash("Your password is changed. Your other sessions were signed out.", "success")
         return redirect(url_for("auth.account"))
     status = 422 if form.errors else 200
@@ -180,9 +188,8 @@ def change_password():
 
 def _start_contact_change(kind: str, form, template: str, start_change, sent_message: str):
     """The first step of changing the email or phone: the new one gets a code (an empty phone
-    is simply removed). `start_change` is contacts.start_email_change or start_phone_change."""
-    if not _fresh():
-        return _confirm_first()
+    is simply removed). `start_change` is contacts.start_email_change or start_phone_change.
+    The views that call it are @fresh_auth_required."""
     if form.validate_on_submit():
         attempt_id = codes.new_attempt_id()
         try:
@@ -194,8 +201,6 @@ def _start_contact_change(kind: str, form, template: str, start_change, sent_mes
                 now=signin.now(),
                 ip=signin.client_ip(),
             )
-        except ReauthenticationRequired:
-            return _confirm_first()
         except DomainError as exc:
             getattr(form, kind).errors.append(exc.message)
             return render_template(template, form=form), exc.status_code
@@ -211,6 +216,7 @@ def _start_contact_change(kind: str, form, template: str, start_change, sent_mes
 
 @bp.route("/account/email", methods=["GET", "POST"])
 @login_required
+@fresh_auth_required
 @limits.apply(limits.account_code_request)
 def change_email():
     return _start_contact_change(
@@ -252,6 +258,7 @@ def change_email_confirm():
 
 @bp.route("/account/phone", methods=["GET", "POST"])
 @login_required
+@fresh_auth_required
 @limits.apply(limits.account_code_request)
 def change_phone():
     return _start_contact_change(
@@ -321,14 +328,14 @@ def _two_factor_page(form=None, status=200):
 
 @bp.route("/account/2fa", methods=["GET"])
 @login_required
+@fresh_auth_required
 def two_factor_settings():
-    if not _fresh():
-        return _confirm_first()
     return _two_factor_page()
 
 
 @bp.route("/account/2fa/enable", methods=["POST"])
 @login_required
+@fresh_auth_required
 @limits.apply(limits.account_check)
 def two_factor_enable():
     form = SecondFactorForm()
@@ -344,8 +351,6 @@ def two_factor_enable():
             now=signin.now(),
             ip=signin.client_ip(),
         )
-    except ReauthenticationRequired:
-        return _confirm_first()
     except DomainError as exc:
         form.code.errors.append(exc.message)
         return _two_factor_page(form, status=exc.status_code)
@@ -356,6 +361,7 @@ def two_factor_enable():
 
 @bp.route("/account/2fa/disable", methods=["POST"])
 @login_required
+@fresh_auth_required
 def two_factor_disable():
     if not ButtonForm(prefix="off").validate_on_submit():
         return _two_factor_page(status=400)
@@ -366,8 +372,6 @@ def two_factor_disable():
             now=signin.now(),
             ip=signin.client_ip(),
         )
-    except ReauthenticationRequired:
-        return _confirm_first()
     except DomainError as exc:
         flash(exc.message, "error")
         return _two_factor_page(status=exc.status_code)
@@ -377,6 +381,7 @@ def two_factor_disable():
 
 @bp.route("/account/2fa/recovery-codes", methods=["POST"])
 @login_required
+@fresh_auth_required
 def two_factor_recovery_codes():
     if not ButtonForm(prefix="regen").validate_on_submit():
         return _two_factor_page(status=400)
@@ -387,8 +392,6 @@ def two_factor_recovery_codes():
             now=signin.now(),
             ip=signin.client_ip(),
         )
-    except ReauthenticationRequired:
-        return _confirm_first()
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("auth.account"))

@@ -10,6 +10,8 @@ from flask import current_app, request, session
 from flask_login import current_user
 
 from app.extensions import limiter
+from app.services.accounts.accounts import normalize_phone
+from app.services.errors import DomainError
 
 MESSAGE = "Too many attempts. Please wait a few minutes and try again."
 
@@ -23,9 +25,6 @@ def _form_email() -> str:
 
 
 def _form_phone() -> str:
-    from app.services.accounts.accounts import normalize_phone
-    from app.services.errors import DomainError
-
     raw = (request.form.get("phone") or "").strip()
     try:
         return normalize_phone(raw) or ""
@@ -63,7 +62,7 @@ def _limit(value: str, key_func=None, **kwargs):
 
 # POST /login and POST /api/v1/auth/token: wrong credentials per client address. Per account,
 # wrong passwords share one budget in the database, web and API together, with a growing
-# delay rather than a lock-out (services/sign_in_throttle.py).
+# delay rather than a lock-out (services/accounts/throttle.py).
 password_sign_in = [_limit("30/minute;100/hour", deduct_when=_failed)]
 api_token = [_limit("30/minute;100/hour", deduct_when=_failed)]
 # POST /login/code: codes sent.

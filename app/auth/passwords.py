@@ -63,8 +63,7 @@ def _link_page(purpose: str):
     except DomainError as exc:
         form.password.errors.append(exc.message)
         return render_template(template, form=form, purpose=purpose, email=None), exc.status_code
-    except messaging.DeliveryFailed:
-        pass  # the password is changed; only the notice email was lost
+    # Also when the security note could not be sent: the password is saved either way.
     if current_user.is_authenticated:
         signin.end()
     flash("Your password is saved. Sign in with it now.", "success")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 
 from app.models import User
@@ -16,7 +16,11 @@ SECOND_FACTOR_WINDOW = timedelta(minutes=5)
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    """The moment of this request, one for all of it: the re-authentication window that
+    fresh_auth_required checks is then the one the service checks."""
+    if "carebook_now" not in g:
+        g.carebook_now = datetime.now(UTC)
+    return g.carebook_now
 
 
 def client_ip() -> str | None:

@@ -14,15 +14,14 @@ from datetime import datetime
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Clinic, Doctor, PatientProfile, Role, User, UserPermission
+from app.models import Doctor, PatientProfile, Role, User, UserPermission
 from app.services import audit, like
 from app.services.access import PERMISSIONS, has_permission, load_actor
 from app.services.accounts import accounts, passwords, sessions
-from app.services.accounts.accounts import AccountExists, normalize_email, normalize_phone
 from app.services.errors import Forbidden, InvalidInput, UserNotFound
+from app.services.transaction import use_case
 
 # Roles an admin page creates accounts for: patients sign up themselves, admins come from the CLI.
 STAFF_ROLES = (Role.DOCTOR, Role.HELPER)
@@ -72,6 +71,7 @@ def get_user(user_id: int) -> User:
     return user
 
 
+@use_case
 def create_staff_account(
     account: NewStaffAccount, *, actor_id: int, now: datetime, ip: str | None
 ) -> User:
@@ -85,62 +85,52 @@ def create_staff_account(
     role = _role(account.role)
     if role not in STAFF_ROLES:
         raise InvalidInput("Staff accounts are doctors or helpers.", field="role")
-    email = normalize_email(account.email)
-    phone = normalize_phone(account.phone)
-    name = (account.name or "").strip()
-    if not name:
+    if not (account.name or "").strip():
         raise InvalidInput("A name is required.", field="name")
-    clinic = None
-    if account.clinic_id is not None:
-        clinic = db.session.get(Clinic, account.clinic_id)
-        if clinic is None:
-            raise InvalidInput("There is no such clinic.", field="clinic_id")
-    user = User(
-        email=email,
-        name=name[:120],
-        phone=phone,
+    user = accounts.build_account(
+        email=account.email,
         role=role,
-        password_hash=None,
+        name=account.name,
+        phone=account.phone,
+        email_verified_at=now,  # an address typed in by an admin is taken as verified
+        clinic_id=account.clinic_id,
+        actor_id=actor.id,
         must_change_password=True,
-        created_by_id=actor.id,
-        updated_by_id=actor.id,
     )
-    db.session.add(user)
-    if role is Role.DOCTOR:
-        db.session.add(
-            Doctor(
-                user=user,
-                clinic=clinic,
-                fee_currency=clinic.currency if clinic else "USD",
-                created_by_id=actor.id,
-            )
-        )
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise AccountExists() from exc
+    user.updated_by_id = actor.id
     audit.record(
         "admin.user_created",
         actor_id=actor.id,
         target_type="user",
         target_id=user.id,
-        data={"role": role.value, "email": email, "clinic_id": account.clinic_id},
+        data={"role": role.value, "email": user.email, "clinic_id": account.clinic_id},
         ip=ip,
     )
-    db.session.commit()
     return user
 
 
+@use_case
 def set_active(user_id: int, active: bool, *, actor_id: int, now: datetime, ip: str | None) -> User:
-    """Deactivate (every session and API token stops working at once) or reactivate.
+    """Deactivate (every session and API token stops working at once) or reactivate; the one
+    place an account is switched on or off. Either way every earlier sign-in stays ended:
+    reactivation brings no old session or token back.
 
     Raises Forbidden, NotOnYourself, NotFound.
     """
     actor, user = _actor_and_target(actor_id, user_id)
     if user.is_active == active:
         return user
-    return accounts.set_active(user.id, active, actor_id=actor.id, now=now, ip=ip)
+    user.is_active = active
+    user.updated_by_id = actor.id
+    sessions.revoke_user_sessions(user.id, now=now)
+    audit.record(
+        "account.activated" if active else "account.deactivated",
+        actor_id=actor.id,
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
+    )
+    return user
 
 
 def resend_set_password_link(user_id: int, *, actor_id: int, now: datetime, ip: str | None) -> User:

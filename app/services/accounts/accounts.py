@@ -1,6 +1,10 @@
-"""Accounts: creating users, registration and verification, password hashing and sign-in
-(by password or by a one-time code). Password links live in services/passwords.py, email and
-phone changes in services/contacts.py, 2FA in services/two_factor.py."""
+"""Accounts: building users (build_account, the one builder), registration and verification,
+password hashing and sign-in (by password or by a one-time code). Password links live in
+accounts/passwords.py, email and phone changes in accounts/contacts.py, 2FA in
+accounts/two_factor.py; switching an account on or off is staff.set_active.
+
+Each public use case commits once (services/transaction.py); a message (email, SMS) goes out
+only after the commit."""
 
 from __future__ import annotations
 
@@ -18,13 +22,8 @@ from app.extensions import db
 from app.models import Clinic, CodeChannel, CodePurpose, Doctor, PatientProfile, Role, User
 from app.services import audit, messaging
 from app.services.accounts import codes, sessions, throttle
-from app.services.errors import (
-    Conflict,
-    DomainError,
-    Forbidden,
-    InvalidInput,
-    UserNotFound,
-)
+from app.services.errors import Conflict, DomainError, Forbidden, InvalidInput
+from app.services.transaction import transaction, use_case
 
 # argon2-cffi's defaults are argon2id with the RFC 9106 "low memory" profile.
 _hasher = PasswordHasher()
@@ -64,6 +63,10 @@ class EmailNotConfirmed(Forbidden):
         "This email address is not confirmed yet. Finish the registration with the code we "
         "emailed, or sign in with a new code sent to your email."
     )
+
+
+# The refusals of a password sign-in that are recorded before they are raised.
+SIGN_IN_REFUSALS = (InvalidCredentials, AccountInactive, EmailNotConfirmed)
 
 
 def require_verified(user: User) -> None:
@@ -118,6 +121,69 @@ def normalize_phone(phone: str | None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def build_account(
+    *,
+    email: str,
+    role: Role | str,
+    name: str | None,
+    email_verified_at: datetime | None,
+    phone: str | None = None,
+    phone_verified_at: datetime | None = None,
+    password_hash: str | None = None,
+    clinic_id: int | None = None,
+    actor_id: int | None = None,
+    must_change_password: bool = False,
+    google_sub: str | None = None,
+) -> User:
+    """The one way an account is built: a user with the profile its role needs (a doctor
+    profile at the clinic, in its currency; a patient profile), added and flushed. Adds to the
+    caller's use case; does not commit.
+
+    Raises InvalidInput (email, phone, role, unknown clinic) and AccountExists.
+    """
+    try:
+        role = Role(role)
+    except ValueError as exc:
+        raise InvalidInput(f"Unknown role {role!r}.", field="role") from exc
+    email = normalize_email(email)
+    clinic = None
+    if clinic_id is not None:
+        clinic = db.session.get(Clinic, clinic_id)
+        if clinic is None:
+            raise InvalidInput(f"There is no clinic {clinic_id}.", field="clinic_id")
+    user = User(
+        email=email,
+        name=((name or "").strip() or email.split("@")[0])[:120],
+        phone=normalize_phone(phone),
+        phone_verified_at=phone_verified_at,
+        # null(), not None: None would let the column's "verified" default fill it in.
+        email_verified_at=email_verified_at if email_verified_at is not None else null(),
+        role=role,
+        password_hash=password_hash,
+        must_change_password=must_change_password,
+        google_sub=google_sub,
+        created_by_id=actor_id,
+    )
+    db.session.add(user)
+    if role is Role.DOCTOR:
+        db.session.add(
+            Doctor(
+                user=user,
+                clinic=clinic,
+                fee_currency=clinic.currency if clinic else "USD",
+                created_by_id=actor_id,
+            )
+        )
+    elif role is Role.PATIENT:
+        db.session.add(PatientProfile(user=user, created_by_id=actor_id))
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # the email (or Google account) is taken; the use case rolls back
+        raise AccountExists() from exc
+    return user
+
+
+@use_case
 def create_user(
     *,
     email: str,
@@ -133,67 +199,48 @@ def create_user(
     Raises InvalidInput (bad email, phone, role, short password, unknown clinic) and
     AccountExists.
     """
-    try:
-        role = Role(role)
-    except ValueError as exc:
-        raise InvalidInput(f"Unknown role {role!r}.", field="role") from exc
-    email = normalize_email(email)
-    phone = normalize_phone(phone)
     if password is not None:
         check_password_rules(password)
-    if clinic_id is not None and db.session.get(Clinic, clinic_id) is None:
-        raise InvalidInput(f"There is no clinic {clinic_id}.", field="clinic_id")
-    user = User(
+    phone = normalize_phone(phone)
+    moment = datetime.now(UTC)
+    user = build_account(
         email=email,
-        name=(name or email.split("@")[0]).strip(),
+        role=role,
+        name=name,
         phone=phone,
         # An address typed in by an admin (or the CLI) is taken as verified.
-        phone_verified_at=datetime.now(UTC) if phone else None,
-        role=role,
+        email_verified_at=moment,
+        phone_verified_at=moment if phone else None,
         password_hash=hash_password(password) if password else None,
-        created_by_id=actor_id,
+        clinic_id=clinic_id,
+        actor_id=actor_id,
     )
-    db.session.add(user)
-    if role is Role.DOCTOR:
-        clinic = db.session.get(Clinic, clinic_id) if clinic_id else None
-        db.session.add(
-            Doctor(
-                user=user,
-                clinic_id=clinic_id,
-                fee_currency=clinic.currency if clinic else "USD",
-                created_by_id=actor_id,
-            )
-        )
-    elif role is Role.PATIENT:
-        db.session.add(PatientProfile(user=user, created_by_id=actor_id))
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise AccountExists() from exc
     audit.record(
         "user.created",
         actor_id=actor_id,
         target_type="user",
         target_id=user.id,
-        data={"role": role.value},
+        data={"role": user.role.value},
     )
-    db.session.commit()
     return user
 
 
+@use_case(commit_on=SIGN_IN_REFUSALS)
 def authenticate(email: str, password: str, *, now: datetime, ip: str | None = None) -> User:
     """Check an email and password; record the attempt in the audit trail.
 
     Raises InvalidCredentials (unknown email or wrong password, indistinguishable),
-    AccountInactive (right password, deactivated account) and SignInThrottled (429: too many
-    wrong passwords for this address lately, web and API together; wait, or use a code).
+    AccountInactive (right password, deactivated account), EmailNotConfirmed and
+    SignInThrottled (429: too many wrong passwords for this address lately, web and API
+    together; wait, or use a code). The refusals in SIGN_IN_REFUSALS are recorded (audited,
+    counted) and committed before they are raised: a use case that calls this one commits on
+    them too.
     """
     email = (email or "").strip().lower()
     throttle.check(email, now)
     user = db.session.scalar(select(User).where(User.email == email))
-    # One hash check whether or not the address has an account (or a password): the time of
-    # the answer must not tell which emails are registered.
+    # One hash check whether or not the address has an account (or a password): the time
+    # of the answer must not tell which emails are registered.
     password_ok = verify_password(user.password_hash if user else None, password or "")
     if user is None or not password_ok:
         audit.record(
@@ -203,22 +250,18 @@ def authenticate(email: str, password: str, *, now: datetime, ip: str | None = N
             ip=ip,
         )
         throttle.record_failure(email, now)
-        db.session.commit()
         raise InvalidCredentials()
     if not user.is_active:
         audit.record("auth.sign_in_refused_inactive", actor_id=user.id, ip=ip)
-        db.session.commit()
         raise AccountInactive()
     if user.email_verified_at is None:
         # Anyone can register an address they do not own: until its inbox answers, the
         # password chosen at registration opens nothing.
         audit.record("auth.sign_in_refused_unverified", actor_id=user.id, ip=ip)
-        db.session.commit()
         raise EmailNotConfirmed()
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     _first_factor_passed(user, "password", now=now, ip=ip)
-    db.session.commit()
     return user
 
 
@@ -259,7 +302,7 @@ def register_patient(
     (confirm_registration). An address that already has an account gets a note instead ("was
     this you? sign in or reset your password"), and the answer looks the same. An abandoned
     unverified registration of the same address is taken over: only the holder of the inbox
-    can finish it. Raises InvalidInput.
+    can finish it. The account is committed before any message goes out. Raises InvalidInput.
     """
     email = normalize_email(email)
     phone = normalize_phone(phone)
@@ -268,53 +311,65 @@ def register_patient(
     if not name:
         raise InvalidInput("Please tell us your name.", field="name")
     password_hash = hash_password(password)  # hashed either way: the same time for both answers
+    try:
+        user_id = _open_registration(
+            name=name, email=email, phone=phone, password_hash=password_hash, ip=ip
+        )
+    except AccountExists:  # the same address registered a moment ago: answer as if taken
+        return Registration(None, email, True)
+    if user_id is None:
+        return Registration(None, email, _tell_holder_of(email))
+    try:
+        send_verification_codes(user_id, attempt_id=attempt_id, now=now, ip=ip)
+    except codes.CodeNotSent:
+        return Registration(user_id, email, False)  # the codes can be sent again
+    return Registration(user_id, email, True)
+
+
+@use_case
+def _open_registration(
+    *, name: str, email: str, phone: str | None, password_hash: str, ip: str | None
+) -> int | None:
+    """The account of a registration (new, or an abandoned unverified one taken over); None
+    when the address belongs to a verified account. Raises AccountExists (a race)."""
     user = db.session.scalar(select(User).where(User.email == email))
     if user is not None and user.email_verified_at is not None:
         audit.record("account.registration_for_existing", target_type="user", target_id=user.id,
                      actor_id=None, ip=ip)  # fmt: skip
-        db.session.commit()
-        try:
-            messaging.send_email(
-                to=email,
-                subject="Someone tried to create a Carebook account with your email",
-                body=(
-                    "Hello,\n\nSomeone (perhaps you) tried to create a new Carebook account "
-                    f"with {email}, which already has one. If it was you, sign in instead, or "
-                    "reset your password from the sign-in page if you forgot it. If it was not "
-                    "you, you can ignore this email: nothing has changed.\n"
-                ),
-            )
-        except messaging.DeliveryFailed:
-            return Registration(None, email, False)
-        return Registration(None, email, True)
+        return None
     if user is None:
-        user = User(
-            email=email,
-            role=Role.PATIENT,
-            # null(), not None: None would let the column's "verified" default fill it in.
-            email_verified_at=null(),
+        user = build_account(
+            email=email, role=Role.PATIENT, name=name, phone=phone, email_verified_at=None
         )
-        db.session.add(user)
-        db.session.add(PatientProfile(user=user))
     user.name, user.phone, user.password_hash = name[:120], phone, password_hash
     user.phone_verified_at = None
-    try:
-        db.session.flush()
-    except IntegrityError:  # the same address registered a moment ago: answer as if taken
-        db.session.rollback()
-        return Registration(None, email, True)
+    db.session.flush()
     user.created_by_id = user.created_by_id or user.id
     audit.record(
         "account.registered", actor_id=user.id, target_type="user", target_id=user.id, ip=ip
     )
-    db.session.commit()
+    return user.id
+
+
+def _tell_holder_of(email: str) -> bool:
+    """The note to an address that has an account already; False when it could not be sent."""
     try:
-        send_verification_codes(user.id, attempt_id=attempt_id, now=now, ip=ip)
-    except codes.CodeNotSent:
-        return Registration(user.id, email, False)  # the codes can be sent again
-    return Registration(user.id, email, True)
+        messaging.send_email(
+            to=email,
+            subject="Someone tried to create a Carebook account with your email",
+            body=(
+                "Hello,\n\nSomeone (perhaps you) tried to create a new Carebook account "
+                f"with {email}, which already has one. If it was you, sign in instead, or "
+                "reset your password from the sign-in page if you forgot it. If it was not "
+                "you, you can ignore this email: nothing has changed.\n"
+            ),
+        )
+    except messaging.DeliveryFailed:
+        return False
+    return True
 
 
+@use_case(commit_on=(codes.InvalidCode,))
 def confirm_registration(
     *,
     user_id: int | None,
@@ -324,7 +379,8 @@ def confirm_registration(
     ip: str | None = None,
 ) -> User:
     """Finish a registration with the code emailed to it: the email is confirmed and the
-    account may sign in. Raises InvalidCode, also when the address had an account already."""
+    account may sign in. Raises InvalidCode, also when the address had an account already (a
+    wrong guess is counted and committed)."""
     if user_id is None:
         codes.consume(attempt_id=None, purpose=CodePurpose.VERIFY_EMAIL, code=code, now=now)
     row = codes.consume(
@@ -337,10 +393,9 @@ def confirm_registration(
     )
     user = db.session.get(User, user_id)
     # The password stays: it was chosen in this flow (a later registration of the address
-    # retires this code, otp.issue). Anything signed in before now is ended.
+    # retires this code, codes.issue). Anything signed in before now is ended.
     claim_email(user, row.destination, keep_password=True, now=now, ip=ip)
     _first_factor_passed(user, "registration", now=now, ip=ip)
-    db.session.commit()
     return user
 
 
@@ -351,7 +406,7 @@ def claim_email(
     that verified it). If it is the account's email and not confirmed yet, it is confirmed,
     and whatever someone else may have set up before (a password chosen at an unconfirmed
     registration, sessions, API tokens) is dropped, unless `keep_password`: the password was
-    chosen in this very flow. Adds to the caller's transaction."""
+    chosen in this very flow. Adds to the caller's use case; does not commit."""
     if address != user.email or user.email_verified_at is not None:
         return
     user.email_verified_at = now
@@ -371,9 +426,10 @@ def claim_email(
 def send_verification_codes(
     user_id: int, *, attempt_id: str, now: datetime, ip: str | None = None
 ) -> None:
-    """Send a code to each contact of the account that is not verified yet.
+    """Send a code to each contact of the account that is not verified yet (each code is
+    committed before it is sent: call this outside a use case).
 
-    Raises otp.CodeNotSent.
+    Raises codes.CodeNotSent.
     """
     user = db.session.get(User, user_id)
     if user.email_verified_at is None:
@@ -398,6 +454,7 @@ def send_verification_codes(
         )
 
 
+@use_case(commit_on=(codes.InvalidCode,))
 def verify_contact(
     user_id: int,
     *,
@@ -407,7 +464,8 @@ def verify_contact(
     now: datetime,
     ip: str | None = None,
 ) -> User:
-    """Confirm the account's email (or phone) with the code sent to it. Raises InvalidCode."""
+    """Confirm the account's email (or phone) with the code sent to it. Raises InvalidCode
+    (a wrong guess is counted and committed)."""
     purpose = CodePurpose.VERIFY_PHONE if channel is CodeChannel.SMS else CodePurpose.VERIFY_EMAIL
     row = codes.consume(
         attempt_id=attempt_id, purpose=purpose, code=code, now=now, user_id=user_id, ip=ip
@@ -422,7 +480,6 @@ def verify_contact(
             user.email_verified_at = now
         action = "account.email_verified"
     audit.record(action, actor_id=user.id, target_type="user", target_id=user.id, ip=ip)
-    db.session.commit()
     return user
 
 
@@ -438,61 +495,57 @@ def request_sign_in_code(
 
     Says nothing about whether the account exists: unknown, deactivated or phone-less
     accounts get no code and no error. Raises InvalidInput (a malformed email) and
-    otp.CodeNotSent (delivery failed).
+    codes.CodeNotSent (delivery failed).
     """
     email = normalize_email(email)
-    user = db.session.scalar(select(User).where(User.email == email))
-    if user is None or not user.is_active:
-        audit.record("auth.code_not_sent", actor_id=None, data={"email": email}, ip=ip)
-        db.session.commit()
-        return
-    if channel is CodeChannel.SMS:
-        if not user.phone or user.phone_verified_at is None:
+    with transaction():
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None or not user.is_active:
+            audit.record("auth.code_not_sent", actor_id=None, data={"email": email}, ip=ip)
+            return
+        if channel is CodeChannel.SMS and (not user.phone or user.phone_verified_at is None):
             audit.record(
                 "auth.code_not_sent", actor_id=user.id, data={"reason": "no_verified_phone"}, ip=ip
             )
-            db.session.commit()
             return
-        destination = user.phone
-    else:
-        destination = user.email
+    # Outside the transaction: the code is committed, then sent.
     codes.issue(
         user,
         purpose=CodePurpose.SIGN_IN,
         channel=channel,
-        destination=destination,
+        destination=user.phone if channel is CodeChannel.SMS else user.email,
         attempt_id=attempt_id,
         now=now,
         ip=ip,
     )
 
 
+@use_case(commit_on=(codes.InvalidCode, AccountInactive))
 def sign_in_with_code(
     attempt_id: str | None, code: str, *, now: datetime, ip: str | None = None
 ) -> User:
     """Sign in with the code sent for this attempt. An emailed code also verifies the email.
 
-    Raises otp.InvalidCode and AccountInactive.
+    Raises codes.InvalidCode and AccountInactive (the code is used up either way).
     """
     row = codes.consume(
         attempt_id=attempt_id, purpose=CodePurpose.SIGN_IN, code=code, now=now, ip=ip
     )
     user = db.session.get(User, row.user_id)
     if not user.is_active:
-        db.session.commit()
         raise AccountInactive()
     if row.channel is CodeChannel.EMAIL:
         # A password set before the inbox was proven was not necessarily set by its holder.
         claim_email(user, row.destination, keep_password=False, now=now, ip=ip)
     _first_factor_passed(user, f"code_{row.channel.value}", now=now, ip=ip)
-    db.session.commit()
     return user
 
 
 def request_reauth_code(
     user_id: int, *, attempt_id: str, now: datetime, ip: str | None = None
 ) -> None:
-    """Email the signed-in user a code to confirm a sensitive change. Raises otp.CodeNotSent."""
+    """Email the signed-in user a code to confirm a sensitive change. Raises
+    codes.CodeNotSent."""
     user = db.session.get(User, user_id)
     codes.issue(
         user,
@@ -505,6 +558,7 @@ def request_reauth_code(
     )
 
 
+@use_case(commit_on=(InvalidCredentials, codes.InvalidCode))
 def reauthenticate(
     user_id: int,
     *,
@@ -515,13 +569,13 @@ def reauthenticate(
     ip: str | None = None,
 ) -> datetime:
     """Prove it is still the account holder, by password or by a code from
-    request_reauth_code. Returns the time to remember. Raises InvalidCredentials, InvalidCode.
+    request_reauth_code. Returns the time to remember. Raises InvalidCredentials, InvalidCode
+    (both recorded and committed first).
     """
     user = db.session.get(User, user_id)
     if password is not None:
         if not verify_password(user.password_hash, password):
             audit.record("auth.reauth_failed", actor_id=user.id, ip=ip)
-            db.session.commit()
             raise InvalidCredentials("That password is not right.")
     else:
         codes.consume(
@@ -533,30 +587,7 @@ def reauthenticate(
             ip=ip,
         )
     audit.record("auth.reauthenticated", actor_id=user.id, ip=ip)
-    db.session.commit()
     return now
-
-
-def set_active(
-    user_id: int, active: bool, *, actor_id: int | None, now: datetime, ip: str | None = None
-) -> User:
-    """Deactivate (ending every session at once) or reactivate an account."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise UserNotFound()
-    user.is_active = active
-    user.updated_by_id = actor_id
-    # Either way every earlier sign-in stays ended: reactivation brings no old token back.
-    sessions.revoke_user_sessions(user.id, now=now)
-    audit.record(
-        "account.activated" if active else "account.deactivated",
-        actor_id=actor_id,
-        target_type="user",
-        target_id=user.id,
-        ip=ip,
-    )
-    db.session.commit()
-    return user
 
 
 def get_active_user(user_id: int) -> User | None:

@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import CodeChannel, CodePurpose, OneTimeCode, User
 from app.services import audit, messaging
 from app.services.errors import DomainError
+from app.services.transaction import transaction
 
 CODE_TTL = timedelta(minutes=10)
 MAX_WRONG_TRIES = 5
@@ -70,52 +71,53 @@ def issue(
     now: datetime,
     ip: str | None = None,
 ) -> None:
-    """Create a code for `user`, send it to `destination` and commit.
+    """Create a code for `user`, commit it, then send it to `destination`; the outcome is
+    recorded in a second transaction. Call it outside a use case: the message goes out only
+    after the code is committed, so a code that arrives always works.
 
-    The code row is committed before sending; when delivery fails the code is retired, the
-    failure audited and CodeNotSent raised.
+    When delivery fails the code is retired, the failure audited and CodeNotSent raised.
     """
     code = f"{secrets.randbelow(1_000_000):06d}"
-    db.session.execute(
-        update(OneTimeCode)
-        .where(
-            OneTimeCode.user_id == user.id,
-            OneTimeCode.purpose == purpose,
-            OneTimeCode.used_at.is_(None),
+    with transaction():
+        db.session.execute(
+            update(OneTimeCode)
+            .where(
+                OneTimeCode.user_id == user.id,
+                OneTimeCode.purpose == purpose,
+                OneTimeCode.used_at.is_(None),
+            )
+            .values(used_at=now)
         )
-        .values(used_at=now)
-    )
-    row = OneTimeCode(
-        user_id=user.id,
-        purpose=purpose,
-        channel=channel,
-        destination=destination,
-        attempt_id=attempt_id,
-        code_hash=digest(f"{attempt_id}:{code}"),
-        created_at=now,
-        expires_at=now + CODE_TTL,
-    )
-    db.session.add(row)
-    db.session.commit()
+        row = OneTimeCode(
+            user_id=user.id,
+            purpose=purpose,
+            channel=channel,
+            destination=destination,
+            attempt_id=attempt_id,
+            code_hash=digest(f"{attempt_id}:{code}"),
+            created_at=now,
+            expires_at=now + CODE_TTL,
+        )
+        db.session.add(row)
     try:
         _deliver(channel, destination, purpose, code)
     except messaging.DeliveryFailed as exc:
-        row.used_at = now
+        with transaction(commit_on=(CodeNotSent,)):
+            row.used_at = now
+            audit.record(
+                "auth.code_failed",
+                actor_id=user.id,
+                data={"purpose": purpose.value, "channel": channel.value, "error": str(exc)},
+                ip=ip,
+            )
+            raise CodeNotSent() from exc
+    with transaction():
         audit.record(
-            "auth.code_failed",
+            "auth.code_sent",
             actor_id=user.id,
-            data={"purpose": purpose.value, "channel": channel.value, "error": str(exc)},
+            data={"purpose": purpose.value, "channel": channel.value},
             ip=ip,
         )
-        db.session.commit()
-        raise CodeNotSent() from exc
-    audit.record(
-        "auth.code_sent",
-        actor_id=user.id,
-        data={"purpose": purpose.value, "channel": channel.value},
-        ip=ip,
-    )
-    db.session.commit()
 
 
 def _deliver(channel: CodeChannel, destination: str, purpose: CodePurpose, code: str) -> None:
@@ -141,8 +143,9 @@ def consume(
 ) -> OneTimeCode:
     """Check `code` against the live code of this attempt and use it up.
 
-    A wrong guess is counted (and committed); the MAX_WRONG_TRIES-th retires the code. Does
-    not commit on success: the caller's use case does. Raises InvalidCode.
+    A helper of the caller's use case (it never commits): a wrong guess is counted, the
+    MAX_WRONG_TRIES-th retires the code, and InvalidCode is raised; the caller's use case
+    commits on InvalidCode (`commit_on`) so that the count stays. Raises InvalidCode.
     """
     code = (code or "").strip().replace(" ", "")
     if not attempt_id:
@@ -157,7 +160,6 @@ def consume(
         query = query.where(OneTimeCode.user_id == user_id)
     row = db.session.scalar(query.order_by(OneTimeCode.id.desc()).limit(1).with_for_update())
     if row is None:
-        db.session.rollback()
         raise InvalidCode()
     if not hmac.compare_digest(row.code_hash, digest(f"{attempt_id}:{code}")):
         row.failed_attempts += 1
@@ -169,7 +171,6 @@ def consume(
             data={"purpose": purpose.value, "failed_attempts": row.failed_attempts},
             ip=ip,
         )
-        db.session.commit()
         raise InvalidCode()
     row.used_at = now
     return row

@@ -19,6 +19,7 @@ from app.services.accounts import codes
 from app.services.accounts.accounts import AccountExists, normalize_email, normalize_phone
 from app.services.accounts.reauth import require_recent_auth
 from app.services.errors import InvalidInput
+from app.services.transaction import transaction, use_case
 
 
 def start_email_change(
@@ -32,7 +33,7 @@ def start_email_change(
 ) -> None:
     """Send a code to the new address, whether or not it already has an account: the answer
     must not tell who is registered (a clash is reported once the code comes back, to whoever
-    holds that inbox). Raises ReauthenticationRequired, InvalidInput, otp.CodeNotSent."""
+    holds that inbox). Raises ReauthenticationRequired, InvalidInput, codes.CodeNotSent."""
     require_recent_auth(reauthenticated_at, now)
     user = db.session.get(User, user_id)
     new_email = normalize_email(new_email)
@@ -52,10 +53,31 @@ def start_email_change(
 def confirm_email_change(
     user_id: int, *, attempt_id: str | None, code: str, now: datetime, ip: str | None = None
 ) -> User:
-    """Switch to the new address the code went to; the old address is told.
+    """Switch to the new address the code went to; the old address is told (after the
+    commit; a lost note does not undo the change).
 
-    Raises otp.InvalidCode, AccountExists (the address has another account: told only now).
+    Raises codes.InvalidCode, AccountExists (the address has another account: told only now).
     """
+    try:
+        user, old_email = _switch_email(user_id, attempt_id=attempt_id, code=code, now=now, ip=ip)
+    except IntegrityError as exc:  # the address was taken between the check and the write
+        raise AccountExists() from exc
+    with contextlib.suppress(messaging.DeliveryFailed):
+        messaging.send_email(
+            to=old_email,
+            subject="Your Carebook email address was changed",
+            body=(
+                f"Hello {user.name},\n\nYour Carebook account now uses {user.email}. "
+                "If this was not you, contact us at once."
+            ),
+        )
+    return user
+
+
+@use_case(commit_on=(codes.InvalidCode, AccountExists))  # the code is used up either way
+def _switch_email(
+    user_id: int, *, attempt_id: str | None, code: str, now: datetime, ip: str | None
+) -> tuple[User, str]:
     row = codes.consume(
         attempt_id=attempt_id,
         purpose=CodePurpose.CHANGE_EMAIL,
@@ -70,7 +92,6 @@ def confirm_email_change(
         # Only the holder of that inbox gets this far: telling them is no leak.
         audit.record("account.email_change_clash", actor_id=user.id, target_type="user",
                      target_id=user.id, ip=ip)  # fmt: skip
-        db.session.commit()  # the code is used up either way
         raise AccountExists(
             "That address already has a Carebook account: sign in to it instead, or choose "
             "another address."
@@ -87,22 +108,10 @@ def confirm_email_change(
         data={"from": old_email, "to": row.destination},
         ip=ip,
     )
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise AccountExists() from exc
-    # The change is made; a lost courtesy note to the old address must not undo it.
-    with contextlib.suppress(messaging.DeliveryFailed):
-        messaging.send_email(
-            to=old_email,
-            subject="Your Carebook email address was changed",
-            body=(
-                f"Hello {user.name},\n\nYour Carebook account now uses {user.email}. "
-                "If this was not you, contact us at once."
-            ),
-        )
-    return user
+    # A clash with an address taken meanwhile surfaces here, inside the use case, which then
+    # rolls back (IntegrityError is no recorded refusal).
+    db.session.flush()
+    return user, old_email
 
 
 def start_phone_change(
@@ -117,16 +126,16 @@ def start_phone_change(
     """Send a code by SMS to the new number; an empty number removes the phone at once.
 
     Returns True when a code was sent. Raises ReauthenticationRequired, InvalidInput,
-    otp.CodeNotSent.
+    codes.CodeNotSent.
     """
     require_recent_auth(reauthenticated_at, now)
     user = db.session.get(User, user_id)
     new_phone = normalize_phone(new_phone)
     if new_phone is None:
-        user.phone = None
-        user.phone_verified_at = None
-        audit.record("account.phone_removed", actor_id=user.id, target_id=user.id, ip=ip)
-        db.session.commit()
+        with transaction():
+            user.phone = None
+            user.phone_verified_at = None
+            audit.record("account.phone_removed", actor_id=user.id, target_id=user.id, ip=ip)
         return False
     if new_phone == user.phone and user.phone_verified_at is not None:
         raise InvalidInput("That is already your phone number.", field="phone")
@@ -142,10 +151,11 @@ def start_phone_change(
     return True
 
 
+@use_case(commit_on=(codes.InvalidCode,))
 def confirm_phone_change(
     user_id: int, *, attempt_id: str | None, code: str, now: datetime, ip: str | None = None
 ) -> User:
-    """Switch to the verified new number the code went to. Raises otp.InvalidCode."""
+    """Switch to the verified new number the code went to. Raises codes.InvalidCode."""
     row = codes.consume(
         attempt_id=attempt_id,
         purpose=CodePurpose.CHANGE_PHONE,
@@ -165,5 +175,4 @@ def confirm_phone_change(
         target_id=user.id,
         ip=ip,
     )
-    db.session.commit()
     return user

@@ -15,10 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import PatientProfile, Role, User
+from app.models import Role, User
 from app.services import audit
 from app.services.accounts import accounts
 from app.services.errors import Conflict, Forbidden
+from app.services.transaction import use_case
 
 # How long a person has to enter their password after coming back from Google.
 PENDING_LINK_TTL = timedelta(minutes=10)
@@ -100,11 +101,14 @@ class GoogleSignIn:
     pending: PendingLink | None = None
 
 
+@use_case(commit_on=(EmailNotVerified, accounts.AccountInactive))
 def sign_in_with_google(identity: GoogleIdentity, *, now: datetime, ip: str | None) -> GoogleSignIn:
     """Find or create the account of a verified Google identity.
 
     Raises AccountInactive, EmailNotVerified (new or unlinked identity without a verified
-    email), GoogleAccountTaken (the account with that email is linked to another `sub`).
+    email; both recorded and committed first), GoogleAccountTaken (the account with that
+    email is linked to another `sub`), AccountExists (the same identity signing up twice at
+    once).
     """
     user = db.session.scalar(select(User).where(User.google_sub == identity.sub))
     if user is not None:
@@ -113,7 +117,6 @@ def sign_in_with_google(identity: GoogleIdentity, *, now: datetime, ip: str | No
         audit.record(
             "auth.google_refused_unverified", actor_id=None, data={"sub": identity.sub}, ip=ip
         )
-        db.session.commit()
         raise EmailNotVerified()
     existing = db.session.scalar(select(User).where(User.email == identity.email))
     if existing is not None and existing.email_verified_at is None and existing.google_sub is None:
@@ -132,7 +135,6 @@ def sign_in_with_google(identity: GoogleIdentity, *, now: datetime, ip: str | No
             target_id=existing.id,
             ip=ip,
         )
-        db.session.commit()
         return GoogleSignIn(
             pending=PendingLink(
                 user_id=existing.id,
@@ -148,10 +150,20 @@ def complete_link(pending: PendingLink, password: str, *, now: datetime, ip: str
     """Link Google to the pending account once its password is proven; the user is signed in.
 
     Raises LinkExpired (too late, or the account changed meanwhile), InvalidCredentials,
-    AccountInactive (from accounts.authenticate) and GoogleAccountTaken.
+    AccountInactive (from accounts.authenticate, recorded and committed) and
+    GoogleAccountTaken.
     """
     if now.timestamp() > pending.expires_at:
         raise LinkExpired()
+    try:
+        return _link(pending, password, now=now, ip=ip)
+    except IntegrityError as exc:  # that Google account was linked elsewhere meanwhile
+        raise GoogleAccountTaken() from exc
+
+
+# A refusal after the password check keeps what the check recorded, as a refused password does.
+@use_case(commit_on=(*accounts.SIGN_IN_REFUSALS, LinkExpired, GoogleAccountTaken))
+def _link(pending: PendingLink, password: str, *, now: datetime, ip: str | None) -> User:
     user = accounts.authenticate(pending.email, password, now=now, ip=ip)
     if user.id != pending.user_id:
         raise LinkExpired()
@@ -166,50 +178,35 @@ def complete_link(pending: PendingLink, password: str, *, now: datetime, ip: str
         target_id=user.id,
         ip=ip,
     )
-    try:
-        db.session.commit()
-    except IntegrityError as exc:  # that Google account was linked elsewhere meanwhile
-        db.session.rollback()
-        raise GoogleAccountTaken() from exc
+    db.session.flush()  # a clash on google_sub surfaces inside the use case, which rolls back
     return user
 
 
+@use_case
 def record_refusal(reason: str, *, ip: str | None) -> None:
     """Keep a refused provider response (bad state, signature, issuer, audience, nonce...) in
     the audit trail: a run of these is worth a look."""
     audit.record("auth.google_refused", actor_id=None, data={"reason": reason[:500]}, ip=ip)
-    db.session.commit()
 
 
 def _signed_in(user: User, *, now: datetime, ip: str | None) -> User:
     if not user.is_active:
         audit.record("auth.sign_in_refused_inactive", actor_id=user.id, ip=ip)
-        db.session.commit()
         raise accounts.AccountInactive()
     user.last_login_at = now
     audit.record("auth.sign_in", actor_id=user.id, data={"method": "google"}, ip=ip)
-    db.session.commit()
     return user
 
 
 def _create_patient(identity: GoogleIdentity, *, now: datetime, ip: str | None) -> User:
-    email = accounts.normalize_email(identity.email or "")
-    user = User(
-        email=email,
-        name=(identity.name or email.split("@")[0])[:120],
+    user = accounts.build_account(
+        email=identity.email or "",
         role=Role.PATIENT,
-        password_hash=None,
-        google_sub=identity.sub,
+        name=identity.name,
         email_verified_at=now,  # the provider verified it
-        last_login_at=now,
+        google_sub=identity.sub,
     )
-    db.session.add(user)
-    db.session.add(PatientProfile(user=user))
-    try:
-        db.session.flush()
-    except IntegrityError as exc:  # the same person signing in twice at once
-        db.session.rollback()
-        raise accounts.AccountExists() from exc
+    user.last_login_at = now
     audit.record(
         "user.created",
         actor_id=user.id,
@@ -219,5 +216,4 @@ def _create_patient(identity: GoogleIdentity, *, now: datetime, ip: str | None) 
         ip=ip,
     )
     audit.record("auth.sign_in", actor_id=user.id, data={"method": "google"}, ip=ip)
-    db.session.commit()
     return user

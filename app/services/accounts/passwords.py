@@ -8,10 +8,11 @@ is what using the link does), every earlier link stops working.
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from app.extensions import db
@@ -27,6 +28,9 @@ from app.services.accounts.accounts import (
 from app.services.accounts.reauth import require_recent_auth
 from app.services.errors import DomainError, InvalidInput, UserNotFound
 from app.services.links import public_url
+from app.services.transaction import transaction, use_case
+
+log = logging.getLogger(__name__)
 
 _RESET_SALT = "carebook.password-reset.v1"
 _SET_SALT = "carebook.set-password.v1"
@@ -46,16 +50,26 @@ class PasswordNotRequired(DomainError):
     default_message = "Your password does not need changing."
 
 
-def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+def _serializer(
+    salt: str, signer: type[TimestampSigner] = TimestampSigner
+) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt, signer=signer)
 
 
 def _fingerprint(user: User) -> str:
     return hashlib.sha256((user.password_hash or "no-password").encode()).hexdigest()[:20]
 
 
-def _make_token(user: User, salt: str) -> str:
-    return _serializer(salt).dumps({"uid": user.id, "fp": _fingerprint(user)})
+def _make_token(user: User, salt: str, now: datetime) -> str:
+    """A link token signed at `now`: its age is judged against the same clock
+    (user_for_link), not the wall clock."""
+    stamp = int(now.timestamp())
+
+    class SignedAtNow(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return stamp
+
+    return _serializer(salt, SignedAtNow).dumps({"uid": user.id, "fp": _fingerprint(user)})
 
 
 def _ttl_seconds(salt: str) -> int:
@@ -87,19 +101,18 @@ def user_for_link(token: str | None, *, purpose: str, now: datetime) -> User:
 def request_password_reset(email: str, *, now: datetime, ip: str | None = None) -> None:
     """Email a reset link to the account with that address, if there is one.
 
-    Answers the same either way. Raises InvalidInput (malformed address),
-    messaging.DeliveryFailed.
+    Answers the same either way. The request is committed before the email goes out. Raises
+    InvalidInput (malformed address), messaging.DeliveryFailed (the page says to try again).
     """
     email = normalize_email(email)
-    user = db.session.scalar(select(User).where(User.email == email))
-    if user is None or not user.is_active:
-        audit.record("auth.password_reset_unknown", actor_id=None, data={"email": email}, ip=ip)
-        db.session.commit()
-        return
-    link = public_url("auth.reset_password", token=_make_token(user, _RESET_SALT))
+    with transaction():
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None or not user.is_active:
+            audit.record("auth.password_reset_unknown", actor_id=None, data={"email": email}, ip=ip)
+            return
+        audit.record("auth.password_reset_requested", actor_id=user.id, ip=ip)
+    link = public_url("auth.reset_password", token=_make_token(user, _RESET_SALT, now))
     minutes = current_app.config["PASSWORD_RESET_TTL_MINUTES"]
-    audit.record("auth.password_reset_requested", actor_id=user.id, ip=ip)
-    db.session.commit()
     messaging.send_email(
         to=user.email,
         subject="Reset your Carebook password",
@@ -120,22 +133,23 @@ def send_set_password_link(
 ) -> None:
     """Email an account (typically one an admin just created) a link to choose its password.
 
-    The link (on PUBLIC_BASE_URL) expires after SET_PASSWORD_TTL_HOURS and works once.
-    Raises UserNotFound, messaging.DeliveryFailed.
+    The link (on PUBLIC_BASE_URL) expires SET_PASSWORD_TTL_HOURS after `now` and works once. The
+    sending is committed to the audit trail before the email goes out. Raises UserNotFound,
+    messaging.DeliveryFailed.
     """
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise UserNotFound()
-    link = public_url("auth.set_password", token=_make_token(user, _SET_SALT))
+    with transaction():
+        user = db.session.get(User, user_id)
+        if user is None:
+            raise UserNotFound()
+        audit.record(
+            "auth.set_password_link_sent",
+            actor_id=actor_id,
+            target_type="user",
+            target_id=user.id,
+            ip=ip,
+        )
+    link = public_url("auth.set_password", token=_make_token(user, _SET_SALT, now))
     hours = current_app.config["SET_PASSWORD_TTL_HOURS"]
-    audit.record(
-        "auth.set_password_link_sent",
-        actor_id=actor_id,
-        target_type="user",
-        target_id=user.id,
-        ip=ip,
-    )
-    db.session.commit()
     messaging.send_email(
         to=user.email,
         subject="Choose your Carebook password",
@@ -153,16 +167,23 @@ def _set_password(user: User, password: str, *, now: datetime, keep_token: str |
     sessions.revoke_user_sessions(user.id, now=now, keep_token=keep_token)
 
 
-def _notify_changed(user: User) -> None:
-    messaging.send_email(
-        to=user.email,
-        subject="Your Carebook password was changed",
-        body=(
-            f"Hello {user.name},\n\nThe password of your Carebook account was just changed "
-            "and your other sessions were signed out. If this was not you, reset your "
-            "password now and contact us."
-        ),
-    )
+def _notify_changed(user: User) -> bool:
+    """The security note after a password change, sent after the commit. The change stands
+    when the note is lost (the user sees the same confirmation); returns whether it went."""
+    try:
+        messaging.send_email(
+            to=user.email,
+            subject="Your Carebook password was changed",
+            body=(
+                f"Hello {user.name},\n\nThe password of your Carebook account was just "
+                "changed and your other sessions were signed out. If this was not you, reset "
+                "your password now and contact us."
+            ),
+        )
+    except messaging.DeliveryFailed as exc:
+        log.warning("password-change note to user %s not sent: %s", user.id, exc)
+        return False
+    return True
 
 
 def reset_password(
@@ -173,24 +194,25 @@ def reset_password(
     now: datetime,
     ip: str | None = None,
 ) -> User:
-    """Use a reset or set-password link: set the password, sign out every session.
+    """Use a reset or set-password link: set the password, sign out every session; after a
+    reset the account is told by email (a lost note does not undo the change).
 
     The link proves the email address, so the email also counts as verified. Raises
     InvalidPasswordLink, InvalidInput.
     """
-    user = user_for_link(token, purpose=purpose, now=now)
-    check_password_rules(new_password)
-    _set_password(user, new_password, now=now, keep_token=None)
-    accounts.claim_email(user, user.email, keep_password=True, now=now, ip=ip)
-    throttle.clear(user.email)  # the inbox holder: the new password works at once
-    audit.record(
-        "auth.password_reset" if purpose == "reset" else "auth.password_set",
-        actor_id=user.id,
-        target_type="user",
-        target_id=user.id,
-        ip=ip,
-    )
-    db.session.commit()
+    with transaction():
+        user = user_for_link(token, purpose=purpose, now=now)
+        check_password_rules(new_password)
+        _set_password(user, new_password, now=now, keep_token=None)
+        accounts.claim_email(user, user.email, keep_password=True, now=now, ip=ip)
+        throttle.clear(user.email)  # the inbox holder: the new password works at once
+        audit.record(
+            "auth.password_reset" if purpose == "reset" else "auth.password_set",
+            actor_id=user.id,
+            target_type="user",
+            target_id=user.id,
+            ip=ip,
+        )
     if purpose == "reset":
         _notify_changed(user)
     return user
@@ -205,21 +227,23 @@ def change_password(
     now: datetime,
     ip: str | None = None,
 ) -> None:
-    """Change the password after a recent check; other sessions are signed out.
+    """Change the password after a recent check; other sessions are signed out, and the
+    account is told by email after the commit (a lost note does not undo the change).
 
     Raises ReauthenticationRequired, InvalidInput.
     """
-    require_recent_auth(reauthenticated_at, now)
-    check_password_rules(new_password)
-    user = db.session.get(User, user_id)
-    _set_password(user, new_password, now=now, keep_token=session_token)
-    audit.record(
-        "auth.password_changed", actor_id=user.id, target_type="user", target_id=user.id, ip=ip
-    )
-    db.session.commit()
+    with transaction():
+        require_recent_auth(reauthenticated_at, now)
+        check_password_rules(new_password)
+        user = db.session.get(User, user_id)
+        _set_password(user, new_password, now=now, keep_token=session_token)
+        audit.record(
+            "auth.password_changed", actor_id=user.id, target_type="user", target_id=user.id, ip=ip
+        )
     _notify_changed(user)
 
 
+@use_case
 def choose_first_password(
     user_id: int,
     new_password: str,
@@ -245,4 +269,3 @@ def choose_first_password(
         data={"first": True},
         ip=ip,
     )
-    db.session.commit()

@@ -15,7 +15,12 @@ class ReauthenticationRequired(Forbidden):
     default_message = "Please confirm it is you first: enter your password or a code."
 
 
+def is_recent(reauthenticated_at: datetime | None, now: datetime) -> bool:
+    """Did the user prove themselves within the last window?"""
+    return reauthenticated_at is not None and now - REAUTH_WINDOW <= reauthenticated_at <= now
+
+
 def require_recent_auth(reauthenticated_at: datetime | None, now: datetime) -> None:
     """Raises ReauthenticationRequired unless the user proved themselves in the last window."""
-    if reauthenticated_at is None or not (now - REAUTH_WINDOW <= reauthenticated_at <= now):
+    if not is_recent(reauthenticated_at, now):
         raise ReauthenticationRequired()

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import User, UserSession
 from app.services import audit
+from app.services.transaction import transaction, use_case
 
 # last_seen_at is written at most this often, not on every request.
 _TOUCH_EVERY = timedelta(seconds=60)
@@ -25,6 +26,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@use_case
 def start_session(
     user_id: int,
     *,
@@ -46,7 +48,6 @@ def start_session(
             user_agent=(user_agent or "")[:255] or None,
         )
     )
-    db.session.commit()
     return token
 
 
@@ -69,11 +70,12 @@ def user_for_session(
     if user is None or not user.is_active:
         return None
     if now - row.last_seen_at >= _TOUCH_EVERY:
-        row.last_seen_at = now
-        db.session.commit()
+        with transaction():
+            row.last_seen_at = now
     return user
 
 
+@use_case
 def end_session(token: str | None, *, now: datetime) -> None:
     """Sign-out: the session's row is revoked."""
     if not token:
@@ -83,7 +85,6 @@ def end_session(token: str | None, *, now: datetime) -> None:
         .where(UserSession.token_hash == _hash(token), UserSession.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    db.session.commit()
 
 
 def revoke_api_tokens(user_id: int) -> None:
@@ -106,13 +107,13 @@ def revoke_user_sessions(user_id: int, *, now: datetime, keep_token: str | None 
     return db.session.execute(query.values(revoked_at=now)).rowcount
 
 
+@use_case
 def sign_out_other_sessions(
     user_id: int, *, keep_token: str | None, now: datetime, ip: str | None = None
 ) -> int:
     """Sign the user out on every other browser; returns how many sessions ended."""
     count = revoke_user_sessions(user_id, now=now, keep_token=keep_token)
     audit.record("auth.signed_out_elsewhere", actor_id=user_id, data={"sessions": count}, ip=ip)
-    db.session.commit()
     return count
 
 

@@ -9,7 +9,13 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from app.models import User
 from app.services.accounts import accounts, two_factor
 from app.services.accounts.accounts import get_active_user
-from app.services.errors import DomainError, Forbidden
+from app.services.accounts.two_factor import (
+    InvalidSecondFactor,
+    TwoFactorCodeNeeded,
+    TwoFactorEnrolmentRequired,
+)
+from app.services.errors import DomainError
+from app.services.transaction import use_case
 
 _SALT = "carebook.api-token.v1"
 
@@ -20,23 +26,14 @@ class InvalidToken(DomainError):
     default_message = "The access token is missing, invalid or expired."
 
 
-class TwoFactorRequired(DomainError):
-    status_code = 401
-    code = "two_factor_required"
-    default_message = (
-        "This account uses two-step verification: send `otp` with the current code from the "
-        "authenticator app (or a recovery code)."
+@use_case(
+    commit_on=(
+        *accounts.SIGN_IN_REFUSALS,
+        TwoFactorCodeNeeded,
+        TwoFactorEnrolmentRequired,
+        InvalidSecondFactor,
     )
-
-
-class TwoFactorEnrolmentRequired(Forbidden):
-    code = "two_factor_enrolment_required"
-    default_message = (
-        "Administrators and helpers with permissions must set up two-step verification "
-        "(on the website) first."
-    )
-
-
+)
 def token_for_credentials(
     *,
     email: str,
@@ -51,15 +48,16 @@ def token_for_credentials(
     """A bearer token for an email and password, plus the second factor when the account has
     one: the API is no way around two-step verification.
 
-    Raises InvalidCredentials, AccountInactive, TwoFactorRequired, InvalidSecondFactor,
-    TwoFactorEnrolmentRequired.
+    One use case: the attempt is recorded (and committed) whether the token is given or
+    refused. Raises InvalidCredentials, AccountInactive, EmailNotConfirmed, SignInThrottled,
+    TwoFactorCodeNeeded (no `otp`), InvalidSecondFactor, TwoFactorEnrolmentRequired.
     """
     user = accounts.authenticate(email, password, now=now, ip=ip)
     if two_factor.must_enrol(user, required=admins_need_2fa):
         raise TwoFactorEnrolmentRequired()
     if user.totp_secret:
         if not otp:
-            raise TwoFactorRequired()
+            raise TwoFactorCodeNeeded()
         user = two_factor.verify(user.id, otp, now=now, ip=ip)
     return issue_token(user, secret_key=secret_key, ttl_seconds=ttl_seconds, now=now)
 

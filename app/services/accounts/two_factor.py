@@ -22,6 +22,7 @@ from app.services.accounts import sessions
 from app.services.accounts.codes import digest
 from app.services.accounts.reauth import require_recent_auth
 from app.services.errors import Conflict, DomainError, Forbidden
+from app.services.transaction import use_case
 
 ISSUER = "Carebook"
 RECOVERY_CODE_COUNT = 10
@@ -34,9 +35,36 @@ class InvalidSecondFactor(DomainError):
 
 
 class TwoFactorRequired(Forbidden):
+    """The rule of needs_two_factor(): this account may not work without an authenticator
+    app (here: it may not turn it off)."""
+
     code = "two_factor_required"
     default_message = (
         "Administrators and helpers with permissions must keep two-factor authentication on."
+    )
+
+
+class TwoFactorEnrolmentRequired(TwoFactorRequired):
+    """The same rule met by an account that has not set the app up yet (the API refuses it a
+    token; the web pages send it to the enrolment page instead)."""
+
+    code = "two_factor_enrolment_required"
+    default_message = (
+        "Administrators and helpers with permissions must set up two-step verification "
+        "(on the website) first."
+    )
+
+
+class TwoFactorCodeNeeded(DomainError):
+    """Not the rule but a missing credential: the password was right, and the account's
+    second factor must come with it (the API's token request without `otp`). Its wire code
+    is the API's documented `two_factor_required`."""
+
+    status_code = 401
+    code = "two_factor_required"
+    default_message = (
+        "This account uses two-step verification: send `otp` with the current code from the "
+        "authenticator app (or a recovery code)."
     )
 
 
@@ -81,6 +109,7 @@ def _new_recovery_codes(user: User, now: datetime) -> list[str]:
     return codes
 
 
+@use_case
 def enable(
     user_id: int,
     *,
@@ -107,10 +136,10 @@ def enable(
     codes = _new_recovery_codes(user, now)
     sessions.revoke_api_tokens(user.id)
     audit.record("auth.2fa_enabled", actor_id=user.id, target_type="user", target_id=user.id, ip=ip)
-    db.session.commit()
     return codes
 
 
+@use_case
 def disable(
     user_id: int, *, reauthenticated_at: datetime | None, now: datetime, ip: str | None = None
 ) -> None:
@@ -127,9 +156,9 @@ def disable(
     audit.record(
         "auth.2fa_disabled", actor_id=user.id, target_type="user", target_id=user.id, ip=ip
     )
-    db.session.commit()
 
 
+@use_case
 def regenerate_recovery_codes(
     user_id: int, *, reauthenticated_at: datetime | None, now: datetime, ip: str | None = None
 ) -> list[str]:
@@ -140,24 +169,22 @@ def regenerate_recovery_codes(
         raise Conflict("Two-factor authentication is off.")
     codes = _new_recovery_codes(user, now)
     audit.record("auth.2fa_recovery_codes_regenerated", actor_id=user.id, ip=ip)
-    db.session.commit()
     return codes
 
 
+@use_case(commit_on=(InvalidSecondFactor,))
 def verify(user_id: int, code: str, *, now: datetime, ip: str | None = None) -> User:
     """The second step of signing in: a current TOTP code or an unused recovery code.
 
-    Raises InvalidSecondFactor (also for a replayed code).
+    Raises InvalidSecondFactor (also for a replayed code; a failure is audited and committed).
     """
     user = db.session.scalar(select(User).where(User.id == user_id).with_for_update())
     if user is None or not user.is_active or not user.totp_secret:
-        db.session.rollback()
         raise InvalidSecondFactor()
     counter = _matching_counter(sealing.unseal(user.totp_secret), code, now)
     if counter is not None and counter > (user.totp_last_counter or -1):
         user.totp_last_counter = counter
         audit.record("auth.2fa_passed", actor_id=user.id, data={"method": "totp"}, ip=ip)
-        db.session.commit()
         return user
     recovery = db.session.scalar(
         select(RecoveryCode).where(
@@ -169,7 +196,6 @@ def verify(user_id: int, code: str, *, now: datetime, ip: str | None = None) -> 
     if recovery is not None:
         recovery.used_at = now
         audit.record("auth.2fa_passed", actor_id=user.id, data={"method": "recovery_code"}, ip=ip)
-        db.session.commit()
         return user
     audit.record(
         "auth.2fa_failed",
@@ -177,7 +203,6 @@ def verify(user_id: int, code: str, *, now: datetime, ip: str | None = None) -> 
         data={"replayed": counter is not None},
         ip=ip,
     )
-    db.session.commit()
     raise InvalidSecondFactor()
 
 

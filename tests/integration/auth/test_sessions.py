@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from app.config import load_config
 from app.extensions import db
 from app.models import AuditLog, Role, UserSession
-from app.services.accounts import accounts
+from app.services import staff
 from tests.factories import PASSWORD, make_user
 
 
@@ -68,7 +68,7 @@ def test_deactivation_revokes_every_session(app, client):
     other = app.test_client()
     sign_in(client, "ana@example.com")
     sign_in(other, "ana@example.com")
-    accounts.set_active(user.id, False, actor_id=admin.id, now=datetime.now(UTC))
+    staff.set_active(user.id, False, actor_id=admin.id, now=datetime.now(UTC), ip=None)
     assert not signed_in(client) and not signed_in(other)
     rows = db.session.scalars(select(UserSession)).all()
     assert len(rows) == 2 and all(r.revoked_at is not None for r in rows)
