@@ -32,7 +32,8 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 8), date(2100, 12, 24)
 
 
 def clinic_zone(doctor: Doctor) -> ZoneInfo:
-    return zone(doctor.clinic.timezone if doctor.clinic else "UTC")
+    """The zone the doctor's pages show times in (Doctor.timezone, as a ZoneInfo)."""
+    return zone(doctor.timezone)
 
 
 def _doctor_id_arg() -> int | None:

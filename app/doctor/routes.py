@@ -111,7 +111,7 @@ def appointment_action(appointment_id: int, action: str):
         return back("doctor.dashboard", "view", "date")
     done, appointment = attempt(lambda: _act(action, appointment_id, form.reason.data))
     if done:
-        tz = clinic_zone(appointment.doctor).key
+        tz = appointment.doctor.timezone
         when = local_format(appointment.starts_at, tz, "%a %d %b, %H:%M")
         flash(f"{ACTION_DONE[action]}: {appointment.patient.name}, {when}.", "success")
     return back("doctor.dashboard", "view", "date")

@@ -11,7 +11,6 @@ def _presenters():
 
     return {
         "status_label": presenters.status_label,
-        "clinic_zone": presenters.clinic_zone,
         "is_video": presenters.is_video,
     }
 

@@ -11,7 +11,7 @@ from app.auth import limits
 from app.models import AppointmentStatus, Role
 from app.patient import bp, presenters
 from app.patient.forms import BookForm, CancelForm, RescheduleForm
-from app.patient.presenters import by_local_day, clinic_zone
+from app.patient.presenters import by_local_day
 from app.rbac import roles_required
 from app.services.errors import DomainError, SlotNotFound
 from app.services.localtime import zone
@@ -26,7 +26,7 @@ RESCHEDULE_DAYS = 14
 
 
 def _when(appointment) -> str:
-    return local_format(appointment.starts_at, clinic_zone(appointment.doctor))
+    return local_format(appointment.starts_at, appointment.doctor.timezone)
 
 
 def _render_book(slot, form: BookForm, *, error: str | None = None, alternatives=()):
@@ -134,7 +134,7 @@ def cancel(appointment_id: int):
 
 def _render_reschedule(appointment_id: int, form: RescheduleForm, now: datetime, error=None):
     appointment = booking.get_appointment(appointment_id=appointment_id, viewer_id=current_user.id)
-    tz = zone(clinic_zone(appointment.doctor))
+    tz = zone(appointment.doctor.timezone)
     slots = slot_listing(
         doctor_id=appointment.doctor_id,
         start=now,

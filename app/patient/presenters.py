@@ -1,4 +1,4 @@
-"""How the patient pages show things: status labels, local days, a clinic's zone."""
+"""How the patient pages show things: status labels, local days, video or not."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.models import AppointmentStatus, Doctor, Slot, SlotMode
+from app.models import AppointmentStatus, Slot, SlotMode
 
 STATUS_LABELS = {
     AppointmentStatus.PENDING_PAYMENT: "Awaiting payment",
@@ -22,11 +22,6 @@ STATUS_LABELS = {
 
 def status_label(status: AppointmentStatus) -> str:
     return STATUS_LABELS.get(status, str(status).replace("_", " ").capitalize())
-
-
-def clinic_zone(doctor: Doctor) -> str:
-    """The IANA zone a doctor's times are shown in (UTC for a doctor without a clinic)."""
-    return doctor.clinic.timezone if doctor.clinic else "UTC"
 
 
 def is_video(slot: Slot) -> bool:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from app.models import Role
 from app.patient import bp
 from app.patient.forms import SearchForm, WaitlistForm, WeekForm
-from app.patient.presenters import by_local_day, clinic_zone, week_days
+from app.patient.presenters import by_local_day, week_days
 from app.rbac import public, roles_required
 from app.services.directory import list_clinics, list_specialties
 from app.services.errors import DomainError, InvalidInput
@@ -71,7 +71,7 @@ def search():
 def doctor(doctor_id: int):
     now = datetime.now(UTC)
     doctor = public_doctor(doctor_id)
-    tz = zone(clinic_zone(doctor))
+    tz = zone(doctor.timezone)
     today = now.astimezone(tz).date()
     week_form = WeekForm(formdata=request.args)
     if not week_form.validate():

@@ -353,7 +353,7 @@ def plan_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int, 
     """
     doctor = _managed_doctor(actor_id, doctor_id)
     _validate_pattern(pattern, now)
-    tz = zone(doctor.clinic.timezone if doctor.clinic else "UTC")
+    tz = zone(doctor.timezone)
     result = BulkResult()
     for skipped_day in sorted(pattern.skip_dates):
         if pattern.start_date <= skipped_day <= pattern.end_date:
