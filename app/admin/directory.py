@@ -1,12 +1,13 @@
 """Admin pages for the directory: clinics, specialties and doctors."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from app.admin import acting, bp, form_error
 from app.admin.forms import ClinicForm, ConfirmForm, DoctorForm, SpecialtyForm
 from app.rbac import permission_required
-from app.services import directory
+from app.services import access, directory
 from app.services.errors import DomainError
 from app.services.payments.money import to_major, to_minor
 
@@ -125,7 +126,7 @@ def doctors():
 @bp.route("/doctors/<int:doctor_id>/edit", methods=["GET", "POST"])
 @permission_required("doctors.manage")
 def edit_doctor(doctor_id: int):
-    doctor = directory.get_doctor(doctor_id)
+    doctor = access.managed_doctor(current_user.id, doctor_id)
     form = DoctorForm(
         obj=doctor,
         clinic_id=str(doctor.clinic_id or ""),

@@ -14,7 +14,7 @@ from app.models import AppointmentStatus, Doctor, Role, SlotMode
 from app.services import access
 from app.services.errors import Conflict, InvalidInput
 from app.services.localtime import zone
-from app.services.scheduling import appointments, search
+from app.services.scheduling import search
 
 STATUS_LABELS = {
     AppointmentStatus.PENDING_PAYMENT: "Awaiting payment",
@@ -47,7 +47,8 @@ def _doctor_id_arg() -> int | None:
 
 def scoped_doctor(view):
     """Pass the doctor whose pages these are: the signed-in doctor's own profile, or for an
-    admin the one named by ?doctor_id= (without it the admin picks one first)."""
+    admin the one named by ?doctor_id= (without it the admin picks one first). Either way the
+    doctor comes from the one management loader, access.managed_doctor."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -55,16 +56,16 @@ def scoped_doctor(view):
         if current_user.role is Role.ADMIN:
             if doctor_id is None:
                 return choose_doctor()
-            doctor = appointments.public_doctor(doctor_id)
-            g.doctor_scope = {"doctor_id": doctor.id}
         else:
-            doctor = access.doctor_of(current_user)
-            if doctor is None:
+            own = access.doctor_of(current_user)
+            if own is None:
                 abort(404, "This account has no doctor profile.")
-            if doctor_id is not None and doctor_id != doctor.id:
+            if doctor_id is not None and doctor_id != own.id:
                 abort(403)
-        if not access.can_manage_doctor(current_user, doctor):
-            abort(403)
+            doctor_id = own.id
+        doctor = access.managed_doctor(current_user.id, doctor_id)
+        if current_user.role is Role.ADMIN:
+            g.doctor_scope = {"doctor_id": doctor.id}
         return view(*args, doctor=doctor, **kwargs)
 
     return wrapped

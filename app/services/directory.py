@@ -20,12 +20,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.extensions import db
 from app.models import Clinic, Doctor, Specialty, User
 from app.services import audit, like
-from app.services.access import has_permission, load_actor
+from app.services.access import has_permission, load_actor, managed_doctor
 from app.services.accounts.accounts import normalize_email, normalize_phone
 from app.services.errors import (
     ClinicNotFound,
     Conflict,
-    DoctorNotFound,
     Forbidden,
     InvalidInput,
     SpecialtyNotFound,
@@ -186,21 +185,13 @@ def list_doctors(query: str | None = None) -> list[Doctor]:
     return list(db.session.scalars(statement).unique())
 
 
-def get_doctor(doctor_id: int) -> Doctor:
-    """Raises NotFound."""
-    doctor = db.session.get(Doctor, doctor_id)
-    if doctor is None:
-        raise DoctorNotFound()
-    return doctor
-
-
 def update_doctor(
     doctor_id: int, values: DoctorInput, *, actor_id: int, now: datetime, ip: str | None
 ) -> Doctor:
     """Clinic, specialties, fee (in the clinic's currency), licence, bio, approval rule.
     Raises Forbidden, NotFound, InvalidInput."""
     actor = _actor(actor_id, "doctors.manage")
-    doctor = get_doctor(doctor_id)
+    doctor = managed_doctor(actor.id, doctor_id)
     clinic = None
     if values.clinic_id is not None:
         clinic = db.session.get(Clinic, values.clinic_id)
@@ -245,7 +236,7 @@ def set_doctor_verified(
     """Record (or withdraw) that the doctor's credentials were checked. Raises Forbidden,
     NotFound."""
     actor = _actor(actor_id, "doctors.manage")
-    doctor = get_doctor(doctor_id)
+    doctor = managed_doctor(actor.id, doctor_id)
     if (doctor.verified_at is not None) == verified:
         return doctor
     doctor.verified_at = now if verified else None

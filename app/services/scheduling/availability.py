@@ -15,12 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Appointment, Doctor, Slot, SlotMode, SlotStatus, occupies_slot
+from app.models import Appointment, Slot, SlotMode, SlotStatus, occupies_slot
 from app.services import access, audit
 from app.services.errors import (
     Conflict,
-    DoctorNotFound,
-    Forbidden,
     InvalidInput,
     SlotNotFound,
 )
@@ -89,26 +87,11 @@ class BulkResult:
         return len(self.created_slots)
 
 
-def _managed_doctor(actor_id: int, doctor_id: int, *, lock: bool = False) -> Doctor:
-    """The doctor whose slots the actor manages. With `lock`, the doctor's row is locked for
-    the transaction: changes to one doctor's slots then run one at a time. (Racing inserts
-    against the exclusion constraint can otherwise end in a deadlock, not a clean refusal.)"""
-    stmt = select(Doctor).where(Doctor.id == doctor_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    doctor = db.session.scalar(stmt)
-    if doctor is None:
-        raise DoctorNotFound()
-    if not access.can_manage_doctor(access.load_actor(actor_id), doctor):
-        raise Forbidden("Only this doctor or an admin can manage these slots.")
-    return doctor
-
-
 def _managed_slot(actor_id: int, slot_id: int, *, lock: bool = False) -> Slot:
     slot = db.session.get(Slot, slot_id)
     if slot is None:
         raise SlotNotFound()
-    _managed_doctor(actor_id, slot.doctor_id, lock=lock)
+    access.managed_doctor(actor_id, slot.doctor_id, lock=lock)
     if lock:  # the doctor first, then the slot: one lock order for every slot change
         db.session.refresh(slot, with_for_update=True)
     return slot
@@ -159,7 +142,7 @@ def create_slot(
     now: datetime,
 ) -> Slot:
     """Publish one slot. Raises DoctorNotFound, Forbidden, InvalidInput, SlotOverlap."""
-    doctor = _managed_doctor(actor_id, doctor_id, lock=True)
+    doctor = access.managed_doctor(actor_id, doctor_id, lock=True)
     mode = _mode(mode)
     _check_times(start, end, now)
     if _overlaps(doctor.id, start, end):
@@ -280,7 +263,7 @@ def doctor_slots(
 
     Raises DoctorNotFound, Forbidden, InvalidInput (reversed or too long a range).
     """
-    _managed_doctor(actor_id, doctor_id)
+    access.managed_doctor(actor_id, doctor_id)
     listing = slot_listing(doctor_id=doctor_id, start=start, end=end, available_only=False, now=now)
     holders = {
         a.slot_id: a
@@ -351,7 +334,7 @@ def plan_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int, 
 
     Nothing is written. Raises DoctorNotFound, Forbidden, InvalidInput.
     """
-    doctor = _managed_doctor(actor_id, doctor_id)
+    doctor = access.managed_doctor(actor_id, doctor_id)
     _validate_pattern(pattern, now)
     tz = zone(doctor.timezone)
     result = BulkResult()
@@ -397,7 +380,7 @@ def create_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int
     A slot that a concurrent change made overlap is skipped, not an error. Raises
     DoctorNotFound, Forbidden, InvalidInput.
     """
-    _managed_doctor(actor_id, doctor_id, lock=True)
+    access.managed_doctor(actor_id, doctor_id, lock=True)
     result = plan_weekly_slots(doctor_id=doctor_id, pattern=pattern, actor_id=actor_id, now=now)
     candidates, result.planned = result.planned, []
     for planned in candidates:
