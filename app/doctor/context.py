@@ -10,22 +10,13 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.doctor import bp
-from app.models import AppointmentStatus, Doctor, Role, SlotMode
+from app.models import Doctor, Role, SlotMode
 from app.services import access
 from app.services.errors import Conflict, InvalidInput
 from app.services.localtime import zone
 from app.services.scheduling import search
+from app.templating import status_label
 
-STATUS_LABELS = {
-    AppointmentStatus.PENDING_PAYMENT: "Awaiting payment",
-    AppointmentStatus.PENDING_APPROVAL: "Pending approval",
-    AppointmentStatus.CONFIRMED: "Confirmed",
-    AppointmentStatus.COMPLETED: "Completed",
-    AppointmentStatus.NO_SHOW: "No-show",
-    AppointmentStatus.CANCELLED: "Cancelled",
-    AppointmentStatus.REJECTED: "Rejected",
-    AppointmentStatus.EXPIRED: "Expired",
-}
 MODE_LABELS = {SlotMode.IN_PERSON: "In person", SlotMode.VIDEO: "Video"}
 # Dates far outside this range overflow when converted between zones.
 FIRST_DAY, LAST_DAY = date(2000, 1, 8), date(2100, 12, 24)
@@ -82,7 +73,7 @@ def choose_doctor():
 def doctor_page_helpers() -> dict:
     return {
         "scope": g.get("doctor_scope", {}),
-        "status_label": lambda status: STATUS_LABELS.get(status, str(status)),
+        "status_label": lambda status: status_label(status, "doctor"),
         "mode_label": lambda mode: MODE_LABELS.get(mode, str(mode)),
     }
 
