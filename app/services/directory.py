@@ -29,6 +29,7 @@ from app.services.errors import (
     InvalidInput,
     SpecialtyNotFound,
 )
+from app.services.transaction import use_case
 
 
 def list_specialties() -> list[Specialty]:
@@ -83,6 +84,7 @@ def get_clinic(clinic_id: int) -> Clinic:
     return clinic
 
 
+@use_case
 def save_clinic(
     values: ClinicInput,
     *,
@@ -103,11 +105,7 @@ def save_clinic(
     if clinic_id is None:
         clinic.created_by_id = actor.id
         db.session.add(clinic)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise NameTaken("A clinic with that name already exists.", field="name") from exc
+    _flush_or_name_taken("A clinic with that name already exists.")
     changed = {k: v for k, v in clean.items() if before.get(k, object()) != v}
     audit.record(
         "admin.clinic_created" if clinic_id is None else "admin.clinic_updated",
@@ -117,10 +115,10 @@ def save_clinic(
         data={"changed": sorted(changed)},
         ip=ip,
     )
-    db.session.commit()
     return clinic
 
 
+@use_case
 def create_specialty(name: str, *, actor_id: int, now: datetime, ip: str | None) -> Specialty:
     """Raises Forbidden, InvalidInput, NameTaken."""
     actor = _actor(actor_id, "content.manage")
@@ -136,10 +134,10 @@ def create_specialty(name: str, *, actor_id: int, now: datetime, ip: str | None)
         data={"name": name},
         ip=ip,
     )
-    db.session.commit()
     return specialty
 
 
+@use_case
 def rename_specialty(
     specialty_id: int, name: str, *, actor_id: int, now: datetime, ip: str | None
 ) -> Specialty:
@@ -159,7 +157,6 @@ def rename_specialty(
         data={"from": old, "to": specialty.name},
         ip=ip,
     )
-    db.session.commit()
     return specialty
 
 
@@ -185,6 +182,7 @@ def list_doctors(query: str | None = None) -> list[Doctor]:
     return list(db.session.scalars(statement).unique())
 
 
+@use_case
 def update_doctor(
     doctor_id: int, values: DoctorInput, *, actor_id: int, now: datetime, ip: str | None
 ) -> Doctor:
@@ -226,10 +224,10 @@ def update_doctor(
         },
         ip=ip,
     )
-    db.session.commit()
     return doctor
 
 
+@use_case
 def set_doctor_verified(
     doctor_id: int, verified: bool, *, actor_id: int, now: datetime, ip: str | None
 ) -> Doctor:
@@ -248,7 +246,6 @@ def set_doctor_verified(
         target_id=doctor.id,
         ip=ip,
     )
-    db.session.commit()
     return doctor
 
 
@@ -260,10 +257,10 @@ def _actor(actor_id: int, permission: str) -> User:
 
 
 def _flush_or_name_taken(message: str) -> None:
+    # The unique index decides; the use case rolls the failed flush back.
     try:
         db.session.flush()
     except IntegrityError as exc:
-        db.session.rollback()
         raise NameTaken(message, field="name") from exc
 
 

@@ -24,6 +24,7 @@ from app.services.errors import (
 )
 from app.services.localtime import check_day, local_to_utc, zone
 from app.services.scheduling.search import slot_listing
+from app.services.transaction import use_case
 
 MIN_SLOT_MINUTES = 5
 MAX_SLOT_MINUTES = 8 * 60
@@ -132,6 +133,7 @@ def _has_active_appointment(slot_id: int, now: datetime) -> bool:
     )
 
 
+@use_case
 def create_slot(
     *,
     doctor_id: int,
@@ -159,10 +161,8 @@ def create_slot(
     try:
         db.session.flush()
     except IntegrityError as exc:  # a concurrent insert won: the database decided
-        db.session.rollback()
         raise SlotOverlap() from exc
     audit.record("slot.created", actor_id=actor_id, target_type="slot", target_id=slot.id)
-    db.session.commit()
     return slot
 
 
@@ -173,6 +173,7 @@ def _mode(mode: SlotMode | str) -> SlotMode:
         raise InvalidInput("The mode is in_person or video.", field="mode") from exc
 
 
+@use_case
 def update_slot(
     *,
     slot_id: int,
@@ -210,13 +211,12 @@ def update_slot(
     try:
         db.session.flush()
     except IntegrityError as exc:
-        db.session.rollback()
         raise SlotOverlap() from exc
     audit.record("slot.updated", actor_id=actor_id, target_type="slot", target_id=slot.id)
-    db.session.commit()
     return slot
 
 
+@use_case
 def set_blocked(*, slot_id: int, blocked: bool, actor_id: int) -> Slot:
     """Block a slot (no new bookings; an existing appointment stays) or open it again."""
     slot = _managed_slot(actor_id, slot_id, lock=True)
@@ -228,10 +228,10 @@ def set_blocked(*, slot_id: int, blocked: bool, actor_id: int) -> Slot:
         target_type="slot",
         target_id=slot.id,
     )
-    db.session.commit()
     return slot
 
 
+@use_case
 def delete_slot(*, slot_id: int, actor_id: int, now: datetime) -> None:
     """Delete a slot that no appointment has ever used.
 
@@ -244,7 +244,6 @@ def delete_slot(*, slot_id: int, actor_id: int, now: datetime) -> None:
         raise SlotHasHistory()
     db.session.delete(slot)
     audit.record("slot.deleted", actor_id=actor_id, target_type="slot", target_id=slot_id)
-    db.session.commit()
 
 
 @dataclass
@@ -374,6 +373,7 @@ def plan_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int, 
     return result
 
 
+@use_case
 def create_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int, now: datetime):
     """Create the slots of a weekly pattern; returns the result with what was skipped.
 
@@ -406,5 +406,4 @@ def create_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int
         target_id=doctor_id,
         data={"created": result.created, "skipped": len(result.skipped)},
     )
-    db.session.commit()
     return result
