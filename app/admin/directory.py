@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.admin import acting, bp, form_error
+from app.admin import acting, actor_and_ip, bp, form_error
 from app.admin.forms import ClinicForm, ConfirmForm, DoctorForm, SpecialtyForm
 from app.rbac import permission_required
 from app.services import access, directory
@@ -70,7 +70,7 @@ def specialties():
     form = SpecialtyForm()
     if form.validate_on_submit():
         try:
-            specialty = directory.create_specialty(form.name.data, **acting())
+            specialty = directory.create_specialty(form.name.data, **actor_and_ip())
         except DomainError as exc:
             form_error(form, exc)
             return _specialties_page(form), exc.status_code
@@ -86,7 +86,7 @@ def rename_specialty(specialty_id: int):
     if not form.validate_on_submit():
         return _specialties_page(SpecialtyForm(formdata=None), renamed=(specialty_id, form)), 422
     try:
-        specialty = directory.rename_specialty(specialty_id, form.name.data, **acting())
+        specialty = directory.rename_specialty(specialty_id, form.name.data, **actor_and_ip())
     except DomainError as exc:
         form_error(form, exc)
         return _specialties_page(
@@ -150,7 +150,7 @@ def edit_doctor(doctor_id: int):
                     bio=form.bio.data,
                     requires_approval=form.requires_approval.data,
                 ),
-                **acting(),
+                **actor_and_ip(),
             )
         except DomainError as exc:
             form_error(form, exc)

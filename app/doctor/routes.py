@@ -20,7 +20,7 @@ from app.doctor.context import (
 )
 from app.doctor.forms import ReasonForm
 from app.models import AppointmentStatus, Role
-from app.rbac import roles_required
+from app.rbac import current_actor, roles_required
 from app.services.localtime import day_bounds
 from app.services.scheduling import appointments, booking
 from app.templating import local_format
@@ -56,7 +56,7 @@ def dashboard(doctor):
         doctor_id=doctor.id, start=start, end=end, include_cancelled=view == "day"
     )
     pending = appointments.pending_approvals(doctor_id=doctor.id, now=now)
-    viewer = current_user._get_current_object()
+    viewer = current_actor()
     actions = {}
     for appointment in (*schedule, *pending):
         allowed = booking.allowed_actions(appointment, viewer, now)

@@ -12,7 +12,7 @@ from app.models import AppointmentStatus, Role
 from app.patient import bp, presenters
 from app.patient.forms import BookForm, CancelForm, RescheduleForm
 from app.patient.presenters import by_local_day
-from app.rbac import roles_required
+from app.rbac import current_actor, roles_required
 from app.services.errors import DomainError, SlotNotFound
 from app.services.localtime import zone
 from app.services.payments import gateway, settle
@@ -84,7 +84,7 @@ def book(slot_id: int):
 def appointments():
     now = datetime.now(UTC)
     upcoming, history = patient_appointments(patient_id=current_user.id, now=now)
-    viewer = current_user._get_current_object()
+    viewer = current_actor()
     actions = {a.id: booking.allowed_actions(a, viewer, now) for a in (*upcoming, *history)}
     return render_template(
         "patient/appointments.html",
@@ -100,7 +100,7 @@ def appointments():
 def appointment(appointment_id: int):
     now = datetime.now(UTC)
     appointment = booking.get_appointment(appointment_id=appointment_id, viewer_id=current_user.id)
-    viewer = current_user._get_current_object()
+    viewer = current_actor()
     rules = policy_for(appointment, viewer, now)
     return render_template(
         "patient/appointment.html",
@@ -145,7 +145,7 @@ def _render_reschedule(appointment_id: int, form: RescheduleForm, now: datetime,
     return render_template(
         "patient/reschedule.html",
         appointment=appointment,
-        actions=booking.allowed_actions(appointment, current_user._get_current_object(), now),
+        actions=booking.allowed_actions(appointment, current_actor(), now),
         days=by_local_day((slot for slot, _ in slots), tz),
         form=form,
         error=error,
