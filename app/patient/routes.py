@@ -111,7 +111,10 @@ def join_waitlist(doctor_id: int):
         flash(exc.message, "error")
     else:
         flash(
-            f"You are on the waitlist for {day:%A %d %B}: we will tell you if a time comes free.",
+            # A freed slot records a notice for the first patients waiting (booking's
+            # _free_slot_side_effects); nothing delivers it yet, so promise only the place.
+            f"You are on the waitlist for {day:%A %d %B}: we keep your place. We cannot tell you "
+            "yet when a time comes free, so check this page again.",
             "success",
         )
     return redirect(url_for("patient.doctor", doctor_id=doctor_id, week=day.isoformat()))
