@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.cli import register_cli
 from app.config import load_config
+from app.errors import register_error_handlers
 from app.extensions import (
     configure_sqlite,
     csrf,
@@ -16,6 +18,9 @@ from app.extensions import (
     oauth,
     socketio,
 )
+from app.requestlog import configure_logging
+from app.security import install_request_size_limit, install_security_headers
+from app.templating import init_templating
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -30,8 +35,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(load_config(app.instance_path))
     if config:
         app.config.from_mapping(config)
-
-    from app.requestlog import configure_logging
 
     configure_logging(app)
     if app.config["TRUSTED_PROXY_COUNT"]:
@@ -55,10 +58,10 @@ def create_app(config: dict | None = None) -> Flask:
         async_mode="threading",
     )
 
-    from app import admin, auth, doctor, errors, main, models, patient, payments  # noqa: F401
-    from app.api import init_api
-    from app.security import install_request_size_limit, install_security_headers
-    from app.templating import init_templating
+    # Blueprints import their route modules, which import the rest of the app: loaded when an
+    # app is built (the Flask factory pattern), not when `app` is imported (workers, models).
+    from app import admin, auth, doctor, main, models, patient, payments  # noqa: F401, PLC0415
+    from app.api import init_api  # noqa: PLC0415 — same: the API blueprint and its routes
 
     init_templating(app)
     auth.init_login(app)
@@ -69,11 +72,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(payments.bp)
     app.register_blueprint(admin.bp)
     init_api(app)
-    errors.register_error_handlers(app)
+    register_error_handlers(app)
     install_security_headers(app)
     install_request_size_limit(app)
-
-    from app.cli import register_cli
-
     register_cli(app)
     return app

@@ -57,12 +57,12 @@ def handle_http_exception(exc: HTTPException):
     return response
 
 
-def handle_untrusted_host(exc: SecurityError):
+def handle_untrusted_host(_exc: SecurityError):
     """A Host header outside TRUSTED_HOSTS: no page (it would build links for that host)."""
     return Response("Unknown host.\n", status=400, mimetype="text/plain")
 
 
-def handle_unexpected(exc: Exception):
+def handle_unexpected(_exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     return error_response(500, "internal_error", InternalServerError.description)
 

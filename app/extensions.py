@@ -9,7 +9,7 @@ from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations reproducible (and SQLite batch mode workable).
@@ -62,7 +62,6 @@ def configure_sqlite(engine) -> None:
     so writers queue (up to busy_timeout) and the booking invariants hold as on PostgreSQL.
     Foreign keys are enforced, as they are on PostgreSQL.
     """
-    from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):

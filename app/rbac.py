@@ -7,9 +7,16 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
+from app.errors import wants_json
 from app.extensions import login_manager
-from app.models import Role
+from app.models import Role, User
 from app.services.access import PERMISSIONS, has_permission
+
+
+def current_actor() -> User:
+    """The signed-in user itself, not Flask-Login's proxy of it, for services that take the
+    acting user (comparisons, isinstance and SQLAlchemy need the real object)."""
+    return current_user._get_current_object()  # noqa: SLF001 — Werkzeug's documented unwrap
 
 
 def public(view):
@@ -20,8 +27,6 @@ def public(view):
 
 def _unauthenticated():
     """API callers get 401; people are sent to the sign-in page."""
-    from app.errors import wants_json
-
     if wants_json():
         abort(401, "The access token is missing, invalid or expired.")
     return login_manager.unauthorized()

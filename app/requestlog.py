@@ -11,6 +11,8 @@ from flask import Flask, g, has_request_context, request
 from app.services import audit
 
 log = logging.getLogger("carebook.request")
+# The root handler create_app installs: found by name when create_app runs again (tests).
+HANDLER_NAME = "carebook"
 
 
 class RequestIdFilter(logging.Filter):
@@ -28,9 +30,9 @@ def configure_logging(app: Flask) -> None:
     root = logging.getLogger()
     # create_app may run more than once in a process (tests): keep a single handler.
     for existing in list(root.handlers):
-        if getattr(existing, "_carebook", False):
+        if existing.get_name() == HANDLER_NAME:
             root.removeHandler(existing)
-    handler._carebook = True
+    handler.set_name(HANDLER_NAME)
     root.addHandler(handler)
     root.setLevel(app.config["LOG_LEVEL"])
 

@@ -1,12 +1,15 @@
-"""Jinja filters for showing times in a clinic's zone and money in minor units."""
+"""Jinja filters for showing times in a clinic's zone and money in minor units, and how an
+appointment's status reads."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, NamedTuple
 
 from flask import Flask
 from markupsafe import Markup
 
+from app.models import AppointmentStatus
 from app.services.localtime import zone
 from app.services.payments.money import format_money
 
@@ -39,6 +42,35 @@ def money(amount: int | None, currency: str) -> str:
     if amount is None:
         return ""
     return format_money(amount, currency)
+
+
+class StatusLabel(NamedTuple):
+    patient: str
+    doctor: str
+
+
+# How each status reads, in one table: the patient's pages say what happened to them, the
+# doctor's pages use the shorter working names.
+STATUS_LABELS: dict[AppointmentStatus, StatusLabel] = {
+    AppointmentStatus.PENDING_PAYMENT: StatusLabel("Awaiting payment", "Awaiting payment"),
+    AppointmentStatus.PENDING_APPROVAL: StatusLabel(
+        "Awaiting the doctor's approval", "Pending approval"
+    ),
+    AppointmentStatus.CONFIRMED: StatusLabel("Confirmed", "Confirmed"),
+    AppointmentStatus.COMPLETED: StatusLabel("Completed", "Completed"),
+    AppointmentStatus.NO_SHOW: StatusLabel("Missed", "No-show"),
+    AppointmentStatus.CANCELLED: StatusLabel("Cancelled", "Cancelled"),
+    AppointmentStatus.REJECTED: StatusLabel("Declined by the doctor", "Rejected"),
+    AppointmentStatus.EXPIRED: StatusLabel("Expired (not paid in time)", "Expired"),
+}
+
+
+def status_label(status: AppointmentStatus, audience: Literal["patient", "doctor"]) -> str:
+    """The status as the patient's or the doctor's pages show it."""
+    label = STATUS_LABELS.get(status)
+    if label is None:
+        return str(status).replace("_", " ").capitalize()
+    return getattr(label, audience)
 
 
 def init_templating(app: Flask) -> None:

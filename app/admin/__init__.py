@@ -5,6 +5,9 @@ from datetime import UTC, datetime
 from flask import Blueprint, request
 from flask_login import current_user
 
+from app.models import Role
+from app.services.access import has_permission
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # Admin sections: (label, endpoint, permission); None means admins only.
@@ -18,9 +21,14 @@ SECTIONS = [
 ]
 
 
+def actor_and_ip() -> dict:
+    """Who acts and from where: the keyword arguments of admin services that need no clock."""
+    return {"actor_id": current_user.id, "ip": request.remote_addr}
+
+
 def acting() -> dict:
-    """Who acts, when and from where: the keyword arguments every admin service takes."""
-    return {"actor_id": current_user.id, "now": datetime.now(UTC), "ip": request.remote_addr}
+    """Who acts, when and from where: the keyword arguments of admin services with a clock."""
+    return {**actor_and_ip(), "now": datetime.now(UTC)}
 
 
 def form_error(form, exc) -> None:
@@ -34,9 +42,6 @@ def form_error(form, exc) -> None:
 
 @bp.app_template_global()
 def admin_sections() -> list[tuple[str, str]]:
-    from app.models import Role
-    from app.services.access import has_permission
-
     if not current_user.is_authenticated:
         return []
     return [

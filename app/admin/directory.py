@@ -1,12 +1,13 @@
 """Admin pages for the directory: clinics, specialties and doctors."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.admin import acting, bp, form_error
+from app.admin import acting, actor_and_ip, bp, form_error
 from app.admin.forms import ClinicForm, ConfirmForm, DoctorForm, SpecialtyForm
 from app.rbac import permission_required
-from app.services import directory
+from app.services import access, directory
 from app.services.errors import DomainError
 from app.services.payments.money import to_major, to_minor
 
@@ -69,7 +70,7 @@ def specialties():
     form = SpecialtyForm()
     if form.validate_on_submit():
         try:
-            specialty = directory.create_specialty(form.name.data, **acting())
+            specialty = directory.create_specialty(form.name.data, **actor_and_ip())
         except DomainError as exc:
             form_error(form, exc)
             return _specialties_page(form), exc.status_code
@@ -85,7 +86,7 @@ def rename_specialty(specialty_id: int):
     if not form.validate_on_submit():
         return _specialties_page(SpecialtyForm(formdata=None), renamed=(specialty_id, form)), 422
     try:
-        specialty = directory.rename_specialty(specialty_id, form.name.data, **acting())
+        specialty = directory.rename_specialty(specialty_id, form.name.data, **actor_and_ip())
     except DomainError as exc:
         form_error(form, exc)
         return _specialties_page(
@@ -125,7 +126,7 @@ def doctors():
 @bp.route("/doctors/<int:doctor_id>/edit", methods=["GET", "POST"])
 @permission_required("doctors.manage")
 def edit_doctor(doctor_id: int):
-    doctor = directory.get_doctor(doctor_id)
+    doctor = access.managed_doctor(current_user.id, doctor_id)
     form = DoctorForm(
         obj=doctor,
         clinic_id=str(doctor.clinic_id or ""),
@@ -149,7 +150,7 @@ def edit_doctor(doctor_id: int):
                     bio=form.bio.data,
                     requires_approval=form.requires_approval.data,
                 ),
-                **acting(),
+                **actor_and_ip(),
             )
         except DomainError as exc:
             form_error(form, exc)

@@ -104,7 +104,7 @@ class SpecialtyForm(FlaskForm):
     submit = SubmitField("Save")
 
 
-def _cents(form, field) -> None:
+def _cents(_form, field) -> None:
     """An amount of money in major units: finite, at most two decimals (runs before ranges:
     comparing NaN would raise)."""
     if field.data is None:

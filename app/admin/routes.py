@@ -1,6 +1,6 @@
 from flask import redirect, render_template, url_for
 
-from app.admin import bp
+from app.admin import admin_sections, bp
 from app.models import Role
 from app.rbac import roles_required
 
@@ -8,8 +8,6 @@ from app.rbac import roles_required
 @bp.route("/")
 @roles_required(Role.HELPER)
 def index():
-    from app.admin import admin_sections
-
     sections = admin_sections()
     if len(sections) == 1:
         return redirect(url_for(sections[0][1]))

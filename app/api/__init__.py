@@ -60,8 +60,8 @@ def require_json_body():
 def init_api(app: Flask) -> None:
     # request.get_json() on a body nested too deeply: a 400, not a RecursionError (a 500).
     app.json = BodyJSONProvider(app)
-    # Importing the route modules registers their endpoints on bp.
-    from app.api import appointments, directory, doctors, routes, slots  # noqa: F401
+    # Importing the route modules registers their endpoints on bp (they import bp from here).
+    from app.api import appointments, directory, doctors, routes, slots  # noqa: F401, PLC0415
 
     # One Api per app (not a module global): the OpenAPI spec is built per application.
     api = CarebookApi(
@@ -71,7 +71,7 @@ def init_api(app: Flask) -> None:
         },
     )
     api.register_blueprint(bp)
-    from app.payments.api import bp as payments_api_bp
+    from app.payments.api import bp as payments_api_bp  # noqa: PLC0415 — it imports app.api
 
     api.register_blueprint(payments_api_bp)
     csrf.exempt(bp)

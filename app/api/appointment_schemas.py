@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask_login import current_user
 
 from app.api import request_now
 from app.api.doctor_schemas import FeeSchema
 from app.api.fields import Day, Flattened, Id, PageNumber, Text
 from app.models import AppointmentStatus, PaymentMethod, SlotMode
 from app.payments.api import CheckoutPaymentSchema
+from app.rbac import current_actor
 from app.services.scheduling import booking
 
 
@@ -53,9 +53,7 @@ class AppointmentSchema(ma.Schema):
     )
 
     def allowed_actions(self, appointment) -> list[str]:
-        return booking.allowed_actions(
-            appointment, current_user._get_current_object(), request_now()
-        )
+        return booking.allowed_actions(appointment, current_actor(), request_now())
 
 
 class BookingResultSchema(AppointmentSchema):

@@ -173,7 +173,10 @@ def no_show(appointment_id: int):
 @bp.doc(**BEARER)
 @roles_required(Role.PATIENT)
 def join_waitlist(body, doctor_id: int):
-    """Be told when a slot of this doctor comes free on a day (joining twice is one entry)."""
+    """Wait for a slot of this doctor to come free on a day (joining twice is one entry).
+
+    The place is recorded, and a freed slot records a notice for the first patients waiting;
+    delivering that notice (email, SMS, in-app) is not built yet."""
     return booking.join_waitlist(
         patient_id=current_user.id, doctor_id=doctor_id, day=body["day"], now=request_now()
     )

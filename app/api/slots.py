@@ -43,7 +43,7 @@ def list_slots(args, doctor_id: int):
     """A doctor's slots starting in [from, to), each saying whether it can be booked now."""
     # slot_listing neither checks the doctor nor knows their zone: public_doctor does both.
     doctor = appointments.public_doctor(doctor_id)
-    clinic_zone = zone(doctor.clinic.timezone if doctor.clinic else "UTC")
+    clinic_zone = zone(doctor.timezone)
     now = request_now()
     start = _instant(args.get("start", now), clinic_zone)
     end = _instant(args["end"], clinic_zone) if "end" in args else start + DEFAULT_LISTING

@@ -10,29 +10,21 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.doctor import bp
-from app.models import AppointmentStatus, Doctor, Role, SlotMode
+from app.models import Doctor, Role, SlotMode
 from app.services import access
 from app.services.errors import Conflict, InvalidInput
 from app.services.localtime import zone
-from app.services.scheduling import appointments, search
+from app.services.scheduling import search
+from app.templating import status_label
 
-STATUS_LABELS = {
-    AppointmentStatus.PENDING_PAYMENT: "Awaiting payment",
-    AppointmentStatus.PENDING_APPROVAL: "Pending approval",
-    AppointmentStatus.CONFIRMED: "Confirmed",
-    AppointmentStatus.COMPLETED: "Completed",
-    AppointmentStatus.NO_SHOW: "No-show",
-    AppointmentStatus.CANCELLED: "Cancelled",
-    AppointmentStatus.REJECTED: "Rejected",
-    AppointmentStatus.EXPIRED: "Expired",
-}
 MODE_LABELS = {SlotMode.IN_PERSON: "In person", SlotMode.VIDEO: "Video"}
 # Dates far outside this range overflow when converted between zones.
 FIRST_DAY, LAST_DAY = date(2000, 1, 8), date(2100, 12, 24)
 
 
 def clinic_zone(doctor: Doctor) -> ZoneInfo:
-    return zone(doctor.clinic.timezone if doctor.clinic else "UTC")
+    """The zone the doctor's pages show times in (Doctor.timezone, as a ZoneInfo)."""
+    return zone(doctor.timezone)
 
 
 def _doctor_id_arg() -> int | None:
@@ -46,7 +38,8 @@ def _doctor_id_arg() -> int | None:
 
 def scoped_doctor(view):
     """Pass the doctor whose pages these are: the signed-in doctor's own profile, or for an
-    admin the one named by ?doctor_id= (without it the admin picks one first)."""
+    admin the one named by ?doctor_id= (without it the admin picks one first). Either way the
+    doctor comes from the one management loader, access.managed_doctor."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -54,16 +47,16 @@ def scoped_doctor(view):
         if current_user.role is Role.ADMIN:
             if doctor_id is None:
                 return choose_doctor()
-            doctor = appointments.public_doctor(doctor_id)
-            g.doctor_scope = {"doctor_id": doctor.id}
         else:
-            doctor = access.doctor_of(current_user)
-            if doctor is None:
+            own = access.doctor_of(current_user)
+            if own is None:
                 abort(404, "This account has no doctor profile.")
-            if doctor_id is not None and doctor_id != doctor.id:
+            if doctor_id is not None and doctor_id != own.id:
                 abort(403)
-        if not access.can_manage_doctor(current_user, doctor):
-            abort(403)
+            doctor_id = own.id
+        doctor = access.managed_doctor(current_user.id, doctor_id)
+        if current_user.role is Role.ADMIN:
+            g.doctor_scope = {"doctor_id": doctor.id}
         return view(*args, doctor=doctor, **kwargs)
 
     return wrapped
@@ -80,7 +73,7 @@ def choose_doctor():
 def doctor_page_helpers() -> dict:
     return {
         "scope": g.get("doctor_scope", {}),
-        "status_label": lambda status: STATUS_LABELS.get(status, str(status)),
+        "status_label": lambda status: status_label(status, "doctor"),
         "mode_label": lambda mode: MODE_LABELS.get(mode, str(mode)),
     }
 

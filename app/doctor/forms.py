@@ -36,7 +36,7 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 _BREAK = re.compile(r"^(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})$")
 
 
-def _sane_date(form, field) -> None:
+def _sane_date(_form, field) -> None:
     if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
         raise ValidationError(f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}.")
 

@@ -20,7 +20,7 @@ from app.doctor.context import (
 )
 from app.doctor.forms import ReasonForm
 from app.models import AppointmentStatus, Role
-from app.rbac import roles_required
+from app.rbac import current_actor, roles_required
 from app.services.localtime import day_bounds
 from app.services.scheduling import appointments, booking
 from app.templating import local_format
@@ -56,7 +56,7 @@ def dashboard(doctor):
         doctor_id=doctor.id, start=start, end=end, include_cancelled=view == "day"
     )
     pending = appointments.pending_approvals(doctor_id=doctor.id, now=now)
-    viewer = current_user._get_current_object()
+    viewer = current_actor()
     actions = {}
     for appointment in (*schedule, *pending):
         allowed = booking.allowed_actions(appointment, viewer, now)
@@ -111,7 +111,7 @@ def appointment_action(appointment_id: int, action: str):
         return back("doctor.dashboard", "view", "date")
     done, appointment = attempt(lambda: _act(action, appointment_id, form.reason.data))
     if done:
-        tz = clinic_zone(appointment.doctor).key
+        tz = appointment.doctor.timezone
         when = local_format(appointment.starts_at, tz, "%a %d %b, %H:%M")
         flash(f"{ACTION_DONE[action]}: {appointment.patient.name}, {when}.", "success")
     return back("doctor.dashboard", "view", "date")

@@ -2,13 +2,13 @@
 
 from flask import Blueprint
 
+from app.main.navigation import nav_links
+
 bp = Blueprint("main", __name__)
 
 
 @bp.app_context_processor
 def _navigation():
-    from app.main.navigation import nav_links
-
     return {"nav_links": nav_links}
 
 

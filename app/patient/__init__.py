@@ -2,16 +2,16 @@
 
 from flask import Blueprint
 
+from app.patient import presenters
+from app.templating import status_label
+
 bp = Blueprint("patient", __name__)
 
 
 @bp.context_processor
 def _presenters():
-    from app.patient import presenters
-
     return {
-        "status_label": presenters.status_label,
-        "clinic_zone": presenters.clinic_zone,
+        "status_label": lambda status: status_label(status, "patient"),
         "is_video": presenters.is_video,
     }
 

@@ -11,8 +11,8 @@ from app.auth import limits
 from app.models import AppointmentStatus, Role
 from app.patient import bp, presenters
 from app.patient.forms import BookForm, CancelForm, RescheduleForm
-from app.patient.presenters import by_local_day, clinic_zone
-from app.rbac import roles_required
+from app.patient.presenters import by_local_day
+from app.rbac import current_actor, roles_required
 from app.services.errors import DomainError, SlotNotFound
 from app.services.localtime import zone
 from app.services.payments import gateway, settle
@@ -26,7 +26,7 @@ RESCHEDULE_DAYS = 14
 
 
 def _when(appointment) -> str:
-    return local_format(appointment.starts_at, clinic_zone(appointment.doctor))
+    return local_format(appointment.starts_at, appointment.doctor.timezone)
 
 
 def _render_book(slot, form: BookForm, *, error: str | None = None, alternatives=()):
@@ -84,7 +84,7 @@ def book(slot_id: int):
 def appointments():
     now = datetime.now(UTC)
     upcoming, history = patient_appointments(patient_id=current_user.id, now=now)
-    viewer = current_user._get_current_object()
+    viewer = current_actor()
     actions = {a.id: booking.allowed_actions(a, viewer, now) for a in (*upcoming, *history)}
     return render_template(
         "patient/appointments.html",
@@ -100,7 +100,7 @@ def appointments():
 def appointment(appointment_id: int):
     now = datetime.now(UTC)
     appointment = booking.get_appointment(appointment_id=appointment_id, viewer_id=current_user.id)
-    viewer = current_user._get_current_object()
+    viewer = current_actor()
     rules = policy_for(appointment, viewer, now)
     return render_template(
         "patient/appointment.html",
@@ -134,7 +134,7 @@ def cancel(appointment_id: int):
 
 def _render_reschedule(appointment_id: int, form: RescheduleForm, now: datetime, error=None):
     appointment = booking.get_appointment(appointment_id=appointment_id, viewer_id=current_user.id)
-    tz = zone(clinic_zone(appointment.doctor))
+    tz = zone(appointment.doctor.timezone)
     slots = slot_listing(
         doctor_id=appointment.doctor_id,
         start=now,
@@ -145,7 +145,7 @@ def _render_reschedule(appointment_id: int, form: RescheduleForm, now: datetime,
     return render_template(
         "patient/reschedule.html",
         appointment=appointment,
-        actions=booking.allowed_actions(appointment, current_user._get_current_object(), now),
+        actions=booking.allowed_actions(appointment, current_actor(), now),
         days=by_local_day((slot for slot, _ in slots), tz),
         form=form,
         error=error,

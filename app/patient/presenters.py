@@ -1,4 +1,4 @@
-"""How the patient pages show things: status labels, local days, a clinic's zone."""
+"""How the patient pages show things: local days, video or not, offered alternatives."""
 
 from __future__ import annotations
 
@@ -6,27 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.models import AppointmentStatus, Doctor, Slot, SlotMode
-
-STATUS_LABELS = {
-    AppointmentStatus.PENDING_PAYMENT: "Awaiting payment",
-    AppointmentStatus.PENDING_APPROVAL: "Awaiting the doctor's approval",
-    AppointmentStatus.CONFIRMED: "Confirmed",
-    AppointmentStatus.COMPLETED: "Completed",
-    AppointmentStatus.NO_SHOW: "Missed",
-    AppointmentStatus.CANCELLED: "Cancelled",
-    AppointmentStatus.REJECTED: "Declined by the doctor",
-    AppointmentStatus.EXPIRED: "Expired (not paid in time)",
-}
-
-
-def status_label(status: AppointmentStatus) -> str:
-    return STATUS_LABELS.get(status, str(status).replace("_", " ").capitalize())
-
-
-def clinic_zone(doctor: Doctor) -> str:
-    """The IANA zone a doctor's times are shown in (UTC for a doctor without a clinic)."""
-    return doctor.clinic.timezone if doctor.clinic else "UTC"
+from app.models import Slot, SlotMode
 
 
 def is_video(slot: Slot) -> bool:

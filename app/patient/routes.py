@@ -10,7 +10,7 @@ from flask_login import current_user
 from app.models import Role
 from app.patient import bp
 from app.patient.forms import SearchForm, WaitlistForm, WeekForm
-from app.patient.presenters import by_local_day, clinic_zone, week_days
+from app.patient.presenters import by_local_day, week_days
 from app.rbac import public, roles_required
 from app.services.directory import list_clinics, list_specialties
 from app.services.errors import DomainError, InvalidInput
@@ -71,7 +71,7 @@ def search():
 def doctor(doctor_id: int):
     now = datetime.now(UTC)
     doctor = public_doctor(doctor_id)
-    tz = zone(clinic_zone(doctor))
+    tz = zone(doctor.timezone)
     today = now.astimezone(tz).date()
     week_form = WeekForm(formdata=request.args)
     if not week_form.validate():
@@ -111,7 +111,10 @@ def join_waitlist(doctor_id: int):
         flash(exc.message, "error")
     else:
         flash(
-            f"You are on the waitlist for {day:%A %d %B}: we will tell you if a time comes free.",
+            # A freed slot records a notice for the first patients waiting (booking's
+            # _free_slot_side_effects); nothing delivers it yet, so promise only the place.
+            f"You are on the waitlist for {day:%A %d %B}: we keep your place. We cannot tell you "
+            "yet when a time comes free, so check this page again.",
             "success",
         )
     return redirect(url_for("patient.doctor", doctor_id=doctor_id, week=day.isoformat()))

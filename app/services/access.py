@@ -6,7 +6,7 @@ from sqlalchemy import and_, select
 
 from app.extensions import db
 from app.models import Appointment, Doctor, Role, User
-from app.services.errors import Forbidden
+from app.services.errors import DoctorNotFound, Forbidden
 
 PERMISSIONS = (
     "bookings.view",
@@ -54,6 +54,22 @@ def listed_doctor_clause():
 def can_manage_doctor(actor: User, doctor: Doctor) -> bool:
     """The doctor themself, admins, helpers with doctors.manage."""
     return is_the_doctor(actor, doctor) or has_permission(actor, "doctors.manage")
+
+
+def managed_doctor(actor_id: int, doctor_id: int, *, lock: bool = False) -> Doctor:
+    """The one loader of a doctor for someone managing them (can_manage_doctor), listed or
+    not. With `lock`, the doctor's row is locked for the transaction: changes to one doctor's
+    slots then run one at a time (racing inserts against the exclusion constraint can
+    otherwise end in a deadlock, not a clean refusal). Raises DoctorNotFound, Forbidden."""
+    stmt = select(Doctor).where(Doctor.id == doctor_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    doctor = db.session.scalar(stmt)
+    if doctor is None:
+        raise DoctorNotFound()
+    if not can_manage_doctor(load_actor(actor_id), doctor):
+        raise Forbidden("Only this doctor or an admin can manage this doctor.")
+    return doctor
 
 
 def can_view_appointment(actor: User, appointment: Appointment) -> bool:

@@ -20,16 +20,16 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.extensions import db
 from app.models import Clinic, Doctor, Specialty, User
 from app.services import audit, like
-from app.services.access import has_permission, load_actor
+from app.services.access import has_permission, load_actor, managed_doctor
 from app.services.accounts.accounts import normalize_email, normalize_phone
 from app.services.errors import (
     ClinicNotFound,
     Conflict,
-    DoctorNotFound,
     Forbidden,
     InvalidInput,
     SpecialtyNotFound,
 )
+from app.services.transaction import use_case
 
 
 def list_specialties() -> list[Specialty]:
@@ -84,12 +84,13 @@ def get_clinic(clinic_id: int) -> Clinic:
     return clinic
 
 
+@use_case
 def save_clinic(
     values: ClinicInput,
     *,
     clinic_id: int | None = None,
     actor_id: int,
-    now: datetime,
+    now: datetime,  # noqa: ARG001 — tests/integration/services/test_clinic_policy.py passes it
     ip: str | None,
 ) -> Clinic:
     """Create a clinic (clinic_id None) or update one. Raises Forbidden, NotFound,
@@ -104,11 +105,7 @@ def save_clinic(
     if clinic_id is None:
         clinic.created_by_id = actor.id
         db.session.add(clinic)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise NameTaken("A clinic with that name already exists.", field="name") from exc
+    _flush_or_name_taken("A clinic with that name already exists.")
     changed = {k: v for k, v in clean.items() if before.get(k, object()) != v}
     audit.record(
         "admin.clinic_created" if clinic_id is None else "admin.clinic_updated",
@@ -118,11 +115,11 @@ def save_clinic(
         data={"changed": sorted(changed)},
         ip=ip,
     )
-    db.session.commit()
     return clinic
 
 
-def create_specialty(name: str, *, actor_id: int, now: datetime, ip: str | None) -> Specialty:
+@use_case
+def create_specialty(name: str, *, actor_id: int, ip: str | None) -> Specialty:
     """Raises Forbidden, InvalidInput, NameTaken."""
     actor = _actor(actor_id, "content.manage")
     name = _specialty_name(name)
@@ -137,13 +134,11 @@ def create_specialty(name: str, *, actor_id: int, now: datetime, ip: str | None)
         data={"name": name},
         ip=ip,
     )
-    db.session.commit()
     return specialty
 
 
-def rename_specialty(
-    specialty_id: int, name: str, *, actor_id: int, now: datetime, ip: str | None
-) -> Specialty:
+@use_case
+def rename_specialty(specialty_id: int, name: str, *, actor_id: int, ip: str | None) -> Specialty:
     """The slug stays: it is in search links people keep. Raises Forbidden, NotFound,
     InvalidInput, NameTaken."""
     actor = _actor(actor_id, "content.manage")
@@ -160,7 +155,6 @@ def rename_specialty(
         data={"from": old, "to": specialty.name},
         ip=ip,
     )
-    db.session.commit()
     return specialty
 
 
@@ -186,21 +180,12 @@ def list_doctors(query: str | None = None) -> list[Doctor]:
     return list(db.session.scalars(statement).unique())
 
 
-def get_doctor(doctor_id: int) -> Doctor:
-    """Raises NotFound."""
-    doctor = db.session.get(Doctor, doctor_id)
-    if doctor is None:
-        raise DoctorNotFound()
-    return doctor
-
-
-def update_doctor(
-    doctor_id: int, values: DoctorInput, *, actor_id: int, now: datetime, ip: str | None
-) -> Doctor:
+@use_case
+def update_doctor(doctor_id: int, values: DoctorInput, *, actor_id: int, ip: str | None) -> Doctor:
     """Clinic, specialties, fee (in the clinic's currency), licence, bio, approval rule.
     Raises Forbidden, NotFound, InvalidInput."""
     actor = _actor(actor_id, "doctors.manage")
-    doctor = get_doctor(doctor_id)
+    doctor = managed_doctor(actor.id, doctor_id)
     clinic = None
     if values.clinic_id is not None:
         clinic = db.session.get(Clinic, values.clinic_id)
@@ -235,17 +220,17 @@ def update_doctor(
         },
         ip=ip,
     )
-    db.session.commit()
     return doctor
 
 
+@use_case
 def set_doctor_verified(
     doctor_id: int, verified: bool, *, actor_id: int, now: datetime, ip: str | None
 ) -> Doctor:
     """Record (or withdraw) that the doctor's credentials were checked. Raises Forbidden,
     NotFound."""
     actor = _actor(actor_id, "doctors.manage")
-    doctor = get_doctor(doctor_id)
+    doctor = managed_doctor(actor.id, doctor_id)
     if (doctor.verified_at is not None) == verified:
         return doctor
     doctor.verified_at = now if verified else None
@@ -257,7 +242,6 @@ def set_doctor_verified(
         target_id=doctor.id,
         ip=ip,
     )
-    db.session.commit()
     return doctor
 
 
@@ -269,10 +253,10 @@ def _actor(actor_id: int, permission: str) -> User:
 
 
 def _flush_or_name_taken(message: str) -> None:
+    # The unique index decides; the use case rolls the failed flush back.
     try:
         db.session.flush()
     except IntegrityError as exc:
-        db.session.rollback()
         raise NameTaken(message, field="name") from exc
 
 

@@ -128,8 +128,9 @@ def appointments_for(
 
 
 def public_doctor(doctor_id: int) -> Doctor:
-    """A doctor as patients see them. Raises DoctorNotFound for unknown or deactivated doctors
-    and for accounts no longer in the doctor role."""
+    """The one loader of a doctor as patients see them (access.managed_doctor is the one for
+    managing them). Raises DoctorNotFound for unknown or deactivated doctors and for accounts
+    no longer in the doctor role."""
 
     doctor = db.session.get(Doctor, doctor_id)
     if doctor is None or not access.is_listed(doctor):

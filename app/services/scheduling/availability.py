@@ -15,17 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Appointment, Doctor, Slot, SlotMode, SlotStatus, occupies_slot
+from app.models import Appointment, Slot, SlotMode, SlotStatus, occupies_slot
 from app.services import access, audit
 from app.services.errors import (
     Conflict,
-    DoctorNotFound,
-    Forbidden,
     InvalidInput,
     SlotNotFound,
 )
 from app.services.localtime import check_day, local_to_utc, zone
 from app.services.scheduling.search import slot_listing
+from app.services.transaction import use_case
 
 MIN_SLOT_MINUTES = 5
 MAX_SLOT_MINUTES = 8 * 60
@@ -89,26 +88,11 @@ class BulkResult:
         return len(self.created_slots)
 
 
-def _managed_doctor(actor_id: int, doctor_id: int, *, lock: bool = False) -> Doctor:
-    """The doctor whose slots the actor manages. With `lock`, the doctor's row is locked for
-    the transaction: changes to one doctor's slots then run one at a time. (Racing inserts
-    against the exclusion constraint can otherwise end in a deadlock, not a clean refusal.)"""
-    stmt = select(Doctor).where(Doctor.id == doctor_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    doctor = db.session.scalar(stmt)
-    if doctor is None:
-        raise DoctorNotFound()
-    if not access.can_manage_doctor(access.load_actor(actor_id), doctor):
-        raise Forbidden("Only this doctor or an admin can manage these slots.")
-    return doctor
-
-
 def _managed_slot(actor_id: int, slot_id: int, *, lock: bool = False) -> Slot:
     slot = db.session.get(Slot, slot_id)
     if slot is None:
         raise SlotNotFound()
-    _managed_doctor(actor_id, slot.doctor_id, lock=lock)
+    access.managed_doctor(actor_id, slot.doctor_id, lock=lock)
     if lock:  # the doctor first, then the slot: one lock order for every slot change
         db.session.refresh(slot, with_for_update=True)
     return slot
@@ -149,6 +133,7 @@ def _has_active_appointment(slot_id: int, now: datetime) -> bool:
     )
 
 
+@use_case
 def create_slot(
     *,
     doctor_id: int,
@@ -159,7 +144,7 @@ def create_slot(
     now: datetime,
 ) -> Slot:
     """Publish one slot. Raises DoctorNotFound, Forbidden, InvalidInput, SlotOverlap."""
-    doctor = _managed_doctor(actor_id, doctor_id, lock=True)
+    doctor = access.managed_doctor(actor_id, doctor_id, lock=True)
     mode = _mode(mode)
     _check_times(start, end, now)
     if _overlaps(doctor.id, start, end):
@@ -176,10 +161,8 @@ def create_slot(
     try:
         db.session.flush()
     except IntegrityError as exc:  # a concurrent insert won: the database decided
-        db.session.rollback()
         raise SlotOverlap() from exc
     audit.record("slot.created", actor_id=actor_id, target_type="slot", target_id=slot.id)
-    db.session.commit()
     return slot
 
 
@@ -190,6 +173,7 @@ def _mode(mode: SlotMode | str) -> SlotMode:
         raise InvalidInput("The mode is in_person or video.", field="mode") from exc
 
 
+@use_case
 def update_slot(
     *,
     slot_id: int,
@@ -227,13 +211,12 @@ def update_slot(
     try:
         db.session.flush()
     except IntegrityError as exc:
-        db.session.rollback()
         raise SlotOverlap() from exc
     audit.record("slot.updated", actor_id=actor_id, target_type="slot", target_id=slot.id)
-    db.session.commit()
     return slot
 
 
+@use_case
 def set_blocked(*, slot_id: int, blocked: bool, actor_id: int) -> Slot:
     """Block a slot (no new bookings; an existing appointment stays) or open it again."""
     slot = _managed_slot(actor_id, slot_id, lock=True)
@@ -245,10 +228,10 @@ def set_blocked(*, slot_id: int, blocked: bool, actor_id: int) -> Slot:
         target_type="slot",
         target_id=slot.id,
     )
-    db.session.commit()
     return slot
 
 
+@use_case
 def delete_slot(*, slot_id: int, actor_id: int, now: datetime) -> None:
     """Delete a slot that no appointment has ever used.
 
@@ -261,7 +244,6 @@ def delete_slot(*, slot_id: int, actor_id: int, now: datetime) -> None:
         raise SlotHasHistory()
     db.session.delete(slot)
     audit.record("slot.deleted", actor_id=actor_id, target_type="slot", target_id=slot_id)
-    db.session.commit()
 
 
 @dataclass
@@ -280,7 +262,7 @@ def doctor_slots(
 
     Raises DoctorNotFound, Forbidden, InvalidInput (reversed or too long a range).
     """
-    _managed_doctor(actor_id, doctor_id)
+    access.managed_doctor(actor_id, doctor_id)
     listing = slot_listing(doctor_id=doctor_id, start=start, end=end, available_only=False, now=now)
     holders = {
         a.slot_id: a
@@ -351,9 +333,9 @@ def plan_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int, 
 
     Nothing is written. Raises DoctorNotFound, Forbidden, InvalidInput.
     """
-    doctor = _managed_doctor(actor_id, doctor_id)
+    doctor = access.managed_doctor(actor_id, doctor_id)
     _validate_pattern(pattern, now)
-    tz = zone(doctor.clinic.timezone if doctor.clinic else "UTC")
+    tz = zone(doctor.timezone)
     result = BulkResult()
     for skipped_day in sorted(pattern.skip_dates):
         if pattern.start_date <= skipped_day <= pattern.end_date:
@@ -391,13 +373,14 @@ def plan_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int, 
     return result
 
 
+@use_case
 def create_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int, now: datetime):
     """Create the slots of a weekly pattern; returns the result with what was skipped.
 
     A slot that a concurrent change made overlap is skipped, not an error. Raises
     DoctorNotFound, Forbidden, InvalidInput.
     """
-    _managed_doctor(actor_id, doctor_id, lock=True)
+    access.managed_doctor(actor_id, doctor_id, lock=True)
     result = plan_weekly_slots(doctor_id=doctor_id, pattern=pattern, actor_id=actor_id, now=now)
     candidates, result.planned = result.planned, []
     for planned in candidates:
@@ -423,5 +406,4 @@ def create_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int
         target_id=doctor_id,
         data={"created": result.created, "skipped": len(result.skipped)},
     )
-    db.session.commit()
     return result

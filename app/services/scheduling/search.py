@@ -17,8 +17,9 @@ from app.extensions import db
 from app.models import Appointment, Clinic, Doctor, Slot, SlotStatus, Specialty, User, occupies_slot
 from app.services import like
 from app.services.access import listed_doctor_clause
-from app.services.errors import DoctorNotFound, InvalidInput
+from app.services.errors import InvalidInput
 from app.services.localtime import check_day, day_bounds, zone
+from app.services.scheduling.appointments import public_doctor
 
 MAX_PER_PAGE = 50
 MAX_RADIUS_KM = 500.0
@@ -195,17 +196,10 @@ def _next_free(now: datetime):
 
 
 def doctor_profile(doctor_id: int, *, now: datetime) -> DoctorResult:
-    """One active doctor with their next free slot. Raises DoctorNotFound."""
-
-    row = db.session.execute(
-        select(Doctor, _next_free(now))
-        .join(Doctor.user)
-        .where(Doctor.id == doctor_id, listed_doctor_clause())
-        .options(selectinload(Doctor.specialties))
-    ).first()
-    if row is None:
-        raise DoctorNotFound()
-    return DoctorResult(row[0], _aware(row[1]), None)
+    """One listed doctor (public_doctor) with their next free slot. Raises DoctorNotFound."""
+    doctor = public_doctor(doctor_id)
+    next_at = db.session.scalar(free_slots_query(doctor.id, now).with_only_columns(Slot.start_at))
+    return DoctorResult(doctor, _aware(next_at), None)
 
 
 def _aware(value: datetime | None) -> datetime | None:
