@@ -182,6 +182,7 @@ def begin_checkout(*, appointment_id: int, patient_id: int, now: datetime) -> Ch
             return Checkout(appointment, payment, secret, key, CheckoutStatus.REQUIRES_PAYMENT)
         intent = gateway.retrieve_intent(payment.stripe_payment_intent_id)
     except gateway.GatewayError as exc:
+        db.session.rollback()
         raise unavailable(exc) from exc
     db.session.rollback()
     status = (
@@ -232,6 +233,7 @@ def pay_with_card(
         message = _rotate_after_decline(appointment, payment, exc.message, now)
         raise CardDeclined(message) from exc
     except gateway.GatewayUnavailable as exc:
+        db.session.rollback()
         raise unavailable(exc) from exc
     except gateway.GatewayError as exc:
         db.session.rollback()

@@ -116,7 +116,7 @@ class Settlement:
 
 
 def unavailable(exc: Exception) -> PaymentProviderUnavailable:
-    db.session.rollback()
+    """The error for Stripe being out of reach (logged); the caller rolls back."""
     log.warning("stripe unavailable: %s", exc)
     return PaymentProviderUnavailable()
 
@@ -269,6 +269,7 @@ def settle(
     try:
         settlement = _apply(payment, appointment, now, release_unpaid, approve)
     except gateway.GatewayUnavailable as exc:
+        db.session.rollback()
         raise unavailable(exc) from exc
     except gateway.GatewayError as exc:
         db.session.rollback()

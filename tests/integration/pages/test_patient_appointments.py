@@ -310,3 +310,22 @@ def test_ics_of_a_pending_request_is_tentative_in_plain_words(client, patient):
     assert "(not confirmed yet)" in _field(body, "SUMMARY")
     assert "the doctor has not confirmed it yet" in _field(body, "DESCRIPTION")
     assert "pending_approval" not in body
+
+
+def test_a_rejection_reason_keeps_the_doctors_capitals(client, patient):
+    doctor = make_doctor(clinic=make_clinic(), requires_approval=True)
+    request = booking.book_slot(
+        patient_id=patient.id,
+        slot_id=make_slot(doctor, start=_in(72)).id,
+        payment_method="cash",
+        notes=None,
+        now=datetime.now(UTC),
+    )
+    booking.reject_appointment(
+        appointment_id=request.id,
+        actor_id=doctor.user_id,
+        now=datetime.now(UTC),
+        reason="please see Dr. Okafor at the MRI unit instead",
+    )
+    page = client.get(f"/appointments/{request.id}").get_data(as_text=True)
+    assert "Please see Dr. Okafor at the MRI unit instead" in page
