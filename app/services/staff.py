@@ -143,6 +143,7 @@ def resend_set_password_link(user_id: int, *, actor_id: int, now: datetime, ip: 
     return user
 
 
+@use_case
 def change_role(
     user_id: int, role: Role | str, *, actor_id: int, now: datetime, ip: str | None
 ) -> User:
@@ -180,10 +181,10 @@ def change_role(
         data={"from": old_role.value, "to": new_role.value},
         ip=ip,
     )
-    db.session.commit()
     return user
 
 
+@use_case
 def set_permissions(
     user_id: int,
     permissions: Iterable[str],
@@ -209,6 +210,7 @@ def set_permissions(
     user.permissions[:] = [p for p in user.permissions if p.permission in wanted]
     user.permissions.extend(UserPermission(permission=p) for p in sorted(wanted - current))
     user.updated_by_id = actor.id
+    user.updated_at = now
     audit.record(
         "admin.user_permissions_changed",
         actor_id=actor.id,
@@ -217,7 +219,6 @@ def set_permissions(
         data={"granted": sorted(wanted - current), "revoked": sorted(current - wanted)},
         ip=ip,
     )
-    db.session.commit()
     return user
 
 
