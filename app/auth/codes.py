@@ -21,7 +21,7 @@ SENT = (
 @limits.apply(limits.code_request)
 def code_sign_in():
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
+        return redirect(signin.home_for(current_user))
     form = CodeRequestForm()
     if form.validate_on_submit():
         attempt_id = codes.new_attempt_id()
@@ -48,7 +48,7 @@ def code_sign_in():
 @limits.apply(limits.code_check)
 def code_verify():
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
+        return redirect(signin.home_for(current_user))
     form = CodeForm()
     if form.validate_on_submit():
         try:

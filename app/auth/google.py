@@ -75,7 +75,7 @@ def _refused(reason: str):
 def login_google():
     client = google_client()
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
+        return redirect(signin.home_for(current_user))
     try:
         return client.authorize_redirect(url_for("auth.google_callback", _external=True))
     except requests.RequestException as exc:

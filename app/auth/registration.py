@@ -16,7 +16,7 @@ from app.services.errors import DomainError
 @limits.apply(limits.registration + limits.registration_codes)
 def register():
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
+        return redirect(signin.home_for(current_user))
     form = RegistrationForm()
     if form.validate_on_submit():
         attempt_id = codes.new_attempt_id()

@@ -16,7 +16,7 @@ from app.services.errors import DomainError
 @limits.apply(limits.password_sign_in)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
+        return redirect(signin.home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -54,7 +54,7 @@ def second_factor():
             return render_template("auth/second_factor.html", form=form), exc.status_code
         signin.start(user)
         flash(f"Welcome back, {user.name}.", "success")
-        return redirect(signin.safe_next(pending.get("next")))
+        return redirect(signin.safe_next(pending.get("next"), user))
     status = 422 if form.errors else 200
     return render_template("auth/second_factor.html", form=form), status
 

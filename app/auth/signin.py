@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 
-from app.models import User
+from app.models import Role, User
 from app.services.accounts import sessions
 
 SECOND_FACTOR_WINDOW = timedelta(minutes=5)
@@ -27,13 +27,27 @@ def client_ip() -> str | None:
     return request.remote_addr
 
 
-def safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after sign-in."""
+HOMES = {
+    Role.DOCTOR: "doctor.dashboard",
+    Role.ADMIN: "admin.index",
+    Role.HELPER: "admin.index",
+    Role.PATIENT: "main.home",
+}
+
+
+def home_for(user: User | None) -> str:
+    """Where a role lands after signing in: a doctor on their dashboard, staff on the admin
+    panel (which asks for 2FA enrolment first where it is required), a patient on search."""
+    return url_for(HOMES.get(user.role, "main.home") if user is not None else "main.home")
+
+
+def safe_next(target: str | None, user: User | None = None) -> str:
+    """Only same-site relative paths are followed after sign-in; otherwise the user's home."""
     if target and target.startswith("/") and not target.startswith("//"):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and "\\" not in target:
             return target
-    return url_for("main.home")
+    return home_for(user)
 
 
 def finish(user: User, next_url: str | None = None):
@@ -43,7 +57,7 @@ def finish(user: User, next_url: str | None = None):
         session["second_factor"] = {"uid": user.id, "at": now().timestamp(), "next": next_url}
         return redirect(url_for("auth.second_factor"))
     start(user)
-    return redirect(safe_next(next_url))
+    return redirect(safe_next(next_url, user))
 
 
 def start(user: User) -> None:

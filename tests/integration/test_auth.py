@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditLog, Role
-from tests.factories import make_user
+from tests.factories import make_doctor, make_user
 
 
 def test_sign_in_with_good_password_lands_on_home_signed_in(client, auth):
@@ -15,6 +15,22 @@ def test_sign_in_with_good_password_lands_on_home_signed_in(client, auth):
     page = client.get("/").get_data(as_text=True)
     assert "Ana Lima" in page
     assert "Sign out" in page
+
+
+def test_each_role_lands_on_its_own_home(client, auth):
+    doctor = make_doctor()
+    assert auth.login(doctor.user.email).headers["Location"] == "/doctor/"
+    assert client.get("/login").headers["Location"] == "/doctor/"  # signed in already
+    auth.logout()
+    helper = make_user(Role.HELPER, email="helper@example.com")
+    assert auth.login(helper.email).headers["Location"] == "/admin/"
+    auth.logout()
+    # an asked-for page still wins over the home
+    response = client.post(
+        "/login?next=/appointments",
+        data={"email": doctor.user.email, "password": "correct-horse-battery"},
+    )
+    assert response.headers["Location"] == "/appointments"
 
 
 def test_email_is_matched_case_insensitively(client, auth):
