@@ -254,19 +254,20 @@ def _ics(client, appointment) -> str:
     return response.get_data(as_text=True).replace("\r\n ", "")
 
 
+def _book(patient, doctor, hours: float = 72):
+    slot = make_slot(doctor, start=_in(hours))
+    return booking.book_slot(
+        patient_id=patient.id, slot_id=slot.id, payment_method="cash", notes=None, now=_in(0)
+    )
+
+
 def _field(body: str, name: str) -> str:
     return next(line.split(":", 1)[1] for line in body.splitlines() if line.startswith(name + ":"))
 
 
 def test_ics_keeps_one_event_across_a_reschedule_and_cancels_it(client, patient):
     doctor = make_doctor(clinic=make_clinic(name="Harbor Health"))
-    first = booking.book_slot(
-        patient_id=patient.id,
-        slot_id=make_slot(doctor, start=_in(72)).id,
-        payment_method="cash",
-        notes=None,
-        now=datetime.now(UTC),
-    )
+    first = _book(patient, doctor)
     before = _ics(client, first)
     assert _field(before, "STATUS") == "CONFIRMED"
     assert _field(before, "METHOD") == "PUBLISH"
@@ -298,13 +299,7 @@ def test_ics_keeps_one_event_across_a_reschedule_and_cancels_it(client, patient)
 
 def test_ics_of_a_pending_request_is_tentative_in_plain_words(client, patient):
     doctor = make_doctor(clinic=make_clinic(), requires_approval=True)
-    request = booking.book_slot(
-        patient_id=patient.id,
-        slot_id=make_slot(doctor, start=_in(72)).id,
-        payment_method="cash",
-        notes=None,
-        now=datetime.now(UTC),
-    )
+    request = _book(patient, doctor)
     body = _ics(client, request)
     assert _field(body, "STATUS") == "TENTATIVE"
     assert "(not confirmed yet)" in _field(body, "SUMMARY")
@@ -314,13 +309,7 @@ def test_ics_of_a_pending_request_is_tentative_in_plain_words(client, patient):
 
 def test_a_rejection_reason_keeps_the_doctors_capitals(client, patient):
     doctor = make_doctor(clinic=make_clinic(), requires_approval=True)
-    request = booking.book_slot(
-        patient_id=patient.id,
-        slot_id=make_slot(doctor, start=_in(72)).id,
-        payment_method="cash",
-        notes=None,
-        now=datetime.now(UTC),
-    )
+    request = _book(patient, doctor)
     booking.reject_appointment(
         appointment_id=request.id,
         actor_id=doctor.user_id,
