@@ -106,14 +106,14 @@ def test_existing_account_is_linked_only_after_its_password_is_given(google_clie
 
     right = google_client.post("/login/google/link", data={"password": "correct-horse-battery"})
     assert right.status_code == 302
-    assert right.headers["Location"] == "/"
+    assert right.headers["Location"] == "/doctor/"
     assert "Dr Alice" in google_client.get("/").get_data(as_text=True)
     user = db.session.scalar(select(User))
     assert (user.google_sub, user.role) == ("alice", Role.DOCTOR)
     assert db.session.scalar(select(AuditLog).where(AuditLog.action == "auth.google_linked"))
 
     google_client.post("/logout")
-    assert _sign_in_with_google(google_client).headers["Location"] == "/"
+    assert _sign_in_with_google(google_client).headers["Location"] == "/doctor/"
     assert _signed_in(google_client)
     assert len(_users()) == 1
 
