@@ -3,6 +3,7 @@ delay ("try again in N seconds") rather than a lock-out; a code or reset link st
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -24,6 +25,13 @@ def api(client, password="nope"):
     return client.post("/api/v1/auth/token", json={"email": EMAIL, "password": password})
 
 
+def waits(response, at_most: int, more_than: int = 0) -> bool:
+    """A 429 naming a wait of at most `at_most` seconds (the full delay, less the time the
+    requests took on a busy machine: never asserted to the second)."""
+    retry = int(response.headers["Retry-After"])
+    return response.status_code == 429 and more_than < retry <= at_most
+
+
 def wait_out_the_delay() -> None:
     db.session.execute(
         update(SignInThrottle).values(blocked_until=datetime.now(UTC) - timedelta(seconds=1))
@@ -40,11 +48,10 @@ def test_web_and_api_failures_share_one_budget_then_wait(mail_app):
 
     for attempt in (web, api):
         refused = attempt(client, PASSWORD)  # even the right password waits
-        assert refused.status_code == 429
-        assert refused.headers["Retry-After"] == "2"
-    assert "Try again in 2 seconds" in web(client).get_data(as_text=True)
+        assert waits(refused, 2)
+    assert re.search(r"Try again in [12] seconds", web(client).get_data(as_text=True))
     body = api(client).get_json()["error"]
-    assert body["code"] == "sign_in_throttled" and body["details"] == {"retry_after": 2}
+    assert body["code"] == "sign_in_throttled" and body["details"]["retry_after"] in (1, 2)
 
     wait_out_the_delay()
     assert web(client, PASSWORD).status_code == 302
@@ -68,7 +75,7 @@ def test_the_delay_grows_with_each_further_failure(mail_app):
         web(client)
     wait_out_the_delay()
     assert api(client).status_code == 401
-    assert api(client).headers["Retry-After"] == "4"
+    assert waits(api(client), 4, more_than=2)  # longer than the first wait
 
 
 def test_unknown_addresses_wait_the_same(mail_app):
@@ -79,7 +86,7 @@ def test_unknown_addresses_wait_the_same(mail_app):
             == 401
         )
     response = client.post("/login", data={"email": "nobody@example.com", "password": "x"})
-    assert response.status_code == 429 and response.headers["Retry-After"] == "2"
+    assert waits(response, 2)
 
 
 def test_the_owner_still_signs_in_with_an_emailed_code_and_that_clears_the_wait(mail_app, inbox):
