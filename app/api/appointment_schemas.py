@@ -78,6 +78,13 @@ class BookingSchema(ma.Schema):
     slot_id = Id(required=True)
     payment_method = ma.fields.Enum(PaymentMethod, by_value=True, required=True)
     notes = Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=2000))
+    acknowledge_policy = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Required (true) for a slot inside the clinic's no-change window; "
+            "without it the request is refused with 422 policy_not_acknowledged"
+        },
+    )
 
 
 class ReasonSchema(ma.Schema):
@@ -86,6 +93,13 @@ class ReasonSchema(ma.Schema):
 
 class RescheduleSchema(ma.Schema):
     slot_id = Id(required=True)
+    acknowledge_policy = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Required (true) for a slot inside the clinic's no-change window; "
+            "without it the request is refused with 422 policy_not_acknowledged"
+        },
+    )
 
 
 class WaitlistRequestSchema(ma.Schema):

@@ -109,6 +109,7 @@ def reschedule(body, appointment_id: int):
         new_slot_id=body["slot_id"],
         actor_id=current_user.id,
         now=request_now(),
+        acknowledge_policy=body["acknowledge_policy"],
     )
 
 

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth import limits
 from app.models import AppointmentStatus, Role
 from app.patient import bp, presenters
-from app.patient.forms import BookForm, CancelForm, RescheduleForm
-from app.patient.presenters import by_local_day
+from app.patient.forms import BookForm, CancelForm, RescheduleForm, WeekForm
+from app.patient.presenters import by_local_day, closed_slot_ids, week_days
 from app.rbac import current_actor, roles_required
 from app.services.errors import DomainError, SlotNotFound
-from app.services.localtime import zone
+from app.services.localtime import day_bounds, zone
 from app.services.payments import gateway, settle
 from app.services.scheduling import booking, ics
 from app.services.scheduling.appointments import patient_appointments, slot_with_doctor
-from app.services.scheduling.policy import policy_for
+from app.services.scheduling.policy import inside_window, policy_for, window_terms
 from app.services.scheduling.search import slot_listing
 from app.templating import local_format
 
-RESCHEDULE_DAYS = 14
+# How far ahead the reschedule picker's weeks go (as the doctor page's).
+FURTHEST_WEEK = timedelta(days=3660)
 
 
 def _when(appointment) -> str:
@@ -30,10 +31,13 @@ def _when(appointment) -> str:
 
 
 def _render_book(slot, form: BookForm, *, error: str | None = None, alternatives=()):
+    clinic = slot.doctor.clinic
     return render_template(
         "patient/book.html",
         slot=slot,
         form=form,
+        policy=window_terms(clinic),
+        closed=inside_window(slot.start_at, clinic, datetime.now(UTC)),
         error=error,
         alternatives=alternatives,
         card_available=gateway.is_configured(),
@@ -59,6 +63,7 @@ def book(slot_id: int):
             payment_method=form.payment_method.data,
             notes=form.notes.data,
             now=datetime.now(UTC),
+            acknowledge_policy=form.acknowledge_policy.data,
         ).appointment
     except booking.SlotUnavailable as exc:
         return _render_book(
@@ -108,6 +113,8 @@ def appointment(appointment_id: int):
         actions=booking.allowed_actions(appointment, viewer, now),
         deadline=rules.deadline,
         late_percent=rules.late_percent,
+        # Booked (or moved here) after its deadline: the window was accepted at booking.
+        booked_inside=appointment.created_at >= rules.deadline,
         payment=settle.latest_payment(appointment.id),
         now=now,
         cancel_form=CancelForm(),
@@ -132,21 +139,45 @@ def cancel(appointment_id: int):
     return redirect(url_for("patient.appointment", appointment_id=appointment_id))
 
 
+def _week(first: date | None, today: date) -> date:
+    first = max(first or today, today)  # past weeks have nothing to move to
+    if first > today + FURTHEST_WEEK:
+        abort(422, "Pick a week within the next ten years.")
+    return first
+
+
 def _render_reschedule(appointment_id: int, form: RescheduleForm, now: datetime, error=None):
     appointment = booking.get_appointment(appointment_id=appointment_id, viewer_id=current_user.id)
+    clinic = appointment.doctor.clinic
     tz = zone(appointment.doctor.timezone)
-    slots = slot_listing(
-        doctor_id=appointment.doctor_id,
-        start=now,
-        end=now + timedelta(days=RESCHEDULE_DAYS),
-        available_only=True,
-        now=now,
-    )
+    week_form = WeekForm(formdata=request.args)
+    if not week_form.validate():
+        abort(422, "The week is a date such as 2031-03-07.")
+    today = now.astimezone(tz).date()
+    first = _week(week_form.week.data, today)
+    days = week_days(first)
+    start, _ = day_bounds(days[0], tz)
+    _, end = day_bounds(days[-1], tz)
+    slots = [
+        slot
+        for slot, _ in slot_listing(
+            doctor_id=appointment.doctor_id,
+            start=max(start, now),
+            end=end,
+            available_only=True,
+            now=now,
+        )
+        if slot.id != appointment.slot_id
+    ]
     return render_template(
         "patient/reschedule.html",
         appointment=appointment,
         actions=booking.allowed_actions(appointment, current_actor(), now),
-        days=by_local_day((slot for slot, _ in slots), tz),
+        week=by_local_day(slots, tz, days),
+        prev_week=max(first - timedelta(days=7), today) if first > today else None,
+        next_week=first + timedelta(days=7),
+        closed=closed_slot_ids(slots, clinic, now),
+        policy=window_terms(clinic),
         form=form,
         error=error,
     )
@@ -164,6 +195,7 @@ def reschedule(appointment_id: int):
                 new_slot_id=form.slot_id.data,
                 actor_id=current_user.id,
                 now=now,
+                acknowledge_policy=form.acknowledge_policy.data,
             )
         except DomainError as exc:
             if exc.status_code == 404 and not isinstance(exc, SlotNotFound):

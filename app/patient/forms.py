@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     FloatField,
     IntegerField,
@@ -98,6 +99,9 @@ class BookForm(FlaskForm):
     notes = TextAreaField(
         "Notes for the doctor (optional)", validators=[Optional(), Length(max=2000)]
     )
+    acknowledge_policy = BooleanField(
+        "I understand this time is inside the clinic's no-change window"
+    )
     submit = SubmitField("Confirm booking")
 
 
@@ -107,6 +111,9 @@ class CancelForm(FlaskForm):
 
 class RescheduleForm(FlaskForm):
     slot_id = IntegerField("New time", validators=[InputRequired(message="Pick a new time.")])
+    acknowledge_policy = BooleanField(
+        "I understand this time is inside the clinic's no-change window"
+    )
     submit = SubmitField("Move my appointment")
 
 

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.models import Slot, SlotMode
+from app.models import Clinic, Slot, SlotMode, SlotStatus
+from app.services.scheduling.policy import inside_window
 
 
 def is_video(slot: Slot) -> bool:
@@ -38,3 +39,20 @@ def alternatives(details: dict) -> list[dict]:
         {"id": alt["id"], "start": datetime.fromisoformat(alt["start"])}
         for alt in details.get("alternatives", [])
     ]
+
+
+def closed_slot_ids(slots: Iterable[Slot], clinic: Clinic | None, now: datetime) -> set[int]:
+    """The slots a booking made now would put inside the clinic's no-change window."""
+    return {slot.id for slot in slots if inside_window(slot.start_at, clinic, now)}
+
+
+def waitlist_days(listing: Iterable[tuple[Slot, bool]], tz: ZoneInfo) -> set[date]:
+    """Days worth waiting for: the doctor has upcoming slots there, all of them taken (a
+    waitlist is told when one of those comes free; a day without slots never frees one)."""
+    taken: set[date] = set()
+    free: set[date] = set()
+    for slot, available in listing:
+        if slot.status is not SlotStatus.OPEN:
+            continue  # a blocked time never comes free
+        (free if available else taken).add(slot.start_at.astimezone(tz).date())
+    return taken - free

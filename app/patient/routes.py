@@ -10,7 +10,7 @@ from flask_login import current_user
 from app.models import Role
 from app.patient import bp
 from app.patient.forms import SearchForm, WaitlistForm, WeekForm
-from app.patient.presenters import by_local_day, week_days
+from app.patient.presenters import by_local_day, closed_slot_ids, waitlist_days, week_days
 from app.rbac import public, roles_required
 from app.services.directory import list_clinics, list_specialties
 from app.services.errors import DomainError, InvalidInput
@@ -82,11 +82,18 @@ def doctor(doctor_id: int):
     days = week_days(first)
     start, _ = day_bounds(days[0], tz)
     _, end = day_bounds(days[-1], tz)
-    slots = slot_listing(doctor_id=doctor.id, start=start, end=end, available_only=True, now=now)
+    # Taken slots too: a day whose times are all taken is the one a waitlist is for.
+    listing = slot_listing(
+        doctor_id=doctor.id, start=max(start, now), end=end, available_only=False, now=now
+    )
+    free = [slot for slot, available in listing if available]
     return render_template(
         "patient/doctor.html",
         doctor=doctor,
-        week=by_local_day((slot for slot, _ in slots), tz, days),
+        week=by_local_day(free, tz, days),
+        closed=closed_slot_ids(free, doctor.clinic, now),
+        waitlist_days=waitlist_days(listing, tz),
+        chosen_day=week_form.week.data,
         prev_week=max(first - timedelta(days=7), today) if first > today else None,
         next_week=first + timedelta(days=7),
         waitlist_form=WaitlistForm(),

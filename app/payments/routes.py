@@ -15,6 +15,7 @@ from app.rbac import login_required, public, roles_required
 from app.services.errors import DomainError
 from app.services.payments import cards, events, receipts, settle
 from app.services.scheduling import booking
+from app.services.scheduling.policy import window_terms
 
 
 def _now() -> datetime:
@@ -47,6 +48,7 @@ def checkout(appointment_id: int):
         "payments/checkout.html",
         checkout=session,
         appointment=session.appointment,
+        policy=window_terms(session.appointment.doctor.clinic),
         stripe_js_url=current_app.config["STRIPE_JS_URL"],
         form=FlaskForm(),
     )

@@ -9,9 +9,14 @@ import pytest
 from app.models import Appointment, AppointmentStatus, Clinic, Doctor, User
 from app.services.scheduling.policy import (
     InvalidTransition,
+    PolicyNotAcknowledged,
     PolicyWindowClosed,
     cancellation_refund,
+    change_deadline,
+    inside_window,
     policy_for,
+    require_acknowledged,
+    window_terms,
 )
 
 S = AppointmentStatus
@@ -103,3 +108,35 @@ def test_the_refund_rule():
     assert cancellation_refund(by_patient=True, now=before(2), late_percent=None, **kwargs) == 0
     assert cancellation_refund(by_patient=True, now=before(2), late_percent=50, **kwargs) == 2500
     assert cancellation_refund(by_patient=False, now=before(2), late_percent=None, **kwargs) == 5000
+
+
+def test_a_slot_is_inside_the_window_from_its_deadline_on():
+    clinic = Clinic(cancellation_window_hours=24, late_cancellation_refund_percent=None)
+    assert not inside_window(START, clinic, before(24.01))
+    assert inside_window(START, clinic, before(24))
+    assert inside_window(START, clinic, before(1))
+    assert change_deadline(START, clinic) == before(24)
+
+
+def test_no_clinic_or_no_window_means_never_inside_it():
+    assert not inside_window(START, None, before(0.1))
+    assert not inside_window(START, Clinic(cancellation_window_hours=0), before(0.1))
+
+
+def test_the_window_terms_say_the_hours_and_what_is_left_inside():
+    closed = window_terms(Clinic(cancellation_window_hours=24))
+    assert "24 hours" in closed and "no online changes" in closed
+    late = window_terms(Clinic(cancellation_window_hours=12, late_cancellation_refund_percent=40))
+    assert "12 hours" in late and "refunds 40%" in late
+    assert "until it starts" in window_terms(None)
+
+
+def test_taking_a_slot_inside_the_window_needs_the_acknowledgement():
+    clinic = Clinic(cancellation_window_hours=24)
+    require_acknowledged(START, clinic, before(30), acknowledged=False)  # outside: no question
+    require_acknowledged(START, clinic, before(2), acknowledged=True)
+    with pytest.raises(PolicyNotAcknowledged) as refused:
+        require_acknowledged(START, clinic, before(2), acknowledged=False)
+    assert refused.value.status_code == 422
+    assert refused.value.code == "policy_not_acknowledged"
+    assert refused.value.details == {"field": "acknowledge_policy"}

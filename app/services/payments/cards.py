@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import Appointment, Payment, PaymentMethod, PaymentProvider
 from app.services import access, audit
 from app.services.errors import AppointmentNotFound, Conflict, DomainError, Forbidden, InvalidInput
+from app.services.localtime import zone
 from app.services.payments import gateway
 from app.services.payments.settle import (
     KEPT,
@@ -272,8 +273,9 @@ def _rotate_after_decline(
     except gateway.GatewayError:
         pass  # the next checkout opens an intent; a declined one holds no money
     db.session.commit()
-    until = appointment.hold_expires_at.strftime("%H:%M UTC")
-    return f"{message} Try another card: your slot is held until {until}."
+    # The checkout page shows the clinic's zone: so does its message.
+    until = appointment.hold_expires_at.astimezone(zone(appointment.doctor.timezone))
+    return f"{message} Try another card: your slot is held until {until:%H:%M} {until.tzname()}."
 
 
 def confirm_paid(*, appointment_id: int, actor_id: int, now: datetime) -> Appointment:

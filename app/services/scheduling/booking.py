@@ -47,6 +47,7 @@ from app.services.scheduling.policy import (
     InvalidTransition,
     Policy,
     policy_for,
+    require_acknowledged,
 )
 from app.services.transaction import checks_only, transaction, use_case
 
@@ -195,6 +196,7 @@ def book_slot(
     payment_method: PaymentMethod | str,
     notes: str | None,
     now: datetime,
+    acknowledge_policy: bool = False,
 ) -> Appointment:
     """Take a slot for a patient, in one transaction.
 
@@ -204,7 +206,8 @@ def book_slot(
     with one doctor (a reschedule moves one, it does not add one).
     Raises SlotNotFound, SlotUnavailable (with `alternatives`), OverlappingAppointment,
     BookingLimitReached (409, with `limit` and `scope`), PaymentMethodUnavailable,
-    InvalidInput, Forbidden.
+    PolicyNotAcknowledged (422: a slot inside the clinic's no-change window needs
+    `acknowledge_policy`), InvalidInput, Forbidden.
     """
     _patient(patient_id)
     try:
@@ -215,6 +218,7 @@ def book_slot(
         raise InvalidInput("Notes are at most 2000 characters.", field="notes")
     slot = _bookable_slot(slot_id, now)
     doctor = slot.doctor
+    require_acknowledged(slot.start_at, doctor.clinic, now, acknowledge_policy)
     if method is PaymentMethod.CASH and doctor.clinic and not doctor.clinic.accepts_cash:
         raise PaymentMethodUnavailable("This clinic does not take cash: please pay by card.")
 
@@ -263,6 +267,7 @@ def book_appointment(
     payment_method: PaymentMethod | str,
     notes: str | None,
     now: datetime,
+    acknowledge_policy: bool = False,
 ) -> cards.Checkout:
     """Book a slot, whichever way the patient pays: cash is confirmed at once (or awaits the
     doctor's approval), card is a hold with its PaymentIntent open (`Checkout.as_dict()`).
@@ -270,15 +275,31 @@ def book_appointment(
     Raises what book_slot raises, and PaymentProviderUnavailable.
     """  # fmt: skip
     if payment_method in (PaymentMethod.CARD, PaymentMethod.CARD.value):
-        return book_card_appointment(patient_id=patient_id, slot_id=slot_id, notes=notes, now=now)
+        return book_card_appointment(
+            patient_id=patient_id,
+            slot_id=slot_id,
+            notes=notes,
+            now=now,
+            acknowledge_policy=acknowledge_policy,
+        )
     appointment = book_slot(
-        patient_id=patient_id, slot_id=slot_id, payment_method=payment_method, notes=notes, now=now
+        patient_id=patient_id,
+        slot_id=slot_id,
+        payment_method=payment_method,
+        notes=notes,
+        now=now,
+        acknowledge_policy=acknowledge_policy,
     )
     return cards.Checkout(appointment, None, None, None, cards.CheckoutStatus.CLOSED)
 
 
 def book_card_appointment(
-    *, patient_id: int, slot_id: int, notes: str | None, now: datetime
+    *,
+    patient_id: int,
+    slot_id: int,
+    notes: str | None,
+    now: datetime,
+    acknowledge_policy: bool = False,
 ) -> cards.Checkout:
     """Hold a slot for a card payment and open its PaymentIntent. When Stripe cannot be
     reached the hold is released at once (no hold without a way to pay). Two use cases by
@@ -295,6 +316,7 @@ def book_card_appointment(
         payment_method=PaymentMethod.CARD,
         notes=notes,
         now=now,
+        acknowledge_policy=acknowledge_policy,
     )
     try:
         return cards.begin_checkout(appointment_id=appointment.id, patient_id=patient_id, now=now)
@@ -416,14 +438,21 @@ def _settle_payment(paid: bool, appointment_id: int, now: datetime) -> None:
 
 @use_case
 def reschedule_appointment(
-    *, appointment_id: int, new_slot_id: int, actor_id: int, now: datetime
+    *,
+    appointment_id: int,
+    new_slot_id: int,
+    actor_id: int,
+    now: datetime,
+    acknowledge_policy: bool = False,
 ) -> Appointment:
     """Move an appointment to another free slot of the same doctor, atomically: the new slot
     is taken and the old one freed in one transaction, or nothing changes. The fee and the way
     of paying move with it (nobody pays twice).
 
+    A patient moving into the clinic's no-change window must pass `acknowledge_policy`.
+
     Raises AppointmentNotFound, Forbidden, InvalidTransition, PolicyWindowClosed, SlotNotFound,
-    SlotUnavailable, OverlappingAppointment, InvalidInput.
+    SlotUnavailable, OverlappingAppointment, PolicyNotAcknowledged, InvalidInput.
     """
     old, actor = _locked(appointment_id, actor_id)
     rules = policy_for(old, actor, now)
@@ -434,6 +463,8 @@ def reschedule_appointment(
         raise InvalidInput("Pick another time with the same doctor.", field="slot_id")
     if slot.id == old.slot_id:
         raise InvalidInput("That is the current time of this appointment.", field="slot_id")
+    if rules.by_patient:  # the doctor and staff are held to no window
+        require_acknowledged(slot.start_at, slot.doctor.clinic, now, acknowledge_policy)
 
     occupancy.expire_lapsed_holds(now, Appointment.slot_id == slot.id)
     previous_status = old.status  # confirmed stays confirmed; awaiting approval stays so

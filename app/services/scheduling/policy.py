@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.models import Appointment, AppointmentStatus, User
-from app.services.errors import Conflict
+from app.models import Appointment, AppointmentStatus, Clinic, User
+from app.services.errors import Conflict, InvalidInput
 
 S = AppointmentStatus
 # States an appointment may still be cancelled from; rescheduling takes only booked visits.
@@ -25,6 +25,52 @@ class PolicyWindowClosed(Conflict):
 
 class InvalidTransition(Conflict):
     code = "invalid_status"
+
+
+class PolicyNotAcknowledged(InvalidInput):
+    code = "policy_not_acknowledged"
+
+
+def change_deadline(slot_start: datetime, clinic: Clinic | None) -> datetime:
+    """When a patient's online changes to a visit starting at `slot_start` close."""
+    hours = clinic.cancellation_window_hours if clinic else 0
+    return slot_start - timedelta(hours=hours)
+
+
+def inside_window(slot_start: datetime, clinic: Clinic | None, now: datetime) -> bool:
+    """A visit booked now for `slot_start` would already be inside the clinic's no-change
+    window (the pages mark such slots; booking into one needs the patient's acknowledgement)."""
+    return (
+        clinic is not None
+        and clinic.cancellation_window_hours > 0
+        and (now >= change_deadline(slot_start, clinic))
+    )
+
+
+def window_terms(clinic: Clinic | None) -> str:
+    """The clinic's change policy in a sentence, for the pages and the acknowledgement error."""
+    hours = clinic.cancellation_window_hours if clinic else 0
+    if not hours:
+        return "You can cancel or move this visit online until it starts."
+    late = clinic.late_cancellation_refund_percent
+    if late is None:
+        inside = "no online changes: to cancel or move the visit you must call the clinic"
+    else:
+        inside = f"no online rescheduling; cancelling online refunds {late}% of a card payment"
+    return f"Online changes close {hours} hours before the visit; inside that window, {inside}."
+
+
+def require_acknowledged(
+    slot_start: datetime, clinic: Clinic | None, now: datetime, acknowledged: bool
+) -> None:
+    """Raises PolicyNotAcknowledged (422) when a slot inside the window is taken without the
+    patient's explicit acknowledgement of the policy."""
+    if inside_window(slot_start, clinic, now) and not acknowledged:
+        raise PolicyNotAcknowledged(
+            "This time is inside the clinic's no-change window. "
+            f"{window_terms(clinic)} Please confirm that you accept this.",
+            field="acknowledge_policy",
+        )
 
 
 def cancellation_refund(
@@ -84,7 +130,7 @@ def policy_for(appointment: Appointment, actor: User | None, now: datetime) -> P
     sets a late-cancellation refund. An unpaid hold can always be released."""
     clinic = appointment.doctor.clinic
     hours = clinic.cancellation_window_hours if clinic else 0
-    deadline = appointment.starts_at - timedelta(hours=hours)
+    deadline = change_deadline(appointment.starts_at, clinic)
     late_percent = clinic.late_cancellation_refund_percent if clinic else None
     by_patient = actor is not None and appointment.patient_id == actor.id
     status = appointment.status

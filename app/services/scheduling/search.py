@@ -169,8 +169,10 @@ def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
         order = []
 
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    # With a day asked for, the next free time shown is that day's first.
+    after = _day_start(criteria.available_on) if criteria.available_on is not None else None
     rows = db.session.execute(
-        stmt.add_columns(_next_free(now))
+        stmt.add_columns(_next_free(now, after))
         .order_by(*order, User.name, Doctor.id)
         .limit(criteria.per_page)
         .offset((criteria.page - 1) * criteria.per_page)
@@ -183,16 +185,21 @@ def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
     return SearchPage(items, total, criteria.page, criteria.per_page)
 
 
-def _next_free(now: datetime):
-    """Column: the start of the doctor's next free slot (one index probe per doctor)."""
-    return (
-        select(Slot.start_at)
-        .where(Slot.doctor_id == Doctor.id, free_slot_clause(now))
-        .order_by(Slot.start_at)
-        .limit(1)
-        .correlate(Doctor)
-        .scalar_subquery()
-    )
+def _day_start(day: date):
+    """SQL: the start of `day` in the doctor's clinic's zone (the query joins Clinic)."""
+    zones = db.session.scalars(select(Clinic.timezone).distinct()).all()
+    if not zones:
+        return None  # no clinic, no doctor to find
+    return case({name: day_bounds(day, zone(name))[0] for name in zones}, value=Clinic.timezone)
+
+
+def _next_free(now: datetime, after=None):
+    """Column: the start of the doctor's next free slot (one index probe per doctor), at or
+    after `after` (an SQL expression) when given."""
+    stmt = select(Slot.start_at).where(Slot.doctor_id == Doctor.id, free_slot_clause(now))
+    if after is not None:
+        stmt = stmt.where(Slot.start_at >= after)
+    return stmt.order_by(Slot.start_at).limit(1).correlate(Doctor, Clinic).scalar_subquery()
 
 
 def doctor_profile(doctor_id: int, *, now: datetime) -> DoctorResult:

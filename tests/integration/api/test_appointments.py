@@ -187,3 +187,14 @@ def test_too_many_upcoming_visits_is_a_409_booking_limit_reached(client, bearer)
 
     body = assert_error(response, 409, "booking_limit_reached")
     assert body["details"] == {"limit": 3, "scope": "doctor"}
+
+
+def test_booking_inside_the_no_change_window_needs_acknowledge_policy(client, bearer):
+    doctor = make_doctor(clinic=make_clinic(cancellation_window_hours=24))
+    slot = make_slot(doctor, start=hours_ahead(5))
+    headers = bearer(make_user(Role.PATIENT))
+
+    error = assert_error(_book(client, headers, slot), 422, "policy_not_acknowledged")
+    assert "24 hours" in error["message"]
+    assert db.session.scalars(select(Appointment)).all() == []
+    assert _book(client, headers, slot, acknowledge_policy=True).status_code == 201

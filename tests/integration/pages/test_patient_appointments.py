@@ -91,6 +91,8 @@ def test_cancel_within_the_policy_window_frees_the_slot(client, patient):
 def test_cancel_outside_the_policy_window_is_refused(client, patient):
     clinic = make_clinic(cancellation_window_hours=24, phone="+12125550100")
     appointment = make_appointment(make_slot(make_doctor(clinic=clinic), start=_in(10)), patient)
+    appointment.created_at = _in(-48)  # booked before its window opened
+    db.session.commit()
 
     detail = client.get(f"/appointments/{appointment.id}").get_data(as_text=True)
     assert "Online changes closed at" in detail and "+12125550100" in detail

@@ -111,6 +111,7 @@ def test_patient_joins_the_waitlist_of_a_day_without_free_slots(client, auth):
     patient = make_user(Role.PATIENT)
     auth.login(patient.email)
     day = _local_day(3)
+    make_appointment(make_slot(doctor, start=_at(day, 10)))  # the day's only time is taken
 
     page = client.get(f"/doctors/{doctor.id}?week={day.isoformat()}").get_data(as_text=True)
     assert f"Join the waitlist for {day:%a %d %b}" in page
@@ -141,6 +142,7 @@ def test_waitlist_refuses_a_past_day_and_bad_input(client, auth):
 
 def test_waitlist_needs_a_signed_in_patient(client, auth):
     doctor = make_doctor()
+    make_appointment(make_slot(doctor, start=_at(_local_day(3), 10)))
     day = _local_day(3).isoformat()
     anonymous = client.post(f"/doctors/{doctor.id}/waitlist", data={"day": day})
     assert anonymous.status_code == 302

@@ -42,6 +42,8 @@ def test_inside_the_window_the_patient_may_still_cancel_but_not_move(client, pat
     clinic = make_clinic(cancellation_window_hours=24, late_cancellation_refund_percent=30)
     start = (datetime.now(UTC) + timedelta(hours=5)).replace(minute=0, second=0, microsecond=0)
     appointment = _card_visit(patient, clinic, start)
+    appointment.created_at = start - timedelta(days=3)  # booked before its window opened
+    db.session.commit()
 
     page = client.get(f"/appointments/{appointment.id}").get_data(as_text=True)
 

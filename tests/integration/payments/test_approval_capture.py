@@ -177,7 +177,12 @@ def test_a_request_unanswered_for_six_days_lapses_and_frees_its_slot(request_, p
 def test_a_cash_request_lapses_when_its_visit_starts_unanswered(approver, patient, now):
     slot = make_slot(approver, start=now.replace(microsecond=0) + timedelta(hours=2))
     asked = booking.book_slot(
-        patient_id=patient.id, slot_id=slot.id, payment_method="cash", notes=None, now=now
+        patient_id=patient.id,
+        slot_id=slot.id,
+        payment_method="cash",
+        notes=None,
+        now=now,
+        acknowledge_policy=True,  # two hours ahead: inside the clinic's no-change window
     )
     assert asked.status is S.PENDING_APPROVAL
     assert expiry.expire(now=now + timedelta(hours=1)).lapsed_requests == 0

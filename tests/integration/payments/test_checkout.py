@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -69,10 +70,12 @@ def test_accepted_card_is_captured_and_the_appointment_confirmed(hold, patient, 
 
 def test_declined_card_keeps_the_hold_and_another_card_pays(hold, patient, stripe_base, now):
     declined = localstripe.card_token(stripe_base, "4000000000000341")
-    with pytest.raises(cards.CardDeclined, match="Your card was declined"):
+    with pytest.raises(cards.CardDeclined, match="Your card was declined") as refused:
         cards.pay_with_card(
             appointment_id=hold.appointment.id, patient_id=patient.id, card_token=declined, now=now
         )
+    # The hold's end in the clinic's zone (New York), as on the checkout page; not UTC.
+    assert re.search(r"held until \d\d:\d\d E[SD]T\.", refused.value.message)
     appointment = db.session.get(Appointment, hold.appointment.id)
     assert appointment.status is S.PENDING_PAYMENT
     first = db.session.get(type(hold.payment), hold.payment.id)

@@ -329,3 +329,47 @@ def test_an_unverified_account_cannot_book(doctor):
         book(patient, slot_at(doctor))
     with pytest.raises(AccountNotVerified):
         booking.join_waitlist(patient_id=patient.id, doctor_id=doctor.id, day=NOW.date(), now=NOW)
+
+
+def test_booking_inside_the_no_change_window_needs_the_acknowledgement(doctor):
+    patient = make_user(Role.PATIENT)
+    tonight = slot_at(doctor, days=0, hour=17)  # 5 hours away, the window is 24
+    with pytest.raises(policy.PolicyNotAcknowledged) as refused:
+        book(patient, tonight)
+    assert refused.value.status_code == 422
+    assert "24 hours" in refused.value.message
+    assert active_on(tonight) == []
+    booked = booking.book_slot(
+        patient_id=patient.id,
+        slot_id=tonight.id,
+        payment_method="cash",
+        notes=None,
+        now=NOW,
+        acknowledge_policy=True,
+    )
+    assert booked.status is S.CONFIRMED
+    assert book(make_user(Role.PATIENT), slot_at(doctor, days=2)).status is S.CONFIRMED
+
+
+def test_a_patient_moving_into_the_window_must_acknowledge_but_the_doctor_need_not(doctor):
+    patient = make_user(Role.PATIENT)
+    old = book(patient, slot_at(doctor, days=3))
+    tonight = slot_at(doctor, days=0, hour=17)
+    with pytest.raises(policy.PolicyNotAcknowledged):
+        booking.reschedule_appointment(
+            appointment_id=old.id, new_slot_id=tonight.id, actor_id=patient.id, now=NOW
+        )
+    db.session.refresh(old)
+    assert old.status is S.CONFIRMED and active_on(tonight) == []
+    moved = booking.reschedule_appointment(
+        appointment_id=old.id,
+        new_slot_id=tonight.id,
+        actor_id=patient.id,
+        now=NOW,
+        acknowledge_policy=True,
+    )
+    assert moved.slot_id == tonight.id
+    back = booking.reschedule_appointment(
+        appointment_id=moved.id, new_slot_id=old.slot_id, actor_id=doctor.user_id, now=NOW
+    )
+    assert back.slot_id == old.slot_id

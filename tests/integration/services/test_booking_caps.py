@@ -17,8 +17,14 @@ def _slot(doctor, hours: int):
 
 
 def _book(patient, slot):
+    # The first slot is a day ahead, inside the default 24-hour window: accepted up front.
     return booking.book_slot(
-        patient_id=patient.id, slot_id=slot.id, payment_method="cash", notes=None, now=NOW
+        patient_id=patient.id,
+        slot_id=slot.id,
+        payment_method="cash",
+        notes=None,
+        now=NOW,
+        acknowledge_policy=True,
     )
 
 
