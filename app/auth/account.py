@@ -4,6 +4,9 @@ from functools import wraps
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.auth import bp, limits, signin
 from app.auth.forms import (
@@ -15,9 +18,18 @@ from app.auth.forms import (
     PhoneChangeForm,
     SecondFactorForm,
 )
+from app.models import Role
 from app.rbac import login_required
 from app.services import sealing
-from app.services.accounts import accounts, codes, contacts, passwords, sessions, two_factor
+from app.services.accounts import (
+    accounts,
+    codes,
+    contacts,
+    passwords,
+    profile,
+    sessions,
+    two_factor,
+)
 from app.services.accounts.reauth import ReauthenticationRequired, is_recent
 from app.services.errors import DomainError
 
@@ -58,6 +70,7 @@ def account():
         ),
         this_token=signin.session_token(),
         is_current=sessions.is_current,
+        browser_name=sessions.browser_name,
         sign_out_others_form=ButtonForm(prefix="others"),
     )
 
@@ -72,6 +85,61 @@ def sign_out_others():
         )  # fmt: skip
         flash(f"Signed out of {count} other session{'s' if count != 1 else ''}.", "success")
     return redirect(url_for("auth.account"))
+
+
+# -- the profile a clinic needs ------------------------------------------------------------------
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("Full name", validators=[DataRequired(), Length(max=profile.MAX_NAME)])
+    date_of_birth = DateField("Date of birth", validators=[Optional()])
+    insurer = StringField(
+        "Health insurer (optional)", validators=[Optional(), Length(max=profile.MAX_INSURER)]
+    )
+    member_number = StringField(
+        "Member number (optional)",
+        validators=[Optional(), Length(max=profile.MAX_MEMBER_NUMBER)],
+    )
+    submit = SubmitField("Save profile")
+
+
+def _profile_form() -> ProfileForm:
+    form = ProfileForm()
+    if request.method == "GET":
+        form.name.data = current_user.name
+        kept = current_user.patient_profile
+        if kept is not None:
+            form.date_of_birth.data = kept.date_of_birth
+            form.insurer.data = kept.insurer
+            form.member_number.data = kept.insurance_member_number
+    return form
+
+
+@bp.route("/account/profile", methods=["GET", "POST"])
+@login_required
+def edit_profile():
+    form = _profile_form()
+    patient = current_user.role is Role.PATIENT
+    if form.validate_on_submit():
+        try:
+            profile.update_profile(
+                current_user.id,
+                name=form.name.data,
+                date_of_birth=form.date_of_birth.data if patient else None,
+                insurer=form.insurer.data if patient else None,
+                member_number=form.member_number.data if patient else None,
+                now=signin.now(),
+            )
+        except DomainError as exc:
+            field = form._fields.get((exc.details or {}).get("field", ""), form.name)
+            field.errors = [*field.errors, exc.message]
+            return render_template(
+                "account/profile.html", form=form, patient=patient
+            ), exc.status_code
+        flash("Your profile is saved.", "success")
+        return redirect(url_for("auth.account"))
+    status = 422 if form.errors else 200
+    return render_template("account/profile.html", form=form, patient=patient), status
 
 
 # -- confirming it is you --------------------------------------------------------------------

@@ -14,6 +14,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -24,6 +25,7 @@ from app.models import SlotMode
 from app.services.errors import DomainError
 from app.services.localtime import local_to_utc
 from app.services.scheduling.availability import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, WeeklyPattern
+from app.services.scheduling.visit_notes import MAX_NOTE_CHARS
 
 MODE_CHOICES = [
     SelectChoice(SlotMode.IN_PERSON.value, "In person"),
@@ -87,6 +89,13 @@ class ReasonForm(FlaskForm):
     """Cancel or reject an appointment, with an optional reason."""
 
     reason = StringField("Reason (optional)", validators=[Optional(), Length(max=255)])
+
+
+class VisitNoteForm(FlaskForm):
+    """A private note on a visit (the service seals it)."""
+
+    text = TextAreaField("Private note", validators=[InputRequired(), Length(max=MAX_NOTE_CHARS)])
+    submit = SubmitField("Save note")
 
 
 class SlotForm(FlaskForm):

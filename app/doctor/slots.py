@@ -23,7 +23,7 @@ from app.models import Role
 from app.rbac import roles_required
 from app.services.errors import Conflict, InvalidInput
 from app.services.localtime import day_bounds
-from app.services.scheduling import availability
+from app.services.scheduling import availability, occupancy
 from app.templating import local_format
 
 # Ids are PostgreSQL integers: a larger one is a 404, not an overflow.
@@ -71,7 +71,7 @@ def _week_of(slot, tz) -> str:
     return monday_of(slot.start_at.astimezone(tz).date()).isoformat()
 
 
-def _slot_form_page(form, doctor, tz, slot, save):
+def _slot_form_page(form, doctor, tz, slot, save, booked=False):
     """Show the slot form, or save it with `save(start, end, mode)` (a service call) and go
     back to that slot's week. Shared by adding and editing a slot."""
     status = 200
@@ -91,7 +91,7 @@ def _slot_form_page(form, doctor, tz, slot, save):
     elif form.errors:
         status = 422
     return render_template(
-        "doctor/slot_form.html", form=form, doctor=doctor, tz=tz, slot=slot
+        "doctor/slot_form.html", form=form, doctor=doctor, tz=tz, slot=slot, booked=booked
     ), status
 
 
@@ -132,7 +132,10 @@ def edit_slot(slot_id: int):
             slot_id=slot.id, start=start, end=end, mode=mode, actor_id=current_user.id, now=now
         )
 
-    return _slot_form_page(form, doctor, tz, slot, save)
+    # A booked slot's times and mode are the patient's: the form shows them read-only (the
+    # service refuses a change all the same).
+    booked = occupancy.slot_taken(slot.id, now)
+    return _slot_form_page(form, doctor, tz, slot, save, booked=booked)
 
 
 @bp.route(f"{SLOT}/block", methods=["POST"], defaults={"blocked": True})

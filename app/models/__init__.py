@@ -5,6 +5,7 @@ from app.models.appointments import (
     Appointment,
     AppointmentStatus,
     PaymentMethod,
+    VisitNote,
     WaitlistEntry,
     occupies_slot,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "UserPermission",
     "SignInThrottle",
     "UserSession",
+    "VisitNote",
     "WaitlistEntry",
     "doctor_specialties",
     "occupies_slot",

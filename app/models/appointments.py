@@ -167,3 +167,21 @@ class WaitlistEntry(db.Model):
 
     patient: Mapped[User] = relationship()
     doctor: Mapped[Doctor] = relationship()
+
+
+class VisitNote(db.Model):
+    """A doctor's private note on one appointment. The text is sealed (services/sealing.py):
+    it is for the doctor only, never shown to the patient nor sent by the patient API."""
+
+    __tablename__ = "visit_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body_sealed: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    appointment: Mapped[Appointment] = relationship()
+    author: Mapped[User | None] = relationship()

@@ -99,5 +99,8 @@ class PatientProfile(AuditColumns, db.Model):
     )
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     address: Mapped[str | None] = mapped_column(Text)
+    # Optional: the patient's health insurer and their member number there.
+    insurer: Mapped[str | None] = mapped_column(String(120))
+    insurance_member_number: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship(back_populates="patient_profile", foreign_keys=[user_id])

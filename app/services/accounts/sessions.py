@@ -8,6 +8,7 @@ their next request wherever the cookie is.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -135,3 +136,38 @@ def live_sessions(user_id: int, *, now: datetime, idle_minutes: int) -> list[Use
 
 def is_current(row: UserSession, token: str | None) -> bool:
     return bool(token) and row.token_hash == _hash(token)
+
+
+# Naming a browser from its User-Agent header, by hand: the `user-agents` package is not
+# installed and its regex data would be one more thing to keep current; people only need
+# "Chrome on Windows" to recognise their own devices. Order matters: Edge and Opera also say
+# Chrome, Chrome also says Safari, Android also says Linux, iOS browsers also say Safari.
+_BROWSERS = (
+    ("Edge", r"Edg(e|A|iOS)?/"),
+    ("Opera", r"OPR/|Opera"),
+    ("Samsung Internet", r"SamsungBrowser/"),
+    ("Firefox", r"Firefox/|FxiOS/"),
+    ("Chrome", r"Chrome/|CriOS/"),
+    ("Safari", r"Version/[\d.]+.*Safari/"),
+)
+_SYSTEMS = (
+    ("iOS", r"iPhone|iPad|iPod"),
+    ("Android", r"Android"),
+    ("ChromeOS", r"CrOS"),
+    ("Windows", r"Windows"),
+    ("macOS", r"Macintosh|Mac OS X"),
+    ("Linux", r"Linux|X11"),
+)
+
+
+def browser_name(user_agent: str | None) -> str:
+    """ "Chrome on Windows", "Safari on iOS", ... from a User-Agent header; "Unknown browser"
+    when nothing in it is recognised."""
+    text = user_agent or ""
+    browser = next((name for name, p in _BROWSERS if re.search(p, text)), None)
+    system = next((name for name, p in _SYSTEMS if re.search(p, text)), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    if browser or system:
+        return browser or f"A browser on {system}"
+    return "Unknown browser"
