@@ -53,6 +53,8 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	@if [ ! -d tests/oidc/node_modules ] && command -v npm >/dev/null 2>&1; then \
 		npm ci --prefix tests/oidc --no-audit --no-fund; fi
+	@if [ ! -d tests/e2e/node_modules ] && command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/e2e --no-audit --no-fund; fi
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

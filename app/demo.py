@@ -172,6 +172,8 @@ def seed_demo(*, now: datetime, only_if_empty: bool = False) -> dict | None:
             doctor.licence_number = f"LIC-{user.id:05d}"
             doctor.bio = f"{name} sees patients at {clinic.name}."
             doctor.specialties = [specialties[s] for s in slugs]
+        if doctor.verified_at is None:
+            doctor.verified_at = now  # demo doctors are listed (access.is_listed)
         doctors.append(doctor)
     db.session.commit()
 

@@ -16,13 +16,52 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/webhooks/")
 
 
+# The site's own words for the pages people reach most, in place of Werkzeug's stock text.
+PAGE_TITLES = {
+    400: "That request did not work",
+    401: "Please sign in",
+    403: "You do not have access to this page",
+    404: "Page not found",
+    405: "That does not work here",
+    429: "Too many attempts",
+    500: "Something went wrong",
+}
+PAGE_MESSAGES = {
+    403: "Your account cannot open this page. If you think it should, sign in with another "
+    "account or ask an administrator.",
+    404: "We could not find that page. The link may be mistyped, or the page may have moved.",
+}
+# Fields a 429 page never writes back into the page: secrets are typed again.
+SECRET_FIELDS = ("password", "confirm", "code", "otp", "csrf_token", "token")
+
+
 def error_response(status: int, code: str, message: str, details: dict | None = None):
     if wants_json():
         body = {"error": {"code": code, "message": message}}
         if details:
             body["error"]["details"] = details
         return jsonify(body), status
-    return render_template("errors/error.html", status=status, message=message), status
+    kept = _kept_input() if status == 429 else []
+    page = render_template(
+        "errors/error.html",
+        status=status,
+        title=PAGE_TITLES.get(status, f"Error {status}"),
+        message=message,
+        kept=kept,
+    )
+    return page, status
+
+
+def _kept_input() -> list[tuple[str, str]]:
+    """What a refused form carried (but secrets), for the 429 page to send again: a person who
+    waited does not type it all a second time."""
+    if request.method != "POST":
+        return []
+    return [
+        (name, value)
+        for name, value in request.form.items(multi=True)
+        if not any(secret in name.lower() for secret in SECRET_FIELDS)
+    ]
 
 
 def _http_code(exc: HTTPException) -> str:
@@ -45,6 +84,8 @@ def handle_http_exception(exc: HTTPException):
         return exc
     details = None
     message = exc.description or exc.name
+    if not wants_json() and exc.description == type(exc).description:
+        message = PAGE_MESSAGES.get(exc.code, message)  # only Werkzeug's stock text
     data = getattr(exc, "data", None)  # webargs/flask-smorest validation errors
     if data and data.get("messages"):
         details = data["messages"]

@@ -20,6 +20,7 @@ from app.models import (
     Slot,
     SlotMode,
     SlotStatus,
+    Specialty,
     User,
 )
 from app.services.accounts.accounts import hash_password
@@ -68,14 +69,33 @@ def make_clinic(**fields) -> Clinic:
     return clinic
 
 
-def make_doctor(*, clinic: Clinic | None = None, fee_amount: int = 10000, **fields) -> Doctor:
+def make_specialty(name: str | None = None, slug: str | None = None) -> Specialty:
+    n = next(_counter)
+    name = name or f"Practice {n}"
+    specialty = Specialty(name=name, slug=slug or f"practice-{n}")
+    db.session.add(specialty)
+    db.session.commit()
+    return specialty
+
+
+def make_doctor(
+    *,
+    clinic: Clinic | None = None,
+    fee_amount: int = 10000,
+    specialties: list[Specialty] | None = None,
+    **fields,
+) -> Doctor:
+    """A listed doctor by default (access.is_listed): verified, at a clinic, with a specialty
+    of their own and a fee; pass verified_at=None, specialties=[], fee_amount=0 to unlist."""
     clinic = clinic or make_clinic()
     user = make_user(Role.DOCTOR, name=fields.pop("name", None) or f"Dr. {next(_counter)}")
+    fields.setdefault("verified_at", datetime.now(UTC))
     doctor = Doctor(
         user=user,
         clinic=clinic,
         fee_amount=fee_amount,
         fee_currency=clinic.currency or "USD",
+        specialties=[make_specialty()] if specialties is None else specialties,
         **fields,
     )
     db.session.add(doctor)

@@ -115,9 +115,11 @@ def _specialties_page(form, renamed=None):
 @permission_required("doctors.manage")
 def doctors():
     query = request.args.get("q", "")[:254]
+    doctors = directory.list_doctors(query)
     return render_template(
         "admin/doctors.html",
-        doctors=directory.list_doctors(query),
+        doctors=doctors,
+        gaps={d.id: access.listing_gaps(d) for d in doctors},
         q=query,
         confirm_form=ConfirmForm(),
     )

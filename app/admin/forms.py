@@ -30,7 +30,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.models import PaymentStatus, Role
-from app.services.access import PERMISSIONS
+from app.services.access import GRANTABLE_PERMISSIONS, permission_label
 
 ROLE_CHOICES = [SelectChoice(r.value, r.value.title()) for r in Role]
 
@@ -66,7 +66,10 @@ class RoleForm(FlaskForm):
 
 
 class PermissionsForm(FlaskForm):
-    permissions = MultiCheckboxField("Permissions", choices=[SelectChoice(p) for p in PERMISSIONS])
+    permissions = MultiCheckboxField(
+        "Permissions",
+        choices=[SelectChoice(p, permission_label(p)) for p in GRANTABLE_PERMISSIONS],
+    )
     submit = SubmitField("Save permissions")
 
 

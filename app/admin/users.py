@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 from app.admin import acting, bp, form_error
 from app.admin.forms import ConfirmForm, NewStaffForm, PermissionsForm, RoleForm, UserSearchForm
 from app.rbac import permission_required
-from app.services import staff
+from app.services import access, staff
 from app.services.accounts import passwords
 from app.services.directory import list_clinics
 from app.services.errors import DomainError
@@ -46,6 +46,12 @@ def new_user():
             form_error(form, exc)
             return render_template("admin/user_new.html", form=form), exc.status_code
         _send_set_password_link(user)
+        doctor = access.doctor_of(user)
+        if doctor is not None:
+            # One flow: the new doctor's profile (clinic, specialties, fee, verification) is
+            # the next screen; the doctor is not listed until it is complete.
+            flash("Now complete the doctor's profile: they are listed once it is.", "success")
+            return redirect(url_for("admin.edit_doctor", doctor_id=doctor.id))
         return redirect(url_for("admin.user", user_id=user.id))
     return render_template("admin/user_new.html", form=form), 422 if form.errors else 200
 

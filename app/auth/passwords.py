@@ -51,7 +51,7 @@ def _link_page(purpose: str):
     if not form.validate_on_submit():
         return render_template(template, form=form, purpose=purpose, email=None), 422
     try:
-        passwords.reset_password(
+        user = passwords.reset_password(
             form.token.data,
             form.password.data,
             purpose=purpose,
@@ -63,11 +63,13 @@ def _link_page(purpose: str):
     except DomainError as exc:
         form.password.errors.append(exc.message)
         return render_template(template, form=form, purpose=purpose, email=None), exc.status_code
-    # Also when the security note could not be sent: the password is saved either way.
+    # Also when the security note could not be sent: the password is saved either way. The
+    # link proved the inbox and the new password was just typed: the person is signed in
+    # (through the second factor, when the account has one), not sent to type it again.
     if current_user.is_authenticated:
         signin.end()
-    flash("Your password is saved. Sign in with it now.", "success")
-    return redirect(url_for("auth.login"))
+    flash("Your password is saved.", "success")
+    return signin.finish(user)
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])

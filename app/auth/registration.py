@@ -31,8 +31,8 @@ def register():
                 ip=signin.client_ip(),
             )
         except DomainError as exc:
-            field = getattr(form, exc.details.get("field", "email"), form.email)
-            field.errors.append(exc.message)
+            problems = exc.details.get("fields") or {exc.details.get("field", "email"): exc.message}
+            _show_problems(form, problems)
             return render_template("auth/register.html", form=form), exc.status_code
         # Whether the address was new or taken, the next page is the same.
         session["registration"] = {"uid": registration.user_id, "email": registration.email}
@@ -40,8 +40,27 @@ def register():
         if not registration.sent:
             flash("We could not send the code just now: try again in a minute.", "error")
         return redirect(url_for("auth.register_confirm"))
+    if form.errors:
+        # Every field's problem at once: the account rules too, not only the form's own.
+        _show_problems(
+            form,
+            accounts.registration_problems(
+                name=form.name.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                password=form.password.data,
+            ),
+        )
     status = 422 if form.errors else 200
     return render_template("auth/register.html", form=form), status
+
+
+def _show_problems(form: RegistrationForm, problems: dict[str, str]) -> None:
+    """Add the account rules' messages to fields that do not show an error already."""
+    for name, message in problems.items():
+        field = getattr(form, name, form.email)
+        if not field.errors:
+            field.errors = [*field.errors, message]
 
 
 @bp.route("/register/confirm", methods=["GET", "POST"])

@@ -19,6 +19,27 @@ PERMISSIONS = (
     "users.manage",
 )
 
+# What each permission is called on the pages, and what it opens.
+PERMISSION_LABELS = {
+    "bookings.view": "See bookings (through the API)",
+    "bookings.manage": "Manage bookings (through the API)",
+    "doctors.manage": "Manage doctors",
+    "payments.view": "See payments",
+    "payments.refund": "Refund payments",
+    "content.manage": "Manage clinics and specialties",
+    "reports.view": "See reports",
+    "users.manage": "Manage users",
+}
+
+# The permissions an admin page offers to grant: those that open something today. Reports
+# have no page or endpoint yet, so granting reports.view would do nothing; a grant already
+# held stays valid (PERMISSIONS) until the reports arrive.
+GRANTABLE_PERMISSIONS = tuple(p for p in PERMISSIONS if p != "reports.view")
+
+
+def permission_label(permission: str) -> str:
+    return PERMISSION_LABELS.get(permission, permission)
+
 
 def has_permission(user: User, permission: str) -> bool:
     """Admins have every permission; helpers those an admin granted them."""
@@ -42,13 +63,47 @@ def is_the_doctor(user: User, doctor: Doctor) -> bool:
 
 
 def is_listed(doctor: Doctor) -> bool:
-    """Patients may find and book the doctor: an active account in the doctor role."""
-    return doctor.user.is_active and doctor.user.role is Role.DOCTOR
+    """Patients may find, see and book the doctor: an active account in the doctor role,
+    verified by an admin, and complete (a clinic, at least one specialty, a fee above 0).
+    listed_doctor_clause is the same rule in SQL; keep the two together."""
+    return (
+        doctor.user.is_active
+        and doctor.user.role is Role.DOCTOR
+        and doctor.verified_at is not None
+        and doctor.clinic_id is not None
+        and doctor.fee_amount > 0
+        and bool(doctor.specialties)
+    )
 
 
 def listed_doctor_clause():
     """is_listed in SQL, for queries that join Doctor.user."""
-    return and_(User.is_active.is_(True), User.role == Role.DOCTOR)
+    return and_(
+        User.is_active.is_(True),
+        User.role == Role.DOCTOR,
+        Doctor.verified_at.is_not(None),
+        Doctor.clinic_id.is_not(None),
+        Doctor.fee_amount > 0,
+        Doctor.specialties.any(),
+    )
+
+
+def listing_gaps(doctor: Doctor) -> list[str]:
+    """What keeps a doctor out of search, in words for the admin pages (empty: listed)."""
+    gaps = []
+    if not doctor.user.is_active:
+        gaps.append("the account is deactivated")
+    if doctor.user.role is not Role.DOCTOR:
+        gaps.append("the account is no longer a doctor")
+    if doctor.verified_at is None:
+        gaps.append("not verified")
+    if doctor.clinic_id is None:
+        gaps.append("no clinic")
+    if not doctor.specialties:
+        gaps.append("no specialty")
+    if doctor.fee_amount <= 0:
+        gaps.append("no fee")
+    return gaps
 
 
 def can_manage_doctor(actor: User, doctor: Doctor) -> bool:

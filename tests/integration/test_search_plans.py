@@ -65,8 +65,9 @@ SEED_SQL = [
     """,
     """
     INSERT INTO doctors (user_id, clinic_id, fee_amount, fee_currency, requires_approval,
-                         created_at, updated_at)
-    SELECT u.id, (SELECT min(id) FROM clinics) + (u.id % 6), 10000, 'USD', false, now(), now()
+                         verified_at, created_at, updated_at)
+    SELECT u.id, (SELECT min(id) FROM clinics) + (u.id % 6), 10000, 'USD', false, now(), now(),
+           now()
     FROM users AS u WHERE u.role = 'doctor' ORDER BY u.id
     """,
     """

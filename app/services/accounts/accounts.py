@@ -286,6 +286,33 @@ class Registration:
     sent: bool
 
 
+def registration_problems(
+    *, name: str | None, email: str | None, phone: str | None, password: str | None
+) -> dict[str, str]:
+    """Every rule register_patient checks on its input, at once: each failing field with its
+    message, in form order (empty when the input is acceptable). Raises nothing."""
+    checks = {
+        "name": lambda: _check_name(name),
+        "email": lambda: normalize_email(email or ""),
+        "phone": lambda: normalize_phone(phone),
+        "password": lambda: check_password_rules(password),
+    }
+    problems = {}
+    for field, check in checks.items():
+        try:
+            check()
+        except InvalidInput as exc:
+            problems[field] = exc.message
+    return problems
+
+
+def _check_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("Please tell us your name.", field="name")
+    return name
+
+
 def register_patient(
     *,
     name: str,
@@ -304,12 +331,13 @@ def register_patient(
     unverified registration of the same address is taken over: only the holder of the inbox
     can finish it. The account is committed before any message goes out. Raises InvalidInput.
     """
+    problems = registration_problems(name=name, email=email, phone=phone, password=password)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise InvalidInput(message, field=field, fields=problems)
     email = normalize_email(email)
     phone = normalize_phone(phone)
-    check_password_rules(password)
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput("Please tell us your name.", field="name")
+    name = name.strip()
     password_hash = hash_password(password)  # hashed either way: the same time for both answers
     try:
         user_id = _open_registration(

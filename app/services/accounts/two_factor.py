@@ -34,6 +34,14 @@ class InvalidSecondFactor(DomainError):
     default_message = "That code is not valid. Enter the current code from your app."
 
 
+class SecondFactorAlreadyUsed(InvalidSecondFactor):
+    """A code that was right once and has been used (a TOTP code, or an earlier one of its
+    window, already signed in; a recovery code spent): told apart, so the person waits."""
+
+    code = "second_factor_already_used"
+    default_message = "That code was already used. Wait for the next code from your app."
+
+
 class TwoFactorRequired(Forbidden):
     """The rule of needs_two_factor(): this account may not work without an authenticator
     app (here: it may not turn it off)."""
@@ -176,7 +184,8 @@ def regenerate_recovery_codes(
 def verify(user_id: int, code: str, *, now: datetime, ip: str | None = None) -> User:
     """The second step of signing in: a current TOTP code or an unused recovery code.
 
-    Raises InvalidSecondFactor (also for a replayed code; a failure is audited and committed).
+    Raises InvalidSecondFactor, or its SecondFactorAlreadyUsed for a replayed code (a failure
+    is audited and committed).
     """
     user = db.session.scalar(select(User).where(User.id == user_id).with_for_update())
     if user is None or not user.is_active or not user.totp_secret:
@@ -197,12 +206,19 @@ def verify(user_id: int, code: str, *, now: datetime, ip: str | None = None) -> 
         recovery.used_at = now
         audit.record("auth.2fa_passed", actor_id=user.id, data={"method": "recovery_code"}, ip=ip)
         return user
-    audit.record(
-        "auth.2fa_failed",
-        actor_id=user.id,
-        data={"replayed": counter is not None},
-        ip=ip,
+    spent = db.session.scalar(
+        select(RecoveryCode.id).where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == digest((code or "").strip().lower()),
+            RecoveryCode.used_at.is_not(None),
+        )
     )
+    replayed = counter is not None or spent is not None
+    audit.record("auth.2fa_failed", actor_id=user.id, data={"replayed": replayed}, ip=ip)
+    if spent is not None:
+        raise SecondFactorAlreadyUsed("That recovery code was already used.")
+    if counter is not None:
+        raise SecondFactorAlreadyUsed()
     raise InvalidSecondFactor()
 
 

@@ -98,7 +98,7 @@ def test_specialties_are_added_and_renamed_keeping_their_link_name(web, admin):
 
 
 def test_admin_assigns_a_doctor_clinic_specialties_fee_and_verifies_them(web, admin):
-    doctor = make_doctor(name="Dr Who")
+    doctor = make_doctor(name="Dr Who", verified_at=None)  # the factory verifies by default
     london = make_clinic(name="London", currency="GBP", timezone="Europe/London")
     cardio = Specialty(name="Cardiology", slug="cardiology")
     db.session.add(cardio)

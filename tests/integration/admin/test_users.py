@@ -42,10 +42,11 @@ def test_admin_creates_a_doctor_without_password_and_a_set_password_link_is_emai
 
     doctor_user = _user("grace@example.com")
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/admin/users/{doctor_user.id}"
     assert doctor_user.role is Role.DOCTOR
     assert doctor_user.password_hash is None and doctor_user.must_change_password
     profile = db.session.scalar(select(Doctor).where(Doctor.user_id == doctor_user.id))
+    # Creating a doctor continues to their profile (issue 17 item 15).
+    assert response.headers["Location"] == f"/admin/doctors/{profile.id}/edit"
     assert (profile.clinic_id, profile.fee_currency) == (clinic.id, "GBP")
     [entry] = _audit("admin.user_created")
     assert (entry.actor_id, entry.target_id, entry.ip) == (

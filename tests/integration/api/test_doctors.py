@@ -19,9 +19,7 @@ def _doctor_in(city: str, lat: float, lng: float, **fields):
 def test_search_shows_each_doctor_with_fee_clinic_and_next_free_slot(client):
     heart = Specialty(name="Cardiology", slug="cardiology")
     db.session.add(heart)
-    doctor = make_doctor(name="Dr. Ada Heart", fee_amount=12500, bio="Hearts.")
-    doctor.specialties.append(heart)
-    db.session.commit()
+    doctor = make_doctor(name="Dr. Ada Heart", fee_amount=12500, bio="Hearts.", specialties=[heart])
     taken = make_slot(doctor, start=hours_ahead(20))
     make_appointment(taken)
     free = make_slot(doctor, start=hours_ahead(30))
