@@ -136,9 +136,9 @@ def seed_statements() -> list[tuple[str, str, dict]]:
             "doctors",
             """
             INSERT INTO doctors (user_id, clinic_id, licence_number, fee_amount, fee_currency,
-                                 bio, requires_approval, created_at, updated_at)
+                                 bio, requires_approval, verified_at, created_at, updated_at)
             SELECT u.id, c.id, 'LIC-' || n, 5000 + (n %% 16) * 1000, c.currency,
-                   'Seeded for benchmarks.', n %% 10 = 0, now(), now()
+                   'Seeded for benchmarks.', n %% 10 = 0, now(), now(), now()
             FROM (SELECT id, substring(email from 'doctor(\\d+)@')::int AS n
                   FROM users WHERE role = 'doctor') AS u
             JOIN (SELECT id, currency, row_number() OVER (ORDER BY id) - 1 AS k FROM clinics)

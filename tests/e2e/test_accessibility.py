@@ -92,6 +92,20 @@ def test_a_patients_pending_approval_badge(a11y_page):
     assert serious_violations(a11y_page) == []
 
 
+def test_the_doctors_dashboard_badge_and_pager(a11y_page):
+    doctor = make_doctor(requires_approval=True)
+    patient = make_user(Role.PATIENT, name="Ana Patient")
+    slot = make_slot(doctor, start=_days_ahead(1))
+    make_appointment(slot, patient, status=AppointmentStatus.PENDING_APPROVAL)
+    sign_in(a11y_page, doctor.user.email)
+    a11y_page.goto("/doctor/")
+    expect(a11y_page.locator(".badge.status-pending_approval").first).to_be_visible()
+    # The pager is named by the words it shows (no aria-label that differs from them).
+    expect(a11y_page.get_by_role("button", name="‹ Previous day")).to_be_visible()
+    expect(a11y_page.get_by_role("button", name="Next day ›")).to_be_visible()
+    assert serious_violations(a11y_page) == []
+
+
 def test_error_pages_and_registration_errors(a11y_page):
     a11y_page.goto("/no-such-page")
     expect(a11y_page.get_by_role("heading", name="Page not found")).to_be_visible()

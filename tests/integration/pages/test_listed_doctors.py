@@ -66,3 +66,11 @@ def test_an_incomplete_or_unverified_doctor_is_not_found_shown_or_booked(client,
             notes=None,
             now=datetime.now(UTC),
         )
+
+
+def test_patients_see_the_verified_mark(client):
+    doctor = make_doctor(name="Dr. Checked")
+    search = client.get("/doctors").get_data(as_text=True)
+    assert 'data-testid="verified"' in search and "✓ Verified" in search
+    page = client.get(f"/doctors/{doctor.id}").get_data(as_text=True)
+    assert "✓ Verified" in page
