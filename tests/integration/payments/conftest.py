@@ -3,10 +3,12 @@ invariants checked after every test."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.models import (
@@ -92,6 +94,29 @@ def assert_money_invariants() -> None:
 def money_invariants(ctx, stripe_config):
     yield
     assert_money_invariants()
+
+
+@pytest.fixture
+def first_commit_fails(monkeypatch):
+    """A context in which the next database commit fails (the database went away), as after
+    a capture at Stripe; later commits go through."""
+
+    @contextmanager
+    def failing():
+        real_commit = db.session.commit
+        calls = []
+
+        def commit():
+            calls.append(1)
+            if len(calls) == 1:
+                raise OperationalError("COMMIT", {}, Exception("the database went away"))
+            return real_commit()
+
+        with monkeypatch.context() as patched:
+            patched.setattr(db.session, "commit", commit)
+            yield
+
+    return failing
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus, Notification, PaymentStatus, Role
@@ -115,23 +114,13 @@ def test_stripe_down_at_approval_keeps_the_request_pending(
 
 
 def test_database_failing_after_the_capture_refunds_and_cancels(
-    request_, approver, patient, monkeypatch, now
+    request_, approver, patient, first_commit_fails, now
 ):
-    real_commit = db.session.commit
-    calls = []
-
-    def failing_commit():
-        calls.append(1)
-        if len(calls) == 1:
-            raise OperationalError("COMMIT", {}, Exception("the database went away"))
-        return real_commit()
-
-    with monkeypatch.context() as patched:
-        patched.setattr(db.session, "commit", failing_commit)
-        with pytest.raises(settle.PaymentNotRecorded, match="approval could not be recorded"):
-            booking.approve_appointment(
-                appointment_id=request_.id, actor_id=approver.user_id, now=now
-            )
+    with (
+        first_commit_fails(),
+        pytest.raises(settle.PaymentNotRecorded, match="approval could not be recorded"),
+    ):
+        booking.approve_appointment(appointment_id=request_.id, actor_id=approver.user_id, now=now)
     intent = _intent(request_.id)
     assert (intent.amount_captured, intent.amount_refunded) == (5000, 5000)
     assert db.session.get(Appointment, request_.id).status is S.CANCELLED

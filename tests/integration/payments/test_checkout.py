@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.models import (
@@ -236,22 +235,11 @@ def test_stripe_unreachable_when_booking_releases_the_hold(
 
 
 def test_database_failing_after_capture_refunds_and_frees_the_slot(
-    hold, patient, slot, authorize, monkeypatch, now
+    hold, patient, slot, authorize, first_commit_fails, now
 ):
     authorize(hold)
-    real_commit = db.session.commit
-    calls = []
-
-    def failing_commit():
-        calls.append(1)
-        if len(calls) == 1:
-            raise OperationalError("COMMIT", {}, Exception("the database went away"))
-        return real_commit()
-
-    with monkeypatch.context() as patched:
-        patched.setattr(db.session, "commit", failing_commit)
-        with pytest.raises(settle.PaymentNotRecorded, match="refunded in full"):
-            cards.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
+    with first_commit_fails(), pytest.raises(settle.PaymentNotRecorded, match="refunded in full"):
+        cards.confirm_paid(appointment_id=hold.appointment.id, actor_id=patient.id, now=now)
 
     intent = gateway.retrieve_intent(hold.payment.stripe_payment_intent_id)
     assert (intent.amount_captured, intent.amount_refunded) == (12000, 12000)
