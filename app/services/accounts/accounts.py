@@ -460,26 +460,21 @@ def send_verification_codes(
     Raises codes.CodeNotSent.
     """
     user = db.session.get(User, user_id)
-    if user.email_verified_at is None:
-        codes.issue(
-            user,
-            purpose=CodePurpose.VERIFY_EMAIL,
-            channel=CodeChannel.EMAIL,
-            destination=user.email,
-            attempt_id=attempt_id,
-            now=now,
-            ip=ip,
-        )
-    if user.phone and user.phone_verified_at is None:
-        codes.issue(
-            user,
-            purpose=CodePurpose.VERIFY_PHONE,
-            channel=CodeChannel.SMS,
-            destination=user.phone,
-            attempt_id=attempt_id,
-            now=now,
-            ip=ip,
-        )
+    unconfirmed = (
+        (CodePurpose.VERIFY_EMAIL, CodeChannel.EMAIL, user.email, user.email_verified_at),
+        (CodePurpose.VERIFY_PHONE, CodeChannel.SMS, user.phone, user.phone_verified_at),
+    )
+    for purpose, channel, destination, verified_at in unconfirmed:
+        if destination and verified_at is None:
+            codes.issue(
+                user,
+                purpose=purpose,
+                channel=channel,
+                destination=destination,
+                attempt_id=attempt_id,
+                now=now,
+                ip=ip,
+            )
 
 
 @use_case(commit_on=(codes.InvalidCode,))
