@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.background import init_background
 from app.cli import register_cli
 from app.config import load_config
 from app.errors import register_error_handlers
@@ -76,4 +77,5 @@ def create_app(config: dict | None = None) -> Flask:
     install_security_headers(app)
     install_request_size_limit(app)
     register_cli(app)
+    init_background(app)
     return app

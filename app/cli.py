@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app import demo
 from app.models import Role
 from app.services.accounts import accounts
 from app.services.errors import DomainError
+from app.services.localtime import parse_aware
+from app.services.notifications import outbox, reminders
 from app.services.scheduling import expiry
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -75,6 +77,28 @@ def reconcile_payments():
         raise click.ClickException(f"{report.failures} payment(s) could not be settled now.")
 
 
+@click.command("send-reminders")
+@click.option("--now", "now_text", default=None, help="ISO 8601 moment to sweep as of.")
+def send_reminders(now_text):
+    """Write every reminder due (as of --now) to the outbox and hand it on. Safe to run twice
+    or side by side: each reminder is written once."""
+    try:
+        now = parse_aware(now_text, "now") if now_text else datetime.now(UTC)
+    except DomainError as exc:
+        raise click.BadParameter(exc.message, param_hint="--now") from exc
+    count = reminders.send_due(now=now)
+    delivered = outbox.flush_ready()
+    queued = "" if current_app.config.get("REDIS_URL") else f", {delivered} message(s) delivered"
+    click.echo(f"Reminders: {count} notification(s) written{queued}.")
+
+
+@click.command("dispatch-notifications")
+def dispatch_notifications():
+    """Hand on every notification still pending after a minute (a lost enqueue)."""
+    count = outbox.requeue_stale(now=datetime.now(UTC))
+    click.echo(f"Handed on {count} pending notification(s).")
+
+
 def _echo_settled(report) -> None:
     done = ", ".join(f"{result} {n}" for result, n in sorted(report.settled.items()))
     click.echo(f"Payments settled with Stripe: {done or 'none'}.")
@@ -85,3 +109,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(expire_holds)
     app.cli.add_command(reconcile_payments)
+    app.cli.add_command(send_reminders)
+    app.cli.add_command(dispatch_notifications)

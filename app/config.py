@@ -127,6 +127,9 @@ def load_config(instance_path: str | Path) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        # Without REDIS_URL, the web process runs the periodic jobs (expire holds, reminders,
+        # undelivered notifications) on a timer; 0 turns that off (a test server, say).
+        "EMBEDDED_SCHEDULE": _bool("EMBEDDED_SCHEDULE", True),
         "PORT": port,
         # Emailed links (password reset, set-password) point here, never at the request's Host.
         "PUBLIC_BASE_URL": public_base_url,

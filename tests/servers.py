@@ -58,6 +58,7 @@ def start_app_server(
         "RATELIMIT_ENABLED": "false",
         "MAX_ACTIVE_BOOKINGS": "10000",
         "MAX_ACTIVE_BOOKINGS_PER_DOCTOR": "10000",
+        "EMBEDDED_SCHEDULE": "false",  # tests run the periodic jobs when they mean to
         **(env or {}),
     }
     environment.pop("REDIS_URL", None)

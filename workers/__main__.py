@@ -1,25 +1,59 @@
-"""`python -m workers`: an RQ worker on Carebook's queues, inside an app context."""
+"""`python -m workers`: the RQ worker and the periodic schedule, inside an app context.
+
+    python -m workers            a worker on every queue, with RQ's scheduler (delayed jobs,
+                                 retries) and RQ's cron scheduler (the periodic jobs) in a
+                                 child process
+    python -m workers worker     the worker only        python -m workers cron   cron only
+    python -m workers --burst    run what is queued now, then exit (tests, one-off drains)
+
+Several may run at once: queued jobs go to one worker each, and each periodic job runs once
+per tick however many cron schedulers enqueue it (workers/jobs.py).
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 
 from rq import Worker
+from rq.cron import CronScheduler
 
 from app import create_app
-from workers.queues import QUEUES, redis_connection
+from app.services.queues import QUEUES, redis_connection
+from workers.jobs import PERIODIC
+
+
+def run_cron(redis_url: str) -> None:
+    cron = CronScheduler(connection=redis_connection(redis_url))
+    for job in PERIODIC:
+        cron.register(job, queue_name="default", interval=job.interval, job_timeout=600)
+    cron.start()
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
     app = create_app()
     redis_url = app.config["REDIS_URL"]
     if not redis_url:
         print("REDIS_URL is not set: jobs run inline in the web process.", file=sys.stderr)
         return 2
-    burst = "--burst" in (argv if argv is not None else sys.argv[1:])
-    with app.app_context():
-        worker = Worker(list(QUEUES), connection=redis_connection(redis_url))
-        worker.work(burst=burst, with_scheduler=True)
+    if "cron" in args:
+        run_cron(redis_url)
+        return 0
+    cron = None
+    if "--burst" not in args and "worker" not in args:
+        cron = multiprocessing.get_context("fork").Process(
+            target=run_cron, args=(redis_url,), name="carebook-cron", daemon=True
+        )
+        cron.start()
+    try:
+        with app.app_context():
+            worker = Worker(list(QUEUES), connection=redis_connection(redis_url))
+            worker.work(burst="--burst" in args, with_scheduler=True)
+    finally:
+        if cron is not None:
+            cron.terminate()
+            cron.join(5)
     return 0
 
 

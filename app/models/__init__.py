@@ -19,7 +19,12 @@ from app.models.auth import (
     UserSession,
 )
 from app.models.clinics import Clinic, Doctor, Specialty, doctor_specialties
-from app.models.notifications import Notification, NotificationChannel, NotificationStatus
+from app.models.notifications import (
+    Notification,
+    NotificationChannel,
+    NotificationPreference,
+    NotificationStatus,
+)
 from app.models.payments import Payment, PaymentProvider, PaymentStatus, Refund, StripeEvent
 from app.models.scheduling import Slot, SlotMode, SlotStatus
 from app.models.users import PatientProfile, Role, User, UserPermission
@@ -35,6 +40,7 @@ __all__ = [
     "Doctor",
     "Notification",
     "NotificationChannel",
+    "NotificationPreference",
     "NotificationStatus",
     "OneTimeCode",
     "PatientProfile",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, CheckConstraint, Column, Float, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.mixins import AuditColumns
 from app.models.types import UTCDateTime, currency_column
 from app.models.users import User
+
+DEFAULT_REMINDER_OFFSETS = (24 * 60, 2 * 60)  # minutes before the start
 
 doctor_specialties = Table(
     "doctor_specialties",
@@ -50,6 +52,10 @@ class Clinic(AuditColumns, db.Model):
     # still cancel online and get this percent of a card payment back.
     late_cancellation_refund_percent: Mapped[int | None] = mapped_column()
     accepts_cash: Mapped[bool] = mapped_column(nullable=False, default=True)
+    # Reminders go this many minutes before each confirmed visit (24 h and 2 h by default).
+    reminder_offsets: Mapped[list[int]] = mapped_column(
+        JSON, nullable=False, default=lambda: list(DEFAULT_REMINDER_OFFSETS)
+    )
 
     doctors: Mapped[list[Doctor]] = relationship(back_populates="clinic")
 

@@ -8,9 +8,12 @@ they are never logged when a real transport is configured.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
+from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from typing import Protocol
 
 from flask import current_app
@@ -22,28 +25,97 @@ class DeliveryFailed(RuntimeError):
     """The transport refused or could not be reached; the caller may retry."""
 
 
-def send_email(*, to: str, subject: str, body: str, html: str | None = None) -> None:
-    config = current_app.config
-    message = EmailMessage()
-    message["From"] = config["MAIL_FROM"]
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(body)
-    if html:
-        message.add_alternative(html, subtype="html")
-    if not config.get("SMTP_HOST"):
-        log.info("email (no SMTP_HOST set) to=%s subject=%s\n%s", to, subject, body)
-        return
-    try:
-        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
+@dataclass
+class Email:
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    # (filename, bytes, content type with parameters, e.g. "text/calendar; method=REQUEST")
+    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+
+    def build(self, sender: str) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = sender
+        message["To"] = self.to
+        message["Subject"] = self.subject
+        message["Date"] = formatdate(localtime=False)
+        for name, value in self.headers.items():
+            message[name] = value
+        if "Message-ID" not in self.headers:
+            message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip(">"))
+        message.set_content(self.text)
+        if self.html:
+            message.add_alternative(self.html, subtype="html")
+        for filename, content, content_type in self.attachments:
+            maintype, _, rest = content_type.partition("/")
+            subtype, *params = [p.strip() for p in rest.split(";")]
+            message.add_attachment(
+                content,
+                maintype=maintype,
+                subtype=subtype,
+                filename=filename,
+                params=dict(p.split("=", 1) for p in params if "=" in p),
+            )
+        return message
+
+
+class EmailBatch:
+    """Sends several emails over one SMTP connection, opened at the first send.
+
+    A failed send raises DeliveryFailed for that email and drops the connection; the next
+    send opens a new one, so one refusal does not fail the rest of the batch.
+    """
+
+    def __init__(self):
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> EmailBatch:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self._smtp.quit()
+            self._smtp = None
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            config = current_app.config
+            smtp = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10)
             if config.get("SMTP_STARTTLS"):
                 smtp.starttls()
             if config.get("SMTP_USERNAME"):
                 smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryFailed(f"email to {to} failed: {exc.__class__.__name__}") from exc
-    log.info("email sent to=%s subject=%s", to, subject)
+            self._smtp = smtp
+        return self._smtp
+
+    def send(self, email: Email) -> None:
+        config = current_app.config
+        message = email.build(config["MAIL_FROM"])
+        if not config.get("SMTP_HOST"):
+            log.info(
+                "email (no SMTP_HOST set) to=%s subject=%s\n%s", email.to, email.subject, email.text
+            )
+            return
+        try:
+            self._connection().send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            self._close()
+            raise DeliveryFailed(
+                f"email to {email.to} failed: {exc.__class__.__name__}: {exc}"
+            ) from exc
+        log.info("email sent to=%s subject=%s", email.to, email.subject)
+
+
+def send_email(*, to: str, subject: str, body: str, html: str | None = None) -> None:
+    """One email now, on its own connection (one-time codes: the fast path)."""
+    with EmailBatch() as batch:
+        batch.send(Email(to=to, subject=subject, text=body, html=html))
 
 
 class SmsProvider(Protocol):

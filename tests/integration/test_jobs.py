@@ -3,7 +3,7 @@
 from redis import Redis
 from rq import Queue, SimpleWorker
 
-from workers.queues import enqueue
+from app.services.queues import enqueue
 
 CALLS: list[tuple] = []
 

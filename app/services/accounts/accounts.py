@@ -20,9 +20,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Clinic, CodeChannel, CodePurpose, Doctor, PatientProfile, Role, User
-from app.services import audit, messaging
+from app.services import audit
 from app.services.accounts import codes, sessions, throttle
 from app.services.errors import Conflict, DomainError, Forbidden, InvalidInput
+from app.services.notifications import outbox
 from app.services.transaction import transaction, use_case
 
 # argon2-cffi's defaults are argon2id with the RFC 9106 "low memory" profile.
@@ -346,7 +347,7 @@ def register_patient(
     except AccountExists:  # the same address registered a moment ago: answer as if taken
         return Registration(None, email, True)
     if user_id is None:
-        return Registration(None, email, _tell_holder_of(email))
+        return Registration(None, email, _tell_holder_of(email, now))
     try:
         send_verification_codes(user_id, attempt_id=attempt_id, now=now, ip=ip)
     except codes.CodeNotSent:
@@ -379,21 +380,16 @@ def _open_registration(
     return user.id
 
 
-def _tell_holder_of(email: str) -> bool:
-    """The note to an address that has an account already; False when it could not be sent."""
-    try:
-        messaging.send_email(
-            to=email,
-            subject="Someone tried to create a Carebook account with your email",
-            body=(
-                "Hello,\n\nSomeone (perhaps you) tried to create a new Carebook account "
-                f"with {email}, which already has one. If it was you, sign in instead, or "
-                "reset your password from the sign-in page if you forgot it. If it was not "
-                "you, you can ignore this email: nothing has changed.\n"
-            ),
-        )
-    except messaging.DeliveryFailed:
-        return False
+def _tell_holder_of(email: str, now: datetime) -> bool:
+    """The note to an address that has an account already (through the outbox)."""
+    with transaction():
+        holder = db.session.scalar(select(User).where(User.email == email))
+        if holder is not None:
+            outbox.notify(
+                holder,
+                "account.registration_attempt",
+                key=f"account:{holder.id}:registration-attempt:{now.isoformat()}",
+            )
     return True
 
 

@@ -6,7 +6,6 @@ new address, so a typo never locks anyone out and nobody claims an address they 
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,11 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import CodeChannel, CodePurpose, User
-from app.services import audit, messaging
+from app.services import audit
 from app.services.accounts import codes
 from app.services.accounts.accounts import AccountExists, normalize_email, normalize_phone
 from app.services.accounts.reauth import require_recent_auth
 from app.services.errors import InvalidInput
+from app.services.notifications import outbox
 from app.services.transaction import transaction, use_case
 
 
@@ -62,14 +62,13 @@ def confirm_email_change(
         user, old_email = _switch_email(user_id, attempt_id=attempt_id, code=code, now=now, ip=ip)
     except IntegrityError as exc:  # the address was taken between the check and the write
         raise AccountExists() from exc
-    with contextlib.suppress(messaging.DeliveryFailed):
-        messaging.send_email(
-            to=old_email,
-            subject="Your Carebook email address was changed",
-            body=(
-                f"Hello {user.name},\n\nYour Carebook account now uses {user.email}. "
-                "If this was not you, contact us at once."
-            ),
+    with transaction():
+        outbox.notify(
+            user,
+            "account.email_changed",
+            key=f"account:{user.id}:email-changed:{now.isoformat()}",
+            data={"new_email": user.email},
+            email=old_email,
         )
     return user
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User
-from app.services import audit, messaging
+from app.services import audit, sealing
 from app.services.accounts import accounts, sessions, throttle
 from app.services.accounts.accounts import (
     check_password_rules,
@@ -28,6 +28,7 @@ from app.services.accounts.accounts import (
 from app.services.accounts.reauth import require_recent_auth
 from app.services.errors import DomainError, InvalidInput, UserNotFound
 from app.services.links import public_url
+from app.services.notifications import outbox
 from app.services.transaction import transaction, use_case
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,9 @@ def user_for_link(token: str | None, *, purpose: str, now: datetime) -> User:
 def request_password_reset(email: str, *, now: datetime, ip: str | None = None) -> None:
     """Email a reset link to the account with that address, if there is one.
 
-    Answers the same either way. The request is committed before the email goes out. Raises
-    InvalidInput (malformed address), messaging.DeliveryFailed (the page says to try again).
+    Answers the same either way. The email is written to the outbox with the request and
+    leaves after the commit (retried if the mail server is down). Raises InvalidInput
+    (malformed address).
     """
     email = normalize_email(email)
     with transaction():
@@ -111,17 +113,16 @@ def request_password_reset(email: str, *, now: datetime, ip: str | None = None) 
             audit.record("auth.password_reset_unknown", actor_id=None, data={"email": email}, ip=ip)
             return
         audit.record("auth.password_reset_requested", actor_id=user.id, ip=ip)
-    link = public_url("auth.reset_password", token=_make_token(user, _RESET_SALT, now))
-    minutes = current_app.config["PASSWORD_RESET_TTL_MINUTES"]
-    messaging.send_email(
-        to=user.email,
-        subject="Reset your Carebook password",
-        body=(
-            f"Hello {user.name},\n\nTo choose a new password, open this link within "
-            f"{minutes} minutes:\n\n{link}\n\nIt works once. If you did not ask for it, "
-            "ignore this email: your password stays as it is."
-        ),
-    )
+        link = public_url("auth.reset_password", token=_make_token(user, _RESET_SALT, now))
+        outbox.notify(
+            user,
+            "account.password_reset",
+            key=f"account:{user.id}:password-reset:{now.isoformat()}",
+            data={
+                "link_sealed": sealing.seal(link),
+                "minutes": current_app.config["PASSWORD_RESET_TTL_MINUTES"],
+            },
+        )
 
 
 def send_set_password_link(
@@ -133,9 +134,8 @@ def send_set_password_link(
 ) -> None:
     """Email an account (typically one an admin just created) a link to choose its password.
 
-    The link (on PUBLIC_BASE_URL) expires SET_PASSWORD_TTL_HOURS after `now` and works once. The
-    sending is committed to the audit trail before the email goes out. Raises UserNotFound,
-    messaging.DeliveryFailed.
+    The link (on PUBLIC_BASE_URL) expires SET_PASSWORD_TTL_HOURS after `now` and works once.
+    It goes through the outbox with the audit record. Raises UserNotFound.
     """
     with transaction():
         user = db.session.get(User, user_id)
@@ -148,16 +148,16 @@ def send_set_password_link(
             target_id=user.id,
             ip=ip,
         )
-    link = public_url("auth.set_password", token=_make_token(user, _SET_SALT, now))
-    hours = current_app.config["SET_PASSWORD_TTL_HOURS"]
-    messaging.send_email(
-        to=user.email,
-        subject="Choose your Carebook password",
-        body=(
-            f"Hello {user.name},\n\nA Carebook account was opened for you. Choose your "
-            f"password with this link (it works once, within {hours} hours):\n\n{link}\n"
-        ),
-    )
+        link = public_url("auth.set_password", token=_make_token(user, _SET_SALT, now))
+        outbox.notify(
+            user,
+            "account.staff_created",
+            key=f"account:{user.id}:set-password:{now.isoformat()}",
+            data={
+                "link_sealed": sealing.seal(link),
+                "hours": current_app.config["SET_PASSWORD_TTL_HOURS"],
+            },
+        )
 
 
 def _set_password(user: User, password: str, *, now: datetime, keep_token: str | None) -> None:
@@ -167,23 +167,15 @@ def _set_password(user: User, password: str, *, now: datetime, keep_token: str |
     sessions.revoke_user_sessions(user.id, now=now, keep_token=keep_token)
 
 
-def _notify_changed(user: User) -> bool:
-    """The security note after a password change, sent after the commit. The change stands
-    when the note is lost (the user sees the same confirmation); returns whether it went."""
-    try:
-        messaging.send_email(
-            to=user.email,
-            subject="Your Carebook password was changed",
-            body=(
-                f"Hello {user.name},\n\nThe password of your Carebook account was just "
-                "changed and your other sessions were signed out. If this was not you, reset "
-                "your password now and contact us."
-            ),
+def _notify_changed(user: User, now: datetime) -> None:
+    """The security note after a password change, in its own use case after the change
+    committed (the change stands whatever happens to the note)."""
+    with transaction():
+        outbox.notify(
+            user,
+            "account.password_changed",
+            key=f"account:{user.id}:password-changed:{now.isoformat()}",
         )
-    except messaging.DeliveryFailed as exc:
-        log.warning("password-change note to user %s not sent: %s", user.id, exc)
-        return False
-    return True
 
 
 def reset_password(
@@ -214,7 +206,7 @@ def reset_password(
             ip=ip,
         )
     if purpose == "reset":
-        _notify_changed(user)
+        _notify_changed(user, now)
     return user
 
 
@@ -240,7 +232,7 @@ def change_password(
         audit.record(
             "auth.password_changed", actor_id=user.id, target_type="user", target_id=user.id, ip=ip
         )
-    _notify_changed(user)
+    _notify_changed(user, now)
 
 
 @use_case

@@ -42,8 +42,9 @@ from app.models import (
     StripeEvent,
 )
 from app.models.payments import LIVE_PAYMENT_STATUSES
-from app.services import audit, notifications
+from app.services import audit
 from app.services.errors import Conflict, DomainError
+from app.services.notifications import events, outbox
 from app.services.payments import gateway
 from app.services.scheduling import occupancy
 
@@ -183,6 +184,7 @@ def _try_confirm(appointment: Appointment, now: datetime) -> bool:
             appointment.updated_at = now
     except IntegrityError:
         return False
+    events.booked(appointment)
     audit.record(
         "appointment.paid",
         actor_id=None,
@@ -336,10 +338,10 @@ def _apply(
         return Settlement(Outcome.CONFIRMED, payment, captured_now=captured_now)
     if payment.refund_target is None:  # money without an appointment: all of it goes back
         payment.refund_target = payment.amount_captured
-        notifications.record(
-            user_id=appointment.patient_id,
-            kind="payment.refunded_slot_taken",
-            dedupe_key=f"payment:{payment.id}:refund-slot-taken",
+        outbox.notify(
+            appointment.patient,
+            "payment.refunded_slot_taken",
+            key=f"payment:{payment.id}:refund-slot-taken",
             data={"appointment_id": appointment.id, "amount": payment.amount_captured},
         )
     return Settlement(Outcome.REFUNDED, payment, refund_payment_id=payment.id)
@@ -377,10 +379,10 @@ def _released(payment: Payment, appointment: Appointment, now: datetime) -> Sett
         appointment.cancellation_reason = "card authorisation ended before approval"
         appointment.updated_at = now
     if authorised or appointment.status is S.EXPIRED:
-        notifications.record(
-            user_id=appointment.patient_id,
-            kind="payment.released",
-            dedupe_key=f"payment:{payment.id}:released",
+        outbox.notify(
+            appointment.patient,
+            "payment.released",
+            key=f"payment:{payment.id}:released",
             data={"appointment_id": appointment.id, "status": appointment.status.value},
         )
     return Settlement(Outcome.RELEASED, payment)
@@ -412,10 +414,10 @@ def _compensate(intent_id: str, appointment_id: int, now: datetime) -> None:
             appointment.status = S.CANCELLED
             appointment.cancelled_at = now
             appointment.cancellation_reason = "payment could not be recorded"
-        notifications.record(
-            user_id=appointment.patient_id,
-            kind="payment.not_recorded_refunded",
-            dedupe_key=f"payment:{payment.id}:not-recorded",
+        outbox.notify(
+            appointment.patient,
+            "payment.not_recorded_refunded",
+            key=f"payment:{payment.id}:not-recorded",
             data={"appointment_id": appointment.id, "amount": payment.amount_refunded},
         )
         db.session.commit()
@@ -447,15 +449,15 @@ def issue_owed_refund(*, payment_id: int, now: datetime, actor_id: int | None = 
         db.session.rollback()
         log.warning("refund of payment %s left owed: %s", payment_id, exc)
         return 0
-    if not any(r.stripe_refund_id == result.id for r in payment.refunds):
-        payment.refunds.append(
-            Refund(
-                stripe_refund_id=result.id,
-                amount=result.amount,
-                reason="cancellation" if actor_id is None else "granted by staff",
-                created_by_id=actor_id,
-            )
+    refund = next((r for r in payment.refunds if r.stripe_refund_id == result.id), None)
+    if refund is None:
+        refund = Refund(
+            stripe_refund_id=result.id,
+            amount=result.amount,
+            reason="cancellation" if actor_id is None else "granted by staff",
+            created_by_id=actor_id,
         )
+        payment.refunds.append(refund)
         payment.amount_refunded += result.amount
     payment.status = status_from_amounts(payment)
     payment.updated_at = now
@@ -466,14 +468,16 @@ def issue_owed_refund(*, payment_id: int, now: datetime, actor_id: int | None = 
         target_id=payment.id,
         data={"amount": result.amount, "refund": result.id},
     )
-    notifications.record(
-        user_id=payment.appointment.patient_id,
-        kind="payment.refunded",
-        dedupe_key=f"payment:{payment.id}:refund:{result.id}",
+    db.session.flush()
+    outbox.notify(
+        payment.appointment.patient,
+        "payment.refunded",
+        key=f"payment:{payment.id}:refund:{result.id}",
         data={
             "appointment_id": payment.appointment_id,
             "amount": result.amount,
             "currency": payment.currency,
+            "refund_id": refund.id,
         },
     )
     db.session.commit()

@@ -30,7 +30,7 @@ from app.models import (
     WaitlistEntry,
     occupies_slot,
 )
-from app.services import access, audit, notifications
+from app.services import access, audit
 from app.services.accounts import accounts
 from app.services.errors import (
     AppointmentNotFound,
@@ -40,6 +40,7 @@ from app.services.errors import (
     SlotNotFound,
 )
 from app.services.localtime import zone
+from app.services.notifications import events, outbox
 from app.services.payments import cards, gateway, refunds, settle
 from app.services.scheduling import occupancy, search
 from app.services.scheduling.appointments import public_doctor
@@ -257,6 +258,7 @@ def book_slot(
         target_id=appointment.id,
         data={"slot_id": slot.id, "status": status.value},
     )
+    events.booked(appointment)
     return _reloaded(appointment.id)
 
 
@@ -376,17 +378,17 @@ def _free_slot_side_effects(appointment: Appointment, now: datetime) -> None:
         .limit(WAITLIST_TOLD_PER_SLOT)
     )
     for entry in entries:
-        told = notifications.record(
-            user_id=entry.patient_id,
-            kind="waitlist.slot_free",
-            dedupe_key=f"waitlist:{entry.id}:slot:{appointment.slot_id}:{now.isoformat()}",
+        told = outbox.notify(
+            entry.patient,
+            "waitlist.slot_free",
+            key=f"waitlist:{entry.id}:slot:{appointment.slot_id}:{now.isoformat()}",
             data={
                 "doctor_id": appointment.doctor_id,
                 "slot_id": appointment.slot_id,
                 "start": appointment.starts_at.isoformat(),
             },
         )
-        if told is not None:
+        if told:
             entry.notified_at = now
 
 
@@ -417,17 +419,21 @@ def cancel_appointment(
             target_type="appointment",
             target_id=appointment.id,
         )
-        paid = _decide_refund(appointment, rules)
+        payment = _decide_refund(appointment, rules)
+        paid = payment is not None
+        owed = payment.refund_owed if payment is not None else 0
+        events.cancelled(appointment, actor, refund_amount=owed or None)
     # After the commit (never inside it): release the authorisation or send the refund.
     _settle_payment(paid, appointment.id, now)
     return appointment
 
 
-def _decide_refund(appointment: Appointment, rules: Policy) -> bool:
-    """Card appointments: decide the refund by the clinic's policy in this transaction."""
+def _decide_refund(appointment: Appointment, rules: Policy) -> Payment | None:
+    """Card appointments: decide the refund by the clinic's policy in this transaction; the
+    payment to settle after the commit, if any."""
     if appointment.payment_method is not PaymentMethod.CARD:
-        return False
-    return refunds.decide_cancellation_refund(appointment, rules) is not None
+        return None
+    return refunds.decide_cancellation_refund(appointment, rules)
 
 
 def _settle_payment(paid: bool, appointment_id: int, now: datetime) -> None:
@@ -492,6 +498,7 @@ def reschedule_appointment(
     if old.payment_method is PaymentMethod.CARD:
         refunds.move_payments(from_appointment_id=old.id, to_appointment_id=new.id)
     _free_slot_side_effects(old, now)
+    events.rescheduled(old, new, actor)
     audit.record(
         "appointment.rescheduled",
         actor_id=actor_id,
@@ -510,6 +517,7 @@ def _doctor_side(appointment_id: int, actor_id: int) -> tuple[Appointment, User]
 
 
 def _transition(appointment: Appointment, to: AppointmentStatus, actor_id: int, now: datetime):
+    was = appointment.status
     appointment.status = to
     appointment.updated_by_id = actor_id
     appointment.updated_at = now
@@ -519,6 +527,10 @@ def _transition(appointment: Appointment, to: AppointmentStatus, actor_id: int, 
         target_type="appointment",
         target_id=appointment.id,
     )
+    if was is S.PENDING_APPROVAL and to is S.CONFIRMED:
+        events.approved(appointment)
+    elif to is S.REJECTED:
+        events.rejected(appointment)
 
 
 def _pending_request(appointment_id: int, actor_id: int) -> Appointment:
@@ -567,7 +579,7 @@ def reject_appointment(
         _transition(appointment, S.REJECTED, actor_id, now)
         appointment.cancellation_reason = (reason or "").strip()[:255] or None
         _free_slot_side_effects(appointment, now)
-        paid = _decide_refund(appointment, policy_for(appointment, None, now))
+        paid = _decide_refund(appointment, policy_for(appointment, None, now)) is not None
     # After the commit: release the card authorisation (or refund what was captured).
     _settle_payment(paid, appointment.id, now)
     return appointment
@@ -619,12 +631,7 @@ def expire_unanswered_requests(*, now: datetime) -> int:
             target_type="appointment",
             target_id=appointment.id,
         )
-        notifications.record(
-            user_id=appointment.patient_id,
-            kind="appointment.approval_lapsed",
-            dedupe_key=f"appointment:{appointment.id}:approval-lapsed",
-            data={"appointment_id": appointment.id, "doctor_id": appointment.doctor_id},
-        )
+        events.approval_lapsed(appointment)
     return len(lapsed)
 
 

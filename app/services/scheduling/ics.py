@@ -9,10 +9,11 @@ answers with the visit as it is now; a cancelled visit is a METHOD:CANCEL of the
 from __future__ import annotations
 
 from datetime import datetime
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app
-from icalendar import Calendar, Event, vText
+from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import select
 
 from app.extensions import db
@@ -60,8 +61,14 @@ def _uid_domain() -> str:
     return urlsplit(base).hostname or "carebook.invalid"
 
 
-def appointment_ics(appointment: Appointment, *, now: datetime) -> bytes:
-    """The visit of `appointment` (as it is now) as one VEVENT, times in UTC."""
+def appointment_ics(
+    appointment: Appointment, *, now: datetime, invite_to: str | None = None
+) -> bytes:
+    """The visit of `appointment` (as it is now) as one VEVENT, times in UTC.
+
+    `invite_to` (an email address) makes it an invitation for email (METHOD:REQUEST with an
+    organizer and that attendee, so mail clients offer to add it and later update it);
+    without it, a download (METHOD:PUBLISH). An ended visit is METHOD:CANCEL either way."""
     visit = _current_of_chain(appointment)
     first, moves = _first_of_chain(visit)
     ended = visit.status in ENDED
@@ -72,7 +79,7 @@ def appointment_ics(appointment: Appointment, *, now: datetime) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//Carebook//Appointments//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if ended else "PUBLISH")
+    calendar.add("method", "CANCEL" if ended else "REQUEST" if invite_to else "PUBLISH")
     event = Event()
     event.add("uid", f"visit-{first.id}@{_uid_domain()}")
     event.add("sequence", moves + (1 if ended else 0))
@@ -92,5 +99,14 @@ def appointment_ics(appointment: Appointment, *, now: datetime) -> bytes:
         f"{what} with {doctor.name} {where}, booked on Carebook. {WORDING[visit.status]}",
     )
     event.add("status", "CANCELLED" if ended else "TENTATIVE" if pending else "CONFIRMED")
+    if invite_to:
+        sender = parseaddr(current_app.config["MAIL_FROM"])[1] or f"no-reply@{_uid_domain()}"
+        organizer = vCalAddress(f"mailto:{sender}")
+        organizer.params["cn"] = vText(clinic.name if clinic else "Carebook")
+        event["organizer"] = organizer
+        attendee = vCalAddress(f"mailto:{invite_to}")
+        attendee.params["cn"] = vText(visit.patient.name)
+        attendee.params["role"] = vText("REQ-PARTICIPANT")
+        event.add("attendee", attendee)
     calendar.add_component(event)
     return calendar.to_ical()

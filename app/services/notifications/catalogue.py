@@ -1,0 +1,391 @@
+"""What every notification says. Each renderer reads the row's data (ids, amounts), loads what
+it needs and returns a Message; times are in the clinic's zone, the zone named."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.extensions import db
+from app.models import Appointment, AppointmentStatus, Doctor, SlotMode, User
+from app.models.types import utcnow
+from app.services import sealing
+from app.services.links import public_url
+from app.services.localtime import zone
+from app.services.notifications.kinds import ALL, EMAIL_AND_APP, Message, kind
+from app.services.payments.money import format_money
+from app.services.scheduling.ics import appointment_ics
+
+S = AppointmentStatus
+EMAIL_ONLY = (EMAIL_AND_APP[0],)
+
+
+def when(moment: datetime, timezone: str) -> str:
+    """'Tue 08 Dec 2026, 09:30 CET (Europe/Madrid)'."""
+    shown = moment.astimezone(zone(timezone))
+    return f"{shown.strftime('%a %d %b %Y, %H:%M')} {shown.tzname()} ({timezone})"
+
+
+def _appointment(data: dict) -> Appointment:
+    appointment = db.session.get(Appointment, data["appointment_id"])
+    if appointment is None:
+        raise LookupError(f"appointment {data['appointment_id']} is gone")
+    return appointment
+
+
+def _visit(appointment: Appointment) -> tuple[str, list[tuple[str, str]]]:
+    """('Video visit with Dr Ann Lee on ...', detail rows) for either side."""
+    doctor = appointment.doctor
+    clinic = doctor.clinic
+    video = appointment.slot.mode is SlotMode.VIDEO
+    what = "Video visit" if video else "Visit"
+    at = when(appointment.starts_at, doctor.timezone)
+    details = [("When", at), ("Doctor", doctor.name), ("Patient", appointment.patient.name)]
+    if clinic is not None:
+        place = "By video" if video else ", ".join(p for p in (clinic.address, clinic.city) if p)
+        details.append(("Clinic", clinic.name))
+        details.append(("Where", place or clinic.city))
+    return f"{what} with {doctor.name} on {at}", details
+
+
+def _patient_link(appointment: Appointment) -> tuple[str, str]:
+    return ("See the appointment", public_url("patient.appointment", appointment_id=appointment.id))
+
+
+def _doctor_link(appointment: Appointment) -> tuple[str, str]:
+    return (
+        "Open the appointment",
+        public_url("doctor.appointment_page", appointment_id=appointment.id),
+    )
+
+
+def _invite(appointment: Appointment, user: User) -> bytes:
+    return appointment_ics(appointment, now=utcnow(), invite_to=user.email)
+
+
+def _short(appointment: Appointment) -> str:
+    shown = appointment.starts_at.astimezone(zone(appointment.doctor.timezone))
+    return f"{shown.strftime('%a %d %b, %H:%M')} {shown.tzname()}"
+
+
+# --- appointments -------------------------------------------------------------------------
+
+
+@kind("appointment.confirmed", category="appointments")
+def confirmed(data: dict, user: User) -> Message:
+    appointment = _appointment(data)
+    visit, details = _visit(appointment)
+    return Message(
+        subject=f"Booked: {visit}",
+        lines=[
+            f"Your {visit[0].lower()}{visit[1:]} is confirmed.",
+            "The calendar invitation attached keeps your calendar up to date if it changes.",
+        ],
+        action=_patient_link(appointment),
+        details=details,
+        ics=_invite(appointment, user),
+    )
+
+
+@kind("appointment.booked_for_doctor", category="appointments")
+def booked_for_doctor(data: dict, user: User) -> Message:
+    appointment = _appointment(data)
+    _, details = _visit(appointment)
+    return Message(
+        subject=f"New booking: {appointment.patient.name}, {_short(appointment)}",
+        lines=[f"{appointment.patient.name} booked {_short(appointment)}."],
+        action=_doctor_link(appointment),
+        details=details,
+    )
+
+
+@kind("appointment.awaiting_approval", category="appointments")
+def awaiting_approval(data: dict, user: User) -> Message:
+    appointment = _appointment(data)
+    _, details = _visit(appointment)
+    return Message(
+        subject=f"Booking request: {appointment.patient.name}, {_short(appointment)}",
+        lines=[
+            f"{appointment.patient.name} asks to book {_short(appointment)}.",
+            "Approve or decline it from your dashboard; the slot is held until you answer.",
+        ],
+        action=_doctor_link(appointment),
+        details=details,
+    )
+
+
+@kind("appointment.approved", category="appointments")
+def approved(data: dict, user: User) -> Message:
+    appointment = _appointment(data)
+    visit, details = _visit(appointment)
+    return Message(
+        subject=f"Approved: {visit}",
+        lines=[f"{appointment.doctor.name} approved your request. Your visit is confirmed."],
+        action=_patient_link(appointment),
+        details=details,
+        ics=_invite(appointment, user),
+    )
+
+
+@kind("appointment.rejected", category="appointments")
+def rejected(data: dict, user: User) -> Message:
+    appointment = _appointment(data)
+    visit, details = _visit(appointment)
+    lines = [f"{appointment.doctor.name} could not accept your request for {_short(appointment)}."]
+    if appointment.payment_method.value == "card":
+        lines.append("Nothing was charged: the hold on your card has been released.")
+    lines.append("You can book another time from the doctor's page.")
+    return Message(
+        subject=f"Request declined: {visit}",
+        lines=lines,
+        action=(
+            "Find another time",
+            public_url("patient.doctor", doctor_id=appointment.doctor_id),
+        ),
+        details=details,
+    )
+
+
+@kind("appointment.rescheduled", category="appointments")
+def rescheduled(data: dict, user: User) -> Message:
+    appointment = _appointment(data)
+    old = db.session.get(Appointment, data["from_id"]) if data.get("from_id") else None
+    visit, details = _visit(appointment)
+    is_patient = user.id == appointment.patient_id
+    before = f" (was {_short(old)})" if old is not None else ""
+    lines = [f"The visit moved to {_short(appointment)}{before}."]
+    if is_patient:
+        lines.append("The calendar invitation attached updates the event in your calendar.")
+    return Message(
+        subject=f"Moved: {visit}",
+        lines=lines,
+        action=_patient_link(appointment) if is_patient else _doctor_link(appointment),
+        details=details,
+        sms=f"Carebook: your visit moved to {_short(appointment)}." if is_patient else None,
+        ics=_invite(appointment, user) if is_patient else None,
+    )
+
+
+@kind("appointment.cancelled", category="appointments", essential=True, channels=ALL)
+def cancelled(data: dict, user: User) -> Message:
+    appointment = _appointment(data)
+    visit, details = _visit(appointment)
+    is_patient = user.id == appointment.patient_id
+    by = data.get("by")
+    who = {"patient": appointment.patient.name, "doctor": appointment.doctor.name}.get(
+        by, "The clinic"
+    )
+    lines = [f"{who} cancelled the visit of {_short(appointment)}."]
+    refund = data.get("refund_amount")
+    if is_patient and refund:
+        money = format_money(refund, appointment.fee_currency)
+        lines.append(f"{money} goes back to your card; banks take a few days to show it.")
+    elif is_patient and appointment.payment_method.value == "card":
+        lines.append("No refund is due under the clinic's cancellation policy.")
+    return Message(
+        subject=f"Cancelled: {visit}",
+        lines=lines,
+        action=_patient_link(appointment) if is_patient else _doctor_link(appointment),
+        details=details,
+        sms=f"Carebook: your visit of {_short(appointment)} was cancelled." if is_patient else None,
+        ics=_invite(appointment, user) if is_patient else None,
+    )
+
+
+@kind("appointment.approval_lapsed", category="appointments", essential=True)
+def approval_lapsed(data: dict, user: User) -> Message:
+    appointment = _appointment(data)
+    visit, details = _visit(appointment)
+    return Message(
+        subject=f"Request not answered: {visit}",
+        lines=[
+            f"{appointment.doctor.name} did not answer your request in time, so it was "
+            "withdrawn. Nothing was charged.",
+            "You can book another time from the doctor's page.",
+        ],
+        action=("Find another time", public_url("patient.doctor", doctor_id=appointment.doctor_id)),
+        details=details,
+    )
+
+
+def _upcoming_and_confirmed(data: dict) -> bool:
+    appointment = db.session.get(Appointment, data["appointment_id"])
+    return (
+        appointment is not None
+        and appointment.status is S.CONFIRMED
+        and appointment.starts_at.isoformat() == data.get("starts_at")
+        and appointment.starts_at > utcnow()
+    )
+
+
+@kind(
+    "appointment.reminder",
+    category="reminders",
+    channels=ALL,
+    still_relevant=_upcoming_and_confirmed,
+)
+def reminder(data: dict, user: User) -> Message:
+    appointment = _appointment(data)
+    visit, details = _visit(appointment)
+    return Message(
+        subject=f"Reminder: {visit}",
+        lines=[
+            f"This is a reminder of your {visit[0].lower()}{visit[1:]}.",
+            "If you cannot come, cancel or move it from the appointment page so that "
+            "someone else can take the time.",
+        ],
+        action=_patient_link(appointment),
+        details=details,
+        sms=f"Carebook reminder: {appointment.doctor.name}, {_short(appointment)}.",
+    )
+
+
+# --- payments -----------------------------------------------------------------------------
+
+
+@kind("payment.refunded", category="payments", essential=True)
+def refunded(data: dict, user: User) -> Message:
+    appointment = _appointment(data)
+    money = format_money(data["amount"], data.get("currency") or appointment.fee_currency)
+    _, details = _visit(appointment)
+    action = _patient_link(appointment)
+    if data.get("refund_id"):
+        action = (
+            "Download the receipt",
+            public_url("payments.refund_receipt", refund_id=data["refund_id"]),
+        )
+    return Message(
+        subject=f"Refund issued: {money}",
+        lines=[f"We refunded {money} to your card. Banks take a few days to show it."],
+        action=action,
+        details=details,
+    )
+
+
+@kind("payment.released", category="payments", essential=True)
+def released(data: dict, user: User) -> Message:
+    appointment = _appointment(data)
+    _, details = _visit(appointment)
+    return Message(
+        subject="Card hold released: nothing was charged",
+        lines=[
+            f"The hold on your card for the visit of {_short(appointment)} has ended and "
+            "nothing was charged. The visit is not booked.",
+        ],
+        action=("Book again", public_url("patient.doctor", doctor_id=appointment.doctor_id)),
+        details=details,
+    )
+
+
+@kind("payment.refunded_slot_taken", category="payments", essential=True)
+def refunded_slot_taken(data: dict, user: User) -> Message:
+    appointment = _appointment(data)
+    money = format_money(data["amount"], appointment.fee_currency)
+    return Message(
+        subject=f"Payment refunded: the time was taken ({money})",
+        lines=[
+            f"Your payment arrived after the hold on {_short(appointment)} ended and someone "
+            f"else booked that time. We refund all of it ({money}).",
+        ],
+        action=("Pick another time", public_url("patient.doctor", doctor_id=appointment.doctor_id)),
+    )
+
+
+@kind("payment.not_recorded_refunded", category="payments", essential=True)
+def not_recorded(data: dict, user: User) -> Message:
+    appointment = _appointment(data)
+    return Message(
+        subject="Payment failed: your money is refunded",
+        lines=[
+            f"We could not complete your booking of {_short(appointment)}, so the payment "
+            "was refunded in full. Please try booking again.",
+        ],
+        action=("Book again", public_url("patient.doctor", doctor_id=appointment.doctor_id)),
+    )
+
+
+# --- waitlist -----------------------------------------------------------------------------
+
+
+@kind("waitlist.slot_free", category="waitlist", channels=ALL)
+def slot_free(data: dict, user: User) -> Message:
+    doctor = db.session.get(Doctor, data["doctor_id"])
+    start = datetime.fromisoformat(data["start"])
+    at = when(start, doctor.timezone)
+    return Message(
+        subject=f"A time came free with {doctor.name}: {at}",
+        lines=[
+            f"A time you were waiting for came free: {at} with {doctor.name}.",
+            "It goes to whoever books first.",
+        ],
+        action=("Book it", public_url("patient.book", slot_id=data["slot_id"])),
+        sms=f"Carebook: {doctor.name} has a free time {at}. First to book gets it.",
+    )
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+
+@kind("account.staff_created", category="account", essential=True, channels=EMAIL_ONLY)
+def staff_created(data: dict, user: User) -> Message:
+    return Message(
+        subject="Choose your Carebook password",
+        lines=[
+            f"Hello {user.name},",
+            "A Carebook account was opened for you. Choose your password with the link "
+            f"below (it works once, within {data['hours']} hours).",
+        ],
+        action=("Choose a password", sealing.unseal(data["link_sealed"])),
+    )
+
+
+@kind("account.password_reset", category="account", essential=True, channels=EMAIL_ONLY)
+def password_reset(data: dict, user: User) -> Message:
+    return Message(
+        subject="Reset your Carebook password",
+        lines=[
+            f"Hello {user.name},",
+            f"To choose a new password, open the link below within {data['minutes']} minutes. "
+            "It works once. If you did not ask for it, ignore this email: your password "
+            "stays as it is.",
+        ],
+        action=("Choose a new password", sealing.unseal(data["link_sealed"])),
+    )
+
+
+@kind("account.password_changed", category="account", essential=True, channels=EMAIL_ONLY)
+def password_changed(data: dict, user: User) -> Message:
+    return Message(
+        subject="Your Carebook password was changed",
+        lines=[
+            f"Hello {user.name},",
+            "The password of your Carebook account was just changed and your other "
+            "sessions were signed out. If this was not you, reset your password now and "
+            "contact us.",
+        ],
+    )
+
+
+@kind("account.email_changed", category="account", essential=True, channels=EMAIL_ONLY)
+def email_changed(data: dict, user: User) -> Message:
+    return Message(
+        subject="Your Carebook email address was changed",
+        lines=[
+            f"Hello {user.name},",
+            f"Your Carebook account now uses {data['new_email']}. If this was not you, "
+            "contact us at once.",
+        ],
+    )
+
+
+@kind("account.registration_attempt", category="account", essential=True, channels=EMAIL_ONLY)
+def registration_attempt(data: dict, user: User) -> Message:
+    return Message(
+        subject="Someone tried to create a Carebook account with your email",
+        lines=[
+            "Hello,",
+            "Someone (perhaps you) tried to create a new Carebook account with "
+            f"{user.email}, which already has one. If it was you, sign in instead, or reset "
+            "your password from the sign-in page if you forgot it. If it was not you, you "
+            "can ignore this email: nothing has changed.",
+        ],
+    )

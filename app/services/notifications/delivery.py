@@ -1,0 +1,185 @@
+"""Delivering outbox rows: claim, render, send, record; retries with backoff.
+
+`deliver(ids)` is what the RQ job runs (and what runs inline without Redis). A row is claimed
+by one statement (attempts + 1, claimed_at = now) before anything is sent, so two workers
+given the same ids send each row once; a worker killed mid-job leaves a claim that lapses
+after CLAIM_LEASE, and the sweep hands the row on again. Email leaves over one SMTP
+connection per batch. A transport error puts the row back with a backoff, up to
+MAX_ATTEMPTS; then it is `failed` with its last error (the admin log shows it).
+
+Exactly once holds between the outbox and the transport up to one gap no outbox closes: a
+worker killed after the SMTP server accepted a mail and before the row was marked sent sends
+it again after the lease. Such a repeat carries the same Message-ID, which mail systems use
+to drop duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+
+from flask import current_app, render_template
+from redis.exceptions import RedisError
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import Notification, NotificationChannel, NotificationStatus
+from app.services import messaging, queues
+from app.services.notifications import catalogue  # noqa: F401 — registers the kinds
+from app.services.notifications.kinds import KINDS, Message
+from app.services.notifications.preferences import unsubscribe_url
+
+log = logging.getLogger(__name__)
+C = NotificationChannel
+St = NotificationStatus
+MAX_ATTEMPTS = 3
+BACKOFF = (timedelta(seconds=30), timedelta(minutes=2))  # before the 2nd and 3rd attempts
+CLAIM_LEASE = timedelta(minutes=5)
+BATCH = 100
+DELIVER_JOB = "workers.jobs.deliver_notifications"
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    skipped: int = 0
+    retrying: list[int] = field(default_factory=list)
+    failed: int = 0
+
+
+def deliver(ids: list[int], *, now: datetime) -> Report:
+    """Deliver the pending rows among `ids` that nobody else holds; commits."""
+    report = Report()
+    claimed = _claim(ids, now)
+    if not claimed:
+        return report
+    rows = db.session.scalars(
+        select(Notification)
+        .where(Notification.id.in_(claimed))
+        .options(joinedload(Notification.user))
+        .order_by(Notification.id)
+    ).all()
+    outcomes: dict[int, tuple[NotificationStatus, str | None]] = {}
+    with messaging.EmailBatch() as mail:
+        for row in rows:
+            outcomes[row.id] = _deliver_one(row, mail)
+    for row in rows:
+        status, error = outcomes[row.id]
+        if status is St.SENT:
+            row.status, row.sent_at, row.last_error = St.SENT, now, None
+            row.data = {k: v for k, v in row.data.items() if not k.endswith("_sealed")}
+            report.sent += 1
+        elif status is St.SKIPPED:
+            row.status, row.last_error = St.SKIPPED, error
+            report.skipped += 1
+        elif row.attempts >= MAX_ATTEMPTS:
+            row.status, row.last_error = St.FAILED, error
+            report.failed += 1
+            log.warning("notification %s failed for good: %s", row.id, error)
+        else:
+            row.claimed_at, row.last_error = None, error
+            row.available_at = now + BACKOFF[row.attempts - 1]
+            report.retrying.append(row.id)
+    backoff = {row.id: row.available_at - now for row in rows if row.id in report.retrying}
+    db.session.commit()
+    _schedule_retries(backoff)
+    return report
+
+
+def _claim(ids: list[int], now: datetime) -> list[int]:
+    claimed = db.session.scalars(
+        update(Notification)
+        .where(
+            Notification.id.in_(ids),
+            Notification.status == St.PENDING,
+            Notification.channel != C.IN_APP,
+            Notification.available_at <= now,
+            or_(Notification.claimed_at.is_(None), Notification.claimed_at < now - CLAIM_LEASE),
+        )
+        .values(claimed_at=now, attempts=Notification.attempts + 1)
+        .returning(Notification.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    return list(claimed)
+
+
+def _deliver_one(
+    row: Notification, mail: messaging.EmailBatch
+) -> tuple[NotificationStatus, str | None]:
+    spec = KINDS.get(row.kind)
+    if spec is None:
+        return St.FAILED, f"unknown kind {row.kind}"
+    try:
+        if spec.still_relevant is not None and not spec.still_relevant(row.data):
+            return St.SKIPPED, "no longer relevant"
+        message = spec.render(row.data, row.user)
+        if row.channel is C.EMAIL:
+            mail.send(email_for(row, message))
+        elif message.sms is None:
+            return St.SKIPPED, "this kind has no text message"
+        else:
+            messaging.send_sms(to=row.destination, body=message.sms)
+    except LookupError as exc:
+        return St.SKIPPED, str(exc)
+    except messaging.DeliveryFailed as exc:
+        return St.PENDING, str(exc)
+    except Exception as exc:  # a bug in one renderer must not lose the batch
+        log.exception("notification %s could not be rendered", row.id)
+        return St.PENDING, f"{exc.__class__.__name__}: {exc}"
+    return St.SENT, None
+
+
+def message_id(row: Notification) -> str:
+    """Stable per notification: a repeated delivery is recognisably the same mail."""
+    digest = hashlib.sha256(row.dedupe_key.encode()).hexdigest()[:16]
+    return f"<notification-{row.id}.{digest}@{_sender_domain()}>"
+
+
+def email_for(row: Notification, message: Message) -> messaging.Email:
+    spec = KINDS[row.kind]
+    unsubscribe = None if spec.essential else unsubscribe_url(row.user_id, spec.category)
+    context = {"message": message, "user": row.user, "unsubscribe": unsubscribe}
+    headers = {"Message-ID": message_id(row)}
+    if unsubscribe:
+        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    attachments = []
+    if message.ics is not None:
+        method = "CANCEL" if b"METHOD:CANCEL" in message.ics else "REQUEST"
+        attachments.append(("invite.ics", message.ics, f"text/calendar; method={method}"))
+    return messaging.Email(
+        to=row.destination or row.user.email,
+        subject=message.subject,
+        text=render_template("email/notification.txt", **context),
+        html=render_template("email/notification.html", **context),
+        headers=headers,
+        attachments=attachments,
+    )
+
+
+def _schedule_retries(backoff: dict[int, timedelta]) -> None:
+    """With a queue, each retry is a delayed job; without, the periodic sweep finds it."""
+    if not backoff or not current_app.config.get("REDIS_URL"):
+        return
+    for row_id, delay in backoff.items():
+        try:
+            queues.enqueue(
+                DELIVER_JOB,
+                [row_id],
+                queue="notifications",
+                in_=delay,
+                retry=False,
+                job_id=f"notification-retry-{row_id}-{int(delay.total_seconds())}",
+            )
+        except RedisError as exc:
+            log.warning("retry of notification %s left to the sweep: %s", row_id, exc)
+
+
+def _sender_domain() -> str:
+    address = parseaddr(current_app.config["MAIL_FROM"])[1]
+    return address.rpartition("@")[2] or "carebook.invalid"

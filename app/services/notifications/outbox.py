@@ -1,0 +1,206 @@
+"""The outbox: the one way a service tells a user something.
+
+`notify()` writes one Notification row per channel in the caller's transaction (a unique
+dedupe key per row, so a repeated or concurrent call adds nothing). Nothing leaves before the
+commit. After it, each new email or SMS row is handed on: with REDIS_URL to RQ's
+`notifications` queue (the worker delivers it), without (the embedded default) it is
+delivered in this process at the end of the request or command (`flush_ready`). If either
+step is lost (Redis down, a crash between commit and enqueue) the row stays pending and the
+periodic `requeue_stale` sweep hands it on again: nothing is lost. In-app rows need no
+transport: they are delivered by being stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask import current_app, has_app_context
+from redis.exceptions import RedisError
+from sqlalchemy import event, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models import (
+    Notification,
+    NotificationChannel,
+    NotificationPreference,
+    NotificationStatus,
+    User,
+)
+from app.models.types import utcnow
+from app.services import queues
+from app.services.notifications import delivery
+from app.services.notifications.delivery import BATCH, CLAIM_LEASE
+from app.services.notifications.kinds import KINDS, Kind
+
+log = logging.getLogger(__name__)
+C = NotificationChannel
+# A pending row not handed on within this long is handed on again by the sweep.
+STALE_AFTER = timedelta(minutes=1)
+DELIVER_JOB = "workers.jobs.deliver_notifications"
+
+_NEW = "carebook_outbox_new"  # session.info: ids flushed in the open transaction
+_READY = "carebook_outbox_ready"  # committed ids waiting to be delivered inline
+
+
+def notify(
+    user: User,
+    kind: str,
+    *,
+    key: str,
+    data: dict | None = None,
+    channels: Iterable[NotificationChannel] | None = None,
+    email: str | None = None,
+) -> list[int]:
+    """Tell `user` about `kind` on each channel the kind uses, the user can receive and has
+    not turned off. `key` names the event once (f"appointment:{id}:confirmed"); a second
+    call with the same key adds nothing. `email` sends to another address than the
+    account's (the old address after a change). Does not commit; returns the new row ids."""
+    spec = KINDS[kind]
+    wanted = tuple(channels) if channels is not None else spec.channels
+    allowed = _allowed_channels(user, spec, wanted)
+    rows = []
+    for channel in allowed:
+        destination = None
+        if channel is C.EMAIL:
+            destination = email or user.email
+        elif channel is C.SMS:
+            destination = user.phone
+        rows.append(
+            {
+                "user_id": user.id,
+                "channel": channel,
+                "kind": kind,
+                "dedupe_key": f"{key}:{channel.value}",
+                "data": data or {},
+                "destination": destination,
+                "status": NotificationStatus.SENT
+                if channel is C.IN_APP
+                else NotificationStatus.PENDING,
+                "sent_at": utcnow() if channel is C.IN_APP else None,
+            }
+        )
+    return insert_rows(rows)
+
+
+def insert_rows(rows: list[dict]) -> list[int]:
+    """Insert notification rows, skipping those whose dedupe key exists (one statement,
+    race-safe on PostgreSQL and SQLite). Does not commit; returns the ids written."""
+    if not rows:
+        return []
+    now = utcnow()
+    for row in rows:
+        row.setdefault("created_at", now)
+        row.setdefault("available_at", now)
+        row.setdefault("attempts", 0)
+    dialect = db.session.get_bind().dialect.name
+    maker = pg_insert if dialect == "postgresql" else sqlite_insert if dialect == "sqlite" else None
+    if maker is None:  # pragma: no cover - only PostgreSQL and SQLite are supported
+        stmt = insert(Notification)
+    else:
+        stmt = maker(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    result = db.session.execute(stmt.values(rows).returning(Notification.id, Notification.channel))
+    written = result.all()
+    outgoing = [row_id for row_id, channel in written if channel is not C.IN_APP]
+    db.session.info.setdefault(_NEW, []).extend(outgoing)
+    return [row_id for row_id, _ in written]
+
+
+def _allowed_channels(user: User, spec: Kind, wanted: tuple[NotificationChannel, ...]):
+    if not user.is_active and not spec.essential:
+        return []
+    reachable = [
+        c
+        for c in wanted
+        if c is C.IN_APP
+        or (c is C.EMAIL and user.email)
+        or (c is C.SMS and user.phone and user.phone_verified_at is not None)
+    ]
+    if spec.essential or not reachable:
+        return reachable
+    off = set(
+        db.session.scalars(
+            select(NotificationPreference.channel).where(
+                NotificationPreference.user_id == user.id,
+                NotificationPreference.category == spec.category,
+                NotificationPreference.enabled.is_(False),
+            )
+        )
+    )
+    return [c for c in reachable if c not in off]
+
+
+# --- after the commit -------------------------------------------------------------------
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    ids = session.info.pop(_NEW, None)
+    if not ids or not has_app_context():
+        return
+    if current_app.config.get("REDIS_URL"):
+        enqueue(ids)
+    else:
+        session.info.setdefault(_READY, []).extend(ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_NEW, None)
+
+
+def enqueue(ids: list[int]) -> bool:
+    """Put deliveries on the `notifications` queue; False (the rows stay pending for the
+    sweep) when Redis cannot be reached."""
+    try:
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            queues.enqueue(
+                DELIVER_JOB,
+                chunk,
+                queue="notifications",
+                job_id=f"notifications-{chunk[0]}-{chunk[-1]}-{len(chunk)}",
+                retry=False,  # delivery retries itself, row by row (delivery.py)
+            )
+    except RedisError as exc:
+        log.warning("could not enqueue %d notification(s), the sweep will: %s", len(ids), exc)
+        return False
+    return True
+
+
+def flush_ready() -> int:
+    """Deliver, in this process, what committed without a queue (the embedded default)."""
+    ids = db.session.info.pop(_READY, None)
+    if not ids:
+        return 0
+    return delivery.deliver(ids, now=utcnow()).sent
+
+
+def requeue_stale(*, now: datetime) -> int:
+    """Hand on again every deliverable row that has waited longer than STALE_AFTER (its
+    enqueue was lost) or whose worker's claim lapsed; returns how many."""
+    ids = list(
+        db.session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.status == NotificationStatus.PENDING,
+                Notification.available_at <= now - STALE_AFTER,
+                or_(
+                    Notification.claimed_at.is_(None),
+                    Notification.claimed_at < now - CLAIM_LEASE,
+                ),
+            )
+            .order_by(Notification.id)
+            .limit(10 * BATCH)
+        )
+    )
+    db.session.rollback()
+    if not ids:
+        return 0
+    if current_app.config.get("REDIS_URL"):
+        return len(ids) if enqueue(ids) else 0
+    return delivery.deliver(ids, now=now).sent

@@ -1,0 +1,65 @@
+"""Putting work on an RQ queue, or running it inline when no Redis is configured.
+
+Callers enqueue after their transaction has committed. With REDIS_URL set, the job goes to an
+RQ queue and a worker (`python -m workers`) runs it; without it (the embedded default of
+`make run`) the job runs at once in this process. A job is named by its function or by its
+dotted path ("workers.jobs.deliver_notifications"), so services need not import workers/.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask import current_app
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+from rq.utils import import_attribute
+
+QUEUES = ("notifications", "default")
+
+
+@functools.cache
+def redis_connection(url: str) -> Redis:
+    """One connection pool per URL for the process (RQ's worker makes its own)."""
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+
+
+def get_queue(name: str) -> Queue:
+    if name not in QUEUES:
+        raise ValueError(f"unknown queue {name!r}")
+    return Queue(name, connection=redis_connection(current_app.config["REDIS_URL"]))
+
+
+def enqueue(
+    func: Callable | str,
+    *args,
+    queue: str = "default",
+    job_id: str | None = None,
+    retry: bool = True,
+    in_: timedelta | None = None,
+    **kwargs,
+) -> str | None:
+    """Run `func(*args, **kwargs)` in the background; returns the RQ job id (None inline).
+
+    A `job_id` makes the enqueue idempotent: RQ keeps one job per id. `in_` delays it (RQ's
+    scheduler, run by the worker, moves it to the queue when due). `retry=False` leaves
+    retrying to the job itself. Raises redis.exceptions.RedisError when Redis is down.
+    """
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+    if not current_app.config.get("REDIS_URL"):
+        (import_attribute(func) if isinstance(func, str) else func)(*args, **kwargs)
+        return None
+    options = {"job_id": job_id, "retry": Retry(max=3, interval=[10, 60, 300]) if retry else None}
+    target = get_queue(queue)
+    try:
+        if in_ is not None:
+            job = target.enqueue_in(in_, func, *args, **options, **kwargs)
+        else:
+            job = target.enqueue(func, *args, unique=job_id is not None, **options, **kwargs)
+    except DuplicateJobError:
+        return job_id
+    return job.id

@@ -1,0 +1,75 @@
+"""The jobs RQ runs: thin wrappers that take ids or nothing, call a service, return a summary.
+
+The periodic ones run at most once per tick across every worker and scheduler (`once_per`):
+two `python -m workers` processes each run a cron scheduler, and the second enqueue of a tick
+does nothing. Their services are safe side by side anyway (row locks, dedupe keys); the tick
+lock keeps them from doing the work twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import wraps
+
+from flask import current_app
+
+from app.models.types import utcnow
+from app.services import queues
+from app.services.notifications import delivery, outbox, reminders
+from app.services.scheduling import expiry
+
+log = logging.getLogger(__name__)
+
+
+def once_per(seconds: int):
+    """Run the decorated periodic job at most once per `seconds`-long tick (a Redis lock)."""
+
+    def decorate(job):
+        @wraps(job)
+        def run():
+            url = current_app.config.get("REDIS_URL")
+            if url:
+                tick = int(time.time() // seconds)
+                key = f"carebook:tick:{job.__name__}:{tick}"
+                if not queues.redis_connection(url).set(key, "1", nx=True, ex=seconds * 2):
+                    return f"{job.__name__}: tick {tick} already ran"
+            return job()
+
+        run.interval = seconds
+        return run
+
+    return decorate
+
+
+def deliver_notifications(ids: list[int]) -> str:
+    report = delivery.deliver(ids, now=utcnow())
+    return (
+        f"sent {report.sent}, skipped {report.skipped}, "
+        f"retrying {len(report.retrying)}, failed {report.failed}"
+    )
+
+
+@once_per(60)
+def send_reminders() -> str:
+    return f"{reminders.send_due(now=utcnow())} reminder(s) written"
+
+
+@once_per(30)
+def dispatch_outbox() -> str:
+    return f"{outbox.requeue_stale(now=utcnow())} notification(s) handed on again"
+
+
+@once_per(30)
+def expire_holds() -> str:
+    report = expiry.expire(now=utcnow())
+    return f"expired {report.expired_holds} hold(s), {report.lapsed_requests} request(s)"
+
+
+@once_per(300)
+def reconcile_payments() -> str:
+    report = expiry.reconcile(now=utcnow())
+    return f"settled {sum(report.settled.values())}, refunded {report.refunded}"
+
+
+PERIODIC = (send_reminders, dispatch_outbox, expire_holds, reconcile_payments)
