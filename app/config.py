@@ -130,6 +130,10 @@ def load_config(instance_path: str | Path) -> dict:
         # Without REDIS_URL, the web process runs the periodic jobs (expire holds, reminders,
         # undelivered notifications) on a timer; 0 turns that off (a test server, say).
         "EMBEDDED_SCHEDULE": _bool("EMBEDDED_SCHEDULE", True),
+        # The outbox: a pending notification not handed on within this many seconds is handed
+        # on again; a worker's claim on one lapses after this many (the worker died).
+        "NOTIFICATION_STALE_SECONDS": _int("NOTIFICATION_STALE_SECONDS", 60),
+        "NOTIFICATION_CLAIM_LEASE_SECONDS": _int("NOTIFICATION_CLAIM_LEASE_SECONDS", 300),
         "PORT": port,
         # Emailed links (password reset, set-password) point here, never at the request's Host.
         "PUBLIC_BASE_URL": public_base_url,

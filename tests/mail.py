@@ -4,6 +4,7 @@ outbox for the test SMS provider."""
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
 import re
 import threading
@@ -19,6 +20,13 @@ class Received:
     to: str
     subject: str
     body: str
+    message: email.message.EmailMessage | None = None  # the whole mail: headers, parts
+
+    def attachment(self, filename: str) -> bytes | None:
+        for part in self.message.iter_attachments():
+            if part.get_filename() == filename:
+                return part.get_content()
+        return None
 
 
 class Inbox:
@@ -33,7 +41,7 @@ class Inbox:
         body = message.get_body(preferencelist=("plain",)).get_content()
         with self._lock:
             for rcpt in envelope.rcpt_tos:
-                self.messages.append(Received(rcpt, str(message["Subject"]), body))
+                self.messages.append(Received(rcpt, str(message["Subject"]), body, message))
         return "250 Message accepted"
 
     def to(self, address: str) -> list[Received]:

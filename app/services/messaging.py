@@ -9,6 +9,7 @@ they are never logged when a real transport is configured.
 from __future__ import annotations
 
 import contextlib
+import email.policy
 import logging
 import smtplib
 from dataclasses import dataclass, field
@@ -19,6 +20,11 @@ from typing import Protocol
 from flask import current_app
 
 log = logging.getLogger(__name__)
+
+
+# Headers are not folded below RFC 5322's hard limit: Python folds a long subject by moving all
+# of it to a continuation line, which some readers show with a leading space.
+_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 class DeliveryFailed(RuntimeError):
@@ -36,7 +42,7 @@ class Email:
     attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
 
     def build(self, sender: str) -> EmailMessage:
-        message = EmailMessage()
+        message = EmailMessage(policy=_POLICY)
         message["From"] = sender
         message["To"] = self.to
         message["Subject"] = self.subject

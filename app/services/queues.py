@@ -8,7 +8,6 @@ dotted path ("workers.jobs.deliver_notifications"), so services need not import 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -21,10 +20,23 @@ from rq.utils import import_attribute
 QUEUES = ("notifications", "default")
 
 
-@functools.cache
+_CONNECTIONS: dict[str, Redis] = {}
+
+
 def redis_connection(url: str) -> Redis:
     """One connection pool per URL for the process (RQ's worker makes its own)."""
-    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    connection = _CONNECTIONS.get(url)
+    if connection is None:
+        connection = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        _CONNECTIONS[url] = connection
+    return connection
+
+
+def close_connections() -> None:
+    """Drop every pooled Redis connection (tests that start and stop Redis servers)."""
+    while _CONNECTIONS:
+        _, connection = _CONNECTIONS.popitem()
+        connection.connection_pool.disconnect()
 
 
 def get_queue(name: str) -> Queue:

@@ -26,6 +26,21 @@ from app.extensions import db
 _DEPTH = "carebook_transaction_depth"
 P = ParamSpec("P")
 R = TypeVar("R")
+_AFTER_COMMIT: list[Callable[[], object]] = []
+
+
+def after_each_use_case(hook: Callable[[], object]) -> Callable[[], object]:
+    """Register `hook` to run after every outermost use case commits (the outbox delivers
+    what the use case wrote, when no queue does it). A hook must not raise."""
+    if hook not in _AFTER_COMMIT:
+        _AFTER_COMMIT.append(hook)
+    return hook
+
+
+def _commit() -> None:
+    db.session.commit()
+    for hook in _AFTER_COMMIT:
+        hook()
 
 
 @contextmanager
@@ -39,7 +54,7 @@ def transaction(*, commit_on: tuple[type[BaseException], ...] = ()) -> Iterator[
     except commit_on:
         info[_DEPTH] = depth
         if depth == 0:
-            db.session.commit()
+            _commit()
         raise
     except BaseException:
         info[_DEPTH] = depth
@@ -48,7 +63,7 @@ def transaction(*, commit_on: tuple[type[BaseException], ...] = ()) -> Iterator[
         raise
     info[_DEPTH] = depth
     if depth == 0:
-        db.session.commit()
+        _commit()
 
 
 @contextmanager

@@ -68,6 +68,8 @@ def test_no_template_has_an_inline_script_style_or_event_handler():
     templates = Path(__file__).resolve().parents[2] / "templates"
     offenders = []
     for path in templates.rglob("*.html"):
+        if path.relative_to(templates).parts[0] == "email":
+            continue  # mail, not pages: mail clients need inline styles, and no CSP applies
         text = path.read_text()
         if (
             re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text)

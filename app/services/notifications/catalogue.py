@@ -11,7 +11,7 @@ from app.models.types import utcnow
 from app.services import sealing
 from app.services.links import public_url
 from app.services.localtime import zone
-from app.services.notifications.kinds import ALL, EMAIL_AND_APP, Message, kind
+from app.services.notifications.kinds import ALL, EMAIL_AND_APP, Gone, Message, kind
 from app.services.payments.money import format_money
 from app.services.scheduling.ics import appointment_ics
 
@@ -28,7 +28,7 @@ def when(moment: datetime, timezone: str) -> str:
 def _appointment(data: dict) -> Appointment:
     appointment = db.session.get(Appointment, data["appointment_id"])
     if appointment is None:
-        raise LookupError(f"appointment {data['appointment_id']} is gone")
+        raise Gone(f"appointment {data['appointment_id']} is gone")
     return appointment
 
 

@@ -3,7 +3,7 @@
 `deliver(ids)` is what the RQ job runs (and what runs inline without Redis). A row is claimed
 by one statement (attempts + 1, claimed_at = now) before anything is sent, so two workers
 given the same ids send each row once; a worker killed mid-job leaves a claim that lapses
-after CLAIM_LEASE, and the sweep hands the row on again. Email leaves over one SMTP
+after the claim lease, and the sweep hands the row on again. Email leaves over one SMTP
 connection per batch. A transport error puts the row back with a backoff, up to
 MAX_ATTEMPTS; then it is `failed` with its last error (the admin log shows it).
 
@@ -30,7 +30,7 @@ from app.extensions import db
 from app.models import Notification, NotificationChannel, NotificationStatus
 from app.services import messaging, queues
 from app.services.notifications import catalogue  # noqa: F401 — registers the kinds
-from app.services.notifications.kinds import KINDS, Message
+from app.services.notifications.kinds import KINDS, Gone, Message
 from app.services.notifications.preferences import unsubscribe_url
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ C = NotificationChannel
 St = NotificationStatus
 MAX_ATTEMPTS = 3
 BACKOFF = (timedelta(seconds=30), timedelta(minutes=2))  # before the 2nd and 3rd attempts
-CLAIM_LEASE = timedelta(minutes=5)
 BATCH = 100
 DELIVER_JOB = "workers.jobs.deliver_notifications"
 
@@ -90,6 +89,12 @@ def deliver(ids: list[int], *, now: datetime) -> Report:
     return report
 
 
+def claim_lease() -> timedelta:
+    """How long a worker's claim on a row lasts; a row claimed longer ago (the worker died)
+    is delivered again."""
+    return timedelta(seconds=current_app.config.get("NOTIFICATION_CLAIM_LEASE_SECONDS", 300))
+
+
 def _claim(ids: list[int], now: datetime) -> list[int]:
     claimed = db.session.scalars(
         update(Notification)
@@ -98,7 +103,7 @@ def _claim(ids: list[int], now: datetime) -> list[int]:
             Notification.status == St.PENDING,
             Notification.channel != C.IN_APP,
             Notification.available_at <= now,
-            or_(Notification.claimed_at.is_(None), Notification.claimed_at < now - CLAIM_LEASE),
+            or_(Notification.claimed_at.is_(None), Notification.claimed_at < now - claim_lease()),
         )
         .values(claimed_at=now, attempts=Notification.attempts + 1)
         .returning(Notification.id)
@@ -124,7 +129,7 @@ def _deliver_one(
             return St.SKIPPED, "this kind has no text message"
         else:
             messaging.send_sms(to=row.destination, body=message.sms)
-    except LookupError as exc:
+    except Gone as exc:
         return St.SKIPPED, str(exc)
     except messaging.DeliveryFailed as exc:
         return St.PENDING, str(exc)

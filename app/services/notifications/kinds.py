@@ -57,6 +57,10 @@ class Kind:
 KINDS: dict[str, Kind] = {}
 
 
+class Gone(LookupError):
+    """What the notification is about no longer exists (a deleted appointment): skip it."""
+
+
 def kind(
     name: str,
     *,

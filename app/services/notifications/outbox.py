@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
 from redis.exceptions import RedisError
-from sqlalchemy import event, insert, or_, select
+from sqlalchemy import and_, event, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -34,13 +34,12 @@ from app.models import (
 from app.models.types import utcnow
 from app.services import queues
 from app.services.notifications import delivery
-from app.services.notifications.delivery import BATCH, CLAIM_LEASE
+from app.services.notifications.delivery import BATCH, claim_lease
 from app.services.notifications.kinds import KINDS, Kind
+from app.services.transaction import after_each_use_case
 
 log = logging.getLogger(__name__)
 C = NotificationChannel
-# A pending row not handed on within this long is handed on again by the sweep.
-STALE_AFTER = timedelta(minutes=1)
 DELIVER_JOB = "workers.jobs.deliver_notifications"
 
 _NEW = "carebook_outbox_new"  # session.info: ids flushed in the open transaction
@@ -153,9 +152,10 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(_NEW, None)
 
 
-def enqueue(ids: list[int]) -> bool:
-    """Put deliveries on the `notifications` queue; False (the rows stay pending for the
-    sweep) when Redis cannot be reached."""
+def enqueue(ids: list[int], *, round_: str = "new") -> bool:
+    """Put deliveries on the `notifications` queue, BATCH rows a job; False (the rows stay
+    pending for the sweep) when Redis cannot be reached. `round_` tells the job ids of one
+    hand-on from those of a later one (a job id RQ has seen is not enqueued again)."""
     try:
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
@@ -163,7 +163,7 @@ def enqueue(ids: list[int]) -> bool:
                 DELIVER_JOB,
                 chunk,
                 queue="notifications",
-                job_id=f"notifications-{chunk[0]}-{chunk[-1]}-{len(chunk)}",
+                job_id=f"notifications-{round_}-{chunk[0]}-{chunk[-1]}-{len(chunk)}",
                 retry=False,  # delivery retries itself, row by row (delivery.py)
             )
     except RedisError as exc:
@@ -172,26 +172,43 @@ def enqueue(ids: list[int]) -> bool:
     return True
 
 
+@after_each_use_case
 def flush_ready() -> int:
-    """Deliver, in this process, what committed without a queue (the embedded default)."""
+    """Deliver, in this process, what committed without a queue (the embedded default): run
+    after each use case, at the end of each request and by commands. Never raises: what it
+    cannot deliver stays pending for the sweep."""
     ids = db.session.info.pop(_READY, None)
     if not ids:
         return 0
-    return delivery.deliver(ids, now=utcnow()).sent
+    try:
+        return delivery.deliver(ids, now=utcnow()).sent
+    except Exception:
+        db.session.rollback()
+        log.exception("inline delivery of %d notification(s) failed; the sweep retries", len(ids))
+        return 0
+
+
+def stale_after() -> timedelta:
+    """A pending row not handed on within this long is handed on again by the sweep."""
+    return timedelta(seconds=current_app.config.get("NOTIFICATION_STALE_SECONDS", 60))
 
 
 def requeue_stale(*, now: datetime) -> int:
-    """Hand on again every deliverable row that has waited longer than STALE_AFTER (its
-    enqueue was lost) or whose worker's claim lapsed; returns how many."""
+    """Hand on again every deliverable row that has waited longer than `stale_after()` (its
+    enqueue was lost: Redis down, a crash after the commit) or whose worker's claim lapsed
+    (the worker died mid-job); returns how many."""
     ids = list(
         db.session.scalars(
             select(Notification.id)
             .where(
                 Notification.status == NotificationStatus.PENDING,
-                Notification.available_at <= now - STALE_AFTER,
+                Notification.channel != C.IN_APP,
                 or_(
-                    Notification.claimed_at.is_(None),
-                    Notification.claimed_at < now - CLAIM_LEASE,
+                    and_(
+                        Notification.claimed_at.is_(None),
+                        Notification.available_at <= now - stale_after(),
+                    ),
+                    Notification.claimed_at < now - claim_lease(),
                 ),
             )
             .order_by(Notification.id)
@@ -202,5 +219,5 @@ def requeue_stale(*, now: datetime) -> int:
     if not ids:
         return 0
     if current_app.config.get("REDIS_URL"):
-        return len(ids) if enqueue(ids) else 0
+        return len(ids) if enqueue(ids, round_=f"sweep{int(now.timestamp()) // 30}") else 0
     return delivery.deliver(ids, now=now).sent

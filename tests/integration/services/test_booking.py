@@ -12,6 +12,7 @@ from app.models import (
     AppointmentStatus,
     AuditLog,
     Notification,
+    NotificationChannel,
     Role,
     SlotStatus,
 )
@@ -239,7 +240,12 @@ def test_a_freed_slot_tells_the_waitlist_once(doctor):
     )
     assert again.id == entry.id
     booking.cancel_appointment(appointment_id=appointment.id, actor_id=patient.id, now=NOW)
-    told = db.session.scalars(select(Notification)).all()
+    told = db.session.scalars(
+        select(Notification).where(
+            Notification.kind == "waitlist.slot_free",
+            Notification.channel == NotificationChannel.IN_APP,
+        )
+    ).all()
     assert [(n.user_id, n.kind) for n in told] == [(waiting.id, "waitlist.slot_free")]
     assert told[0].data["slot_id"] == appointment.slot_id
     assert entry.notified_at == NOW
@@ -255,7 +261,11 @@ def _waiting_for(doctor, appointment):
 def _told(kind="waitlist.slot_free") -> list[tuple[int, int]]:
     return [
         (n.user_id, n.data["slot_id"])
-        for n in db.session.scalars(select(Notification).where(Notification.kind == kind))
+        for n in db.session.scalars(
+            select(Notification).where(
+                Notification.kind == kind, Notification.channel == NotificationChannel.IN_APP
+            )
+        )
     ]
 
 
