@@ -4,7 +4,6 @@ server (with .ics invitations), in-app rows beside it."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
@@ -43,7 +42,7 @@ def test_a_booking_through_the_queue_mails_the_patient_with_an_invitation_and_th
     [mail] = inbox.to("pat@example.com")
     assert mail.subject.startswith("Booked: Visit with Dr. Ana Ruiz on ")
     assert "(Europe/Madrid)" in mail.subject  # the clinic's zone, named
-    assert mail.message["Message-ID"].startswith(f"<notification-")
+    assert mail.message["Message-ID"].startswith("<notification-")
     assert mail.message.get_body(preferencelist=("html",)) is not None  # multipart text + HTML
     calendar, event = _event(mail)
     assert calendar["METHOD"] == "REQUEST"
@@ -77,7 +76,8 @@ def test_reschedule_mails_both_with_the_same_calendar_uid_and_a_higher_sequence(
     assert after["UID"] == before["UID"]
     assert int(after["SEQUENCE"]) == int(before["SEQUENCE"]) + 1
     assert "(was " in mails[-1].body
-    assert [m.subject.split(":")[0] for m in inbox.to(doctor.user.email)] == ["New booking", "Moved"]
+    doctor_mails = [m.subject.split(":")[0] for m in inbox.to(doctor.user.email)]
+    assert doctor_mails == ["New booking", "Moved"]
     assert in_app(patient.id)[-1] == "appointment.rescheduled"
     assert moved.rescheduled_from_id == first.id
 

@@ -110,9 +110,7 @@ def test_a_moved_visit_is_reminded_of_its_new_time_only(mail_config, inbox, runn
     assert by_visit == [(old.id, 1440), (moved.id, 120), (moved.id, 1440)]
 
 
-def test_two_sweeps_at_the_same_moment_write_each_reminder_once(
-    app, mail_config, inbox, ctx
-):
+def test_two_sweeps_at_the_same_moment_write_each_reminder_once(app, mail_config, inbox, ctx):
     doctor = make_doctor()
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
     visits = [
