@@ -18,7 +18,7 @@ from app.models.auth import (
     SignInThrottle,
     UserSession,
 )
-from app.models.clinics import Clinic, Doctor, Specialty, doctor_specialties
+from app.models.clinics import Clinic, Doctor, DoctorLanguage, Specialty, doctor_specialties
 from app.models.notifications import Notification, NotificationChannel, NotificationStatus
 from app.models.payments import Payment, PaymentProvider, PaymentStatus, Refund, StripeEvent
 from app.models.scheduling import Slot, SlotMode, SlotStatus
@@ -33,6 +33,7 @@ __all__ = [
     "CodeChannel",
     "CodePurpose",
     "Doctor",
+    "DoctorLanguage",
     "Notification",
     "NotificationChannel",
     "NotificationStatus",
