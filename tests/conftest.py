@@ -23,8 +23,9 @@ from tests.factories import PASSWORD
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
 os.environ.setdefault("SECRET_KEY", TEST_SECRET_KEY)
-# Uploaded photos of a test run go to a folder of their own, never the instance folder.
-MEDIA_ROOT = tempfile.mkdtemp(prefix="carebook-media-")
+# Uploaded photos of a test run go to a folder of their own, never the instance folder (the
+# environment carries it to the live servers too).
+MEDIA_ROOT = os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="carebook-media-"))
 
 
 class IsolatedClient(FlaskClient):
