@@ -75,7 +75,7 @@ def status_label(status: AppointmentStatus, audience: Literal["patient", "doctor
     return getattr(label, audience)
 
 
-def doctor_photo_url(doctor: Doctor, size: int, *, external: bool = False) -> str | None:
+def doctor_photo_url(doctor: Doctor, size: int) -> str | None:
     """Where one size of the doctor's photo is served; None without a photo."""
     if doctor.photo_hash is None:
         return None
@@ -83,7 +83,6 @@ def doctor_photo_url(doctor: Doctor, size: int, *, external: bool = False) -> st
         "main.doctor_photo",
         doctor_id=doctor.id,
         filename=photo_filename(doctor.photo_hash, size),
-        _external=external,
     )
 
 
