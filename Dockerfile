@@ -20,7 +20,9 @@ COPY templates templates
 COPY static static
 COPY wsgi.py .
 
-RUN useradd --create-home --uid 10001 carebook && mkdir -p instance && chown carebook instance
+# instance/uploads (MEDIA_ROOT) holds doctors' photos: docker-compose.yml mounts a volume there.
+RUN useradd --create-home --uid 10001 carebook && mkdir -p instance/uploads \
+    && chown -R carebook instance
 USER carebook
 
 EXPOSE 5000

@@ -145,6 +145,10 @@ def load_config(instance_path: str | Path) -> dict:
         "API_TOKEN_TTL_SECONDS": _int("API_TOKEN_TTL_SECONDS", 3600),
         # Request bodies larger than this (bytes) get a 413 before any of it is read.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        # Uploaded files (doctors' photos) live here, outside the database; a photo may be
+        # this large (its upload alone may exceed MAX_CONTENT_LENGTH).
+        "MEDIA_ROOT": os.environ.get("MEDIA_ROOT") or str(instance_path / "uploads"),
+        "PHOTO_MAX_BYTES": _int("PHOTO_MAX_BYTES", 5 * 1024 * 1024),
         # Booking caps: upcoming active appointments (holds count) per patient, in all and with
         # one doctor; and how often one user may try to book (Flask-Limiter syntax).
         "MAX_ACTIVE_BOOKINGS": _int("MAX_ACTIVE_BOOKINGS", 10),

@@ -16,6 +16,7 @@ from app.models import (
     AppointmentStatus,
     Clinic,
     Doctor,
+    DoctorLanguage,
     PaymentMethod,
     Role,
     Slot,
@@ -100,6 +101,21 @@ DOCTORS = [
     ("dr.silva@example.com", "Dr. Ana Silva", 2, ["dermatology", "general-practice"], 13000, False),
     ("dr.brown@example.com", "Dr. Jack Brown", 2, ["psychiatry"], 19000, False),
 ]
+# Languages each demo doctor speaks (ISO 639-1), given when they have none yet.
+LANGUAGES = {
+    "doctor@example.com": ["en", "zh"],
+    "dr.okafor@example.com": ["en", "yo"],
+    "dr.rivera@example.com": ["en", "es"],
+    "dr.goldberg@example.com": ["en", "he"],
+    "dr.patel@example.com": ["en", "hi", "gu"],
+    "dr.hughes@example.com": ["en"],
+    "dr.adeyemi@example.com": ["en", "yo", "fr"],
+    "dr.walsh@example.com": ["en", "ga"],
+    "dr.nguyen@example.com": ["en", "vi"],
+    "dr.kowalski@example.com": ["en", "pl"],
+    "dr.silva@example.com": ["en", "pt", "es"],
+    "dr.brown@example.com": ["en"],
+}
 PATIENTS = [
     ("patient@example.com", "Pat Demo", "+14155550123"),
     ("alex.morgan@example.com", "Alex Morgan", None),
@@ -174,6 +190,8 @@ def seed_demo(*, now: datetime, only_if_empty: bool = False) -> dict | None:
             doctor.specialties = [specialties[s] for s in slugs]
         if doctor.verified_at is None:
             doctor.verified_at = now  # demo doctors are listed (access.is_listed)
+        if not doctor.spoken_languages:
+            doctor.spoken_languages = [DoctorLanguage(code=c) for c in LANGUAGES.get(email, [])]
         doctors.append(doctor)
     db.session.commit()
 

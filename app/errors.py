@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
+from app.security import upload_view
 from app.services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -79,9 +90,23 @@ def retry_after_header(exc: DomainError) -> dict:
     return {"Retry-After": str(retry_after)} if retry_after else {}
 
 
+def upload_too_large():
+    """A file too large for an upload form: back to the form's page with the reason (a
+    person picked the wrong file; an error page would lose the page they were on)."""
+    view = upload_view(current_app)
+    limit = current_app.config[view.upload_limit_key]
+    flash(
+        f"That file is larger than the {limit / (1024 * 1024):g} MB allowed: choose a smaller one.",
+        "error",
+    )
+    return redirect(url_for(view.upload_page, **request.args), 303)
+
+
 def handle_http_exception(exc: HTTPException):
     if exc.code is None or isinstance(exc, Response):
         return exc
+    if exc.code == 413 and not wants_json() and upload_view(current_app) is not None:
+        return upload_too_large()
     details = None
     message = exc.description or exc.name
     if not wants_json() and exc.description == type(exc).description:

@@ -14,6 +14,8 @@ from flask import Flask, Response, abort, request, session
 from flask_login import current_user
 
 HSTS = "max-age=31536000; includeSubDomains"
+# Responses that are the same for everyone and keep their own caching (files, photos).
+SHARED_ENDPOINTS = frozenset({"static", "main.doctor_photo"})
 
 
 def _origin(url: str | None) -> str | None:
@@ -65,13 +67,47 @@ def _size(limit: int) -> str:
     return f"{limit} bytes"
 
 
+# Multipart framing and the form's other fields, on top of an upload's own limit.
+UPLOAD_OVERHEAD = 1024 * 1024
+
+
+def takes_upload(config_key: str, *, page: str):
+    """Let a view take a body up to app.config[config_key] plus UPLOAD_OVERHEAD instead of
+    MAX_CONTENT_LENGTH (a photo upload); a larger one sends the browser back to `page` (an
+    endpoint, given this request's query arguments) with a message, not to an error page
+    (app/errors.py). Put it right under the route decorator."""
+
+    def mark(view):
+        view.upload_limit_key = config_key
+        view.upload_page = page
+        return view
+
+    return mark
+
+
+def upload_view(app: Flask):
+    """The matched view when it takes an upload (takes_upload), else None."""
+    view = app.view_functions.get(request.endpoint or "")
+    return view if getattr(view, "upload_limit_key", None) else None
+
+
+def body_limit(app: Flask) -> int | None:
+    """The largest body the matched view takes."""
+    view = upload_view(app)
+    if view is None:
+        return app.config.get("MAX_CONTENT_LENGTH")
+    return app.config[view.upload_limit_key] + UPLOAD_OVERHEAD
+
+
 def install_request_size_limit(app: Flask) -> None:
-    """A declared body over MAX_CONTENT_LENGTH is refused (413) before anything reads it:
-    first thing, ahead of CSRF checks, rate-limit keys and views. (A chunked body without a
-    length is cut off by werkzeug at the same limit while it is read.)"""
+    """A declared body over MAX_CONTENT_LENGTH (or an upload view's own limit) is refused
+    (413) before anything reads it: first thing, ahead of CSRF checks, rate-limit keys and
+    views. (A chunked body without a length is cut off by werkzeug at the same limit while it
+    is read.)"""
 
     def _refuse_large_bodies():
-        limit = app.config.get("MAX_CONTENT_LENGTH")
+        limit = body_limit(app)
+        request.max_content_length = limit
         if limit and request.content_length is not None and request.content_length > limit:
             abort(413, f"The request body is larger than the {_size(limit)} allowed.")
 
@@ -94,7 +130,7 @@ def install_security_headers(app: Flask) -> None:
             headers.setdefault("Strict-Transport-Security", HSTS)
         # Nothing of a signed-in user, a token or a session stays in a browser's or proxy's
         # cache (the back button after signing out, a shared computer). Static files keep
-        # their caching: they are the same for everyone.
-        if request.endpoint != "static" and _is_personal():
+        # their caching, and so do photos: they are the same for everyone.
+        if request.endpoint not in SHARED_ENDPOINTS and _is_personal():
             headers["Cache-Control"] = "no-store"
         return response

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, NamedTuple
 
-from flask import Flask
+from flask import Flask, url_for
 from markupsafe import Markup
 
-from app.models import AppointmentStatus
+from app.models import AppointmentStatus, Doctor
+from app.services.languages import language_names
 from app.services.localtime import zone
 from app.services.payments.money import format_money
+from app.services.photos import photo_filename
 
 
 def local(value: datetime | None, timezone: str) -> datetime | None:
@@ -73,7 +75,33 @@ def status_label(status: AppointmentStatus, audience: Literal["patient", "doctor
     return getattr(label, audience)
 
 
+def doctor_photo_url(doctor: Doctor, size: int) -> str | None:
+    """Where one size of the doctor's photo is served; None without a photo."""
+    if doctor.photo_hash is None:
+        return None
+    return url_for(
+        "main.doctor_photo",
+        doctor_id=doctor.id,
+        filename=photo_filename(doctor.photo_hash, size),
+    )
+
+
+def initials(name: str) -> str:
+    """'Dr. Maya Chen' -> 'MC': the placeholder shown where a doctor has no photo."""
+    words = [w for w in name.replace(".", ". ").split() if not w.endswith(".")] or name.split()
+    letters = [w[0] for w in words if w[0].isalnum()]
+    return "".join(letters[:1] + letters[-1:] if len(letters) > 1 else letters).upper()
+
+
+def spoken(doctor: Doctor) -> str:
+    """'English, Spanish': the languages the doctor speaks, by name ('' for none)."""
+    return ", ".join(language_names(doctor.language_codes))
+
+
 def init_templating(app: Flask) -> None:
+    app.add_template_global(doctor_photo_url, "doctor_photo_url")
+    app.add_template_filter(initials, "initials")
+    app.add_template_filter(spoken, "spoken")
     app.add_template_filter(local, "local")
     app.add_template_filter(local_format, "local_format")
     app.add_template_filter(clinic_time, "clinic_time")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import tempfile
 
 import flask_migrate
 import pytest
@@ -22,6 +23,9 @@ from tests.factories import PASSWORD
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
 os.environ.setdefault("SECRET_KEY", TEST_SECRET_KEY)
+# Uploaded photos of a test run go to a folder of their own, never the instance folder (the
+# environment carries it to the live servers too).
+MEDIA_ROOT = os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="carebook-media-"))
 
 
 class IsolatedClient(FlaskClient):
@@ -47,6 +51,7 @@ def build_app(database_url: str, **overrides):
         "WTF_CSRF_ENABLED": False,
         "REDIS_URL": None,
         "LOG_LEVEL": "WARNING",
+        "MEDIA_ROOT": MEDIA_ROOT,
     }
     config.update(overrides)
     app = create_app(config)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 
 from app.api.fields import Day, Id, LatLng, PageNumber, Text
+from app.services.languages import LANGUAGES, language_name
+from app.services.links import public_url
+from app.services.photos import SIZES, photo_filename
+from app.services.scheduling.search import SORTS
 
 
 class FeeSchema(ma.Schema):
@@ -21,6 +25,23 @@ class DoctorClinicSchema(ma.Schema):
 
 class SpecialtyNameSchema(ma.Schema):
     name = ma.fields.String()
+
+
+class LanguageSchema(ma.Schema):
+    """Dumps a DoctorLanguage row."""
+
+    code = ma.fields.String(metadata={"description": "ISO 639-1", "example": "es"})
+    name = ma.fields.Function(
+        lambda row: language_name(row.code), metadata={"type": "string", "example": "Spanish"}
+    )
+
+
+def _photo_url(doctor, size: int) -> str | None:
+    if doctor.photo_hash is None:
+        return None
+    return public_url(
+        "main.doctor_photo", doctor_id=doctor.id, filename=photo_filename(doctor.photo_hash, size)
+    )
 
 
 class DoctorSchema(ma.Schema):
@@ -44,6 +65,30 @@ class DoctorSchema(ma.Schema):
     )
     requires_approval = ma.fields.Boolean(attribute="doctor.requires_approval")
     bio = ma.fields.String(attribute="doctor.bio", allow_none=True)
+    languages = ma.fields.List(
+        ma.fields.Nested(LanguageSchema),
+        attribute="doctor.spoken_languages",
+        metadata={"description": "Languages the doctor speaks, by code"},
+    )
+    photo_url = ma.fields.Function(
+        lambda result: _photo_url(result.doctor, SIZES[0]),
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "format": "uri",
+            "description": f"{SIZES[0]}x{SIZES[0]} WebP photo, or null (no photo); the URL "
+            "changes with the photo, so it may be cached for good",
+        },
+    )
+    photo_thumbnail_url = ma.fields.Function(
+        lambda result: _photo_url(result.doctor, SIZES[-1]),
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "format": "uri",
+            "description": f"{SIZES[-1]}x{SIZES[-1]} WebP photo, or null",
+        },
+    )
 
 
 class DoctorPageSchema(ma.Schema):
@@ -64,5 +109,20 @@ class DoctorSearchArgsSchema(ma.Schema):
     available_on = Day(metadata={"description": "Has a free slot that day (in the clinic's zone)"})
     near = LatLng(metadata={"description": "LAT,LNG; sorts by distance", "example": "40.71,-74"})
     radius_km = ma.fields.Float(metadata={"description": "With `near`; default 25"})
+    language = Text(
+        validate=ma.validate.OneOf(
+            sorted(LANGUAGES), error="language is an ISO 639-1 code we list, such as en or es."
+        ),
+        metadata={"description": "Speaks this language (ISO 639-1)", "example": "es"},
+    )
+    sort = ma.fields.String(
+        load_default="relevance",
+        validate=ma.validate.OneOf(SORTS, error=f"sort is one of {', '.join(SORTS)}."),
+        metadata={
+            "description": "relevance (nearest first with `near`, then by name), price (fee "
+            "ascending within each currency, then name), price_desc, earliest (next free "
+            "slot first; doctors without one last)"
+        },
+    )
     page = PageNumber(1)
     per_page = PageNumber(20)

@@ -25,6 +25,7 @@ _GATE_OPEN = {
     "auth.confirm_code_request",
     "auth.confirm_code",
     "main.home",
+    "main.doctor_photo",
     "static",
 }
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     IntegerField,
@@ -180,3 +181,24 @@ class WeeklyPatternForm(FlaskForm):
             skip_dates=frozenset(parse_dates(self.skip_dates.data)),
             mode=SlotMode(self.mode.data),
         )
+
+
+class LanguagesForm(FlaskForm):
+    # Choices come from services/languages.py; the service says which code it does not know.
+    languages = MultiCheckboxField("Languages you speak with patients", validate_choice=False)
+    submit = SubmitField("Save languages")
+
+
+class PhotoForm(FlaskForm):
+    # The type is read from the bytes by services/photos.py, never from the name: `accept`
+    # only helps the browser's file picker.
+    photo = FileField(
+        "Photo (JPEG, PNG or WebP)",
+        validators=[FileRequired("Choose a photo to upload.")],
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
+    submit = SubmitField("Upload photo")
+
+
+class RemovePhotoForm(FlaskForm):
+    submit = SubmitField("Remove photo")

@@ -18,6 +18,7 @@ NAV_LINKS: dict[Role, list[tuple[str, str]]] = {
         ("Appointments", "doctor.dashboard"),
         ("Availability", "doctor.slots"),
         ("Earnings", "doctor.earnings"),
+        ("Profile", "doctor.profile"),
     ],
     Role.HELPER: [("Find a doctor", "patient.search")],
     Role.ADMIN: [("Find a doctor", "patient.search"), ("Admin", "admin.index")],

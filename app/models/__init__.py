@@ -18,7 +18,7 @@ from app.models.auth import (
     SignInThrottle,
     UserSession,
 )
-from app.models.clinics import Clinic, Doctor, Specialty, doctor_specialties
+from app.models.clinics import Clinic, Doctor, DoctorLanguage, Specialty, doctor_specialties
 from app.models.notifications import (
     Notification,
     NotificationChannel,
@@ -38,6 +38,7 @@ __all__ = [
     "CodeChannel",
     "CodePurpose",
     "Doctor",
+    "DoctorLanguage",
     "Notification",
     "NotificationChannel",
     "NotificationPreference",

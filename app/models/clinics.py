@@ -89,11 +89,17 @@ class Doctor(AuditColumns, db.Model):
     requires_approval: Mapped[bool] = mapped_column(nullable=False, default=False)
     # When an admin checked the doctor's credentials; None until then.
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The photo's content hash: its files (services/photos.py) are named by it, so their URLs
+    # change with the photo and can be cached for good. None: no photo (initials are shown).
+    photo_hash: Mapped[str | None] = mapped_column(String(32))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     clinic: Mapped[Clinic | None] = relationship(back_populates="doctors")
     specialties: Mapped[list[Specialty]] = relationship(
         secondary=doctor_specialties, order_by=Specialty.name
+    )
+    spoken_languages: Mapped[list[DoctorLanguage]] = relationship(
+        cascade="all, delete-orphan", order_by="DoctorLanguage.code"
     )
 
     @property
@@ -104,3 +110,24 @@ class Doctor(AuditColumns, db.Model):
     @property
     def name(self) -> str:
         return self.user.name
+
+    @property
+    def language_codes(self) -> list[str]:
+        """ISO 639-1 codes of the languages the doctor speaks, alphabetically."""
+        return sorted(row.code for row in self.spoken_languages)
+
+
+class DoctorLanguage(db.Model):
+    """A language a doctor speaks with patients: an ISO 639-1 code (services/languages.py
+    holds the ones offered and their names)."""
+
+    __tablename__ = "doctor_languages"
+    __table_args__ = (
+        CheckConstraint("length(code) = 2 AND code = lower(code)", name="code_iso_639_1"),
+    )
+
+    doctor_id: Mapped[int] = mapped_column(
+        ForeignKey("doctors.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Its own index: search filters by language (the primary key leads with the doctor).
+    code: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)

@@ -17,6 +17,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.services.languages import language_choices
+
 MAX_PAGE = 10_000  # far beyond any real listing; keeps OFFSET within the database's range
 
 
@@ -48,6 +50,25 @@ class SearchForm(FlaskForm):
         "Within (km)",
         validators=[Optional()],
         render_kw={"step": "any", "min": "1", "placeholder": "25"},
+    )
+    # Unknown values are the search service's to refuse, with its own clear message.
+    language = SelectField(
+        "Speaks",
+        choices=[SelectChoice("", "Any language")]
+        + [SelectChoice(code, name) for code, name in language_choices()],
+        default="",
+        validate_choice=False,
+    )
+    sort = SelectField(
+        "Sort by",
+        choices=[
+            SelectChoice("relevance", "Best match"),
+            SelectChoice("price", "Price: low to high"),
+            SelectChoice("price_desc", "Price: high to low"),
+            SelectChoice("earliest", "Earliest available"),
+        ],
+        default="relevance",
+        validate_choice=False,
     )
     page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
 

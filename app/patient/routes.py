@@ -34,6 +34,8 @@ def _criteria(form: SearchForm) -> DoctorSearch:
         available_on=form.available_on.data,
         near=form.near,
         radius_km=form.radius_km.data,
+        language=form.language.data or None,
+        sort=form.sort.data or "relevance",
         page=form.page.data or 1,
     )
 

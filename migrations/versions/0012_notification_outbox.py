@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0010'  # TEMP until 0011 lands
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -106,6 +106,19 @@ def test_the_doctors_dashboard_badge_and_pager(a11y_page):
     assert serious_violations(a11y_page) == []
 
 
+def test_the_doctors_profile_page_and_search_with_photos(a11y_page):
+    doctor = make_doctor(name="Dr. Maya Chen")
+    make_doctor(name="Dr. Aaron Placeholder")
+    sign_in(a11y_page, doctor.user.email)
+    a11y_page.goto("/doctor/profile")
+    a11y_page.get_by_role("button", name="Upload photo").click()  # no file: a field error
+    expect(a11y_page.locator(".field-error").first).to_be_visible()
+    assert serious_violations(a11y_page) == []
+    a11y_page.goto("/doctors?sort=earliest")
+    expect(a11y_page.get_by_label("Sort by")).to_be_visible()
+    assert serious_violations(a11y_page) == []
+
+
 def test_error_pages_and_registration_errors(a11y_page):
     a11y_page.goto("/no-such-page")
     expect(a11y_page.get_by_role("heading", name="Page not found")).to_be_visible()

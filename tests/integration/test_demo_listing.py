@@ -19,3 +19,12 @@ def test_every_demo_doctor_is_listed_and_found(runner):
     assert all(access.is_listed(d) for d in doctors)
     page = search.search_doctors(search.DoctorSearch(per_page=50), now=datetime.now(UTC))
     assert page.total == db.session.scalar(select(func.count(Doctor.id)))
+
+
+def test_demo_doctors_speak_languages_patients_can_search_by(runner):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0  # again: nothing doubles
+    doctors = db.session.scalars(select(Doctor)).all()
+    assert all(d.language_codes for d in doctors)
+    spanish = search.search_doctors(search.DoctorSearch(language="es"), now=datetime.now(UTC))
+    assert {r.doctor.name for r in spanish.items} == {"Dr. Sofia Rivera", "Dr. Ana Silva"}

@@ -75,6 +75,10 @@ SEED_SQL = [
     SELECT d.id, (SELECT min(id) FROM specialties) + (d.id / 6) % 6 FROM doctors AS d
     """,
     """
+    INSERT INTO doctor_languages (doctor_id, code)
+    SELECT d.id, (ARRAY['en', 'es', 'fr'])[d.id % 3 + 1] FROM doctors AS d
+    """,
+    """
     INSERT INTO slots (doctor_id, start_at, end_at, mode, status, created_at, updated_at)
     SELECT d.id, t, t + interval '30 minutes',
            CASE WHEN i % 4 = 0 THEN 'video' ELSE 'in_person' END,
@@ -241,10 +245,18 @@ def _criteria(name: str, now: datetime) -> DoctorSearch:
         "name": DoctorSearch(q="plan 17"),
         "available_on": DoctorSearch(available_on=(now + timedelta(days=3)).date()),
         "near": DoctorSearch(near=(london.latitude, london.longitude), radius_km=30),
+        "language": DoctorSearch(language="es"),
+        "price": DoctorSearch(sort="price", page=3, per_page=10),
+        "earliest": DoctorSearch(sort="earliest", page=2, per_page=10),
+        "earliest on a day": DoctorSearch(
+            sort="earliest", available_on=(now + timedelta(days=4)).date()
+        ),
         "everything": DoctorSearch(
             specialty="dermatology",
             city="New York",
             available_on=(now + timedelta(days=5)).date(),
+            language="en",
+            sort="earliest",
             page=2,
             per_page=5,
         ),
@@ -253,7 +265,20 @@ def _criteria(name: str, now: datetime) -> DoctorSearch:
 
 @pytest.mark.parametrize(
     "criteria",
-    ["no filter", "specialty", "city", "clinic", "name", "available_on", "near", "everything"],
+    [
+        "no filter",
+        "specialty",
+        "city",
+        "clinic",
+        "name",
+        "available_on",
+        "near",
+        "language",
+        "price",
+        "earliest",
+        "earliest on a day",
+        "everything",
+    ],
 )
 def test_doctor_search_reads_slots_and_appointments_through_indexes(seeded, criteria):
     search = _criteria(criteria, seeded.now)

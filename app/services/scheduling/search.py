@@ -14,10 +14,21 @@ from sqlalchemy import and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from app.extensions import db
-from app.models import Appointment, Clinic, Doctor, Slot, SlotStatus, Specialty, User, occupies_slot
+from app.models import (
+    Appointment,
+    Clinic,
+    Doctor,
+    DoctorLanguage,
+    Slot,
+    SlotStatus,
+    Specialty,
+    User,
+    occupies_slot,
+)
 from app.services import like
 from app.services.access import listed_doctor_clause
 from app.services.errors import InvalidInput
+from app.services.languages import check_language
 from app.services.localtime import check_day, day_bounds, zone
 from app.services.scheduling.appointments import public_doctor
 
@@ -26,6 +37,11 @@ MAX_RADIUS_KM = 500.0
 DEFAULT_RADIUS_KM = 25.0
 MAX_LISTING_DAYS = 92
 EARTH_RADIUS_KM = 6371.0
+# How results are ordered. relevance: nearest first with `near`, then by name. price and
+# price_desc: by fee (fees in different currencies are not compared: each currency is a
+# group, by its code), then by name. earliest: the next free time first (with available_on,
+# that day's first), doctors without one last.
+SORTS = ("relevance", "price", "price_desc", "earliest")
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,8 @@ class DoctorSearch:
     available_on: date | None = None  # in each clinic's own zone
     near: tuple[float, float] | None = None  # latitude, longitude
     radius_km: float | None = None
+    language: str | None = None  # ISO 639-1 code the doctor speaks
+    sort: str = "relevance"  # one of SORTS
     page: int = 1
     per_page: int = 20
 
@@ -101,6 +119,10 @@ def _validate(criteria: DoctorSearch) -> None:
             raise InvalidInput("near is LAT,LNG with -90..90 and -180..180.", field="near")
     if criteria.available_on is not None:
         check_day(criteria.available_on, "available_on")
+    if criteria.sort not in SORTS:
+        raise InvalidInput(f"sort is one of {', '.join(SORTS)}.", field="sort")
+    if criteria.language is not None:
+        check_language(criteria.language)
     if criteria.radius_km is not None:
         if criteria.near is None:
             raise InvalidInput("radius_km needs near=LAT,LNG.", field="radius_km")
@@ -129,7 +151,8 @@ def _available_on_clause(day: date, now: datetime):
 
 
 def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
-    """Doctors matching the criteria, with their next free slot. Raises InvalidInput."""
+    """Doctors matching the criteria, with their next free slot, in the order `sort` names
+    (SORTS). Raises InvalidInput."""
     _validate(criteria)
     stmt = (
         select(Doctor)
@@ -148,6 +171,11 @@ def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
         stmt = stmt.where(like.contains(func.lower(User.name), criteria.q, ignore_case=False))
     if criteria.available_on is not None:
         stmt = stmt.where(_available_on_clause(criteria.available_on, now))
+    if criteria.language is not None:
+        code = criteria.language.strip().lower()
+        stmt = stmt.where(
+            exists().where(DoctorLanguage.doctor_id == Doctor.id, DoctorLanguage.code == code)
+        )
 
     distances: dict[int, float] = {}
     if criteria.near is not None:
@@ -171,12 +199,20 @@ def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     # With a day asked for, the next free time shown is that day's first.
     after = _day_start(criteria.available_on) if criteria.available_on is not None else None
+    next_free = _next_free(now, after).label("next_available")
+    if criteria.sort == "price":
+        order = [Doctor.fee_currency, Doctor.fee_amount]
+    elif criteria.sort == "price_desc":
+        order = [Doctor.fee_currency, Doctor.fee_amount.desc()]
+    elif criteria.sort == "earliest":
+        # The database sorts by the same per-doctor index probe it shows, then pages.
+        order = [next_free.asc().nulls_last()]
     rows = db.session.execute(
-        stmt.add_columns(_next_free(now, after))
+        stmt.add_columns(next_free)
         .order_by(*order, User.name, Doctor.id)
         .limit(criteria.per_page)
         .offset((criteria.page - 1) * criteria.per_page)
-        .options(selectinload(Doctor.specialties))
+        .options(selectinload(Doctor.specialties), selectinload(Doctor.spoken_languages))
     ).all()
     items = [
         DoctorResult(doctor, _aware(next_at), distances.get(doctor.clinic_id))

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.extensions import db
-from app.models import Specialty
+from app.models import DoctorLanguage, Specialty
 from tests.factories import make_appointment, make_clinic, make_doctor, make_slot
 from tests.integration.api.helpers import assert_error, hours_ahead, iso
 
@@ -45,6 +45,9 @@ def test_search_shows_each_doctor_with_fee_clinic_and_next_free_slot(client):
                 "rating": None,
                 "requires_approval": False,
                 "bio": "Hearts.",
+                "languages": [],
+                "photo_url": None,
+                "photo_thumbnail_url": None,
             }
         ],
         "page": 1,
@@ -171,3 +174,90 @@ def test_pages_split_the_results(client):
 def test_bad_search_input_is_a_422_with_a_message(client, query):
     error = assert_error(client.get(f"/api/v1/doctors?{query}"), 422)
     assert error["code"] in {"invalid_input", "unprocessable_entity"}
+
+
+def _sortable_doctors():
+    """Three doctors: fees 150, 90, 120; next free in 50 h, none, 20 h."""
+    cheap = make_doctor(name="Dr. B Cheap", fee_amount=9000)
+    dear = make_doctor(name="Dr. A Dear", fee_amount=15000)
+    middle = make_doctor(name="Dr. C Middle", fee_amount=12000)
+    make_slot(dear, start=hours_ahead(50))
+    make_slot(middle, start=hours_ahead(20))
+    taken = make_slot(cheap, start=hours_ahead(10))
+    make_appointment(taken)  # cheap has no free time at all
+    return cheap, dear, middle
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("", ["Dr. A Dear", "Dr. B Cheap", "Dr. C Middle"]),
+        ("relevance", ["Dr. A Dear", "Dr. B Cheap", "Dr. C Middle"]),
+        ("price", ["Dr. B Cheap", "Dr. C Middle", "Dr. A Dear"]),
+        ("price_desc", ["Dr. A Dear", "Dr. C Middle", "Dr. B Cheap"]),
+        ("earliest", ["Dr. C Middle", "Dr. A Dear", "Dr. B Cheap"]),
+    ],
+)
+def test_search_sorts_by_price_and_earliest_free_time(client, sort, expected):
+    _sortable_doctors()
+    response = client.get(f"/api/v1/doctors?sort={sort}" if sort else "/api/v1/doctors")
+    assert response.status_code == 200
+    assert [item["name"] for item in response.get_json()["items"]] == expected
+
+
+def test_earliest_sort_pages_in_the_database(client):
+    _sortable_doctors()
+    first = client.get("/api/v1/doctors?sort=earliest&per_page=1&page=1").get_json()
+    last = client.get("/api/v1/doctors?sort=earliest&per_page=1&page=3").get_json()
+    assert [i["name"] for i in first["items"]] == ["Dr. C Middle"]
+    assert [i["name"] for i in last["items"]] == ["Dr. B Cheap"]
+    assert last["items"][0]["next_available"] is None
+
+
+def test_price_sort_keeps_currencies_apart(client):
+    pounds = make_clinic(name="London Clinic", city="London", currency="GBP")
+    make_doctor(name="Dr. Pound", clinic=pounds, fee_amount=5000)
+    make_doctor(name="Dr. Dollar High", fee_amount=20000)
+    make_doctor(name="Dr. Dollar Low", fee_amount=3000)
+    names = [i["name"] for i in client.get("/api/v1/doctors?sort=price").get_json()["items"]]
+    assert names == ["Dr. Pound", "Dr. Dollar Low", "Dr. Dollar High"]
+
+
+def test_search_filters_by_language_and_shows_languages_and_photo(client):
+    speaker = make_doctor(name="Dr. Habla")
+    speaker.spoken_languages = [DoctorLanguage(code="es"), DoctorLanguage(code="en")]
+    speaker.photo_hash = "0123456789abcdef"
+    db.session.commit()
+    make_doctor(name="Dr. English Only").spoken_languages = [DoctorLanguage(code="en")]
+    db.session.commit()
+
+    spanish = client.get("/api/v1/doctors?language=es").get_json()["items"]
+    english = client.get("/api/v1/doctors?language=en").get_json()["items"]
+
+    assert [item["name"] for item in spanish] == ["Dr. Habla"]
+    assert [item["name"] for item in english] == ["Dr. English Only", "Dr. Habla"]
+    assert spanish[0]["languages"] == [
+        {"code": "en", "name": "English"},
+        {"code": "es", "name": "Spanish"},
+    ]
+    base = f"http://127.0.0.1:5000/media/doctors/{speaker.id}/0123456789abcdef"
+    assert spanish[0]["photo_url"] == f"{base}-256.webp"
+    assert spanish[0]["photo_thumbnail_url"] == f"{base}-96.webp"
+    one = client.get(f"/api/v1/doctors/{speaker.id}").get_json()
+    assert one["languages"] == spanish[0]["languages"]
+    assert one["photo_url"] == spanish[0]["photo_url"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("sort=rating", "sort is one of relevance, price, price_desc, earliest."),
+        ("sort=PRICE", "sort is one of relevance, price, price_desc, earliest."),
+        ("language=xx", "language is an ISO 639-1 code we list"),
+        ("language=english", "language is an ISO 639-1 code we list"),
+    ],
+)
+def test_invalid_sort_or_language_is_a_422_naming_the_choices(client, query, message):
+    error = assert_error(client.get(f"/api/v1/doctors?{query}"), 422)
+    field = query.split("=")[0]
+    assert message in error["details"]["query"][field][0]

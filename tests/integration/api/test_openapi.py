@@ -51,3 +51,13 @@ def test_openapi_describes_request_and_response_bodies(spec):
     assert {"slot_id", "payment_method", "notes"} <= set(schemas["Booking"]["properties"])
     assert {"id", "status", "actions", "fee", "clinic"} <= set(schemas["Appointment"]["properties"])
     assert schemas["SlotCreate"]["required"] == ["end", "start"]
+
+
+def test_openapi_describes_doctor_languages_photo_and_sort(spec):
+    doctor = spec["components"]["schemas"]["Doctor"]["properties"]
+    assert doctor["languages"]["type"] == "array"
+    assert doctor["photo_url"]["type"] == "string"
+    assert doctor["photo_url"]["format"] == "uri"
+    params = {p["name"]: p for p in spec["paths"]["/api/v1/doctors"]["get"]["parameters"]}
+    assert params["sort"]["schema"]["enum"] == ["relevance", "price", "price_desc", "earliest"]
+    assert "es" in params["language"]["schema"]["enum"]

@@ -1,12 +1,13 @@
 """Finding a doctor: the home page's form and the search page with its filters."""
 
+import re
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.extensions import db
-from app.models import Role, Specialty
+from app.models import DoctorLanguage, Role, Specialty
 from tests.factories import make_appointment, make_clinic, make_doctor, make_slot, make_user
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -154,3 +155,66 @@ def test_search_page_works_for_every_role(client, auth):
         auth.login(user.email)
         assert "Dr. Visible" in client.get("/doctors").get_data(as_text=True)
         auth.logout()
+
+
+def _names_in_order(page: str) -> list[str]:
+    return re.findall(r'<h3><a href="/doctors/\d+">([^<]+)</a>', page)
+
+
+def test_search_page_sorts_by_price_and_earliest_and_keeps_the_sort_on_pages(client):
+    cheap = make_doctor(name="Dr. B Cheap", fee_amount=9000)
+    dear = make_doctor(name="Dr. A Dear", fee_amount=15000)
+    make_slot(dear, start=_at_local(2, 10))
+    make_slot(cheap, start=_at_local(5, 10))
+
+    page = client.get("/doctors").get_data(as_text=True)
+    assert '<select id="sort" name="sort">' in page
+    assert '<option selected value="relevance">Best match</option>' in page
+    assert _names_in_order(page) == ["Dr. A Dear", "Dr. B Cheap"]
+    by_price = client.get("/doctors?sort=price").get_data(as_text=True)
+    assert _names_in_order(by_price) == ["Dr. B Cheap", "Dr. A Dear"]
+    assert '<option selected value="price">Price: low to high</option>' in by_price
+    by_price_desc = client.get("/doctors?sort=price_desc").get_data(as_text=True)
+    assert _names_in_order(by_price_desc) == ["Dr. A Dear", "Dr. B Cheap"]
+    earliest = client.get("/doctors?sort=earliest").get_data(as_text=True)
+    assert _names_in_order(earliest) == ["Dr. A Dear", "Dr. B Cheap"]
+    make_slot(cheap, start=_at_local(1, 10))
+    earliest = client.get("/doctors?sort=earliest").get_data(as_text=True)
+    assert _names_in_order(earliest) == ["Dr. B Cheap", "Dr. A Dear"]
+
+
+def test_the_sort_is_kept_in_page_links(client):
+    for n in range(21):
+        make_doctor(name=f"Dr. Sorted {n:02d}", fee_amount=1000 + n)
+    page = client.get("/doctors?sort=price_desc").get_data(as_text=True)
+    assert 'href="/doctors?page=2&amp;sort=price_desc"' in page
+    assert _names_in_order(page)[0] == "Dr. Sorted 20"
+
+
+def test_search_page_filters_by_language_and_shows_them(client):
+    speaker = make_doctor(name="Dr. Habla")
+    speaker.spoken_languages = [DoctorLanguage(code="es"), DoctorLanguage(code="en")]
+    make_doctor(name="Dr. Sam Silent")
+    db.session.commit()
+
+    page = client.get("/doctors?language=es").get_data(as_text=True)
+
+    assert _names_in_order(page) == ["Dr. Habla"]
+    assert '<option selected value="es">Spanish</option>' in page
+    assert '<dd data-testid="languages">English, Spanish</dd>' in page
+    everyone = client.get("/doctors").get_data(as_text=True)
+    assert 'data-testid="doctor-initials">SS</span>' in everyone
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("sort=rating", "sort is one of relevance, price, price_desc, earliest."),
+        ("language=xx", "is not a language we list"),
+    ],
+)
+def test_unknown_sort_or_language_is_a_form_error(client, query, message):
+    make_doctor()
+    response = client.get(f"/doctors?{query}")
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
