@@ -13,8 +13,10 @@ transport: they are delivered by being stored.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
 from flask import current_app, has_app_context
 from redis.exceptions import RedisError
@@ -41,6 +43,8 @@ from app.services.transaction import after_each_use_case
 log = logging.getLogger(__name__)
 C = NotificationChannel
 DELIVER_JOB = "workers.jobs.deliver_notifications"
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _NEW = "carebook_outbox_new"  # session.info: ids flushed in the open transaction
 _READY = "carebook_outbox_ready"  # committed ids waiting to be delivered inline
@@ -191,6 +195,21 @@ def flush_ready() -> int:
 def stale_after() -> timedelta:
     """A pending row not handed on within this long is handed on again by the sweep."""
     return timedelta(seconds=current_app.config.get("NOTIFICATION_STALE_SECONDS", 60))
+
+
+def hands_on(function: Callable[P, R]) -> Callable[P, R]:
+    """For a service step that commits by itself (the payment steps commit between Stripe
+    calls, outside a use case): what it wrote is handed on when it returns, as a use case's
+    is after its commit."""
+
+    @wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        finally:
+            flush_ready()
+
+    return run
 
 
 def requeue_stale(*, now: datetime) -> int:

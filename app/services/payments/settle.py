@@ -239,6 +239,7 @@ def record_event(event: tuple[str, str] | None) -> bool:
     return True
 
 
+@outbox.hands_on
 def settle(
     intent_id: str,
     now: datetime,
@@ -426,6 +427,7 @@ def _compensate(intent_id: str, appointment_id: int, now: datetime) -> None:
         log.exception("could not record the refund of %s; reconciliation will", intent_id)
 
 
+@outbox.hands_on
 def issue_owed_refund(*, payment_id: int, now: datetime, actor_id: int | None = None) -> int:
     """Send Stripe whatever refund is decided but not yet made; returns the amount refunded
     now (0 when nothing is owed or Stripe is unreachable: then it stays owed). Commits."""
