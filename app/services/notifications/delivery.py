@@ -27,7 +27,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Notification, NotificationChannel, NotificationStatus
+from app.models import Appointment, Doctor, Notification, NotificationChannel, NotificationStatus
 from app.services import messaging, queues
 from app.services.notifications import catalogue  # noqa: F401 — registers the kinds
 from app.services.notifications.kinds import KINDS, Gone, Message
@@ -62,10 +62,12 @@ def deliver(ids: list[int], *, now: datetime) -> Report:
         .options(joinedload(Notification.user))
         .order_by(Notification.id)
     ).all()
+    loaded = _prefetch_appointments(rows)  # held: the session keeps only weak references
     outcomes: dict[int, tuple[NotificationStatus, str | None]] = {}
     with messaging.EmailBatch() as mail:
         for row in rows:
             outcomes[row.id] = _deliver_one(row, mail)
+    del loaded
     for row in rows:
         status, error = outcomes[row.id]
         if status is St.SENT:
@@ -87,6 +89,26 @@ def deliver(ids: list[int], *, now: datetime) -> Report:
     db.session.commit()
     _schedule_retries(backoff)
     return report
+
+
+def _prefetch_appointments(rows: list[Notification]) -> list[Appointment]:
+    """Load the batch's appointments with what the renderers read, in one statement, so a
+    renderer's lookups hit the session instead of the database row by row."""
+    ids = {r.data["appointment_id"] for r in rows if isinstance(r.data.get("appointment_id"), int)}
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Appointment)
+            .where(Appointment.id.in_(ids))
+            .options(
+                joinedload(Appointment.patient),
+                joinedload(Appointment.slot),
+                joinedload(Appointment.doctor).joinedload(Doctor.user),
+                joinedload(Appointment.doctor).joinedload(Doctor.clinic),
+            )
+        ).unique()
+    )
 
 
 def claim_lease() -> timedelta:

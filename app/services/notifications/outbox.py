@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from flask import current_app, has_app_context
 from redis.exceptions import RedisError
-from sqlalchemy import and_, event, insert, or_, select
+from sqlalchemy import and_, event, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -50,6 +51,18 @@ _NEW = "carebook_outbox_new"  # session.info: ids flushed in the open transactio
 _READY = "carebook_outbox_ready"  # committed ids waiting to be delivered inline
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One thing to tell one user (see `notify`)."""
+
+    user: User
+    kind: str
+    key: str
+    data: dict | None = None
+    channels: tuple[NotificationChannel, ...] | None = None
+    email: str | None = None
+
+
 def notify(
     user: User,
     kind: str,
@@ -63,78 +76,97 @@ def notify(
     not turned off. `key` names the event once (f"appointment:{id}:confirmed"); a second
     call with the same key adds nothing. `email` sends to another address than the
     account's (the old address after a change). Does not commit; returns the new row ids."""
-    spec = KINDS[kind]
-    wanted = tuple(channels) if channels is not None else spec.channels
-    allowed = _allowed_channels(user, spec, wanted)
+    wanted = tuple(channels) if channels is not None else None
+    return notify_all([Notice(user, kind, key, data, wanted, email)])
+
+
+def notify_all(notices: list[Notice]) -> list[int]:
+    """`notify` for many at once (a reminder sweep's page): one query for the users'
+    preferences, one insert. Does not commit; returns the new row ids."""
+    off = _turned_off({n.user.id for n in notices if not KINDS[n.kind].essential})
+    now = utcnow()
     rows = []
-    for channel in allowed:
-        destination = None
-        if channel is C.EMAIL:
-            destination = email or user.email
-        elif channel is C.SMS:
-            destination = user.phone
-        rows.append(
-            {
-                "user_id": user.id,
-                "channel": channel,
-                "kind": kind,
-                "dedupe_key": f"{key}:{channel.value}",
-                "data": data or {},
-                "destination": destination,
-                "status": NotificationStatus.SENT
-                if channel is C.IN_APP
-                else NotificationStatus.PENDING,
-                "sent_at": utcnow() if channel is C.IN_APP else None,
-            }
-        )
-    return insert_rows(rows)
+    for notice in notices:
+        spec = KINDS[notice.kind]
+        for channel in _allowed_channels(notice.user, spec, notice.channels or spec.channels):
+            if not spec.essential and (notice.user.id, spec.category, channel) in off:
+                continue
+            destination = None
+            if channel is C.EMAIL:
+                destination = notice.email or notice.user.email
+            elif channel is C.SMS:
+                destination = notice.user.phone
+            in_app = channel is C.IN_APP
+            rows.append(
+                {
+                    "user_id": notice.user.id,
+                    "channel": channel,
+                    "kind": notice.kind,
+                    "dedupe_key": f"{notice.key}:{channel.value}",
+                    "data": notice.data or {},
+                    "destination": destination,
+                    # In-app rows are delivered by being stored.
+                    "status": NotificationStatus.SENT if in_app else NotificationStatus.PENDING,
+                    "sent_at": now if in_app else None,
+                    "created_at": now,
+                    "available_at": now,
+                    "attempts": 0,
+                }
+            )
+    return _insert(rows)
 
 
-def insert_rows(rows: list[dict]) -> list[int]:
-    """Insert notification rows, skipping those whose dedupe key exists (one statement,
-    race-safe on PostgreSQL and SQLite). Does not commit; returns the ids written."""
+def _insert(rows: list[dict]) -> list[int]:
+    """Insert notification rows, skipping those whose dedupe key exists (race-safe on
+    PostgreSQL and SQLite: the unique key decides). Returns the ids written."""
     if not rows:
         return []
-    now = utcnow()
-    for row in rows:
-        row.setdefault("created_at", now)
-        row.setdefault("available_at", now)
-        row.setdefault("attempts", 0)
     dialect = db.session.get_bind().dialect.name
-    maker = pg_insert if dialect == "postgresql" else sqlite_insert if dialect == "sqlite" else None
-    if maker is None:  # pragma: no cover - only PostgreSQL and SQLite are supported
-        stmt = insert(Notification)
-    else:
-        stmt = maker(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = db.session.execute(stmt.values(rows).returning(Notification.id, Notification.channel))
-    written = result.all()
+    maker = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = Notification.__table__
+    stmt = (
+        maker(table)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.id, table.c.channel)
+    )
+    # Core, not the ORM's bulk path: an executemany with RETURNING that SQLAlchemy sends as a
+    # few multi-row INSERTs ("insertmanyvalues") instead of one statement a row.
+    written = db.session.connection().execute(stmt, rows).all()
     outgoing = [row_id for row_id, channel in written if channel is not C.IN_APP]
     db.session.info.setdefault(_NEW, []).extend(outgoing)
     return [row_id for row_id, _ in written]
 
 
-def _allowed_channels(user: User, spec: Kind, wanted: tuple[NotificationChannel, ...]):
+def _turned_off(user_ids: set[int]) -> set[tuple[int, str, NotificationChannel]]:
+    if not user_ids:
+        return set()
+    rows = db.session.execute(
+        select(
+            NotificationPreference.user_id,
+            NotificationPreference.category,
+            NotificationPreference.channel,
+        ).where(
+            NotificationPreference.user_id.in_(user_ids),
+            NotificationPreference.enabled.is_(False),
+        )
+    )
+    return {tuple(row) for row in rows}
+
+
+def _allowed_channels(
+    user: User, spec: Kind, wanted: tuple[NotificationChannel, ...]
+) -> list[NotificationChannel]:
+    """The wanted channels that reach this user (an active account; SMS to a verified
+    phone)."""
     if not user.is_active and not spec.essential:
         return []
-    reachable = [
+    return [
         c
         for c in wanted
         if c is C.IN_APP
-        or (c is C.EMAIL and user.email)
+        or (c is C.EMAIL and (user.email))
         or (c is C.SMS and user.phone and user.phone_verified_at is not None)
     ]
-    if spec.essential or not reachable:
-        return reachable
-    off = set(
-        db.session.scalars(
-            select(NotificationPreference.channel).where(
-                NotificationPreference.user_id == user.id,
-                NotificationPreference.category == spec.category,
-                NotificationPreference.enabled.is_(False),
-            )
-        )
-    )
-    return [c for c in reachable if c not in off]
 
 
 # --- after the commit -------------------------------------------------------------------

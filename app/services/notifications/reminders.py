@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus, Clinic, Doctor
 from app.models.clinics import DEFAULT_REMINDER_OFFSETS
-from app.services.notifications.outbox import notify
+from app.services.notifications.outbox import Notice, notify_all
 from app.services.transaction import transaction
 
 GRACE_CAP = timedelta(hours=6)
@@ -55,8 +55,7 @@ def send_due(*, now: datetime) -> int:
                 .order_by(Appointment.id)
                 .limit(PAGE)
             ).all()
-            for appointment in page:
-                written += _remind(appointment, now)
+            written += len(notify_all([n for a in page for n in _due(a, now)]))
         if len(page) < PAGE:
             return written
         after_id = page[-1].id
@@ -74,16 +73,16 @@ def offsets_of(appointment: Appointment) -> list[timedelta]:
     return [timedelta(minutes=int(m)) for m in minutes if int(m) > 0]
 
 
-def _remind(appointment: Appointment, now: datetime) -> int:
-    written = 0
+def _due(appointment: Appointment, now: datetime) -> list[Notice]:
+    due_now = []
     booked_at = appointment.created_at
     for offset in offsets_of(appointment):
         due = appointment.starts_at - offset
         if due > now or now - due > grace(offset) or (booked_at is not None and due < booked_at):
             continue
         minutes = int(offset.total_seconds() // 60)
-        written += len(
-            notify(
+        due_now.append(
+            Notice(
                 appointment.patient,
                 "appointment.reminder",
                 key=f"reminder:{appointment.id}:{appointment.starts_at.isoformat()}:{minutes}",
@@ -94,4 +93,4 @@ def _remind(appointment: Appointment, now: datetime) -> int:
                 },
             )
         )
-    return written
+    return due_now
