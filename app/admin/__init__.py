@@ -18,6 +18,7 @@ SECTIONS = [
     ("Specialties", "admin.specialties", "content.manage"),
     ("Payments", "admin.payments", "payments.view"),
     ("Notifications", "admin.notifications", "notifications.view"),
+    ("Queues", "admin.queues", "notifications.view"),
     ("Audit trail", "admin.audit", None),
 ]
 
@@ -61,6 +62,7 @@ from app.admin import (  # noqa: E402,F401
     directory,
     notifications,
     payments,
+    queues,
     routes,
     users,
 )

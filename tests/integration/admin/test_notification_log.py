@@ -167,6 +167,7 @@ def test_helpers_need_the_permission_and_the_menu_shows_only_what_they_hold(web)
     without = make_helper("payments.view", totp_secret=TOTP_SECRET)
     sign_in(web, without)
     assert web.get("/admin/notifications").status_code == 403
+    assert web.get("/admin/queues").status_code == 403
     assert web.post("/admin/notifications/1/retry").status_code == 403
     assert 'href="/admin/notifications"' not in web.get("/admin/payments").get_data(as_text=True)
     web.post("/logout")
@@ -175,5 +176,6 @@ def test_helpers_need_the_permission_and_the_menu_shows_only_what_they_hold(web)
     sign_in(web, holder)
     page = web.get("/admin/notifications")
     assert page.status_code == 200
+    assert web.get("/admin/queues").status_code == 200
     menu = web.get("/admin/payments").get_data(as_text=True)
-    assert 'href="/admin/notifications"' in menu
+    assert 'href="/admin/notifications"' in menu and 'href="/admin/queues"' in menu
