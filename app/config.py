@@ -88,6 +88,34 @@ def _smtp_host(production: bool) -> str | None:
     return host
 
 
+def _sms_settings(production: bool) -> dict:
+    """SMS_PROVIDER and, for "twilio", its account (production refuses an incomplete one:
+    every text, sign-in codes among them, would fail)."""
+    provider = (os.environ.get("SMS_PROVIDER") or "log").strip().lower()
+    settings = {
+        "SMS_PROVIDER": provider,
+        "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID") or None,
+        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN") or None,
+        "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER") or None,
+        "TWILIO_MESSAGING_SERVICE_SID": os.environ.get("TWILIO_MESSAGING_SERVICE_SID") or None,
+        "TWILIO_API_BASE": (os.environ.get("TWILIO_API_BASE") or "https://api.twilio.com").rstrip(
+            "/"
+        ),
+        "TWILIO_TIMEOUT_SECONDS": _int("TWILIO_TIMEOUT_SECONDS", 10),
+    }
+    if production and provider == "twilio":
+        missing = [
+            name for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not settings[name]
+        ]
+        if not (settings["TWILIO_FROM_NUMBER"] or settings["TWILIO_MESSAGING_SERVICE_SID"]):
+            missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+        if missing:
+            raise ConfigError(
+                "SMS_PROVIDER=twilio needs " + ", ".join(missing) + " when CAREBOOK_ENV=production"
+            )
+    return settings
+
+
 def _trusted_hosts(public_base_url: str, production: bool) -> list[str] | None:
     """Hosts the app answers for (others get 400). Unset: in production only the public
     host; in development any (make run is reached as localhost and 127.0.0.1 alike)."""
@@ -187,7 +215,8 @@ def load_config(instance_path: str | Path) -> dict:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
         "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Carebook <no-reply@carebook.example.com>"),
-        "SMS_PROVIDER": os.environ.get("SMS_PROVIDER", "log"),
+        # SMS: "log" (texts written to the log) or "twilio" (TWILIO_*; see _sms_settings).
+        **_sms_settings(production),
         # Sign in with Google (OpenID Connect).
         "GOOGLE_CLIENT_ID": os.environ.get("GOOGLE_CLIENT_ID") or None,
         "GOOGLE_CLIENT_SECRET": os.environ.get("GOOGLE_CLIENT_SECRET") or None,

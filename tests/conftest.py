@@ -215,3 +215,20 @@ def sms(monkeypatch):
     monkeypatch.setitem(messaging.SMS_PROVIDERS, "test", Outbox)
     Outbox.messages = []
     return Outbox
+
+
+@pytest.fixture(scope="session")
+def twilio_server():
+    """A local server of Twilio's Messages API shape (tests/sms_server.py)."""
+    from tests.sms_server import TwilioStub
+
+    with TwilioStub() as stub:
+        yield stub
+
+
+@pytest.fixture
+def twilio(twilio_server):
+    """The Twilio stand-in, accepting and empty; `twilio.config()` points an app at it."""
+    twilio_server.reset()
+    yield twilio_server
+    twilio_server.reset()

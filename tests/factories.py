@@ -11,6 +11,9 @@ from app.models import (
     AppointmentStatus,
     Clinic,
     Doctor,
+    Notification,
+    NotificationChannel,
+    NotificationStatus,
     PatientProfile,
     Payment,
     PaymentMethod,
@@ -178,3 +181,39 @@ def make_payment(appointment: Appointment | None = None, **fields) -> Payment:
     db.session.add(payment)
     db.session.commit()
     return payment
+
+
+def make_notification(
+    user: User | None = None,
+    *,
+    kind: str = "account.password_changed",
+    channel: NotificationChannel = NotificationChannel.EMAIL,
+    status: NotificationStatus = NotificationStatus.PENDING,
+    **fields,
+) -> Notification:
+    """An outbox row as delivery leaves it (failed: 3 attempts and an error, unless given).
+    The default kind renders from no data, so a row can really be delivered."""
+    user = user or make_user(Role.PATIENT)
+    n = next(_counter)
+    if status is NotificationStatus.FAILED:
+        fields.setdefault("attempts", 3)
+        fields.setdefault("last_error", "email failed: SMTPServerDisconnected")
+    destination = {
+        NotificationChannel.EMAIL: user.email,
+        NotificationChannel.SMS: user.phone,
+        NotificationChannel.IN_APP: None,
+    }[channel]
+    values = {
+        "user_id": user.id,
+        "kind": kind,
+        "channel": channel,
+        "status": status,
+        "dedupe_key": f"test:{n}:{channel.value}",
+        "data": {},
+        "destination": destination,
+    }
+    values.update(fields)
+    notification = Notification(**values)
+    db.session.add(notification)
+    db.session.commit()
+    return notification

@@ -17,6 +17,8 @@ SECTIONS = [
     ("Clinics", "admin.clinics", "content.manage"),
     ("Specialties", "admin.specialties", "content.manage"),
     ("Payments", "admin.payments", "payments.view"),
+    ("Notifications", "admin.notifications", "notifications.view"),
+    ("Queues", "admin.queues", "notifications.view"),
     ("Audit trail", "admin.audit", None),
 ]
 
@@ -55,4 +57,12 @@ def admin_sections() -> list[tuple[str, str]]:
     ]
 
 
-from app.admin import audit, directory, payments, routes, users  # noqa: E402,F401
+from app.admin import (  # noqa: E402,F401
+    audit,
+    directory,
+    notifications,
+    payments,
+    queues,
+    routes,
+    users,
+)

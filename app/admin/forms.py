@@ -29,7 +29,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.models import PaymentStatus, Role
+from app.models import NotificationChannel, NotificationStatus, PaymentStatus, Role
 from app.services.access import GRANTABLE_PERMISSIONS, permission_label
 
 ROLE_CHOICES = [SelectChoice(r.value, r.value.title()) for r in Role]
@@ -171,3 +171,28 @@ class RefundForm(FlaskForm):
     )
     reason = StringField("Reason", validators=[Optional(), Length(max=255)])
     submit = SubmitField("Refund")
+
+
+class NotificationLogForm(FlaskForm):
+    """The notification log's filters; `kind.choices` are set from the catalogue."""
+
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    user = SearchField("User (email or name)", validators=[Optional(), Length(max=254)])
+    kind = SelectField("Kind", choices=[SelectChoice("", "Any kind")], default="")
+    channel = SelectField(
+        "Channel",
+        choices=[SelectChoice("", "Any channel")]
+        + [SelectChoice(c.value, c.value.replace("_", "-")) for c in NotificationChannel],
+        default="",
+    )
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "Any status")]
+        + [SelectChoice(s.value, s.value) for s in NotificationStatus],
+        default="",
+    )
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])

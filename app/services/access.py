@@ -17,6 +17,7 @@ PERMISSIONS = (
     "content.manage",
     "reports.view",
     "users.manage",
+    "notifications.view",
 )
 
 # What each permission is called on the pages, and what it opens.
@@ -29,6 +30,7 @@ PERMISSION_LABELS = {
     "content.manage": "Manage clinics and specialties",
     "reports.view": "See reports",
     "users.manage": "Manage users",
+    "notifications.view": "See notifications and queues (and retry failures)",
 }
 
 # The permissions an admin page offers to grant: those that open something today. Reports

@@ -1,9 +1,10 @@
 """Email and SMS leave Carebook through here, and only through here.
 
 Email goes over SMTP (SMTP_HOST ...); without SMTP_HOST it is written to the log, which is
-only acceptable for local development. SMS goes through a provider chosen by SMS_PROVIDER;
-"log" (the default) writes it to the log. Message bodies may hold one-time codes or links:
-they are never logged when a real transport is configured.
+only acceptable for local development. SMS goes through a provider chosen by SMS_PROVIDER:
+"log" (the default) writes it to the log, "twilio" posts it to Twilio's Messages API (or any
+server of that shape at TWILIO_API_BASE). Message bodies may hold one-time codes or links:
+they are never logged, nor put in an error, when a real transport is configured.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from email.mime.text import MIMEText
 from email.utils import formatdate, make_msgid
 from typing import Protocol
 
+import requests
 from flask import current_app
 
 log = logging.getLogger(__name__)
@@ -153,7 +155,82 @@ class LogSmsProvider:
         log.info("sms (log provider) to=%s\n%s", to, body)
 
 
-SMS_PROVIDERS: dict[str, type[SmsProvider]] = {"log": LogSmsProvider}
+class TwilioSmsProvider:
+    """Twilio's Messages API: one form POST per text, HTTP basic auth with the account SID
+    and auth token, sent From a number or through a Messaging Service (TWILIO_*).
+
+    Any answer but 200/201, a timeout or an unreachable server raises DeliveryFailed naming
+    Twilio's error code and message (never the text, which may hold a code)."""
+
+    def __init__(self):
+        config = current_app.config
+        self.account_sid = config.get("TWILIO_ACCOUNT_SID") or ""
+        self.auth_token = config.get("TWILIO_AUTH_TOKEN") or ""
+        self.from_number = config.get("TWILIO_FROM_NUMBER")
+        self.messaging_service_sid = config.get("TWILIO_MESSAGING_SERVICE_SID")
+        self.api_base = (config.get("TWILIO_API_BASE") or "https://api.twilio.com").rstrip("/")
+        self.timeout = float(config.get("TWILIO_TIMEOUT_SECONDS") or 10)
+
+    def send(self, to: str, body: str) -> None:
+        if not (self.account_sid and self.auth_token):
+            raise DeliveryFailed("SMS not sent: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN unset")
+        form = {"To": to, "Body": body}
+        if self.messaging_service_sid:
+            form["MessagingServiceSid"] = self.messaging_service_sid
+        elif self.from_number:
+            form["From"] = self.from_number
+        else:
+            raise DeliveryFailed("SMS not sent: set TWILIO_FROM_NUMBER or a Messaging Service")
+        url = f"{self.api_base}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        shown = mask_phone(to)
+        try:
+            response = requests.post(
+                url, data=form, auth=(self.account_sid, self.auth_token), timeout=self.timeout
+            )
+        except requests.Timeout as exc:
+            raise DeliveryFailed(
+                f"SMS to {shown} failed: Twilio did not answer within {self.timeout:g} s"
+            ) from exc
+        except requests.RequestException as exc:
+            # The exception names the URL and the cause, never the form (the text).
+            raise DeliveryFailed(f"SMS to {shown} failed: {exc.__class__.__name__}") from exc
+        if response.status_code in (200, 201):
+            log.info("sms sent to=%s sid=%s", shown, _json(response).get("sid"))
+            return
+        error = _json(response)
+        code = error.get("code")
+        message = str(error.get("message") or response.reason or "")[:200]
+        raise DeliveryFailed(
+            f"SMS to {shown} refused: HTTP {response.status_code}"
+            + (f", Twilio error {code}" if code else "")
+            + (f": {message}" if message else "")
+        )
+
+
+def _json(response: requests.Response) -> dict:
+    try:
+        parsed = response.json()
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def mask_phone(number: str | None) -> str:
+    """A phone number with its middle hidden ("+4479•••••456"): enough to tell numbers
+    apart in logs and admin pages, not enough to call."""
+    if not number:
+        return ""
+    keep_start, keep_end = (5, 3) if len(number) >= 10 else (2, 2)
+    if len(number) <= keep_start + keep_end:
+        return "•" * len(number)
+    hidden = len(number) - keep_start - keep_end
+    return number[:keep_start] + "•" * hidden + number[-keep_end:]
+
+
+SMS_PROVIDERS: dict[str, type[SmsProvider]] = {
+    "log": LogSmsProvider,
+    "twilio": TwilioSmsProvider,
+}
 
 
 def send_sms(*, to: str, body: str) -> None:

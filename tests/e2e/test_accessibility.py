@@ -15,7 +15,14 @@ from playwright.sync_api import expect
 
 from app.models import AppointmentStatus, Role
 from tests import services
-from tests.factories import PASSWORD, make_appointment, make_doctor, make_slot, make_user
+from tests.factories import (
+    PASSWORD,
+    make_appointment,
+    make_doctor,
+    make_notification,
+    make_slot,
+    make_user,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -79,6 +86,19 @@ def test_admin_tables(a11y_page, path):
     sign_in(a11y_page, "ada@example.com", totp=True)
     a11y_page.goto(path)
     expect(a11y_page.locator("table")).to_be_visible()
+    assert serious_violations(a11y_page) == []
+
+
+def test_the_notification_log_with_a_failed_row(a11y_page):
+    from app.models import NotificationChannel, NotificationStatus
+
+    make_user(Role.ADMIN, email="ada@example.com", name="Ada Admin", totp_secret=TOTP_SECRET)
+    patient = make_user(Role.PATIENT, phone="+447911123456")
+    make_notification(patient, status=NotificationStatus.FAILED)
+    make_notification(patient, channel=NotificationChannel.SMS, status=NotificationStatus.SENT)
+    sign_in(a11y_page, "ada@example.com", totp=True)
+    a11y_page.goto("/admin/notifications")
+    expect(a11y_page.get_by_test_id("retry-notification")).to_be_visible()
     assert serious_violations(a11y_page) == []
 
 

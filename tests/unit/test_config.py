@@ -14,6 +14,12 @@ CONFIG_VARS = (
     "TRUSTED_HOSTS",
     "MAX_CONTENT_LENGTH",
     "SMTP_HOST",
+    "SMS_PROVIDER",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_FROM_NUMBER",
+    "TWILIO_MESSAGING_SERVICE_SID",
+    "TWILIO_API_BASE",
 )
 
 
@@ -93,6 +99,28 @@ def test_production_refuses_to_start_without_an_smtp_host(clean_env, tmp_path):
         load_config(tmp_path)
     clean_env.setenv("SMTP_HOST", "smtp.example.com")
     assert load_config(tmp_path)["SMTP_HOST"] == "smtp.example.com"
+
+
+def test_production_refuses_twilio_without_its_account_and_sender(clean_env, tmp_path):
+    clean_env.setenv("CAREBOOK_ENV", "production")
+    clean_env.setenv("SECRET_KEY", "s3cret")
+    clean_env.setenv("PUBLIC_BASE_URL", "https://carebook.example.com")
+    clean_env.setenv("SMTP_HOST", "smtp.example.com")
+    clean_env.setenv("SMS_PROVIDER", "twilio")
+    with pytest.raises(ConfigError, match="TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM"):
+        load_config(tmp_path)
+    clean_env.setenv("TWILIO_ACCOUNT_SID", "AC123")
+    clean_env.setenv("TWILIO_AUTH_TOKEN", "token")
+    with pytest.raises(ConfigError, match="TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"):
+        load_config(tmp_path)
+    clean_env.setenv("TWILIO_MESSAGING_SERVICE_SID", "MG123")
+    config = load_config(tmp_path)
+    assert config["SMS_PROVIDER"] == "twilio"
+    assert config["TWILIO_API_BASE"] == "https://api.twilio.com"
+
+
+def test_development_sends_texts_to_the_log_by_default(clean_env, tmp_path):
+    assert load_config(tmp_path)["SMS_PROVIDER"] == "log"
 
 
 def test_development_without_smtp_host_logs_emails(clean_env, tmp_path):
