@@ -214,6 +214,8 @@ def load_config(instance_path: str | Path) -> dict:
         "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
         "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
+        # A worker sends a batch of mails over this many SMTP connections at once.
+        "SMTP_CONNECTIONS": _int("SMTP_CONNECTIONS", 4),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Carebook <no-reply@carebook.example.com>"),
         # SMS: "log" (texts written to the log) or "twilio" (TWILIO_*; see _sms_settings).
         **_sms_settings(production),

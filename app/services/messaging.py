@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
+import threading
 from dataclasses import dataclass, field
 from email import encoders
 from email.charset import QP, Charset
@@ -20,7 +21,8 @@ from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formatdate, make_msgid
+from email.policy import compat32
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import Protocol
 
 import requests
@@ -29,6 +31,8 @@ from flask import current_app
 log = logging.getLogger(__name__)
 
 
+# On the wire: CRLF line ends; long headers are not refolded (they were folded when set).
+_WIRE = compat32.clone(linesep="\r\n")
 # Bodies as quoted-printable UTF-8: readable in the raw mail, safe for any text.
 _UTF8 = Charset("utf-8")
 _UTF8.body_encoding = QP
@@ -87,55 +91,119 @@ def _header(value: str) -> str | Header:
     return value if value.isascii() else Header(value, "utf-8")
 
 
-class EmailBatch:
-    """Sends several emails over one SMTP connection, opened at the first send.
+@dataclass(frozen=True)
+class _Smtp:
+    """The SMTP settings, read once in the app context (the sending threads have none)."""
 
-    A failed send raises DeliveryFailed for that email and drops the connection; the next
-    send opens a new one, so one refusal does not fail the rest of the batch.
+    host: str | None
+    port: int
+    starttls: bool
+    username: str | None
+    password: str | None
+    sender: str
+
+    @classmethod
+    def from_config(cls) -> _Smtp:
+        config = current_app.config
+        return cls(
+            config.get("SMTP_HOST"),
+            config["SMTP_PORT"],
+            bool(config.get("SMTP_STARTTLS")),
+            config.get("SMTP_USERNAME"),
+            config.get("SMTP_PASSWORD"),
+            config["MAIL_FROM"],
+        )
+
+    def connect(self) -> smtplib.SMTP:
+        smtp = smtplib.SMTP(self.host, self.port, timeout=10)
+        if self.starttls:
+            smtp.starttls()
+        if self.username:
+            smtp.login(self.username, self.password or "")
+        return smtp
+
+
+class EmailBatch:
+    """Sends emails over persistent SMTP connections: `send` one at a time on one
+    connection, `send_all` a batch spread over up to SMTP_CONNECTIONS connections at once
+    (each SMTP exchange is mostly waiting for the server, so a few in parallel multiply the
+    rate). A failed send drops its connection and the next send opens another, so one
+    refusal does not fail the rest of the batch.
     """
 
     def __init__(self):
-        self._smtp: smtplib.SMTP | None = None
+        self._settings = _Smtp.from_config()
+        self._parallel = max(1, int(current_app.config.get("SMTP_CONNECTIONS", 4)))
+        self._envelope_from = parseaddr(self._settings.sender)[1]
+        self._idle: list[smtplib.SMTP] = []
+        self._lock = threading.Lock()
 
     def __enter__(self) -> EmailBatch:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self._close()
-
-    def _close(self) -> None:
-        if self._smtp is not None:
+        while self._idle:
             with contextlib.suppress(OSError, smtplib.SMTPException):
-                self._smtp.quit()
-            self._smtp = None
-
-    def _connection(self) -> smtplib.SMTP:
-        if self._smtp is None:
-            config = current_app.config
-            smtp = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10)
-            if config.get("SMTP_STARTTLS"):
-                smtp.starttls()
-            if config.get("SMTP_USERNAME"):
-                smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
-            self._smtp = smtp
-        return self._smtp
+                self._idle.pop().quit()
 
     def send(self, email: Email) -> None:
-        config = current_app.config
-        message = email.build(config["MAIL_FROM"])
-        if not config.get("SMTP_HOST"):
-            log.info(
-                "email (no SMTP_HOST set) to=%s subject=%s\n%s", email.to, email.subject, email.text
+        """Raises DeliveryFailed."""
+        failure = self.send_all([email])[0]
+        if failure is not None:
+            raise failure
+
+    def send_all(self, emails: list[Email]) -> list[DeliveryFailed | None]:
+        """Send each email; the result at each position is None (sent) or why it failed."""
+        raw = [email.build(self._settings.sender) for email in emails]
+        if not self._settings.host:
+            for email in emails:
+                log.info(
+                    "email (no SMTP_HOST set) to=%s subject=%s\n%s",
+                    email.to,
+                    email.subject,
+                    email.text,
+                )
+            return [None] * len(emails)
+        results: list[DeliveryFailed | None] = [None] * len(emails)
+        lanes = min(self._parallel, len(emails))
+        if lanes <= 1:
+            self._send_lane(emails, raw, range(len(emails)), results)
+            return results
+        threads = [
+            threading.Thread(
+                target=self._send_lane,
+                args=(emails, raw, range(lane, len(emails), lanes), results),
             )
-            return
-        try:
-            self._connection().send_message(message)
-        except (OSError, smtplib.SMTPException) as exc:
-            self._close()
-            raise DeliveryFailed(
-                f"email to {email.to} failed: {exc.__class__.__name__}: {exc}"
-            ) from exc
-        log.info("email sent to=%s subject=%s", email.to, email.subject)
+            for lane in range(lanes)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return results
+
+    def _send_lane(self, emails, raw, positions, results) -> None:
+        smtp = None
+        for i in positions:
+            try:
+                if smtp is None:
+                    with self._lock:
+                        smtp = self._idle.pop() if self._idle else None
+                    smtp = smtp or self._settings.connect()
+                smtp.sendmail(self._envelope_from, [emails[i].to], raw[i].as_bytes(policy=_WIRE))
+            except (OSError, smtplib.SMTPException) as exc:
+                if smtp is not None:
+                    with contextlib.suppress(OSError, smtplib.SMTPException):
+                        smtp.close()
+                smtp = None
+                results[i] = DeliveryFailed(
+                    f"email to {emails[i].to} failed: {exc.__class__.__name__}: {exc}"
+                )
+                continue
+            log.info("email sent to=%s subject=%s", emails[i].to, emails[i].subject)
+        if smtp is not None:
+            with self._lock:
+                self._idle.append(smtp)
 
 
 def send_email(*, to: str, subject: str, body: str, html: str | None = None) -> None:

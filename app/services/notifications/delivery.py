@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
-from flask import current_app, render_template
+from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
@@ -64,9 +64,17 @@ def deliver(ids: list[int], *, now: datetime) -> Report:
     ).all()
     loaded = _prefetch_appointments(rows)  # held: the session keeps only weak references
     outcomes: dict[int, tuple[NotificationStatus, str | None]] = {}
+    emails: list[tuple[int, messaging.Email]] = []
+    for row in rows:  # render everything (and send texts), then mail the batch at once
+        outcome, email = _prepare(row)
+        if email is not None:
+            emails.append((row.id, email))
+        else:
+            outcomes[row.id] = outcome
     with messaging.EmailBatch() as mail:
-        for row in rows:
-            outcomes[row.id] = _deliver_one(row, mail)
+        failures = mail.send_all([email for _, email in emails])
+    for (row_id, _), failure in zip(emails, failures, strict=True):
+        outcomes[row_id] = (St.SENT, None) if failure is None else (St.PENDING, str(failure))
     del loaded
     for row in rows:
         status, error = outcomes[row.id]
@@ -135,30 +143,32 @@ def _claim(ids: list[int], now: datetime) -> list[int]:
     return list(claimed)
 
 
-def _deliver_one(
-    row: Notification, mail: messaging.EmailBatch
-) -> tuple[NotificationStatus, str | None]:
+Outcome = tuple[NotificationStatus, str | None]
+
+
+def _prepare(row: Notification) -> tuple[Outcome | None, messaging.Email | None]:
+    """Render one row: the email to send, or the outcome already (skipped, a text sent, a
+    failure to retry)."""
     spec = KINDS.get(row.kind)
-    if spec is None:
-        return St.FAILED, f"unknown kind {row.kind}"
     try:
+        if spec is None:
+            raise LookupError(f"unknown notification kind {row.kind!r}")
         if spec.still_relevant is not None and not spec.still_relevant(row.data):
-            return St.SKIPPED, "no longer relevant"
+            return (St.SKIPPED, "no longer relevant"), None
         message = spec.render(row.data, row.user)
         if row.channel is C.EMAIL:
-            mail.send(email_for(row, message))
-        elif message.sms is None:
-            return St.SKIPPED, "this kind has no text message"
-        else:
-            messaging.send_sms(to=row.destination, body=message.sms)
+            return None, email_for(row, message)
+        if message.sms is None:
+            return (St.SKIPPED, "this kind has no text message"), None
+        messaging.send_sms(to=row.destination, body=message.sms)
     except Gone as exc:
-        return St.SKIPPED, str(exc)
+        return (St.SKIPPED, str(exc)), None
     except messaging.DeliveryFailed as exc:
-        return St.PENDING, str(exc)
+        return (St.PENDING, str(exc)), None
     except Exception as exc:  # a bug in one renderer must not lose the batch
         log.exception("notification %s could not be rendered", row.id)
-        return St.PENDING, f"{exc.__class__.__name__}: {exc}"
-    return St.SENT, None
+        return (St.PENDING, f"{exc.__class__.__name__}: {exc}"), None
+    return (St.SENT, None), None
 
 
 def message_id(row: Notification) -> str:
@@ -182,8 +192,10 @@ def email_for(row: Notification, message: Message) -> messaging.Email:
     return messaging.Email(
         to=row.destination or row.user.email,
         subject=message.subject,
-        text=render_template("email/notification.txt", **context),
-        html=render_template("email/notification.html", **context),
+        # The Jinja environment itself: the page context processors (navigation, the unread
+        # count) have nothing to do in a mail.
+        text=current_app.jinja_env.get_template("email/notification.txt").render(context),
+        html=current_app.jinja_env.get_template("email/notification.html").render(context),
         headers=headers,
         attachments=attachments,
     )
