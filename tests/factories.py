@@ -11,6 +11,9 @@ from app.models import (
     AppointmentStatus,
     Clinic,
     Doctor,
+    Notification,
+    NotificationChannel,
+    NotificationStatus,
     PatientProfile,
     Payment,
     PaymentMethod,
@@ -178,3 +181,33 @@ def make_payment(appointment: Appointment | None = None, **fields) -> Payment:
     db.session.add(payment)
     db.session.commit()
     return payment
+
+
+def make_notification(
+    user: User,
+    kind: str = "appointment.approved",
+    *,
+    appointment: Appointment | None = None,
+    channel: NotificationChannel = NotificationChannel.IN_APP,
+    **fields,
+) -> Notification:
+    """A delivered notification row as the outbox writes it (in-app rows are "sent" when
+    stored); `appointment` fills its data. For the inbox; flows go through outbox.notify."""
+    n = next(_counter)
+    now = datetime.now(UTC)
+    values = {
+        "user_id": user.id,
+        "channel": channel,
+        "kind": kind,
+        "dedupe_key": f"test:{n}:{channel.value}",
+        "data": {"appointment_id": appointment.id} if appointment is not None else {},
+        "status": NotificationStatus.SENT,
+        "created_at": now,
+        "available_at": now,
+        "sent_at": now,
+    }
+    values.update(fields)
+    notification = Notification(**values)
+    db.session.add(notification)
+    db.session.commit()
+    return notification

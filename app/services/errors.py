@@ -75,3 +75,8 @@ class ClinicNotFound(NotFound):
 class SpecialtyNotFound(NotFound):
     code = "specialty_not_found"
     default_message = "There is no such specialty."
+
+
+class NotificationNotFound(NotFound):
+    code = "notification_not_found"
+    default_message = "There is no such notification."
