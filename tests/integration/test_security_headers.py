@@ -68,6 +68,8 @@ def test_no_template_has_an_inline_script_style_or_event_handler():
     templates = Path(__file__).resolve().parents[2] / "templates"
     offenders = []
     for path in templates.rglob("*.html"):
+        if path.relative_to(templates).parts[0] == "email":
+            continue  # emails are not served under the CSP, and mail clients need inline CSS
         text = path.read_text()
         if (
             re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text)
