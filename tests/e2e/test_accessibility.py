@@ -15,7 +15,14 @@ from playwright.sync_api import expect
 
 from app.models import AppointmentStatus, Role
 from tests import services
-from tests.factories import PASSWORD, make_appointment, make_doctor, make_slot, make_user
+from tests.factories import (
+    PASSWORD,
+    make_appointment,
+    make_doctor,
+    make_notification,
+    make_slot,
+    make_user,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -103,6 +110,21 @@ def test_the_doctors_dashboard_badge_and_pager(a11y_page):
     # The pager is named by the words it shows (no aria-label that differs from them).
     expect(a11y_page.get_by_role("button", name="‹ Previous day")).to_be_visible()
     expect(a11y_page.get_by_role("button", name="Next day ›")).to_be_visible()
+    assert serious_violations(a11y_page) == []
+
+
+@pytest.mark.parametrize("path", ["/notifications", "/notifications/settings"])
+def test_the_notification_pages_and_the_bell(a11y_page, path):
+    patient = make_user(Role.PATIENT, email="ana@example.com", name="Ana Patient")
+    appointment = make_appointment(make_slot(start=_days_ahead(3)), patient)
+    make_notification(patient, "appointment.confirmed", appointment=appointment)
+    make_notification(
+        patient, "appointment.approved", appointment=appointment, read_at=datetime.now(UTC)
+    )
+    sign_in(a11y_page, "ana@example.com")
+    a11y_page.goto(path)
+    expect(a11y_page.get_by_role("link", name="Notifications, 1 unread")).to_be_visible()
+    a11y_page.screenshot(path=f"/tmp/carebook-a11y{path.replace('/', '-')}.png", full_page=True)
     assert serious_violations(a11y_page) == []
 
 
