@@ -3,11 +3,15 @@ and the one-click unsubscribe page of emails."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, g
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.services.notifications import inbox
 
+log = logging.getLogger(__name__)
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 
@@ -17,7 +21,11 @@ def unread_notifications() -> int:
     if not current_user.is_authenticated:
         return 0
     if "unread_notifications" not in g:
-        g.unread_notifications = inbox.unread_count(current_user.id)
+        try:
+            g.unread_notifications = inbox.unread_count(current_user.id)
+        except SQLAlchemyError:  # an error page after a failed transaction: no badge, no 2nd error
+            log.warning("unread count unavailable", exc_info=True)
+            g.unread_notifications = 0
     return g.unread_notifications
 
 

@@ -199,3 +199,20 @@ def test_the_account_page_links_the_notification_settings(client, auth):
     auth.login(make_user(Role.PATIENT).email)
     page = client.get("/account").get_data(as_text=True)
     assert 'href="/notifications/settings"' in page
+
+
+def test_a_page_still_renders_when_the_count_fails(client, auth, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.services.notifications import inbox
+
+    def broken(user_id):
+        raise OperationalError("SELECT count(*)", {}, Exception("database went away"))
+
+    auth.login(make_user(Role.PATIENT).email)
+    monkeypatch.setattr(inbox, "unread_count", broken)
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert _bell(response.get_data(as_text=True)) == "Notifications"
