@@ -61,7 +61,16 @@ def create_app(config: dict | None = None) -> Flask:
 
     # Blueprints import their route modules, which import the rest of the app: loaded when an
     # app is built (the Flask factory pattern), not when `app` is imported (workers, models).
-    from app import admin, auth, doctor, main, models, patient, payments  # noqa: F401, PLC0415
+    from app import (  # noqa: F401, PLC0415
+        admin,
+        auth,
+        doctor,
+        main,
+        models,
+        notifications,
+        patient,
+        payments,
+    )
     from app.api import init_api  # noqa: PLC0415 — same: the API blueprint and its routes
 
     init_templating(app)
@@ -72,6 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(doctor.bp)
     app.register_blueprint(payments.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(notifications.bp)
     init_api(app)
     register_error_handlers(app)
     install_security_headers(app)

@@ -24,7 +24,12 @@ log = logging.getLogger(__name__)
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/webhooks/")
+    """API and webhook paths, and a page's own fetch that accepts JSON only (the bell's poll
+    gets a 401, not a sign-in redirect with a flash message meant for a person)."""
+    if request.path.startswith(("/api/", "/webhooks/")):
+        return True
+    accepted = request.accept_mimetypes
+    return accepted.best == "application/json" and not accepted.accept_html
 
 
 # The site's own words for the pages people reach most, in place of Werkzeug's stock text.

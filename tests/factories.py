@@ -184,6 +184,36 @@ def make_payment(appointment: Appointment | None = None, **fields) -> Payment:
 
 
 def make_notification(
+    user: User,
+    kind: str = "appointment.approved",
+    *,
+    appointment: Appointment | None = None,
+    channel: NotificationChannel = NotificationChannel.IN_APP,
+    **fields,
+) -> Notification:
+    """A delivered notification row as the outbox writes it (in-app rows are "sent" when
+    stored); `appointment` fills its data. For the inbox; flows go through outbox.notify."""
+    n = next(_counter)
+    now = datetime.now(UTC)
+    values = {
+        "user_id": user.id,
+        "channel": channel,
+        "kind": kind,
+        "dedupe_key": f"test:{n}:{channel.value}",
+        "data": {"appointment_id": appointment.id} if appointment is not None else {},
+        "status": NotificationStatus.SENT,
+        "created_at": now,
+        "available_at": now,
+        "sent_at": now,
+    }
+    values.update(fields)
+    notification = Notification(**values)
+    db.session.add(notification)
+    db.session.commit()
+    return notification
+
+
+def make_outbox_row(
     user: User | None = None,
     *,
     kind: str = "account.password_changed",

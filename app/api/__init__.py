@@ -61,7 +61,14 @@ def init_api(app: Flask) -> None:
     # request.get_json() on a body nested too deeply: a 400, not a RecursionError (a 500).
     app.json = BodyJSONProvider(app)
     # Importing the route modules registers their endpoints on bp (they import bp from here).
-    from app.api import appointments, directory, doctors, routes, slots  # noqa: F401, PLC0415
+    from app.api import (  # noqa: F401, PLC0415
+        appointments,
+        directory,
+        doctors,
+        notifications,
+        routes,
+        slots,
+    )
 
     # One Api per app (not a module global): the OpenAPI spec is built per application.
     api = CarebookApi(

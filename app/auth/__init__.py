@@ -28,6 +28,8 @@ _GATE_OPEN = {
     "main.doctor_photo",
     "static",
 }
+# Requests a page makes by itself (the bell's poll): not activity, the idle sign-out stands.
+BACKGROUND_ENDPOINTS = {"notifications.unread_count"}
 
 
 def init_login(app: Flask) -> None:
@@ -54,6 +56,7 @@ def init_login(app: Flask) -> None:
             session.get("sid"),
             now=datetime.now(UTC),
             idle_minutes=current_app.config["SESSION_IDLE_MINUTES"],
+            touch=request.endpoint not in BACKGROUND_ENDPOINTS,
         )
 
     @login_manager.request_loader

@@ -139,6 +139,20 @@ def test_the_doctors_profile_page_and_search_with_photos(a11y_page):
     assert serious_violations(a11y_page) == []
 
 
+@pytest.mark.parametrize("path", ["/notifications", "/notifications/settings"])
+def test_the_notification_pages_and_the_bell(a11y_page, path):
+    patient = make_user(Role.PATIENT, email="ana@example.com", name="Ana Patient")
+    appointment = make_appointment(make_slot(start=_days_ahead(3)), patient)
+    make_notification(patient, "appointment.confirmed", appointment=appointment)
+    make_notification(
+        patient, "appointment.approved", appointment=appointment, read_at=datetime.now(UTC)
+    )
+    sign_in(a11y_page, "ana@example.com")
+    a11y_page.goto(path)
+    expect(a11y_page.get_by_role("link", name="Notifications, 1 unread")).to_be_visible()
+    assert serious_violations(a11y_page) == []
+
+
 def test_error_pages_and_registration_errors(a11y_page):
     a11y_page.goto("/no-such-page")
     expect(a11y_page.get_by_role("heading", name="Page not found")).to_be_visible()

@@ -23,6 +23,7 @@ from tests.factories import (
     make_appointment,
     make_clinic,
     make_doctor,
+    make_notification,
     make_payment,
     make_slot,
     make_user,
@@ -45,6 +46,7 @@ OWNERS = {
     "appointment_id": {"patient_a", "doctor_a"},
     "slot_id": {"doctor_a"},
     "doctor_id": {"doctor_a"},
+    "notification_id": {"patient_a"},
 }
 # Callers who never own anything of A's.
 STRANGERS = {"patient_b", "doctor_b", "helper_without"}
@@ -84,6 +86,7 @@ def world(ctx) -> World:
     helper_without = make_user(Role.HELPER, name="Helper Without")
     admin = make_user(Role.ADMIN, name="Admin", totp_secret="RCIAOKCLVDTRMDPLQUUOEMZFIU4M36SO")
     bystander = make_user(Role.PATIENT, name="Bystander")  # what admin routes act on
+    notification = make_notification(patient_a, appointment=appointment)
     db.session.commit()
     return World(
         users={
@@ -103,6 +106,7 @@ def world(ctx) -> World:
             "user_id": bystander.id,
             "specialty_id": 1,
             "payment_id": payment.id,
+            "notification_id": notification.id,
             "action": "approve",
         },
     )

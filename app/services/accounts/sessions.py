@@ -53,9 +53,11 @@ def start_session(
 
 
 def user_for_session(
-    user_id: int, token: str | None, *, now: datetime, idle_minutes: int
+    user_id: int, token: str | None, *, now: datetime, idle_minutes: int, touch: bool = True
 ) -> User | None:
-    """The active user of a live session, or None (unknown, revoked, idle or too old)."""
+    """The active user of a live session, or None (unknown, revoked, idle or too old).
+    `touch=False` for requests a page makes by itself (a poll): they do not count as
+    activity, so an open tab still signs out when idle."""
     if not token:
         return None
     row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
@@ -70,7 +72,7 @@ def user_for_session(
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:
         return None
-    if now - row.last_seen_at >= _TOUCH_EVERY:
+    if touch and now - row.last_seen_at >= _TOUCH_EVERY:
         with transaction():
             row.last_seen_at = now
     return user

@@ -78,3 +78,16 @@ def unsubscribe(token: str) -> tuple[User, str]:
         raise InvalidUnsubscribeLink()
     set_preference(user_id, category, C.EMAIL, False)
     return user, category
+
+
+@use_case
+def save_settings(user_id: int, enabled: set[tuple[str, NotificationChannel]]) -> None:
+    """The settings grid in one go: every optional category on every channel is on when
+    (category, channel) is in `enabled` and off otherwise. Raises InvalidInput for an
+    unknown category (nothing is saved then)."""
+    unknown = sorted({category for category, _ in enabled} - set(OPTIONAL_CATEGORIES))
+    if unknown:
+        raise InvalidInput(f"Unknown notification category {unknown[0]!r}.", field="category")
+    for category in OPTIONAL_CATEGORIES:
+        for channel in C:
+            set_preference(user_id, category, channel, (category, channel) in enabled)

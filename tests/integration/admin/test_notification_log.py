@@ -17,7 +17,7 @@ from app.models import (
     NotificationStatus,
     Role,
 )
-from tests.factories import make_notification, make_user
+from tests.factories import make_outbox_row, make_user
 from tests.integration.admin.conftest import TOTP_SECRET, make_admin, make_helper, sign_in
 
 C = NotificationChannel
@@ -33,10 +33,10 @@ def test_the_log_is_filtered_by_user_kind_channel_status_and_dates(web, admin):
         Role.PATIENT, name="Ana Lima", email="ana.lima@example.com", phone="+447911123456"
     )
     ben = make_user(Role.PATIENT, name="Ben Okafor", email="ben@example.com")
-    make_notification(ana, kind="appointment.confirmed", status=St.SENT)
-    make_notification(ana, kind="appointment.cancelled", channel=C.SMS, status=St.FAILED)
-    make_notification(ben, kind="appointment.confirmed", channel=C.IN_APP, status=St.SENT)
-    old = make_notification(ben, kind="payment.refunded", status=St.PENDING)
+    make_outbox_row(ana, kind="appointment.confirmed", status=St.SENT)
+    make_outbox_row(ana, kind="appointment.cancelled", channel=C.SMS, status=St.FAILED)
+    make_outbox_row(ben, kind="appointment.confirmed", channel=C.IN_APP, status=St.SENT)
+    old = make_outbox_row(ben, kind="payment.refunded", status=St.PENDING)
     old.created_at = datetime(2020, 1, 15, 12, tzinfo=UTC)
     db.session.commit()
 
@@ -86,7 +86,7 @@ def test_the_log_is_paginated_newest_first(web, admin):
     patient = make_user(Role.PATIENT)
     start = datetime.now(UTC) - timedelta(days=1)
     for n in range(55):
-        make_notification(patient, created_at=start + timedelta(minutes=n), data={"n": n})
+        make_outbox_row(patient, created_at=start + timedelta(minutes=n), data={"n": n})
     first = web.get("/admin/notifications").get_data(as_text=True)
     second = web.get("/admin/notifications?page=2").get_data(as_text=True)
     assert _rows(first) == 50 and _rows(second) == 5
@@ -102,7 +102,7 @@ def test_the_log_is_paginated_newest_first(web, admin):
 
 def test_retrying_a_failed_notification_delivers_it_and_is_audited(web, admin, inbox):
     patient = make_user(Role.PATIENT, name="Ana Lima", email="ana@example.com")
-    row = make_notification(patient, status=St.FAILED)
+    row = make_outbox_row(patient, status=St.FAILED)
 
     response = web.post(
         f"/admin/notifications/{row.id}/retry?status=failed", follow_redirects=False
@@ -124,7 +124,7 @@ def test_retrying_a_failed_notification_delivers_it_and_is_audited(web, admin, i
 
 
 def test_only_a_failed_notification_can_be_retried(web, admin, inbox):
-    sent = make_notification(status=St.SENT)
+    sent = make_outbox_row(status=St.SENT)
     page = web.post(f"/admin/notifications/{sent.id}/retry", follow_redirects=True)
     assert page.status_code == 200
     assert "Only a failed notification can be retried; this one is sent." in page.get_data(
@@ -147,7 +147,7 @@ def test_with_a_queue_the_retry_goes_to_the_worker(
     )
     web = queued_app.test_client()
     sign_in(web, make_admin())
-    row = make_notification(make_user(email="ben@example.com"), status=St.FAILED)
+    row = make_outbox_row(make_user(email="ben@example.com"), status=St.FAILED)
 
     page = web.post(f"/admin/notifications/{row.id}/retry", follow_redirects=True)
     assert f"Notification {row.id} is back on the queue." in page.get_data(as_text=True)

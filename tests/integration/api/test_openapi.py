@@ -24,6 +24,9 @@ EXPECTED = {
     ("/api/v1/appointments/{appointment_id}/reject", "post"),
     ("/api/v1/appointments/{appointment_id}/complete", "post"),
     ("/api/v1/appointments/{appointment_id}/no-show", "post"),
+    ("/api/v1/notifications", "get"),
+    ("/api/v1/notifications/{notification_id}/read", "post"),
+    ("/api/v1/notifications/read-all", "post"),
 }
 
 
