@@ -26,8 +26,11 @@ def clinics():
 def edit_clinic(clinic_id: int | None):
     clinic = directory.get_clinic(clinic_id) if clinic_id is not None else None
     form = ClinicForm(obj=clinic)
-    if clinic is None and not form.is_submitted():
-        form.currency.data = "USD"
+    if not form.is_submitted():
+        if clinic is None:
+            form.currency.data = "USD"
+        else:
+            form.reminder_hours.data = directory.reminder_hours_text(clinic.reminder_offsets)
     if form.validate_on_submit():
         try:
             saved = directory.save_clinic(
@@ -45,6 +48,7 @@ def edit_clinic(clinic_id: int | None):
                     cancellation_window_hours=form.cancellation_window_hours.data,
                     accepts_cash=form.accepts_cash.data,
                     late_cancellation_refund_percent=form.late_cancellation_refund_percent.data,
+                    reminder_hours=form.reminder_hours.data or "",
                 ),
                 clinic_id=clinic_id,
                 **acting(),

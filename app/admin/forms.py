@@ -99,6 +99,9 @@ class ClinicForm(FlaskForm):
         "Late cancellation refund (%)", validators=[Optional(), NumberRange(0, 100)]
     )
     accepts_cash = BooleanField("Accepts cash", default=True)
+    reminder_hours = StringField(
+        "Reminders (hours before the visit)", validators=[Length(max=64)], default="24, 2"
+    )
     submit = SubmitField("Save clinic")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -35,6 +35,13 @@ class Notification(db.Model):
     __table_args__ = (
         Index("ix_notifications_user_created", "user_id", "created_at"),
         Index("ix_notifications_status_available", "status", "available_at"),
+        # The bell's count on every page: a user's unread in-app rows, from the index alone.
+        Index(
+            "ix_notifications_unread_in_app",
+            "user_id",
+            postgresql_where=text("channel = 'in_app' AND read_at IS NULL"),
+            sqlite_where=text("channel = 'in_app' AND read_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

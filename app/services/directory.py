@@ -64,6 +64,9 @@ class ClinicInput:
     accepts_cash: bool = True
     # None: no online cancelling inside the window; 0..100: allowed, refunding this percent.
     late_cancellation_refund_percent: int | None = None
+    # Hours before each visit that its patient is reminded, as typed ("24, 2"; empty: none).
+    # None keeps the clinic's offsets (24 h and 2 h for a new clinic).
+    reminder_hours: str | None = None
 
 
 @dataclass(frozen=True)
@@ -297,6 +300,7 @@ def _clean_clinic(values: ClinicInput) -> dict:
             "The late-cancellation refund is between 0 and 100 percent, or empty.",
             field="late_cancellation_refund_percent",
         )
+    offsets = reminder_offsets(values.reminder_hours)
     website = _optional(values.website, 255)
     if website and urlsplit(website).scheme not in ("http", "https"):
         raise InvalidInput("A website starts with https://.", field="website")
@@ -315,7 +319,41 @@ def _clean_clinic(values: ClinicInput) -> dict:
         "cancellation_window_hours": values.cancellation_window_hours,
         "accepts_cash": values.accepts_cash,
         "late_cancellation_refund_percent": late_percent,
+        **({"reminder_offsets": offsets} if offsets is not None else {}),
     }
+
+
+MAX_REMINDERS = 4
+
+
+def reminder_offsets(hours: str | None) -> list[int] | None:
+    """'24, 2' -> [1440, 120] (minutes, longest first; halves allowed: '0.5'). Empty: no
+    reminders; None: unchanged. Raises InvalidInput."""
+    if hours is None:
+        return None
+    parts = [p for p in re.split(r"[,\s]+", hours.strip()) if p]
+    problem = InvalidInput(
+        f"Give up to {MAX_REMINDERS} reminder times in hours before the visit, between 0.25 "
+        "and 336 (two weeks), e.g. 24, 2.",
+        field="reminder_hours",
+    )
+    if len(parts) > MAX_REMINDERS:
+        raise problem
+    minutes = set()
+    for part in parts:
+        try:
+            value = float(part)
+        except ValueError as exc:
+            raise problem from exc
+        if not 0.25 <= value <= 336:
+            raise problem
+        minutes.add(round(value * 60))
+    return sorted(minutes, reverse=True)
+
+
+def reminder_hours_text(offsets: list[int]) -> str:
+    """[1440, 120] -> '24, 2' (for the form)."""
+    return ", ".join(f"{m / 60:g}" for m in offsets)
 
 
 def _specialty_name(name: str) -> str:

@@ -36,6 +36,11 @@ def upgrade():
         batch_op.create_index(
             'ix_notifications_status_available', ['status', 'available_at'], unique=False
         )
+    op.create_index(
+        'ix_notifications_unread_in_app', 'notifications', ['user_id'], unique=False,
+        postgresql_where=sa.text("channel = 'in_app' AND read_at IS NULL"),
+        sqlite_where=sa.text("channel = 'in_app' AND read_at IS NULL"),
+    )
     op.create_table(
         'notification_preferences',
         sa.Column('user_id', sa.Integer(), nullable=False),
@@ -68,6 +73,7 @@ def downgrade():
     with op.batch_alter_table('clinics') as batch_op:
         batch_op.drop_column('reminder_offsets')
     op.drop_table('notification_preferences')
+    op.drop_index('ix_notifications_unread_in_app', table_name='notifications')
     op.execute("UPDATE notifications SET status = 'failed' WHERE status = 'skipped'")
     with op.batch_alter_table('notifications') as batch_op:
         batch_op.drop_index('ix_notifications_status_available')

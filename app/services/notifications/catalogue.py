@@ -82,7 +82,7 @@ def confirmed(data: dict, user: User) -> Message:
         ],
         action=_patient_link(appointment),
         details=details,
-        ics=_invite(appointment, user),
+        ics=lambda: _invite(appointment, user),
     )
 
 
@@ -122,7 +122,7 @@ def approved(data: dict, user: User) -> Message:
         lines=[f"{appointment.doctor.name} approved your request. Your visit is confirmed."],
         action=_patient_link(appointment),
         details=details,
-        ics=_invite(appointment, user),
+        ics=lambda: _invite(appointment, user),
     )
 
 
@@ -161,7 +161,7 @@ def rescheduled(data: dict, user: User) -> Message:
         action=_patient_link(appointment) if is_patient else _doctor_link(appointment),
         details=details,
         sms=f"Carebook: your visit moved to {_short(appointment)}." if is_patient else None,
-        ics=_invite(appointment, user) if is_patient else None,
+        ics=(lambda: _invite(appointment, user)) if is_patient else None,
     )
 
 
@@ -187,7 +187,7 @@ def cancelled(data: dict, user: User) -> Message:
         action=_patient_link(appointment) if is_patient else _doctor_link(appointment),
         details=details,
         sms=f"Carebook: your visit of {_short(appointment)} was cancelled." if is_patient else None,
-        ics=_invite(appointment, user) if is_patient else None,
+        ics=(lambda: _invite(appointment, user)) if is_patient else None,
     )
 
 

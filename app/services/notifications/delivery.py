@@ -187,8 +187,9 @@ def email_for(row: Notification, message: Message) -> messaging.Email:
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     attachments = []
     if message.ics is not None:
-        method = "CANCEL" if b"METHOD:CANCEL" in message.ics else "REQUEST"
-        attachments.append(("invite.ics", message.ics, f"text/calendar; method={method}"))
+        ics = message.ics()
+        method = "CANCEL" if b"METHOD:CANCEL" in ics else "REQUEST"
+        attachments.append(("invite.ics", ics, f"text/calendar; method={method}"))
     return messaging.Email(
         to=row.destination or row.user.email,
         subject=message.subject,

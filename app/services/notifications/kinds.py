@@ -32,7 +32,9 @@ class Message:
     action: tuple[str, str] | None = None  # (label, absolute URL)
     details: list[tuple[str, str]] = field(default_factory=list)  # (label, value) rows
     sms: str | None = None  # a short text; None: the kind is not sent by SMS
-    ics: bytes | None = None  # a calendar attachment (METHOD:REQUEST or CANCEL)
+    # Builds the calendar attachment (METHOD:REQUEST or CANCEL) when an email is sent; never
+    # built for the in-app list, which renders the same message.
+    ics: Callable[[], bytes] | None = None
 
     @property
     def body(self) -> str:

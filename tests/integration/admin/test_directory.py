@@ -150,3 +150,25 @@ def test_a_doctors_manager_edits_doctors_but_not_clinics(web):
     assert web.post("/admin/clinics/new", data=CLINIC).status_code == 403
     assert web.post("/admin/specialties", data={"name": "X"}).status_code == 403
     assert web.get("/admin/audit").status_code == 403
+
+
+def test_a_clinic_sets_its_reminder_times(web, admin):
+    response = web.post("/admin/clinics/new", data={**CLINIC, "reminder_hours": "1.5, 48 0.5"})
+    assert response.status_code == 302
+    clinic = db.session.scalar(select(Clinic))
+    assert clinic.reminder_offsets == [2880, 90, 30]  # minutes, longest first
+    page = web.get(f"/admin/clinics/{clinic.id}/edit").get_data(as_text=True)
+    assert 'value="48, 1.5, 0.5"' in page
+
+    for bad in ("0", "500", "24, soon", "1 2 3 4 5"):
+        response = web.post(
+            f"/admin/clinics/{clinic.id}/edit", data={**CLINIC, "reminder_hours": bad}
+        )
+        assert response.status_code == 422, bad
+        assert "reminder times in hours" in response.get_data(as_text=True)
+    db.session.refresh(clinic)
+    assert clinic.reminder_offsets == [2880, 90, 30]
+
+    web.post(f"/admin/clinics/{clinic.id}/edit", data={**CLINIC, "reminder_hours": ""})
+    db.session.refresh(clinic)
+    assert clinic.reminder_offsets == []  # no reminders at all
