@@ -38,22 +38,17 @@ def booked(appointment: Appointment) -> None:
         )
 
 
+def _tell_patient(appointment: Appointment, kind: str, event: str, **extra) -> None:
+    key = f"appointment:{appointment.id}:{event}"
+    notify(appointment.patient, kind, key=key, data=_ids(appointment, **extra))
+
+
 def approved(appointment: Appointment) -> None:
-    notify(
-        appointment.patient,
-        "appointment.approved",
-        key=f"appointment:{appointment.id}:approved",
-        data=_ids(appointment),
-    )
+    _tell_patient(appointment, "appointment.approved", "approved")
 
 
 def rejected(appointment: Appointment) -> None:
-    notify(
-        appointment.patient,
-        "appointment.rejected",
-        key=f"appointment:{appointment.id}:rejected",
-        data=_ids(appointment),
-    )
+    _tell_patient(appointment, "appointment.rejected", "rejected")
 
 
 def rescheduled(old: Appointment, new: Appointment, actor: User) -> None:
@@ -84,9 +79,9 @@ def cancelled(appointment: Appointment, actor: User, *, refund_amount: int | Non
 
 
 def approval_lapsed(appointment: Appointment) -> None:
-    notify(
-        appointment.patient,
+    _tell_patient(
+        appointment,
         "appointment.approval_lapsed",
-        key=f"appointment:{appointment.id}:approval-lapsed",
-        data=_ids(appointment, doctor_id=appointment.doctor_id),
+        "approval-lapsed",
+        doctor_id=appointment.doctor_id,
     )

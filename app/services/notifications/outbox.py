@@ -4,7 +4,8 @@
 dedupe key per row, so a repeated or concurrent call adds nothing). Nothing leaves before the
 commit. After it, each new email or SMS row is handed on: with REDIS_URL to RQ's
 `notifications` queue (the worker delivers it), without (the embedded default) it is
-delivered in this process at the end of the request or command (`flush_ready`). If either
+delivered in this process right after the use case that wrote it (`flush_ready`; for steps
+that commit by themselves, when they return and at the end of the request). If either
 step is lost (Redis down, a crash between commit and enqueue) the row stays pending and the
 periodic `requeue_stale` sweep hands it on again: nothing is lost. In-app rows need no
 transport: they are delivered by being stored.
