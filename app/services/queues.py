@@ -8,19 +8,28 @@ dotted path ("workers.jobs.deliver_notifications"), so services need not import 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.utils import import_attribute
 
 QUEUES = ("notifications", "default")
-
+# After Redis fails, enqueues fail at once for this long instead of each waiting for the
+# connect timeout: the outbox keeps the work and its dispatcher hands it on later.
+BACKOFF_SECONDS = 10.0
 
 _CONNECTIONS: dict[str, Redis] = {}
+_DOWN_UNTIL: dict[str, float] = {}
+
+
+class QueueUnavailable(RedisError):
+    """Redis failed a moment ago: not tried again yet."""
 
 
 def redis_connection(url: str) -> Redis:
@@ -33,7 +42,9 @@ def redis_connection(url: str) -> Redis:
 
 
 def close_connections() -> None:
-    """Drop every pooled Redis connection (tests that start and stop Redis servers)."""
+    """Drop every pooled Redis connection and what is known of outages (tests that start and
+    stop Redis servers)."""
+    _DOWN_UNTIL.clear()
     while _CONNECTIONS:
         _, connection = _CONNECTIONS.popitem()
         connection.connection_pool.disconnect()
@@ -58,13 +69,17 @@ def enqueue(
 
     A `job_id` makes the enqueue idempotent: RQ keeps one job per id. `in_` delays it (RQ's
     scheduler, run by the worker, moves it to the queue when due). `retry=False` leaves
-    retrying to the job itself. Raises redis.exceptions.RedisError when Redis is down.
+    retrying to the job itself. Raises redis.exceptions.RedisError when Redis is down (at
+    once, without trying, for BACKOFF_SECONDS after a failure).
     """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     if not current_app.config.get("REDIS_URL"):
         (import_attribute(func) if isinstance(func, str) else func)(*args, **kwargs)
         return None
+    url = current_app.config["REDIS_URL"]
+    if time.monotonic() < _DOWN_UNTIL.get(url, 0.0):
+        raise QueueUnavailable(f"Redis failed less than {BACKOFF_SECONDS:g} s ago")
     options = {"job_id": job_id, "retry": Retry(max=3, interval=[10, 60, 300]) if retry else None}
     target = get_queue(queue)
     try:
@@ -74,4 +89,8 @@ def enqueue(
             job = target.enqueue(func, *args, unique=job_id is not None, **options, **kwargs)
     except DuplicateJobError:
         return job_id
+    except RedisError:
+        _DOWN_UNTIL[url] = time.monotonic() + BACKOFF_SECONDS
+        raise
+    _DOWN_UNTIL.pop(url, None)
     return job.id

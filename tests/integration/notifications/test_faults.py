@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 
 from app.extensions import db
 from app.models import Notification, NotificationChannel, NotificationStatus
+from app.services import queues
 from app.services.notifications import outbox
 from app.services.scheduling import booking
 from tests import servers
@@ -114,6 +115,13 @@ def test_redis_down_during_a_booking_the_booking_stands_and_its_mail_goes_once_i
         )
         assert response.status_code == 201, response.get_json()
         assert {n.status for n in _emails()} == {NotificationStatus.PENDING}
+        # For a while after the failure, enqueues give up at once (no connect timeout each).
+        tried = []
+        with monkeypatch.context() as patched:
+            patched.setattr(queues.Queue, "enqueue", lambda *a, **k: tried.append(a))
+            assert outbox.enqueue([_emails()[0].id]) is False
+        assert tried == []
+        queues.close_connections()  # forget the outage: the test brings Redis back now
 
         redis = _start_redis(port)
         later = datetime.now(UTC) + timedelta(minutes=2)
