@@ -56,7 +56,9 @@ def init_login(app: Flask) -> None:
             session.get("sid"),
             now=datetime.now(UTC),
             idle_minutes=current_app.config["SESSION_IDLE_MINUTES"],
-            touch=request.endpoint not in BACKGROUND_ENDPOINTS,
+            # A socket (re)connecting is the page's own doing too, not activity.
+            touch=request.endpoint not in BACKGROUND_ENDPOINTS
+            and not request.path.startswith("/socket.io/"),
         )
 
     @login_manager.request_loader
