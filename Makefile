@@ -25,7 +25,8 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 LOCALSTRIPE_PORT ?= 8420
 LOCALSTRIPE := http://127.0.0.1:$(LOCALSTRIPE_PORT)
 
-# No gunicorn access log: it would print query strings, and password-reset links carry their
+# gevent workers: one greenlet per request or open WebSocket, so a process holds many idle
+# sockets (README, "Real time"). No gunicorn access log: it would print query strings, and password-reset links carry their
 # token there. The app logs every request itself (method, path, status, time, request id).
 run: $(VENV)/.installed
 	$(BIN)/flask db upgrade
@@ -47,8 +48,8 @@ run: $(VENV)/.installed
 			data=b'url=http://127.0.0.1:$(PORT)/webhooks/stripe&secret=whsec_localstripe'))"; \
 		echo "Card payments: localstripe at $(LOCALSTRIPE) (test card 4242 4242 4242 4242)"; \
 	fi; \
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 32 \
-		--no-control-socket wsgi:app
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --worker-class gevent \
+		--worker-connections 1000 --no-control-socket wsgi:app
 
 test: $(VENV)/.installed-dev
 	@if [ ! -d tests/oidc/node_modules ] && command -v npm >/dev/null 2>&1; then \

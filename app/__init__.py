@@ -17,10 +17,10 @@ from app.extensions import (
     login_manager,
     migrate,
     oauth,
-    socketio,
 )
 from app.requestlog import configure_logging
 from app.security import install_request_size_limit, install_security_headers
+from app.sockets import init_sockets
 from app.templating import init_templating
 
 
@@ -53,11 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     init_limiter(app)
     oauth.init_app(app)
-    socketio.init_app(
-        app,
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-        async_mode="threading",
-    )
+    init_sockets(app)
 
     # Blueprints import their route modules, which import the rest of the app: loaded when an
     # app is built (the Flask factory pattern), not when `app` is imported (workers, models).

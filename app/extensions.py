@@ -1,5 +1,8 @@
 """Flask extensions, created once and bound in create_app()."""
 
+import sys
+import threading
+
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
 from flask_limiter import Limiter
@@ -70,6 +73,46 @@ def configure_sqlite(engine) -> None:
         dbapi_connection.execute("PRAGMA busy_timeout = 30000")
         dbapi_connection.execute("PRAGMA journal_mode = WAL")
 
+    if _gevent_patched():
+        _serialise_transactions(engine)
+        return
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _gevent_patched() -> bool:
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched("socket")
+
+
+_WRITE_LOCK = "carebook_sqlite_write_lock"
+
+
+def _serialise_transactions(engine) -> None:
+    """Under gevent (gunicorn -k gevent) every request is a greenlet of one thread, and
+    SQLite's busy wait blocks in C without yielding: a second BEGIN IMMEDIATE would stall the
+    whole process while the greenlet holding the write lock can never run to release it. So
+    transactions of this process take turns on a (monkey-patched, cooperative) lock first;
+    busy_timeout still queues them behind other processes."""
+    lock = threading.Lock()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        lock.acquire()
+        connection.info[_WRITE_LOCK] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            connection.info.pop(_WRITE_LOCK, None)
+            lock.release()
+            raise
+
+    def _release(connection):
+        # Called just before the COMMIT or ROLLBACK itself, which runs without yielding.
+        if connection.info.pop(_WRITE_LOCK, False):
+            lock.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)

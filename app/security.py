@@ -32,14 +32,22 @@ def content_security_policy(config) -> str:
     stripe_js = _origin(config.get("STRIPE_JS_URL"))
     stripe_api = _origin(config.get("STRIPE_API_BASE")) or "https://api.stripe.com"
     stripe_frames = [o for o in (stripe_js, "https://hooks.stripe.com") if o]
+    site = _origin(config.get("PUBLIC_BASE_URL"))
+    socket_origin = site.replace("http", "ws", 1) if site else None
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'", *([stripe_js] if stripe_js else [])],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
-        # 'self' covers same-origin WebSockets (Socket.IO) in current browsers.
-        "connect-src": ["'self'", stripe_api, *([stripe_js] if stripe_js else [])],
+        # 'self' covers same-origin WebSockets (Socket.IO) in current browsers; the ws(s)://
+        # origin of PUBLIC_BASE_URL is named too, for browsers that predate that rule.
+        "connect-src": [
+            "'self'",
+            *([socket_origin] if socket_origin else []),
+            stripe_api,
+            *([stripe_js] if stripe_js else []),
+        ],
         "frame-src": stripe_frames,
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],

@@ -43,9 +43,14 @@ def start_app_server(
     env: dict | None = None,
     workers: int = 2,
     threads: int = 16,
+    worker_class: str = "gevent",
     what: str = "the live server",
 ) -> tuple[subprocess.Popen, str]:
-    """gunicorn serving wsgi:app on `database_url` (jobs inline); returns (process, base URL)."""
+    """gunicorn serving wsgi:app on `database_url` (jobs inline); returns (process, base URL).
+
+    The worker class is production's (gevent: see the README's "Real time"); `threads` counts
+    only with worker_class="gthread". Socket.IO clients of a server with several workers
+    connect over WebSocket only (no sticky sessions here for polling)."""
     port = free_port()
     environment = {
         **os.environ,
@@ -64,8 +69,9 @@ def start_app_server(
     environment.pop("REDIS_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
-         "--no-control-socket", "wsgi:app"],
+         "--workers", str(workers), "--worker-class", worker_class,
+         *(["--threads", str(threads)] if worker_class == "gthread" else []),
+         "--log-level", "warning", "--no-control-socket", "wsgi:app"],
         cwd=ROOT,
         env=environment,
     )  # fmt: skip

@@ -32,7 +32,8 @@ def run_cron(redis_url: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
-    app = create_app()
+    # Jobs emit to browsers through SOCKETIO_MESSAGE_QUEUE; the worker serves no socket.
+    app = create_app({"SOCKETIO_WRITE_ONLY": True})
     redis_url = app.config["REDIS_URL"]
     if not redis_url:
         print("REDIS_URL is not set: jobs run inline in the web process.", file=sys.stderr)

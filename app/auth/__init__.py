@@ -56,7 +56,9 @@ def init_login(app: Flask) -> None:
             session.get("sid"),
             now=datetime.now(UTC),
             idle_minutes=current_app.config["SESSION_IDLE_MINUTES"],
-            touch=request.endpoint not in BACKGROUND_ENDPOINTS,
+            # A socket (re)connecting is the page's own doing too, not activity.
+            touch=request.endpoint not in BACKGROUND_ENDPOINTS
+            and not request.path.startswith("/socket.io/"),
         )
 
     @login_manager.request_loader
@@ -66,16 +68,30 @@ def init_login(app: Flask) -> None:
         scheme, _, token = req.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
-        try:
-            user = user_for_token(
-                token.strip(), secret_key=current_app.secret_key, now=datetime.now(UTC)
-            )
-        except DomainError:
-            return None
-        # A token from before the account came to owe 2FA (a helper granted a permission).
-        if two_factor.must_enrol(user, required=_admin_2fa_required()):
-            return None
-        return user
+        return user_for_bearer(token)
+
+
+def user_for_bearer(token: str):
+    """The user of an API bearer token, or None (invalid, expired, revoked by a later
+    token_version, or the account has come to owe 2FA). The API and Socket.IO ask this."""
+    try:
+        user = user_for_token(
+            token.strip(), secret_key=current_app.secret_key, now=datetime.now(UTC)
+        )
+    except DomainError:
+        return None
+    # A token from before the account came to owe 2FA (a helper granted a permission).
+    if two_factor.must_enrol(user, required=_admin_2fa_required()):
+        return None
+    return user
+
+
+def owes_steps(user) -> bool:
+    """A new password or a 2FA enrolment is owed before anything else (pages redirect to it;
+    Socket.IO refuses the connection)."""
+    return bool(user.must_change_password) or two_factor.must_enrol(
+        user, required=_admin_2fa_required()
+    )
 
 
 @bp.before_app_request

@@ -1,7 +1,8 @@
 // The bell in the header: setUnread(n) shows a count (the badge and the link's name), and
 // a poll asks the server for it every 30 seconds while the page is visible. The update is
-// kept apart from the polling so that a push (Socket.IO, issue 10) can call it instead:
-// window.carebookBell.setUnread(n).
+// kept apart from the polling so that a push can call it instead:
+// window.carebookBell.setUnread(n). With a socket (live.js), `unread_notifications` pushes the
+// count at once (the poll stays, as the fallback).
 (function () {
   "use strict";
   var bell = document.querySelector("a.bell[data-unread-url]");
@@ -62,4 +63,11 @@
   });
   window.carebookBell = { setUnread: setUnread, poll: poll };
   start();
+
+  // Pushed counts show at once; the poll goes on beside them, as the fallback for a push
+  // that cannot arrive (WebSockets and polling blocked, a server without the message queue).
+  var socket = window.carebookLive && window.carebookLive.user();
+  if (socket) {
+    socket.on("unread_notifications", function (event) { setUnread(event.total); });
+  }
 })();

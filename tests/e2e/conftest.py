@@ -32,7 +32,9 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, ctx):
+    # After ctx (so closed before its tables are emptied): an open page keeps talking to the
+    # server by itself (its socket connects after load), which must not race the TRUNCATE.
     context = browser.new_context(base_url=live_server)
     context.set_default_timeout(10_000)
     page = context.new_page()

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import Notification, NotificationChannel, NotificationStatus, User
+from app.services import realtime
 from app.services.errors import InvalidInput, NotificationNotFound, UserNotFound
 from app.services.links import site_path
 from app.services.notifications.kinds import KINDS
@@ -96,6 +97,30 @@ def unread_count(user_id: int) -> int:
     )
 
 
+def unread_counts(user_ids: set[int]) -> dict[int, int]:
+    """`unread_count` for several users at once (one grouped COUNT); 0 for those with none."""
+    if not user_ids:
+        return {}
+    rows = db.session.execute(
+        select(Notification.user_id, func.count())
+        .where(
+            Notification.user_id.in_(user_ids),
+            Notification.channel == NotificationChannel.IN_APP,
+            Notification.status == NotificationStatus.SENT,
+            Notification.read_at.is_(None),
+        )
+        .group_by(Notification.user_id)
+    ).all()
+    return {user_id: 0 for user_id in user_ids} | dict(rows)
+
+
+def publish_unread(user_ids: set[int]) -> None:
+    """Each user's bells show their unread count now (`unread_notifications` {"total"}, after
+    the commit)."""
+    for user_id, total in unread_counts(user_ids).items():
+        realtime.publish(realtime.user_room(user_id), "unread_notifications", {"total": total})
+
+
 def inbox(*, user_id: int, page: int = 1, per_page: int = 20) -> InboxPage:
     """One page of the user's in-app notifications, newest first, with the unread count.
     Raises InvalidInput for a page below 1 or per_page outside 1..MAX_PER_PAGE."""
@@ -152,6 +177,8 @@ def mark_read(*, user_id: int, notification_id: int, now: datetime) -> InboxItem
         raise NotificationNotFound()
     if row.read_at is None:
         row.read_at = now
+        db.session.flush()
+        publish_unread({user_id})  # the user's other tabs
     return render_item(row, _user(user_id))
 
 
@@ -171,6 +198,8 @@ def mark_all_read(*, user_id: int, now: datetime) -> int:
         .values(read_at=now)
         .execution_options(synchronize_session=False)
     )
+    if result.rowcount:
+        realtime.publish(realtime.user_room(user_id), "unread_notifications", {"total": 0})
     return result.rowcount
 
 

@@ -37,7 +37,7 @@ from app.models import (
 )
 from app.models.types import utcnow
 from app.services import queues
-from app.services.notifications import delivery
+from app.services.notifications import delivery, inbox
 from app.services.notifications.delivery import BATCH, claim_lease
 from app.services.notifications.kinds import KINDS, Kind
 from app.services.transaction import after_each_use_case
@@ -128,14 +128,16 @@ def _insert(rows: list[dict]) -> list[int]:
     stmt = (
         maker(table)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(table.c.id, table.c.channel)
+        .returning(table.c.id, table.c.channel, table.c.user_id)
     )
     # Core, not the ORM's bulk path: an executemany with RETURNING that SQLAlchemy sends as a
     # few multi-row INSERTs ("insertmanyvalues") instead of one statement a row.
     written = db.session.connection().execute(stmt, rows).all()
-    outgoing = [row_id for row_id, channel in written if channel is not C.IN_APP]
+    outgoing = [row_id for row_id, channel, _ in written if channel is not C.IN_APP]
     db.session.info.setdefault(_NEW, []).extend(outgoing)
-    return [row_id for row_id, _ in written]
+    # The bell of each user with a new in-app row shows the new count (after the commit).
+    inbox.publish_unread({user_id for _, channel, user_id in written if channel is C.IN_APP})
+    return [row_id for row_id, _, _ in written]
 
 
 def _turned_off(user_ids: set[int]) -> set[tuple[int, str, NotificationChannel]]:

@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Appointment, Payment, PaymentMethod, PaymentProvider
+from app.models import Appointment, AppointmentStatus, Payment, PaymentMethod, PaymentProvider
 from app.services import access, audit
 from app.services.errors import AppointmentNotFound, Conflict, DomainError, Forbidden, InvalidInput
 from app.services.localtime import zone
@@ -35,6 +35,7 @@ from app.services.payments.settle import (
     settle,
     unavailable,
 )
+from app.services.scheduling import occupancy
 
 
 class CardPaymentsOff(InvalidInput):
@@ -174,6 +175,7 @@ def begin_checkout(*, appointment_id: int, patient_id: int, now: datetime) -> Ch
         return Checkout(appointment, payment or latest_payment(appointment.id), None, key, status)
     if appointment.fee_amount == 0:  # a free visit: nothing to pay, nothing to hold
         appointment.status = confirmed_status(appointment)
+        occupancy.announce(appointment, was=AppointmentStatus.PENDING_PAYMENT)
         db.session.commit()
         return Checkout(appointment, None, None, key, CheckoutStatus.CONFIRMED)
     try:

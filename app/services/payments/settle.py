@@ -178,6 +178,7 @@ def _try_confirm(appointment: Appointment, now: datetime) -> bool:
         return False  # cancelled by the patient or the clinic: the money goes back
     if not hold_is_live(appointment, now) and not _slot_still_free(appointment, now):
         return False
+    was = appointment.status
     try:
         with db.session.begin_nested():  # the unique indexes decide a last-moment race
             appointment.status = confirmed_status(appointment)
@@ -185,6 +186,7 @@ def _try_confirm(appointment: Appointment, now: datetime) -> bool:
     except IntegrityError:
         return False
     events.booked(appointment)
+    occupancy.announce(appointment, was=was)
     audit.record(
         "appointment.paid",
         actor_id=None,
@@ -371,6 +373,7 @@ def _released(payment: Payment, appointment: Appointment, now: datetime) -> Sett
         payment.status = P.CANCELED
         payment.updated_at = now
         audit.record("payment.released", actor_id=None, target_type="payment", target_id=payment.id)
+    was = appointment.status
     if appointment.status is S.PENDING_PAYMENT and not hold_is_live(appointment, now):
         appointment.status = S.EXPIRED
         appointment.updated_at = now
@@ -379,6 +382,7 @@ def _released(payment: Payment, appointment: Appointment, now: datetime) -> Sett
         appointment.cancelled_at = now
         appointment.cancellation_reason = "card authorisation ended before approval"
         appointment.updated_at = now
+    occupancy.announce(appointment, was=was)
     if authorised or appointment.status is S.EXPIRED:
         outbox.notify(
             appointment.patient,
@@ -412,9 +416,11 @@ def _compensate(intent_id: str, appointment_id: int, now: datetime) -> None:
         sync_ledger(payment, intent, now)
         payment.refund_target = payment.amount_captured
         if appointment.status in (S.PENDING_PAYMENT, S.EXPIRED, S.PENDING_APPROVAL):
+            was = appointment.status
             appointment.status = S.CANCELLED
             appointment.cancelled_at = now
             appointment.cancellation_reason = "payment could not be recorded"
+            occupancy.announce(appointment, was=was)
         outbox.notify(
             appointment.patient,
             "payment.not_recorded_refunded",

@@ -259,6 +259,7 @@ def book_slot(
         data={"slot_id": slot.id, "status": status.value},
     )
     events.booked(appointment)
+    occupancy.announce(appointment, was=None)
     return _reloaded(appointment.id)
 
 
@@ -335,6 +336,7 @@ def release_hold(*, appointment_id: int, now: datetime, reason: str) -> None:
         appointment.status = S.CANCELLED
         appointment.cancelled_at = now
         appointment.cancellation_reason = reason
+        occupancy.announce(appointment, was=S.PENDING_PAYMENT)
 
 
 def get_appointment(*, appointment_id: int, viewer_id: int) -> Appointment:
@@ -406,6 +408,7 @@ def cancel_appointment(
         rules = policy_for(appointment, actor, now)
         if rules.cancel_refusal is not None:
             raise rules.cancel_refusal
+        was = appointment.status
         appointment.status = S.CANCELLED
         appointment.cancelled_at = now
         appointment.cancellation_reason = (reason or "").strip()[:255] or (
@@ -423,6 +426,7 @@ def cancel_appointment(
         paid = payment is not None
         owed = payment.refund_owed if payment is not None else 0
         events.cancelled(appointment, actor, refund_amount=owed or None)
+        occupancy.announce(appointment, was=was)
     # After the commit (never inside it): release the authorisation or send the refund.
     _settle_payment(paid, appointment.id, now)
     return appointment
@@ -499,6 +503,8 @@ def reschedule_appointment(
         refunds.move_payments(from_appointment_id=old.id, to_appointment_id=new.id)
     _free_slot_side_effects(old, now)
     events.rescheduled(old, new, actor)
+    occupancy.announce(old, was=previous_status)
+    occupancy.announce(new, was=None)
     audit.record(
         "appointment.rescheduled",
         actor_id=actor_id,
@@ -531,6 +537,7 @@ def _transition(appointment: Appointment, to: AppointmentStatus, actor_id: int, 
         events.approved(appointment)
     elif to is S.REJECTED:
         events.rejected(appointment)
+    occupancy.announce(appointment, was=was)
 
 
 def _pending_request(appointment_id: int, actor_id: int) -> Appointment:
@@ -632,6 +639,7 @@ def expire_unanswered_requests(*, now: datetime) -> int:
             target_id=appointment.id,
         )
         events.approval_lapsed(appointment)
+        occupancy.announce(appointment, was=S.PENDING_APPROVAL)
     return len(lapsed)
 
 
