@@ -42,7 +42,7 @@ def reply(review_id: int):
     """Reply to a review, or change the reply (one per review)."""
     form = ReplyForm()
     if not form.validate():
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400, "The form has expired: please try again.")
         for error in form.body.errors:
             flash(error, "error")

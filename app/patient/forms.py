@@ -154,7 +154,7 @@ class ReviewForm(FlaskForm):
 
     rating = RadioField(
         "Rating",
-        choices=[(str(n), f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)],
+        choices=[SelectChoice(str(n), f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)],
         validators=[InputRequired(message="Choose a rating from 1 to 5 stars.")],
     )
     comment = TextAreaField(

@@ -18,7 +18,7 @@ from app.services.reviews import reviews
 def _submitted() -> ReviewForm:
     form = ReviewForm()
     if not form.validate():
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400, "The form has expired: please try again.")
         for errors in (form.rating.errors, form.comment.errors):
             for error in errors:
