@@ -18,6 +18,7 @@ from app.models import (
     Doctor,
     DoctorLanguage,
     PaymentMethod,
+    Review,
     Role,
     Slot,
     SlotMode,
@@ -25,6 +26,7 @@ from app.models import (
     User,
 )
 from app.services.accounts import accounts
+from app.services.reviews import reviews
 
 DEMO_PASSWORD = "carebook-demo"
 DEMO_LOGINS = {
@@ -253,9 +255,84 @@ def seed_demo(*, now: datetime, only_if_empty: bool = False) -> dict | None:
             )
         db.session.commit()
 
+    _past_visits_with_reviews(doctors, patients, now)
+
     return {
         "clinics": db.session.scalar(select(func.count(Clinic.id))),
         "doctors": db.session.scalar(select(func.count(Doctor.id))),
         "slots": db.session.scalar(select(func.count(Slot.id))),
         "appointments": db.session.scalar(select(func.count(Appointment.id))),
+        "reviews": db.session.scalar(select(func.count(Review.id))),
     }
+
+
+# What the demo patients said about past visits: (rating, comment), used in turn.
+REVIEWS = [
+    (5, "Listened carefully and explained everything in plain words."),
+    (4, "Good visit; the wait was a little long."),
+    (5, None),
+    (3, "Fine, but it felt rushed."),
+    (5, "Very kind with my daughter. We will come back."),
+    (4, "Clear advice and a quick follow-up by email."),
+]
+REPLIES = {0: "Thank you! It was good to see you.", 3: "Thank you, I will keep more time."}
+
+
+def _past_visits_with_reviews(doctors: list[Doctor], patients: list[User], now: datetime):
+    """Completed visits in the past weeks, most of them reviewed (a few replied to), so the
+    demo doctors show ratings. Each (doctor, patient) pair has its own day: no patient is in
+    two places at once, and a second run finds every slot and review in place."""
+    turn = 0
+    for d_index, doctor in enumerate(doctors):
+        zone = ZoneInfo(doctor.clinic.timezone)
+        for p_index, patient in enumerate(patients[: d_index % len(patients) + 1]):
+            day = now.astimezone(zone).date() - timedelta(days=10 + 3 * d_index + p_index)
+            start = datetime.combine(day, time(10), tzinfo=zone).astimezone(UTC)
+            slot = db.session.scalar(
+                select(Slot).where(Slot.doctor_id == doctor.id, Slot.start_at == start)
+            )
+            if slot is None:
+                slot = Slot(
+                    doctor_id=doctor.id,
+                    start_at=start,
+                    end_at=start + timedelta(minutes=SLOT_MINUTES),
+                    mode=SlotMode.IN_PERSON,
+                )
+                db.session.add(slot)
+                db.session.flush()
+            visit = db.session.scalar(select(Appointment).where(Appointment.slot_id == slot.id))
+            if visit is None:
+                visit = Appointment(
+                    patient_id=patient.id,
+                    doctor_id=doctor.id,
+                    slot_id=slot.id,
+                    starts_at=slot.start_at,
+                    ends_at=slot.end_at,
+                    status=AppointmentStatus.COMPLETED,
+                    payment_method=PaymentMethod.CASH,
+                    fee_amount=doctor.fee_amount,
+                    fee_currency=doctor.fee_currency,
+                    created_by_id=patient.id,
+                )
+                db.session.add(visit)
+            db.session.commit()
+            turn += 1
+            if turn % 5 == 0 or visit.status is not AppointmentStatus.COMPLETED:
+                continue  # one visit in five is left to review (the page offers the form)
+            if db.session.scalar(select(Review.id).where(Review.appointment_id == visit.id)):
+                continue
+            rating, comment = REVIEWS[turn % len(REVIEWS)]
+            review = reviews.write_review(
+                appointment_id=visit.id,
+                patient_id=patient.id,
+                rating=rating,
+                comment=comment,
+                now=slot.end_at + timedelta(hours=5),
+            )
+            if turn % len(REVIEWS) in REPLIES:
+                reviews.reply_to_review(
+                    review_id=review.id,
+                    doctor_user_id=doctor.user_id,
+                    body=REPLIES[turn % len(REVIEWS)],
+                    now=slot.end_at + timedelta(days=1),
+                )

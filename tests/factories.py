@@ -19,6 +19,7 @@ from app.models import (
     PaymentMethod,
     PaymentProvider,
     PaymentStatus,
+    Review,
     Role,
     Slot,
     SlotMode,
@@ -27,6 +28,7 @@ from app.models import (
     User,
 )
 from app.services.accounts.accounts import hash_password
+from app.services.reviews import reviews
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -247,3 +249,33 @@ def make_outbox_row(
     db.session.add(notification)
     db.session.commit()
     return notification
+
+
+def make_completed_visit(
+    doctor: Doctor | None = None, patient: User | None = None, *, days_ago: int = 3
+) -> Appointment:
+    """A visit in the past that the doctor marked completed (the one kind a patient reviews)."""
+    # An hour apart from every other one built, so one doctor's visits never overlap.
+    start = (datetime.now(UTC) - timedelta(days=days_ago, hours=next(_counter))).replace(
+        minute=0, second=0, microsecond=0
+    )
+    slot = make_slot(doctor or make_doctor(), start=start)
+    return make_appointment(slot, patient, status=AppointmentStatus.COMPLETED)
+
+
+def make_review(
+    appointment: Appointment | None = None,
+    *,
+    rating: int = 5,
+    comment: str | None = "Kind and clear.",
+    at: datetime | None = None,
+) -> Review:
+    """A review written through the service (so the doctor's rating totals follow)."""
+    appointment = appointment or make_completed_visit()
+    return reviews.write_review(
+        appointment_id=appointment.id,
+        patient_id=appointment.patient_id,
+        rating=rating,
+        comment=comment,
+        now=at or datetime.now(UTC),
+    )

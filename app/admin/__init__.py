@@ -17,6 +17,7 @@ SECTIONS = [
     ("Clinics", "admin.clinics", "content.manage"),
     ("Specialties", "admin.specialties", "content.manage"),
     ("Payments", "admin.payments", "payments.view"),
+    ("Reviews", "admin.reviews_list", "reviews.moderate"),
     ("Notifications", "admin.notifications", "notifications.view"),
     ("Queues", "admin.queues", "notifications.view"),
     ("Audit trail", "admin.audit", None),
@@ -63,6 +64,7 @@ from app.admin import (  # noqa: E402,F401
     notifications,
     payments,
     queues,
+    reviews,
     routes,
     users,
 )

@@ -199,3 +199,28 @@ class NotificationLogForm(FlaskForm):
     since = DateField("From", validators=[Optional()])
     until = DateField("To", validators=[Optional()])
     page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+
+class ReviewFilterForm(FlaskForm):
+    """The moderation list's filters; `doctor.choices` are set from the directory."""
+
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    doctor = SelectField("Doctor", choices=[SelectChoice("", "Any doctor")], default="")
+    visibility = SelectField(
+        "Visibility",
+        choices=[
+            SelectChoice("all", "Visible and hidden"),
+            SelectChoice("visible", "Visible"),
+            SelectChoice("hidden", "Hidden"),
+        ],
+        default="all",
+    )
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=10_000)])
+
+
+class ModerationForm(FlaskForm):
+    """Hide (a reason required) or restore (a reason optional) one review."""
+
+    reason = StringField("Reason", validators=[Optional(), Length(max=500)])

@@ -66,6 +66,7 @@ def init_api(app: Flask) -> None:
         directory,
         doctors,
         notifications,
+        reviews,
         routes,
         slots,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from app.api.fields import Day, Id, LatLng, PageNumber, Text
+from app.api.fields import Day, Flattened, Id, LatLng, PageNumber, Text
 from app.services.languages import LANGUAGES, language_name
 from app.services.links import public_url
 from app.services.photos import SIZES, photo_filename
@@ -44,6 +44,17 @@ def _photo_url(doctor, size: int) -> str | None:
     )
 
 
+class RatingSchema(ma.Schema):
+    """Dumps a DoctorResult's doctor's rating totals (kept by services/reviews)."""
+
+    average = ma.fields.Float(
+        attribute="doctor.rating_average",
+        allow_none=True,
+        metadata={"description": "Mean of the visible ratings, one decimal; null: no reviews"},
+    )
+    count = ma.fields.Integer(attribute="doctor.rating_count")
+
+
 class DoctorSchema(ma.Schema):
     """Dumps a services.search.DoctorResult (a doctor with their next free slot)."""
 
@@ -60,8 +71,9 @@ class DoctorSchema(ma.Schema):
     distance_km = ma.fields.Float(
         allow_none=True, metadata={"description": "From `near`, when given"}
     )
-    rating = ma.fields.Float(
-        allow_none=True, dump_default=None, metadata={"description": "Not rated yet: null"}
+    rating = Flattened(
+        RatingSchema,
+        metadata={"description": "The visible reviews' mean (null: none yet) and count"},
     )
     requires_approval = ma.fields.Boolean(attribute="doctor.requires_approval")
     bio = ma.fields.String(attribute="doctor.bio", allow_none=True)
@@ -121,7 +133,9 @@ class DoctorSearchArgsSchema(ma.Schema):
         metadata={
             "description": "relevance (nearest first with `near`, then by name), price (fee "
             "ascending within each currency, then name), price_desc, earliest (next free "
-            "slot first; doctors without one last)"
+            "slot first; doctors without one last), rating (Bayesian average of the reviews "
+            "first: a prior of 10 reviews of 3.5 stars, so a long good record outranks one "
+            "5-star review)"
         },
     )
     page = PageNumber(1)

@@ -202,3 +202,17 @@ class PhotoForm(FlaskForm):
 
 class RemovePhotoForm(FlaskForm):
     submit = SubmitField("Remove photo")
+
+
+class ReplyForm(FlaskForm):
+    """The doctor's reply to a review (also its change)."""
+
+    body = TextAreaField(
+        "Your reply",
+        validators=[
+            InputRequired(message="Write the reply."),
+            Length(max=2000, message="At most 2,000 characters."),
+        ],
+        render_kw={"maxlength": 2000, "rows": 3},
+    )
+    submit = SubmitField("Publish the reply")

@@ -18,6 +18,7 @@ NAV_LINKS: dict[Role, list[tuple[str, str]]] = {
         ("Appointments", "doctor.dashboard"),
         ("Availability", "doctor.slots"),
         ("Earnings", "doctor.earnings"),
+        ("Reviews", "doctor.reviews_page"),
         ("Profile", "doctor.profile"),
     ],
     Role.HELPER: [("Find a doctor", "patient.search")],
@@ -26,7 +27,11 @@ NAV_LINKS: dict[Role, list[tuple[str, str]]] = {
 
 # Links for helpers holding any of the permissions: (label, endpoint, permissions).
 HELPER_LINKS: list[tuple[str, str, tuple[str, ...]]] = [
-    ("Admin", "admin.index", ("users.manage", "doctors.manage", "content.manage")),
+    (
+        "Admin",
+        "admin.index",
+        ("users.manage", "doctors.manage", "content.manage", "reviews.moderate"),
+    ),
     ("Payments", "admin.payments", ("payments.view",)),
 ]
 

@@ -26,6 +26,7 @@ from app.models.notifications import (
     NotificationStatus,
 )
 from app.models.payments import Payment, PaymentProvider, PaymentStatus, Refund, StripeEvent
+from app.models.reviews import Review
 from app.models.scheduling import Slot, SlotMode, SlotStatus
 from app.models.users import PatientProfile, Role, User, UserPermission
 
@@ -51,6 +52,7 @@ __all__ = [
     "PaymentStatus",
     "RecoveryCode",
     "Refund",
+    "Review",
     "Role",
     "Slot",
     "SlotMode",

@@ -73,7 +73,13 @@ class Specialty(db.Model):
 
 class Doctor(AuditColumns, db.Model):
     __tablename__ = "doctors"
-    __table_args__ = (CheckConstraint("fee_amount >= 0", name="fee_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("fee_amount >= 0", name="fee_not_negative"),
+        CheckConstraint(
+            "rating_count >= 0 AND rating_sum BETWEEN rating_count AND 5 * rating_count",
+            name="rating_totals",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(
@@ -92,6 +98,10 @@ class Doctor(AuditColumns, db.Model):
     # The photo's content hash: its files (services/photos.py) are named by it, so their URLs
     # change with the photo and can be cached for good. None: no photo (initials are shown).
     photo_hash: Mapped[str | None] = mapped_column(String(32))
+    # The visible reviews' count and sum of ratings, kept by services/reviews in the same
+    # transaction as each review change (search sorts and shows them without aggregating).
+    rating_count: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     clinic: Mapped[Clinic | None] = relationship(back_populates="doctors")
@@ -110,6 +120,11 @@ class Doctor(AuditColumns, db.Model):
     @property
     def name(self) -> str:
         return self.user.name
+
+    @property
+    def rating_average(self) -> float | None:
+        """The plain mean of the visible ratings, one decimal; None before the first."""
+        return round(self.rating_sum / self.rating_count, 1) if self.rating_count else None
 
     @property
     def language_codes(self) -> list[str]:

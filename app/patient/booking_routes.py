@@ -11,7 +11,7 @@ from app.auth import limits
 from app.models import AppointmentStatus, Role
 from app.patient import bp, presenters
 from app.patient.forms import BookForm, CancelForm, RescheduleForm, WeekForm
-from app.patient.presenters import by_local_day, closed_slot_ids, week_days
+from app.patient.presenters import by_local_day, closed_slot_ids, review_panel, week_days
 from app.rbac import current_actor, roles_required
 from app.services.errors import DomainError, SlotNotFound
 from app.services.localtime import day_bounds, zone
@@ -118,6 +118,7 @@ def appointment(appointment_id: int):
         payment=settle.latest_payment(appointment.id),
         now=now,
         cancel_form=CancelForm(),
+        **review_panel(appointment, viewer.id, now),
     )
 
 

@@ -66,6 +66,7 @@ class SearchForm(FlaskForm):
             SelectChoice("price", "Price: low to high"),
             SelectChoice("price_desc", "Price: high to low"),
             SelectChoice("earliest", "Earliest available"),
+            SelectChoice("rating", "Best rated"),
         ],
         default="relevance",
         validate_choice=False,
@@ -139,9 +140,26 @@ class RescheduleForm(FlaskForm):
 
 
 class WeekForm(FlaskForm):
-    """?week=YYYY-MM-DD on the doctor page."""
+    """?week=YYYY-MM-DD (and ?reviews_page=) on the doctor page."""
 
     class Meta:
         csrf = False
 
     week = DateField("Week starting", validators=[Optional()])
+    reviews_page = IntegerField("Reviews page", validators=[Optional(), NumberRange(1, 10_000)])
+
+
+class ReviewForm(FlaskForm):
+    """A review of a completed visit (also its change within the edit window)."""
+
+    rating = RadioField(
+        "Rating",
+        choices=[SelectChoice(str(n), f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)],
+        validators=[InputRequired(message="Choose a rating from 1 to 5 stars.")],
+    )
+    comment = TextAreaField(
+        "Comment (optional)",
+        validators=[Optional(), Length(max=2000, message="At most 2,000 characters.")],
+        render_kw={"maxlength": 2000, "rows": 5},
+    )
+    submit = SubmitField("Publish the review")

@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.models import Clinic, Slot, SlotMode, SlotStatus
+from app.models import Appointment, AppointmentStatus, Clinic, Slot, SlotMode, SlotStatus
+from app.patient.forms import ReviewForm
+from app.services.reviews import listing, reviews
 from app.services.scheduling.policy import inside_window
 
 
@@ -56,3 +58,25 @@ def waitlist_days(listing: Iterable[tuple[Slot, bool]], tz: ZoneInfo) -> set[dat
             continue  # a blocked time never comes free
         (free if available else taken).add(slot.start_at.astimezone(tz).date())
     return taken - free
+
+
+def review_panel(appointment: Appointment, viewer_id: int, now: datetime) -> dict:
+    """What the appointment page's review section needs: the review (None before one is
+    written), whether it may be written or changed now, and the form filled in."""
+    review = listing.review_of_appointment(appointment.id)
+    can_write = review is None and appointment.status is AppointmentStatus.COMPLETED
+    can_change = review is not None and reviews.can_edit(review, viewer_id, now)
+    form = None
+    if can_write or can_change:
+        form = ReviewForm(
+            formdata=None,
+            rating=str(review.rating) if review else None,
+            comment=review.comment if review else None,
+        )
+        if review:
+            form.submit.label.text = "Save the changes"
+    return {
+        "review": review,
+        "review_form": form,
+        "review_editable_until": reviews.editable_until(review) if review else None,
+    }

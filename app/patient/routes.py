@@ -15,6 +15,7 @@ from app.rbac import public, roles_required
 from app.services.directory import list_clinics, list_specialties
 from app.services.errors import DomainError, InvalidInput
 from app.services.localtime import day_bounds, zone
+from app.services.reviews import listing as review_listing
 from app.services.scheduling import booking
 from app.services.scheduling.appointments import public_doctor
 from app.services.scheduling.search import DoctorSearch, search_doctors, slot_listing
@@ -77,6 +78,8 @@ def doctor(doctor_id: int):
     today = now.astimezone(tz).date()
     week_form = WeekForm(formdata=request.args)
     if not week_form.validate():
+        if week_form.reviews_page.errors:
+            abort(422, "The page of reviews is a number from 1 to 10000.")
         abort(422, "The week is a date such as 2031-03-07.")
     first = max(week_form.week.data or today, today)  # past weeks have nothing to book
     if first > today + FURTHEST_WEEK:
@@ -100,6 +103,10 @@ def doctor(doctor_id: int):
         next_week=first + timedelta(days=7),
         waitlist_form=WaitlistForm(),
         can_wait=current_user.is_authenticated and current_user.role is Role.PATIENT,
+        reviews=review_listing.visible_reviews(
+            doctor_id=doctor.id, page=week_form.reviews_page.data or 1
+        ),
+        review_author=review_listing.author_name,
     )
 
 

@@ -22,9 +22,11 @@ from tests.conftest import TEST_SECRET_KEY
 from tests.factories import (
     make_appointment,
     make_clinic,
+    make_completed_visit,
     make_doctor,
     make_notification,
     make_payment,
+    make_review,
     make_slot,
     make_user,
 )
@@ -47,6 +49,7 @@ OWNERS = {
     "slot_id": {"doctor_a"},
     "doctor_id": {"doctor_a"},
     "notification_id": {"patient_a"},
+    "review_id": {"patient_a", "doctor_a"},
 }
 # Callers who never own anything of A's.
 STRANGERS = {"patient_b", "doctor_b", "helper_without"}
@@ -87,6 +90,8 @@ def world(ctx) -> World:
     admin = make_user(Role.ADMIN, name="Admin", totp_secret="RCIAOKCLVDTRMDPLQUUOEMZFIU4M36SO")
     bystander = make_user(Role.PATIENT, name="Bystander")  # what admin routes act on
     notification = make_notification(patient_a, appointment=appointment)
+    # A's review of a past visit with doctor A (the review routes act on it).
+    review = make_review(make_completed_visit(doctor_a, patient_a))
     db.session.commit()
     return World(
         users={
@@ -107,6 +112,7 @@ def world(ctx) -> World:
             "specialty_id": 1,
             "payment_id": payment.id,
             "notification_id": notification.id,
+            "review_id": review.id,
             "action": "approve",
         },
     )

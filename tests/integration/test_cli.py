@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from app import demo
 from app.extensions import db
-from app.models import Appointment, Clinic, Doctor, Slot, Specialty, User
+from app.models import Appointment, Clinic, Doctor, Review, Slot, Specialty, User
 from tests.factories import make_clinic
 
 
@@ -62,16 +62,26 @@ def test_users_create_refuses_a_duplicate_email(runner):
     assert count(User) == 1
 
 
+def count_reviews(doctor: Doctor) -> int:
+    return db.session.scalar(select(func.count(Review.id)).where(Review.doctor_id == doctor.id))
+
+
 def test_seed_demo_is_idempotent_and_its_logins_work(runner, auth):
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    counts = {m: count(m) for m in (User, Clinic, Specialty, Doctor, Slot, Appointment)}
+    counts = {m: count(m) for m in (User, Clinic, Specialty, Doctor, Slot, Appointment, Review)}
     assert counts[Clinic] == 3
     assert len({c.timezone for c in db.session.scalars(select(Clinic))}) == 3
     assert counts[Doctor] >= 12
     assert counts[Specialty] >= 6
     assert counts[Slot] > 12 * 4 * 5 * 10  # four weeks of weekday slots for every doctor
     assert counts[Appointment] > 0
+    # Past completed visits with reviews (and replies): the demo doctors show ratings.
+    assert counts[Review] >= 12
+    rated = db.session.scalars(select(Doctor).where(Doctor.rating_count > 0)).all()
+    assert len(rated) >= 10
+    assert all(d.rating_count == count_reviews(d) for d in rated)
+    assert db.session.scalar(select(func.count(Review.id)).where(Review.reply.is_not(None)))
 
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0, second.output

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, event, text
 
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus, Clinic, Doctor, Role, Slot
+from app.services.reviews import listing
 from app.services.scheduling import booking
 from app.services.scheduling.search import DoctorSearch, search_doctors, slot_listing
 from tests.factories import make_user
@@ -29,7 +30,7 @@ from tests.factories import make_user
 DOCTORS = 100
 PAST_DAYS, FUTURE_DAYS = 30, 30
 SLOTS_PER_DAY = 10
-WATCHED = {"slots", "appointments"}
+WATCHED = {"slots", "appointments", "reviews"}
 
 # Clinics in three zones, two per city; specialties by slug; one patient per doctor books
 # that doctor's taken slots (a doctor's slots never overlap, so neither do the patient's).
@@ -119,6 +120,20 @@ SEED_SQL = [
     JOIN users AS p ON p.email = 'plan-patient' || d.user_id || '@example.com'
     CROSS JOIN generate_series(0, 2) AS k
     WHERE (s.id + k) % 3 <> 0
+    """,
+    # Reviews of a third of the completed visits (one in 20 hidden), and the totals they make.
+    """
+    INSERT INTO reviews (appointment_id, patient_id, doctor_id, rating, comment, created_at,
+                         hidden_at, hidden_reason)
+    SELECT a.id, a.patient_id, a.doctor_id, 1 + a.id % 5, 'Plan review ' || a.id, a.ends_at,
+           CASE WHEN a.id % 20 = 0 THEN now() END, CASE WHEN a.id % 20 = 0 THEN 'plan' END
+    FROM appointments AS a WHERE a.status = 'completed' AND a.id % 3 = 0
+    """,
+    """
+    UPDATE doctors SET rating_count = t.n, rating_sum = t.total
+    FROM (SELECT doctor_id, count(*) AS n, sum(rating) AS total FROM reviews
+          WHERE hidden_at IS NULL GROUP BY doctor_id) AS t
+    WHERE t.doctor_id = doctors.id
     """,
 ]
 
@@ -247,6 +262,7 @@ def _criteria(name: str, now: datetime) -> DoctorSearch:
         "near": DoctorSearch(near=(london.latitude, london.longitude), radius_km=30),
         "language": DoctorSearch(language="es"),
         "price": DoctorSearch(sort="price", page=3, per_page=10),
+        "rating": DoctorSearch(sort="rating", page=2, per_page=10),
         "earliest": DoctorSearch(sort="earliest", page=2, per_page=10),
         "earliest on a day": DoctorSearch(
             sort="earliest", available_on=(now + timedelta(days=4)).date()
@@ -275,6 +291,7 @@ def _criteria(name: str, now: datetime) -> DoctorSearch:
         "near",
         "language",
         "price",
+        "rating",
         "earliest",
         "earliest on a day",
         "everything",
@@ -338,4 +355,12 @@ def test_taken_slot_and_its_alternatives_are_found_through_indexes(seeded):
             now=seeded.now,
         )
     assert refused.value.details["alternatives"]
+    assert not_index_driven(statements, seeded) == []
+
+
+def test_a_doctors_visible_reviews_are_read_through_an_index(seeded):
+    doctor = db.session.scalars(db.select(Doctor).order_by(Doctor.id).offset(17)).first()
+    with captured_statements() as statements:
+        page = listing.visible_reviews(doctor_id=doctor.id, page=2, per_page=10)
+    assert page.items and all(review.hidden_at is None for review in page.items)
     assert not_index_driven(statements, seeded) == []

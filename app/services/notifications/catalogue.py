@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import exists, select
+
 from app.extensions import db
-from app.models import Appointment, AppointmentStatus, Doctor, SlotMode, User
+from app.models import Appointment, AppointmentStatus, Doctor, Review, SlotMode, User
 from app.models.types import utcnow
 from app.services import sealing
 from app.services.links import public_url
@@ -388,4 +390,77 @@ def registration_attempt(data: dict, user: User) -> Message:
             "your password from the sign-in page if you forgot it. If it was not you, you "
             "can ignore this email: nothing has changed.",
         ],
+    )
+
+
+# --- reviews --------------------------------------------------------------------------------
+
+
+def _not_reviewed_yet(data: dict) -> bool:
+    appointment = db.session.get(Appointment, data["appointment_id"])
+    return (
+        appointment is not None
+        and appointment.status is S.COMPLETED
+        and not db.session.scalar(select(exists().where(Review.appointment_id == appointment.id)))
+    )
+
+
+@kind("review.request", category="reviews", still_relevant=_not_reviewed_yet)
+def review_request(data: dict, user: User) -> Message:
+    appointment = _appointment(data)
+    visit, details = _visit(appointment)
+    return Message(
+        subject=f"How was your visit with {appointment.doctor.name}?",
+        lines=[
+            f"Thank you for your {visit[0].lower()}{visit[1:]}.",
+            "A rating and a few words help other patients choose, and help the doctor. "
+            "You can review the visit from its page (and change it for 14 days).",
+        ],
+        action=(
+            "Review the visit",
+            public_url("patient.appointment", appointment_id=appointment.id),
+        ),
+        details=details,
+    )
+
+
+def _review(data: dict) -> Review:
+    review = db.session.get(Review, data["review_id"])
+    if review is None:
+        raise Gone(f"review {data['review_id']} is gone")
+    return review
+
+
+# Moderation is essential: the author hears what happened to what they wrote, and why.
+@kind("review.hidden", category="reviews", essential=True)
+def review_hidden(data: dict, user: User) -> Message:
+    review = _review(data)
+    return Message(
+        subject=f"Your review of {review.doctor.name} was hidden",
+        lines=[
+            f"Our moderators hid your review of {review.doctor.name}: it no longer shows on "
+            "the doctor's page nor counts in their rating.",
+            f"The reason given: {data['reason']}",
+        ],
+        action=(
+            "See the visit",
+            public_url("patient.appointment", appointment_id=review.appointment_id),
+        ),
+    )
+
+
+@kind("review.restored", category="reviews", essential=True)
+def review_restored(data: dict, user: User) -> Message:
+    review = _review(data)
+    return Message(
+        subject=f"Your review of {review.doctor.name} is shown again",
+        lines=[
+            f"Our moderators restored your review of {review.doctor.name}: it shows on the "
+            "doctor's page and counts in their rating again.",
+            *([f"The reason given: {data['reason']}"] if data.get("reason") else []),
+        ],
+        action=(
+            "See the doctor's page",
+            public_url("patient.doctor", doctor_id=review.doctor_id),
+        ),
     )

@@ -31,6 +31,7 @@ GENERIC_TITLES = {
     "payment": "An update about a payment",
     "waitlist": "A waitlist update",
     "account": "An update about your account",
+    "review": "An update about a review",
 }
 GENERIC_TITLE = "A notification"
 

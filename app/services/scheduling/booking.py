@@ -42,6 +42,7 @@ from app.services.errors import (
 from app.services.localtime import zone
 from app.services.notifications import events, outbox
 from app.services.payments import cards, gateway, refunds, settle
+from app.services.reviews import reviews
 from app.services.scheduling import occupancy, search
 from app.services.scheduling.appointments import public_doctor
 from app.services.scheduling.policy import (
@@ -605,6 +606,8 @@ def record_outcome(
     if now < appointment.starts_at:
         raise InvalidTransition("The outcome can be recorded once the visit has started.")
     _transition(appointment, outcome, actor_id, now)
+    if outcome is S.COMPLETED:
+        reviews.request_review(appointment)
     return appointment
 
 

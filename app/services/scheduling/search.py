@@ -30,6 +30,7 @@ from app.services.access import listed_doctor_clause
 from app.services.errors import InvalidInput
 from app.services.languages import check_language
 from app.services.localtime import check_day, day_bounds, zone
+from app.services.reviews.rating import bayesian_score
 from app.services.scheduling.appointments import public_doctor
 
 MAX_PER_PAGE = 50
@@ -40,8 +41,10 @@ EARTH_RADIUS_KM = 6371.0
 # How results are ordered. relevance: nearest first with `near`, then by name. price and
 # price_desc: by fee (fees in different currencies are not compared: each currency is a
 # group, by its code), then by name. earliest: the next free time first (with available_on,
-# that day's first), doctors without one last.
-SORTS = ("relevance", "price", "price_desc", "earliest")
+# that day's first), doctors without one last. rating: the Bayesian average of the visible
+# reviews first (services/reviews/rating.py: one 5-star review does not outrank two hundred
+# of 4.8), then the number of reviews, then by name.
+SORTS = ("relevance", "price", "price_desc", "earliest", "rating")
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,8 @@ def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
     elif criteria.sort == "earliest":
         # The database sorts by the same per-doctor index probe it shows, then pages.
         order = [next_free.asc().nulls_last()]
+    elif criteria.sort == "rating":
+        order = [bayesian_score().desc(), Doctor.rating_count.desc()]
     rows = db.session.execute(
         stmt.add_columns(next_free)
         .order_by(*order, User.name, Doctor.id)

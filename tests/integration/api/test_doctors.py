@@ -42,7 +42,7 @@ def test_search_shows_each_doctor_with_fee_clinic_and_next_free_slot(client):
                 "fee": {"amount": 12500, "currency": "USD"},
                 "next_available": iso(free.start_at),
                 "distance_km": None,
-                "rating": None,
+                "rating": {"average": None, "count": 0},
                 "requires_approval": False,
                 "bio": "Hearts.",
                 "languages": [],
@@ -251,8 +251,8 @@ def test_search_filters_by_language_and_shows_languages_and_photo(client):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("sort=rating", "sort is one of relevance, price, price_desc, earliest."),
-        ("sort=PRICE", "sort is one of relevance, price, price_desc, earliest."),
+        ("sort=stars", "sort is one of relevance, price, price_desc, earliest, rating."),
+        ("sort=PRICE", "sort is one of relevance, price, price_desc, earliest, rating."),
         ("language=xx", "language is an ISO 639-1 code we list"),
         ("language=english", "language is an ISO 639-1 code we list"),
     ],

@@ -62,5 +62,11 @@ def test_openapi_describes_doctor_languages_photo_and_sort(spec):
     assert doctor["photo_url"]["type"] == "string"
     assert doctor["photo_url"]["format"] == "uri"
     params = {p["name"]: p for p in spec["paths"]["/api/v1/doctors"]["get"]["parameters"]}
-    assert params["sort"]["schema"]["enum"] == ["relevance", "price", "price_desc", "earliest"]
+    assert params["sort"]["schema"]["enum"] == [
+        "relevance",
+        "price",
+        "price_desc",
+        "earliest",
+        "rating",
+    ]
     assert "es" in params["language"]["schema"]["enum"]

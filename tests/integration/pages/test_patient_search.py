@@ -209,7 +209,7 @@ def test_search_page_filters_by_language_and_shows_them(client):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("sort=rating", "sort is one of relevance, price, price_desc, earliest."),
+        ("sort=stars", "sort is one of relevance, price, price_desc, earliest, rating."),
         ("language=xx", "is not a language we list"),
     ],
 )
