@@ -49,6 +49,7 @@ def edit_clinic(clinic_id: int | None):
                     accepts_cash=form.accepts_cash.data,
                     late_cancellation_refund_percent=form.late_cancellation_refund_percent.data,
                     reminder_hours=form.reminder_hours.data or "",
+                    chat_days_after_visit=form.chat_days_after_visit.data,
                 ),
                 clinic_id=clinic_id,
                 **acting(),

@@ -18,6 +18,7 @@ PERMISSIONS = (
     "reports.view",
     "users.manage",
     "notifications.view",
+    "conversations.audit",
 )
 
 # What each permission is called on the pages, and what it opens.
@@ -31,6 +32,7 @@ PERMISSION_LABELS = {
     "reports.view": "See reports",
     "users.manage": "Manage users",
     "notifications.view": "See notifications and queues (and retry failures)",
+    "conversations.audit": "Open patient-doctor conversations (disputes; each opening is audited)",
 }
 
 # The permissions an admin page offers to grant: those that open something today. Reports

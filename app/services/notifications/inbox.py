@@ -30,6 +30,7 @@ GENERIC_TITLES = {
     "payment": "An update about a payment",
     "waitlist": "A waitlist update",
     "account": "An update about your account",
+    "chat": "A new message",
 }
 GENERIC_TITLE = "A notification"
 

@@ -22,6 +22,7 @@ OPTIONAL_CATEGORIES = {
     "appointments": "Bookings, approvals and changes",
     "reminders": "Visit reminders",
     "waitlist": "Waitlist openings",
+    "messages": "Messages from your doctor or patient",
 }
 
 
