@@ -18,6 +18,8 @@ from app.models import AppointmentStatus, Role, User, UserPermission
 from app.services.access import PERMISSIONS
 from app.services.accounts import sessions
 from app.services.accounts.tokens import issue_token
+from app.services.chat import conversations, messages
+from app.services.chat.attachments import Upload
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import (
     make_appointment,
@@ -47,6 +49,8 @@ OWNERS = {
     "slot_id": {"doctor_a"},
     "doctor_id": {"doctor_a"},
     "notification_id": {"patient_a"},
+    "conversation_id": {"patient_a", "doctor_a"},
+    "message_id": {"patient_a", "doctor_a"},
 }
 # Callers who never own anything of A's.
 STRANGERS = {"patient_b", "doctor_b", "helper_without"}
@@ -87,6 +91,16 @@ def world(ctx) -> World:
     admin = make_user(Role.ADMIN, name="Admin", totp_secret="RCIAOKCLVDTRMDPLQUUOEMZFIU4M36SO")
     bystander = make_user(Role.PATIENT, name="Bystander")  # what admin routes act on
     notification = make_notification(patient_a, appointment=appointment)
+    conversation, _ = conversations.open_conversation(
+        actor_id=patient_a.id, doctor_id=doctor_a.id, now=datetime.now(UTC)
+    )
+    message = messages.send_message(
+        conversation_id=conversation.id,
+        sender_id=patient_a.id,
+        body="With a file",
+        upload=Upload(data=b"%PDF-1.4\n%%EOF\n", filename="letter.pdf"),
+        now=datetime.now(UTC),
+    )
     db.session.commit()
     return World(
         users={
@@ -107,6 +121,8 @@ def world(ctx) -> World:
             "specialty_id": 1,
             "payment_id": payment.id,
             "notification_id": notification.id,
+            "conversation_id": conversation.id,
+            "message_id": message.id,
             "action": "approve",
         },
     )
