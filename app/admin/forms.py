@@ -104,7 +104,7 @@ class ClinicForm(FlaskForm):
     )
     chat_days_after_visit = IntegerField(
         "Messages after a visit (days)",
-        validators=[InputRequired(), NumberRange(0, 365)],
+        validators=[Optional(), NumberRange(0, 365)],
         default=14,
     )
     submit = SubmitField("Save clinic")
