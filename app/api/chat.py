@@ -3,7 +3,7 @@ multipart with a `file`), read receipts and attachments."""
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import abort, request, url_for
 from flask_login import current_user
 
 from app.api import BEARER, ID, ErrorSchema, bp, request_now
@@ -18,6 +18,7 @@ from app.api.chat_schemas import (
     ReadResultSchema,
     ReadSchema,
 )
+from app.api.parsing import INVALID_JSON
 from app.chat.files import attachment_response, upload_from
 from app.rbac import login_required
 from app.security import takes_upload
@@ -125,7 +126,9 @@ def send_message(conversation_id: int):
     image or a PDF, at most 10 MB)."""
     upload = None
     if request.is_json:
-        payload = request.get_json()
+        payload = request.get_json(silent=True)
+        if payload is None:
+            abort(400, INVALID_JSON)
         body = payload.get("body") if isinstance(payload, dict) else None
         if not isinstance(body, str):
             raise InvalidInput('Send {"body": "..."}: the text of the message.', field="body")
