@@ -35,8 +35,13 @@ def test_the_grid_shows_every_optional_category_on_every_channel(client, auth):
 
     page = client.get("/notifications/settings").get_data(as_text=True)
 
-    assert page.count('type="checkbox"') == 9 and page.count(" checked") == 9
-    for label in ("Visit reminders", "Waitlist openings", "Bookings, approvals and changes"):
+    assert page.count('type="checkbox"') == 12 and page.count(" checked") == 12
+    for label in (
+        "Visit reminders",
+        "Waitlist openings",
+        "Bookings, approvals and changes",
+        "Messages from your doctor or patient",
+    ):
         assert label in page
     assert "receipts" in page and "cancellations always go" in page
     assert "confirmed mobile number" in page
@@ -47,20 +52,21 @@ def test_saving_the_grid_turns_off_what_is_unticked(client, auth):
     patient = make_user(Role.PATIENT)
     auth.login(patient.email)
     ticked = ["appointments:email", "appointments:sms", "appointments:in_app",
-              "reminders:in_app", "waitlist:email", "waitlist:sms", "waitlist:in_app"]  # fmt: skip
+              "reminders:in_app", "waitlist:email", "waitlist:sms", "waitlist:in_app",
+              "messages:email", "messages:sms", "messages:in_app"]  # fmt: skip
 
     response = client.post("/notifications/settings", data={"on": ticked})
 
     assert response.status_code == 302
     choices = _choices(patient.id)
-    assert len(choices) == 9
+    assert len(choices) == 12
     assert {cell for cell, on in choices.items() if not on} == {
         ("reminders", C.EMAIL),
         ("reminders", C.SMS),
     }
     page = client.get("/notifications/settings").get_data(as_text=True)
     assert "Your notification settings are saved." in page
-    assert page.count(" checked") == 7
+    assert page.count(" checked") == 10
     assert 'value="reminders:email">' in page  # unticked now
     # What the outbox then writes for this patient.
     assert _channels_written(patient, "appointment.reminder", "r1") == {C.IN_APP}
