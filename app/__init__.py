@@ -60,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app import (  # noqa: F401, PLC0415
         admin,
         auth,
+        chat,
         doctor,
         main,
         models,
@@ -78,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(payments.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(chat.bp)
     init_api(app)
     register_error_handlers(app)
     install_security_headers(app)

@@ -177,6 +177,8 @@ def load_config(instance_path: str | Path) -> dict:
         # this large (its upload alone may exceed MAX_CONTENT_LENGTH).
         "MEDIA_ROOT": os.environ.get("MEDIA_ROOT") or str(instance_path / "uploads"),
         "PHOTO_MAX_BYTES": _int("PHOTO_MAX_BYTES", 5 * 1024 * 1024),
+        # A chat attachment (an image or a PDF) may be this large.
+        "CHAT_ATTACHMENT_MAX_BYTES": _int("CHAT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
         # Booking caps: upcoming active appointments (holds count) per patient, in all and with
         # one doctor; and how often one user may try to book (Flask-Limiter syntax).
         "MAX_ACTIVE_BOOKINGS": _int("MAX_ACTIVE_BOOKINGS", 10),

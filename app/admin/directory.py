@@ -49,6 +49,8 @@ def edit_clinic(clinic_id: int | None):
                     accepts_cash=form.accepts_cash.data,
                     late_cancellation_refund_percent=form.late_cancellation_refund_percent.data,
                     reminder_hours=form.reminder_hours.data or "",
+                    # Left empty: unchanged (14 for a new clinic).
+                    chat_days_after_visit=_or_current(form.chat_days_after_visit.data, clinic),
                 ),
                 clinic_id=clinic_id,
                 **acting(),
@@ -59,6 +61,12 @@ def edit_clinic(clinic_id: int | None):
         flash(f"{saved.name} saved.", "success")
         return redirect(url_for("admin.clinics"))
     return _clinic_form(form, clinic), 422 if form.errors else 200
+
+
+def _or_current(days: int | None, clinic) -> int:
+    if days is not None:
+        return days
+    return clinic.chat_days_after_visit if clinic is not None else 14
 
 
 def _clinic_form(form, clinic):

@@ -102,6 +102,11 @@ class ClinicForm(FlaskForm):
     reminder_hours = StringField(
         "Reminders (hours before the visit)", validators=[Length(max=64)], default="24, 2"
     )
+    chat_days_after_visit = IntegerField(
+        "Messages after a visit (days)",
+        validators=[Optional(), NumberRange(0, 365)],
+        default=14,
+    )
     submit = SubmitField("Save clinic")
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import marshmallow as ma
-from flask import Flask, abort, g, request
+from flask import Flask, abort, current_app, g, request
 from flask_smorest import Api
 
 from app.api.parsing import ApiBlueprint, BodyJSONProvider
 from app.extensions import csrf
+from app.security import upload_view
 
 
 class ErrorBodySchema(ma.Schema):
@@ -50,9 +51,12 @@ def request_now() -> datetime:
 
 @bp.before_request
 def require_json_body():
-    """A body in any other format would be silently ignored by the JSON parser: refuse it."""
+    """A body in any other format would be silently ignored by the JSON parser: refuse it
+    (but multipart form data to a view that takes an upload)."""
     if request.method not in _BODY_METHODS or request.is_json:
         return
+    if request.mimetype == "multipart/form-data" and upload_view(current_app) is not None:
+        return  # an upload (a chat attachment): the view reads the form itself
     if request.content_length or request.mimetype or request.headers.get("Transfer-Encoding"):
         abort(415, "Send the request body as JSON (Content-Type: application/json).")
 
@@ -63,6 +67,7 @@ def init_api(app: Flask) -> None:
     # Importing the route modules registers their endpoints on bp (they import bp from here).
     from app.api import (  # noqa: F401, PLC0415
         appointments,
+        chat,
         directory,
         doctors,
         notifications,

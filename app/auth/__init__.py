@@ -29,7 +29,7 @@ _GATE_OPEN = {
     "static",
 }
 # Requests a page makes by itself (the bell's poll): not activity, the idle sign-out stands.
-BACKGROUND_ENDPOINTS = {"notifications.unread_count"}
+BACKGROUND_ENDPOINTS = {"notifications.unread_count", "chat.unread_count"}
 
 
 def init_login(app: Flask) -> None:

@@ -18,6 +18,7 @@ from app.models.auth import (
     SignInThrottle,
     UserSession,
 )
+from app.models.chat import Conversation, Message
 from app.models.clinics import Clinic, Doctor, DoctorLanguage, Specialty, doctor_specialties
 from app.models.notifications import (
     Notification,
@@ -36,10 +37,12 @@ __all__ = [
     "AppointmentStatus",
     "AuditLog",
     "Clinic",
+    "Conversation",
     "CodeChannel",
     "CodePurpose",
     "Doctor",
     "DoctorLanguage",
+    "Message",
     "Notification",
     "NotificationChannel",
     "NotificationPreference",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    event,
     func,
     literal_column,
     or_,
@@ -119,6 +120,9 @@ class Appointment(AuditColumns, db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When it was first confirmed (kept through a later cancellation): a visit that was once
+    # confirmed opens the chat between its patient and doctor (services/chat).
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str | None] = mapped_column(Text)
     payment_method: Mapped[PaymentMethod] = mapped_column(
         enum_column(PaymentMethod, "payment_method"), nullable=False
@@ -142,6 +146,22 @@ class Appointment(AuditColumns, db.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+# The states an appointment reaches only through confirmation.
+CONFIRMED_STATUSES = (
+    AppointmentStatus.CONFIRMED,
+    AppointmentStatus.COMPLETED,
+    AppointmentStatus.NO_SHOW,
+)
+
+
+@event.listens_for(Appointment.status, "set")
+def _remember_confirmation(target: Appointment, value, _old, _initiator) -> None:
+    # Every path to "confirmed" (a cash booking, a capture, an approval, a reschedule, the
+    # builders of tests) sets the attribute: stamping it here cannot be forgotten by one.
+    if value in CONFIRMED_STATUSES and target.confirmed_at is None:
+        target.confirmed_at = utcnow()
 
 
 class WaitlistEntry(db.Model):

@@ -33,6 +33,7 @@ class Clinic(AuditColumns, db.Model):
             " OR (late_cancellation_refund_percent BETWEEN 0 AND 100)",
             name="late_cancellation_refund_percent",
         ),
+        CheckConstraint("chat_days_after_visit BETWEEN 0 AND 365", name="chat_days_after_visit"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +57,9 @@ class Clinic(AuditColumns, db.Model):
     reminder_offsets: Mapped[list[int]] = mapped_column(
         JSON, nullable=False, default=lambda: list(DEFAULT_REMINDER_OFFSETS)
     )
+
+    # Patients may write to their doctor this many days after their last visit.
+    chat_days_after_visit: Mapped[int] = mapped_column(nullable=False, default=14)
 
     doctors: Mapped[list[Doctor]] = relationship(back_populates="clinic")
 

@@ -19,6 +19,7 @@ PERMISSIONS = (
     "users.manage",
     "notifications.view",
     "reviews.moderate",
+    "conversations.audit",
 )
 
 # What each permission is called on the pages, and what it opens.
@@ -33,6 +34,7 @@ PERMISSION_LABELS = {
     "users.manage": "Manage users",
     "notifications.view": "See notifications and queues (and retry failures)",
     "reviews.moderate": "Moderate reviews (hide and restore them)",
+    "conversations.audit": "Open patient-doctor conversations (disputes; each opening is audited)",
 }
 
 # The permissions an admin page offers to grant: those that open something today. Reports

@@ -67,6 +67,8 @@ class ClinicInput:
     # Hours before each visit that its patient is reminded, as typed ("24, 2"; empty: none).
     # None keeps the clinic's offsets (24 h and 2 h for a new clinic).
     reminder_hours: str | None = None
+    # Patients may message their doctor this many days after their last visit.
+    chat_days_after_visit: int = 14
 
 
 @dataclass(frozen=True)
@@ -301,6 +303,11 @@ def _clean_clinic(values: ClinicInput) -> dict:
             field="late_cancellation_refund_percent",
         )
     offsets = reminder_offsets(values.reminder_hours)
+    if not 0 <= values.chat_days_after_visit <= 365:
+        raise InvalidInput(
+            "Messaging after a visit stays open between 0 and 365 days.",
+            field="chat_days_after_visit",
+        )
     website = _optional(values.website, 255)
     if website and urlsplit(website).scheme not in ("http", "https"):
         raise InvalidInput("A website starts with https://.", field="website")
@@ -319,6 +326,7 @@ def _clean_clinic(values: ClinicInput) -> dict:
         "cancellation_window_hours": values.cancellation_window_hours,
         "accepts_cash": values.accepts_cash,
         "late_cancellation_refund_percent": late_percent,
+        "chat_days_after_visit": values.chat_days_after_visit,
         **({"reminder_offsets": offsets} if offsets is not None else {}),
     }
 

@@ -2,7 +2,7 @@
 doctor's rating totals
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-20 09:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

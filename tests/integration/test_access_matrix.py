@@ -18,6 +18,8 @@ from app.models import AppointmentStatus, Role, User, UserPermission
 from app.services.access import PERMISSIONS
 from app.services.accounts import sessions
 from app.services.accounts.tokens import issue_token
+from app.services.chat import conversations, messages
+from app.services.chat.attachments import Upload
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import (
     make_appointment,
@@ -50,6 +52,8 @@ OWNERS = {
     "doctor_id": {"doctor_a"},
     "notification_id": {"patient_a"},
     "review_id": {"patient_a", "doctor_a"},
+    "conversation_id": {"patient_a", "doctor_a"},
+    "message_id": {"patient_a", "doctor_a"},
 }
 # Callers who never own anything of A's.
 STRANGERS = {"patient_b", "doctor_b", "helper_without"}
@@ -92,6 +96,16 @@ def world(ctx) -> World:
     notification = make_notification(patient_a, appointment=appointment)
     # A's review of a past visit with doctor A (the review routes act on it).
     review = make_review(make_completed_visit(doctor_a, patient_a))
+    conversation, _ = conversations.open_conversation(
+        actor_id=patient_a.id, doctor_id=doctor_a.id, now=datetime.now(UTC)
+    )
+    message = messages.send_message(
+        conversation_id=conversation.id,
+        sender_id=patient_a.id,
+        body="With a file",
+        upload=Upload(data=b"%PDF-1.4\n%%EOF\n", filename="letter.pdf"),
+        now=datetime.now(UTC),
+    )
     db.session.commit()
     return World(
         users={
@@ -113,6 +127,8 @@ def world(ctx) -> World:
             "payment_id": payment.id,
             "notification_id": notification.id,
             "review_id": review.id,
+            "conversation_id": conversation.id,
+            "message_id": message.id,
             "action": "approve",
         },
     )

@@ -29,7 +29,10 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import Appointment, Doctor, Notification, NotificationChannel, NotificationStatus
 from app.services import messaging, queues
-from app.services.notifications import catalogue  # noqa: F401 — registers the kinds
+from app.services.notifications import (  # noqa: F401 — registers the kinds
+    catalogue,
+    chat_kinds,
+)
 from app.services.notifications.kinds import KINDS, Gone, Message
 from app.services.notifications.preferences import unsubscribe_url
 

@@ -32,6 +32,7 @@ GENERIC_TITLES = {
     "waitlist": "A waitlist update",
     "account": "An update about your account",
     "review": "An update about a review",
+    "chat": "A new message",
 }
 GENERIC_TITLE = "A notification"
 

@@ -23,6 +23,7 @@ OPTIONAL_CATEGORIES = {
     "reminders": "Visit reminders",
     "waitlist": "Waitlist openings",
     "reviews": "Requests to review a visit",
+    "messages": "Messages from your doctor or patient",
 }
 
 

@@ -62,6 +62,7 @@ class Notice:
     data: dict | None = None
     channels: tuple[NotificationChannel, ...] | None = None
     email: str | None = None
+    available_at: datetime | None = None
 
 
 def notify(
@@ -72,13 +73,16 @@ def notify(
     data: dict | None = None,
     channels: Iterable[NotificationChannel] | None = None,
     email: str | None = None,
+    available_at: datetime | None = None,
 ) -> list[int]:
     """Tell `user` about `kind` on each channel the kind uses, the user can receive and has
     not turned off. `key` names the event once (f"appointment:{id}:confirmed"); a second
     call with the same key adds nothing. `email` sends to another address than the
-    account's (the old address after a change). Does not commit; returns the new row ids."""
+    account's (the old address after a change). `available_at` holds an email or text back
+    until then (delivery and the sweep leave it alone; its kind's still_relevant decides
+    then). Does not commit; returns the new row ids."""
     wanted = tuple(channels) if channels is not None else None
-    return notify_all([Notice(user, kind, key, data, wanted, email)])
+    return notify_all([Notice(user, kind, key, data, wanted, email, available_at)])
 
 
 def notify_all(notices: list[Notice]) -> list[int]:
@@ -110,7 +114,7 @@ def notify_all(notices: list[Notice]) -> list[int]:
                     "status": NotificationStatus.SENT if in_app else NotificationStatus.PENDING,
                     "sent_at": now if in_app else None,
                     "created_at": now,
-                    "available_at": now,
+                    "available_at": notice.available_at or now,
                     "attempts": 0,
                 }
             )

@@ -35,12 +35,13 @@ def test_the_grid_shows_every_optional_category_on_every_channel(client, auth):
 
     page = client.get("/notifications/settings").get_data(as_text=True)
 
-    assert page.count('type="checkbox"') == 12 and page.count(" checked") == 12
+    assert page.count('type="checkbox"') == 15 and page.count(" checked") == 15
     for label in (
         "Visit reminders",
         "Waitlist openings",
         "Bookings, approvals and changes",
         "Requests to review a visit",
+        "Messages from your doctor or patient",
     ):
         assert label in page
     assert "receipts" in page and "cancellations always go" in page
@@ -53,13 +54,14 @@ def test_saving_the_grid_turns_off_what_is_unticked(client, auth):
     auth.login(patient.email)
     ticked = ["appointments:email", "appointments:sms", "appointments:in_app",
               "reminders:in_app", "waitlist:email", "waitlist:sms", "waitlist:in_app",
-              "reviews:email", "reviews:sms", "reviews:in_app"]  # fmt: skip
+              "reviews:email", "reviews:sms", "reviews:in_app",
+              "messages:email", "messages:sms", "messages:in_app"]  # fmt: skip
 
     response = client.post("/notifications/settings", data={"on": ticked})
 
     assert response.status_code == 302
     choices = _choices(patient.id)
-    assert len(choices) == 12
+    assert len(choices) == 15
     assert {cell for cell, on in choices.items() if not on} == {
         ("reminders", C.EMAIL),
         ("reminders", C.SMS),
