@@ -68,7 +68,7 @@ def test_saving_the_grid_turns_off_what_is_unticked(client, auth):
     }
     page = client.get("/notifications/settings").get_data(as_text=True)
     assert "Your notification settings are saved." in page
-    assert page.count(" checked") == 10
+    assert page.count(" checked") == 13
     assert 'value="reminders:email">' in page  # unticked now
     # What the outbox then writes for this patient.
     assert _channels_written(patient, "appointment.reminder", "r1") == {C.IN_APP}
