@@ -178,9 +178,10 @@ def _tell_recipient(message: Message, recipient_id: int) -> None:
         "message_id": first_unread,
         "sender_id": message.sender_id,
     }
-    # In-app at once. TODO(issue 10, sockets): skip it while the recipient has a socket
-    # connected (presence tracking lands with the Socket.IO side).
-    outbox.notify(recipient, KIND, key=key, data=data, channels=[NotificationChannel.IN_APP])
+    # In-app at once, unless a socket of the recipient is connected: the message reaches it
+    # live (the badge and the thread update), and a notification would say it twice.
+    if not realtime.is_connected(recipient_id):
+        outbox.notify(recipient, KIND, key=key, data=data, channels=[NotificationChannel.IN_APP])
     outbox.notify(
         recipient,
         KIND,
@@ -284,6 +285,14 @@ def mark_read(*, conversation_id: int, reader_id: int, up_to_id: int, now: datet
             realtime.user_room(reader.id), "unread", {"total": unread_total(reader.id)}
         )
     return marked
+
+
+@use_case
+def other_side(*, conversation_id: int, user_id: int) -> int:
+    """The other participant of a conversation `user_id` takes part in (who hears their
+    typing). Raises ConversationNotFound."""
+    conversation, side, _ = conversation_for(conversation_id, user_id)
+    return other_participant_id(conversation, side)
 
 
 def newest_id(conversation_id: int) -> int | None:

@@ -9,6 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Notification, NotificationChannel, NotificationStatus
+from app.services import realtime
 from app.services.chat import messages
 from app.services.notifications import outbox
 
@@ -52,6 +53,17 @@ def test_in_app_at_once_and_one_email_ten_minutes_later_for_the_burst(pair, mail
     (received,) = mail.to("pat@example.com")
     assert received.subject == "New message from Dr. Ana Ruiz"
     assert "hello" not in received.body  # the message itself stays in Carebook
+
+
+def test_no_in_app_notification_while_the_recipient_has_a_socket(pair, mail, monkeypatch):
+    asked = []
+    monkeypatch.setattr(realtime, "is_connected", lambda uid: asked.append(uid) or True)
+    now = datetime.now(UTC)
+    _say(pair, now)
+    assert asked == [pair.patient.id]
+    assert _rows(C.IN_APP) == []  # the socket shows it live
+    (email,) = _rows(C.EMAIL)  # the email still follows if it stays unread
+    assert email.available_at == now + messages.EMAIL_AFTER
 
 
 def test_no_email_when_the_message_was_read_in_time(pair, mail):
