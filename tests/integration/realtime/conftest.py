@@ -40,6 +40,18 @@ def realtime_server(realtime_servers):
     return realtime_servers[0]
 
 
+EVENTS = (
+    "slot",
+    "appointment",
+    "unread_notifications",
+    "ping",
+    "message",
+    "read",
+    "typing",
+    "unread",
+)
+
+
 class Listener:
     """A python-socketio client that records what it hears, by event name."""
 
@@ -48,7 +60,7 @@ class Listener:
         self.heard: dict[str, queue.Queue] = {}
         self.namespaces = list(namespaces)
         for namespace in self.namespaces:
-            for event in ("slot", "appointment", "unread_notifications", "ping"):
+            for event in EVENTS:
                 self.client.on(event, self._recorder(event), namespace=namespace)
 
     def _recorder(self, event):
@@ -75,6 +87,10 @@ class Listener:
         except queue.Empty:
             return True
         return False
+
+    def call(self, event, data, timeout=10):
+        """Emit `event` on "/" and return the server's acknowledgement."""
+        return self.client.call(event, data, timeout=timeout)
 
     def close(self):
         self.client.disconnect()
