@@ -1,7 +1,7 @@
 """Messages between a patient and their doctor (issue 10), through the pages: the patient
 writes from the appointment, the doctor's badge rises (the page polls), the doctor reads and
 answers, and the patient sees the answer and the read receipt. (Live delivery over Socket.IO
-is wired separately; here the pages poll and reload.)"""
+is in test_live_messages.py; here the pages poll and reload.)"""
 
 from __future__ import annotations
 
