@@ -8,12 +8,14 @@ from __future__ import annotations
 import contextvars
 import os
 import tempfile
+import time
 
 import flask_migrate
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from app.config import normalize_database_url
@@ -104,9 +106,23 @@ def ctx(app):
     with app.app_context():
         yield
         db.session.remove()
-        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        empty_tables()
+
+
+def empty_tables(tries: int = 5) -> None:
+    """TRUNCATE every table. A live server may still be answering a page's last request (a
+    socket connecting, a poll) as the test ends; PostgreSQL then may pick the TRUNCATE as a
+    deadlock's victim, and it is simply tried again."""
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    for attempt in range(tries):
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as exc:
+            if "deadlock detected" not in str(exc) or attempt == tries - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture
