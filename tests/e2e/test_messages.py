@@ -55,6 +55,8 @@ def test_patient_and_doctor_exchange_messages_and_the_badge_follows(browser, liv
     )
     expect(mine.get_by_test_id("receipt")).to_have_text("Sent")
     expect(patient_page.get_by_test_id("message-form")).to_be_in_viewport()
+    # The patient leaves the thread: a reply that arrives while it is open is read at once.
+    patient_page.goto("/")
 
     # The doctor's page learns of it by its poll.
     doctor_page.clock.run_for(21_000)
@@ -76,7 +78,7 @@ def test_patient_and_doctor_exchange_messages_and_the_badge_follows(browser, liv
     )
     doctor_context.close()
 
-    patient_page.goto("/")
+    patient_page.goto("/")  # this shared server has two processes and no message queue: reload
     expect(patient_page.get_by_test_id("messages-count")).to_have_text("1")
     patient_page.get_by_test_id("messages-link").click()
     patient_page.get_by_test_id("conversation").get_by_role("link").click()
