@@ -9,7 +9,6 @@ was retired) gives a generic title instead of breaking the list.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +20,7 @@ from app.services import realtime
 from app.services.errors import InvalidInput, NotificationNotFound, UserNotFound
 from app.services.links import site_path
 from app.services.notifications.kinds import KINDS
+from app.services.paging import Paged
 from app.services.transaction import use_case
 
 log = logging.getLogger(__name__)
@@ -53,32 +53,12 @@ class InboxItem:
 
 
 @dataclass(frozen=True)
-class InboxPage:
+class InboxPage(Paged):
     items: list[InboxItem]
     total: int
     unread: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def _mine(user_id: int) -> tuple:

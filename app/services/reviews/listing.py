@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -12,6 +11,7 @@ from app.extensions import db
 from app.models import Doctor, Review
 from app.services import access
 from app.services.errors import Forbidden, InvalidInput
+from app.services.paging import Paged
 from app.services.reviews.reviews import MODERATE, ReviewNotFound
 from app.services.scheduling.appointments import public_doctor
 
@@ -20,32 +20,11 @@ VISIBILITIES = ("all", "visible", "hidden")
 
 
 @dataclass
-class ReviewPage:
+class ReviewPage(Paged):
     items: list[Review]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    # The names of Flask-SQLAlchemy's Pagination, which the pages' pager reads.
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def _page(stmt, page: int, per_page: int) -> ReviewPage:

@@ -30,6 +30,7 @@ from app.services.access import listed_doctor_clause
 from app.services.errors import InvalidInput
 from app.services.languages import check_language
 from app.services.localtime import check_day, day_bounds, zone
+from app.services.paging import Paged
 from app.services.reviews.rating import bayesian_score
 from app.services.scheduling.appointments import public_doctor
 
@@ -70,15 +71,11 @@ class DoctorResult:
 
 
 @dataclass
-class SearchPage:
+class SearchPage(Paged):
     items: list[DoctorResult]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
 
 
 def free_slot_clause(now: datetime):
