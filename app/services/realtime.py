@@ -129,8 +129,8 @@ def socket_disconnected(user_id: int, sid: str) -> None:
     if redis is not None:
         try:
             redis.zrem(_presence_key(user_id), sid)
-        except RedisError:
-            log.warning("presence: could not drop socket %s of user %s", sid, user_id)
+        except RedisError as exc:
+            log.warning("presence: could not drop socket %s of user %s (%s)", sid, user_id, exc)
 
 
 def renew_presence() -> int:

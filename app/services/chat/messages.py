@@ -86,10 +86,11 @@ def _check_rate(sender_id: int, now: datetime) -> None:
     recent = db.session.scalars(
         select(Message.created_at)
         .where(Message.sender_id == sender_id, Message.created_at > now - RATE_WINDOW)
-        .order_by(Message.created_at)
+        .order_by(Message.created_at.desc())
+        .limit(RATE_LIMIT)
     ).all()
     if len(recent) >= RATE_LIMIT:
-        wait = recent[len(recent) - RATE_LIMIT] + RATE_WINDOW - now
+        wait = recent[-1] + RATE_WINDOW - now  # when the oldest of the window leaves it
         seconds = max(1, int(wait.total_seconds() + 0.999))
         raise TooManyMessages(
             f"You sent {RATE_LIMIT} messages in {int(RATE_WINDOW.total_seconds())} seconds: "
@@ -144,13 +145,12 @@ def send_message(
             db.session.add(message)
             conversation.last_message_at = now
             db.session.flush()
-            _tell_recipient(message, recipient_id)
+            unread, first_unread = _unread_after_send(message)
+            _tell_recipient(message, first_unread)
             payload = message_payload(message)
             for user_id in (sender.id, recipient_id):
                 realtime.publish(realtime.user_room(user_id), "message", payload)
-            realtime.publish(
-                realtime.user_room(recipient_id), "unread", {"total": unread_total(recipient_id)}
-            )
+            realtime.publish(realtime.user_room(recipient_id), "unread", {"total": unread})
     except BaseException:
         if stored is not None:
             attachments.discard(stored.key)
@@ -158,37 +158,45 @@ def send_message(
     return message
 
 
-def _tell_recipient(message: Message, recipient_id: int) -> None:
-    """One in-app notification and one delayed email per burst: the messages the recipient
-    has not read since their last reading, named by the first of them."""
-    first_unread, began = db.session.execute(
-        select(Message.id, Message.created_at)
-        .where(
-            Message.conversation_id == message.conversation_id,
-            Message.recipient_id == recipient_id,
-            Message.read_at.is_(None),
-        )
-        .order_by(Message.id)
-        .limit(1)
+def _unread_after_send(message: Message) -> tuple[int, int]:
+    """The recipient's unread total (the badge) and the first message of this conversation
+    they have not read (where the burst began), in one statement on the unread index."""
+    total, first = db.session.execute(
+        select(
+            func.count(),
+            func.min(Message.id).filter(Message.conversation_id == message.conversation_id),
+        ).where(Message.recipient_id == message.recipient_id, Message.read_at.is_(None))
     ).one()
-    recipient = db.session.get(User, recipient_id)
+    return total, first
+
+
+def _tell_recipient(message: Message, first_unread: int) -> None:
+    """One in-app notification and one delayed email per burst: the messages the recipient
+    has not read since their last reading, named by the first of them. The burst's first
+    message writes both; a later one adds only the in-app row, and only when the recipient
+    has no socket connected now (it may have had one when the burst began)."""
+    recipient_id = message.recipient_id
     key = f"chat:{message.conversation_id}:{first_unread}"
     data = {
         "conversation_id": message.conversation_id,
         "message_id": first_unread,
         "sender_id": message.sender_id,
     }
+    wanted = []
     # In-app at once, unless a socket of the recipient is connected: the message reaches it
     # live (the badge and the thread update), and a notification would say it twice.
     if not realtime.is_connected(recipient_id):
-        outbox.notify(recipient, KIND, key=key, data=data, channels=[NotificationChannel.IN_APP])
-    outbox.notify(
-        recipient,
-        KIND,
-        key=key,
-        data=data,
-        channels=[NotificationChannel.EMAIL],
-        available_at=began + EMAIL_AFTER,
+        wanted.append((NotificationChannel.IN_APP, None))
+    if first_unread == message.id:
+        wanted.append((NotificationChannel.EMAIL, message.created_at + EMAIL_AFTER))
+    if not wanted:
+        return
+    recipient = db.session.get(User, recipient_id)
+    outbox.notify_all(
+        [
+            outbox.Notice(recipient, KIND, key, data, (channel,), available_at=available_at)
+            for channel, available_at in wanted
+        ]
     )
 
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Appointment, Conversation, Doctor, User
@@ -92,7 +93,13 @@ def conversation_for(
     conversations.audit. Raises ConversationNotFound for anyone else (missing and not
     yours look the same), Forbidden for an unknown or deactivated user."""
     actor = load_actor(user_id)
-    conversation = db.session.get(Conversation, conversation_id)
+    # With its doctor and clinic in the same statement: every caller asks who the doctor is
+    # (side_of) and most the clinic's chat window (a message is sent in one query less each).
+    conversation = db.session.get(
+        Conversation,
+        conversation_id,
+        options=[joinedload(Conversation.doctor).joinedload(Doctor.clinic)],
+    )
     if conversation is None:
         raise ConversationNotFound()
     side = side_of(actor, conversation)
