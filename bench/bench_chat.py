@@ -153,7 +153,8 @@ def start_server(url: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "-k", "gevent",
-         "--workers", "1", "--worker-connections", "4000", "--log-level", "warning",
+         "--workers", "1", "--worker-connections", "4000", "--graceful-timeout", "5",
+         "--log-level", "warning",
          "--no-control-socket", "wsgi:app"],
         cwd=ROOT, env=env_for(url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}"),
     )  # fmt: skip
@@ -281,7 +282,11 @@ def main() -> int:
     finally:
         for process, _ in servers:
             process.terminate()
-            process.wait(30)
+        for process, _ in servers:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
     ms = sorted(x * 1000 for x in latencies)
     ref = sorted(x * 1000 for x in reference)
 
