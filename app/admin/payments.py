@@ -10,6 +10,8 @@ from app.admin.forms import PaymentSearchForm, RefundForm
 from app.models import PaymentStatus
 from app.rbac import permission_required
 from app.services.access import has_permission
+from app.services.chat import conversations
+from app.services.chat.rules import AUDIT_PERMISSION
 from app.services.errors import DomainError
 from app.services.payments import refunds, reports
 from app.services.payments.money import to_major, to_minor
@@ -85,10 +87,19 @@ def refund(payment_id: int):
 
 
 def _payment_page(payment, form, status: int = 200):
+    # A disputed payment links the patient's conversation with the doctor for staff who may
+    # audit it (the evidence of what was agreed); the opening itself is audited.
+    conversation_id = None
+    if payment.dispute_id and has_permission(current_user, AUDIT_PERMISSION):
+        appointment = payment.appointment
+        conversation_id = conversations.conversation_id_between(
+            appointment.patient_id, appointment.doctor_id
+        )
     return render_template(
         "admin/payment.html",
         payment=payment,
         form=form,
         refundable=refunds.refundable_amount(payment),
         can_refund=has_permission(current_user, "payments.refund"),
+        conversation_id=conversation_id,
     ), status

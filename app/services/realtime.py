@@ -37,6 +37,7 @@ from app.services import queues
 
 log = logging.getLogger(__name__)
 _PENDING = "carebook_realtime_pending"
+_DROPPING = "carebook_realtime_dropping"  # users whose sockets end after the commit
 
 USER_NAMESPACE = "/"
 PUBLIC_NAMESPACE = "/public"
@@ -66,6 +67,15 @@ def publish(room: str, event_name: str, payload: dict) -> None:
     db.session.info.setdefault(_PENDING, []).append((room, event_name, payload))
 
 
+def disconnect_user(user_id: int) -> None:
+    """Once the current transaction commits, end every socket of `user_id` on the user
+    namespace, in every server process (a sign-out, a revoked session or token, a password,
+    2FA or role change). Each socket was authorised when it connected; after a revocation
+    it must not keep hearing the user's private events. The pages connect again at once,
+    and only a browser still signed in is let back in."""
+    db.session.info.setdefault(_DROPPING, set()).add(user_id)
+
+
 @event.listens_for(Session, "after_commit")
 def _emit_committed(session: Session) -> None:
     for room, event_name, payload in session.info.pop(_PENDING, ()):
@@ -73,11 +83,35 @@ def _emit_committed(session: Session) -> None:
             socketio.emit(event_name, payload, to=room, namespace=namespace_for(room))
         except Exception:  # a push is best effort: the page also polls or reloads
             log.exception("could not emit %s to %s", event_name, room)
+    for user_id in session.info.pop(_DROPPING, ()):
+        _disconnect_sockets(user_id)
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_rolled_back(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_DROPPING, None)
+
+
+def _disconnect_sockets(user_id: int) -> None:
+    """Disconnect the user's sockets: this process's directly, those of other processes
+    through the message queue (their ids are in the presence set)."""
+    with _local_lock:
+        sids = set(_local.get(user_id, ()))
+    redis = _presence_redis()
+    if redis is not None:
+        try:
+            sids.update(s.decode() for s in redis.zrange(_presence_key(user_id), 0, -1))
+        except RedisError as exc:
+            log.warning("presence: could not list the sockets of user %s (%s)", user_id, exc)
+    server = getattr(socketio, "server", None)
+    if server is None:  # Socket.IO is not set up in this process (the embedded CLI, say)
+        return
+    for sid in sids:
+        try:
+            server.disconnect(sid, namespace=USER_NAMESPACE)
+        except Exception:
+            log.exception("could not disconnect socket %s of user %s", sid, user_id)
 
 
 # -- presence -------------------------------------------------------------------------------

@@ -11,10 +11,19 @@
       return null; // the client did not load: pages still work, only not live
     }
     if (!sockets[namespace]) {
-      sockets[namespace] = window.io(namespace, {
+      var socket = window.io(namespace, {
         transports: ["websocket", "polling"],
         tryAllTransports: true
       });
+      // The server ends a user's sockets when one of their sessions is signed out or
+      // revoked; a page still signed in connects again (and is let back in), a revoked one
+      // is refused. Socket.IO does not reconnect by itself after a server's disconnect.
+      socket.on("disconnect", function (reason) {
+        if (reason === "io server disconnect") {
+          setTimeout(function () { socket.connect(); }, 500);
+        }
+      });
+      sockets[namespace] = socket;
     }
     return sockets[namespace];
   }

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import User, UserSession
-from app.services import audit
+from app.services import audit, realtime
 from app.services.transaction import transaction, use_case
 
 # last_seen_at is written at most this often, not on every request.
@@ -83,18 +83,24 @@ def end_session(token: str | None, *, now: datetime) -> None:
     """Sign-out: the session's row is revoked."""
     if not token:
         return
-    db.session.execute(
+    user_id = db.session.scalar(
         update(UserSession)
         .where(UserSession.token_hash == _hash(token), UserSession.revoked_at.is_(None))
         .values(revoked_at=now)
+        .returning(UserSession.user_id)
     )
+    if user_id is not None:
+        # The user's other browsers connect again and are let back in; this one is not.
+        realtime.disconnect_user(user_id)
 
 
 def revoke_api_tokens(user_id: int) -> None:
-    """Every API token issued to the user so far stops working. Does not commit."""
+    """Every API token issued to the user so far stops working, and the sockets opened with
+    one (or with a session) are ended after the commit. Does not commit."""
     db.session.execute(
         update(User).where(User.id == user_id).values(token_version=User.token_version + 1)
     )
+    realtime.disconnect_user(user_id)
 
 
 def revoke_user_sessions(user_id: int, *, now: datetime, keep_token: str | None = None) -> int:

@@ -78,6 +78,16 @@ def _get_or_create(patient_id: int, doctor_id: int, now: datetime) -> tuple[Conv
     return conversation, created is not None
 
 
+def conversation_id_between(patient_id: int, doctor_id: int) -> int | None:
+    """The pair's conversation, if they have one (a dispute's page links it for staff
+    holding conversations.audit; opening it is audited there)."""
+    return db.session.scalar(
+        select(Conversation.id).where(
+            Conversation.patient_id == patient_id, Conversation.doctor_id == doctor_id
+        )
+    )
+
+
 def _mine(user_id: int):
     return or_(
         Conversation.patient_id == user_id,

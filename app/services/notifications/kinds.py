@@ -61,6 +61,17 @@ class Kind:
 KINDS: dict[str, Kind] = {}
 
 
+def category_channels(category: str) -> set[NotificationChannel]:
+    """The channels some optional kind of `category` is sent on (the settings offer only
+    these: chat messages never go by text message, so there is no box for it)."""
+    return {
+        channel
+        for spec in KINDS.values()
+        if spec.category == category and not spec.essential
+        for channel in spec.channels
+    }
+
+
 class Gone(LookupError):
     """What the notification is about no longer exists (a deleted appointment): skip it."""
 

@@ -12,7 +12,7 @@ from app.models import NotificationChannel, NotificationPreference, User
 from app.models.types import utcnow
 from app.services.errors import InvalidInput, NotFound
 from app.services.links import public_url
-from app.services.notifications.kinds import OPTIONAL_CATEGORIES
+from app.services.notifications.kinds import OPTIONAL_CATEGORIES, category_channels
 from app.services.transaction import use_case
 
 C = NotificationChannel
@@ -44,13 +44,18 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
 
 
 def settings_for(user_id: int) -> dict[str, dict[NotificationChannel, bool]]:
-    """{category: {channel: on?}} for every optional category (on unless turned off)."""
+    """{category: {channel: on?}} for every optional category, on the channels its kinds
+    use (on unless turned off)."""
     rows = db.session.scalars(
         select(NotificationPreference).where(NotificationPreference.user_id == user_id)
     )
     chosen = {(r.category, r.channel): r.enabled for r in rows}
     return {
-        category: {channel: chosen.get((category, channel), True) for channel in C}
+        category: {
+            channel: chosen.get((category, channel), True)
+            for channel in C
+            if channel in category_channels(category)
+        }
         for category in OPTIONAL_CATEGORIES
     }
 
@@ -84,10 +89,17 @@ def unsubscribe(token: str) -> tuple[User, str]:
 def save_settings(user_id: int, enabled: set[tuple[str, NotificationChannel]]) -> None:
     """The settings grid in one go: every optional category on every channel is on when
     (category, channel) is in `enabled` and off otherwise. Raises InvalidInput for an
-    unknown category (nothing is saved then)."""
+    unknown category or a channel the category is not sent on (nothing is saved then)."""
     unknown = sorted({category for category, _ in enabled} - set(OPTIONAL_CATEGORIES))
     if unknown:
         raise InvalidInput(f"Unknown notification category {unknown[0]!r}.", field="category")
+    for category, channel in sorted(enabled):
+        if channel not in category_channels(category):
+            raise InvalidInput(
+                f"Unknown notification setting {category}:{channel.value}: "
+                f"{OPTIONAL_CATEGORIES[category].lower()} are not sent that way.",
+                field="channel",
+            )
     for category in OPTIONAL_CATEGORIES:
-        for channel in C:
+        for channel in category_channels(category):
             set_preference(user_id, category, channel, (category, channel) in enabled)

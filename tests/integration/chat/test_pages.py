@@ -7,9 +7,9 @@ import io
 from datetime import UTC, datetime
 
 from app.extensions import db
-from app.models import AuditLog, Role, UserPermission
+from app.models import Appointment, AuditLog, Role, UserPermission
 from app.services.chat import messages
-from tests.factories import make_user
+from tests.factories import make_payment, make_user
 from tests.integration.chat.conftest import png_bytes
 
 
@@ -106,3 +106,25 @@ def test_an_auditor_opens_the_thread_read_only_and_it_is_audited(client, auth, p
     assert 'data-testid="message-form"' not in page
     assert db.session.query(AuditLog).filter_by(action="conversation.audited").count() == 1
     assert messages.newest_id(pair.conversation_id) is not None
+
+
+def test_a_disputed_payment_links_the_conversation_for_auditors_only(client, auth, pair):
+    appointment = db.session.scalars(
+        db.select(Appointment).filter_by(patient_id=pair.patient.id)
+    ).first()
+    payment = make_payment(appointment, dispute_id="dp_1", dispute_status="needs_response")
+    link = f'href="/messages/{pair.conversation_id}" data-testid="audit-conversation"'
+
+    def page_for(*permissions: str) -> str:
+        staff = make_user(Role.HELPER)
+        staff.permissions.extend(UserPermission(permission=p) for p in permissions)
+        db.session.commit()
+        auth.login(staff.email)
+        page = client.get(f"/admin/payments/{payment.id}")
+        assert page.status_code == 200
+        client.post("/logout")
+        return page.get_data(as_text=True)
+
+    assert link in page_for("payments.view", "conversations.audit")
+    assert link not in page_for("payments.view")
+    assert db.session.query(AuditLog).filter_by(action="conversation.audited").count() == 0

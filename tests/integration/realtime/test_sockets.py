@@ -3,6 +3,9 @@ put in, the slot feed, appointment events, several processes and the RQ worker."
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 import requests
 import socketio
@@ -12,7 +15,7 @@ from app.extensions import db
 from app.models import AppointmentStatus, Role
 from app.services import realtime
 from app.services.accounts.sessions import revoke_api_tokens
-from tests.factories import make_appointment, make_doctor, make_slot, make_user
+from tests.factories import PASSWORD, make_appointment, make_doctor, make_slot, make_user
 
 from .conftest import future, run_worker_burst, session_cookie
 
@@ -244,3 +247,75 @@ def test_presence_is_shared_through_redis(make_app, database_url, socket_queue, 
             assert realtime.is_connected(fay.id) is False
     finally:
         servers.stop(process)
+
+
+def _csrf(html: str, field: str = "csrf_token") -> str:
+    return re.search(rf'name="{field}"[^>]*value="([^"]+)"', html).group(1)
+
+
+def _sign_in(base_url: str, email: str) -> requests.Session:
+    """A browser's session on a live server: the sign-in form, as a person submits it."""
+    browser = requests.Session()
+    form = browser.get(f"{base_url}/login", timeout=10).text
+    signed_in = browser.post(
+        f"{base_url}/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": _csrf(form)},
+        timeout=10,
+    )
+    assert signed_in.ok and "/login" not in signed_in.url, signed_in.url
+    return browser
+
+
+def _disconnected(listener, timeout=10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while listener.client.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not listener.client.connected
+
+
+def test_signing_out_ends_the_users_open_sockets_on_every_server(
+    realtime_servers, socket_queue, auth, ctx, listeners
+):
+    gil = make_user(Role.PATIENT, email="gil@example.com")
+    one, two = realtime_servers
+    browser = _sign_in(one, gil.email)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+    by_session = listeners().connect(one, cookie=cookie)
+    token = auth.token(gil.email)
+    by_token = listeners().connect(two, token=token)
+
+    page = browser.get(f"{one}/account", timeout=10).text
+    assert browser.post(f"{one}/logout", data={"csrf_token": _csrf(page)}, timeout=10).ok
+
+    # Both sockets end, on both servers: the signed-out one must not keep hearing the
+    # user's events. A socket still entitled to connect is let back in; the other is not.
+    assert _disconnected(by_session)
+    assert _disconnected(by_token)
+    assert "Sign in" in refused(one, cookie=cookie)
+    back = listeners().connect(two, token=token)
+    emit_from_outside(socket_queue, "ping", {"n": 3}, realtime.user_room(gil.id))
+    assert back.next("ping") == {"n": 3}
+
+
+def test_signing_out_other_browsers_ends_their_sockets_and_the_token_ones(
+    realtime_server, auth, ctx, listeners
+):
+    hal = make_user(Role.PATIENT, email="hal@example.com")
+    token = auth.token(hal.email)
+    by_token = listeners().connect(realtime_server, token=token)
+    other = _sign_in(realtime_server, hal.email)
+    other_cookie = "; ".join(f"{c.name}={c.value}" for c in other.cookies)
+    by_other = listeners().connect(realtime_server, cookie=other_cookie)
+    browser = _sign_in(realtime_server, hal.email)
+    page = browser.get(f"{realtime_server}/account", timeout=10).text
+    # "Sign out other browsers" ends the other sessions and every API token issued so far.
+    answer = browser.post(
+        f"{realtime_server}/account/sessions/sign-out-others",
+        data={"others-csrf_token": _csrf(page, "others-csrf_token")},
+        timeout=10,
+    )
+    assert answer.ok and "Signed out of 1 other session" in answer.text, answer.status_code
+    assert _disconnected(by_token)
+    assert _disconnected(by_other)
+    assert "Sign in" in refused(realtime_server, token=token)
+    assert "Sign in" in refused(realtime_server, cookie=other_cookie)
