@@ -8,6 +8,7 @@ audited; the audit entry commits only once Redis has done it.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -199,31 +200,27 @@ def _failed_registry(queue: str):
 def retry_failed_job(queue: str, job_id: str, *, actor_id: int) -> None:
     """Put a failed job back on its queue. Raises FailedJobNotFound, QueuesNotConfigured,
     QueuesUnavailable."""
-    with transaction():
-        audit.record(
-            "queue.job_retried",
-            actor_id=actor_id,
-            target_type="rq_job",
-            target_id=job_id[:64],
-            data={"queue": queue},
-        )
-        registry = _failed_registry(queue)
-        try:
-            if job_id not in registry:
-                raise FailedJobNotFound()
-            registry.requeue(job_id)
-        except (NoSuchJobError, InvalidJobOperation) as exc:
-            raise FailedJobNotFound() from exc
-        except RedisError as exc:
-            raise QueuesUnavailable() from exc
+    _on_failed_job("queue.job_retried", queue, job_id, actor_id, lambda r: r.requeue(job_id))
 
 
 def delete_failed_job(queue: str, job_id: str, *, actor_id: int) -> None:
     """Drop a failed job for good. Raises FailedJobNotFound, QueuesNotConfigured,
     QueuesUnavailable."""
+
+    def delete(registry) -> None:
+        # A job whose data had already expired: removing its entry was all there was.
+        with contextlib.suppress(NoSuchJobError):
+            registry.remove(job_id, delete_job=True)
+
+    _on_failed_job("queue.job_deleted", queue, job_id, actor_id, delete)
+
+
+def _on_failed_job(action: str, queue: str, job_id: str, actor_id: int, act) -> None:
+    """Audit `action` and apply `act` to the failed registry holding `job_id`, in one
+    transaction (a refusal leaves no audit row)."""
     with transaction():
         audit.record(
-            "queue.job_deleted",
+            action,
             actor_id=actor_id,
             target_type="rq_job",
             target_id=job_id[:64],
@@ -233,8 +230,8 @@ def delete_failed_job(queue: str, job_id: str, *, actor_id: int) -> None:
         try:
             if job_id not in registry:
                 raise FailedJobNotFound()
-            registry.remove(job_id, delete_job=True)
-        except NoSuchJobError:
-            pass  # the job's data had already expired: removing its entry was all there was
+            act(registry)
+        except (NoSuchJobError, InvalidJobOperation) as exc:
+            raise FailedJobNotFound() from exc
         except RedisError as exc:
             raise QueuesUnavailable() from exc
