@@ -24,6 +24,9 @@ MEDIA_FLAGS = [
     "--allow-loopback-in-peer-connection",  # both browsers are on 127.0.0.1
     "--disable-features=WebRtcHideLocalIpsWithMdns",  # candidates with plain addresses
 ]
+MY_MICROPHONE_ON = (
+    "() => document.querySelector('video.visit-local').srcObject.getAudioTracks()[0].enabled"
+)
 FRAMES = "() => window.carebookVisit && window.carebookVisit.framesDecoded()"
 
 
@@ -97,12 +100,7 @@ def test_both_see_each_other_then_a_hang_up_and_rejoin_resumes_the_call(
 
     patient_page.get_by_test_id("mute").click()
     expect(patient_page.get_by_test_id("mute")).to_have_attribute("aria-pressed", "true")
-    assert (
-        patient_page.evaluate(
-            "() => document.querySelector('video.visit-local').srcObject.getAudioTracks()[0].enabled"
-        )
-        is False
-    )
+    assert patient_page.evaluate(MY_MICROPHONE_ON) is False
 
     patient_page.get_by_test_id("hangup").click()
     expect(patient_page.get_by_test_id("rejoin")).to_be_visible()
