@@ -64,7 +64,7 @@ class AppointmentSchema(ma.Schema):
                 "opens_at": {"type": "string", "format": "date-time"},
                 "closes_at": {"type": "string", "format": "date-time"},
             },
-            "description": "A video appointment's room (null in person): the page's url, or "
+            "description": "A video appointment's room (absent in person): the page's url, or "
             "the clinic's external meeting link while the room is open; it opens 10 minutes "
             "before the start and closes 30 minutes after the end",
         },
@@ -72,6 +72,12 @@ class AppointmentSchema(ma.Schema):
 
     def allowed_actions(self, appointment) -> list[str]:
         return booking.allowed_actions(appointment, current_actor(), request_now())
+
+    @ma.post_dump
+    def _only_video_visits(self, data: dict, **_) -> dict:
+        if "visit" in data and data["visit"] is None:
+            del data["visit"]  # in person: no room
+        return data
 
     def visit_summary(self, appointment) -> dict | None:
         summary = rooms.visit_summary(appointment, current_actor(), request_now())
