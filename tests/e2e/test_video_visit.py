@@ -114,3 +114,39 @@ def test_both_see_each_other_then_a_hang_up_and_rejoin_resumes_the_call(
 
     doctor_context.close()
     patient_context.close()
+
+
+REFUSE_MEDIA = """
+navigator.mediaDevices.getUserMedia = () =>
+  Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
+"""
+
+
+def test_a_refused_camera_and_microphone_is_said_plainly_and_the_room_still_opens(
+    media_browser, one_process_server, ctx
+):
+    doctor = make_doctor(name="Dr. Amara Obi")
+    patient = make_user(Role.PATIENT, email="ivo@example.com", name="Ivo Lind")
+    start = (datetime.now(UTC) + timedelta(minutes=2)).replace(second=0, microsecond=0)
+    appointment = make_appointment(make_slot(doctor, start=start, mode=SlotMode.VIDEO), patient)
+
+    context = media_browser.new_context(base_url=one_process_server)
+    context.set_default_timeout(15_000)
+    context.add_init_script(REFUSE_MEDIA)  # as when the person clicks "Block"
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("Email").fill(patient.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
+    page.goto(f"/visits/{appointment.id}")
+
+    error = page.get_by_test_id("media-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("Carebook may not use your camera and microphone")
+    expect(error).to_contain_text("Allow them for this site")
+    # Still in the waiting room: the doctor can be seen and heard when they come.
+    expect(page.get_by_test_id("visit-status")).to_have_text("Waiting for the doctor…")
+    expect(page.get_by_test_id("hangup")).to_be_enabled()
+    expect(page.get_by_test_id("mute")).to_be_disabled()
+    context.close()
