@@ -112,6 +112,14 @@ def test_both_see_each_other_then_a_hang_up_and_rejoin_resumes_the_call(
         resumed = _frames_decoded_above(page, 0)
         _frames_decoded_above(page, resumed)  # frames keep coming on the new connection
 
+    # The patient's connection to Carebook drops: the socket reconnects, rejoins the room by
+    # itself and the call is set up again.
+    patient_page.evaluate("() => window.carebookLive.user().io.engine.close()")
+    expect(doctor_page.get_by_test_id("visit-status")).to_contain_text("Nell Ward left the call")
+    for page, other in ((patient_page, "Dr. Amara Obi"), (doctor_page, "Nell Ward")):
+        expect(page.get_by_test_id("visit-status")).to_have_text(f"In the call with {other}.")
+        _frames_decoded_above(page, 0)
+
     doctor_context.close()
     patient_context.close()
 
