@@ -67,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
         notifications,
         patient,
         payments,
+        visits,
     )
     from app.api import init_api  # noqa: PLC0415 — same: the API blueprint and its routes
 
@@ -80,6 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(chat.bp)
+    app.register_blueprint(visits.bp)
     init_api(app)
     register_error_handlers(app)
     install_security_headers(app)

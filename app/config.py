@@ -7,6 +7,7 @@ or for local runs is generated once and kept in instance/secret_key.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -116,6 +117,39 @@ def _sms_settings(production: bool) -> dict:
     return settings
 
 
+def _ice_servers() -> list[dict]:
+    """ICE_SERVERS: a JSON list as RTCConfiguration.iceServers takes it, e.g.
+    '[{"urls": "stun:stun.example.com:3478"}]'. Empty: none (enough on one network)."""
+    raw = (os.environ.get("ICE_SERVERS") or "").strip()
+    if not raw:
+        return []
+    try:
+        servers = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"ICE_SERVERS must be a JSON list: {exc}") from exc
+    if not isinstance(servers, list) or not all(
+        isinstance(s, dict) and isinstance(s.get("urls"), str | list) for s in servers
+    ):
+        raise ConfigError('ICE_SERVERS is a JSON list of {"urls": ...} objects')
+    return servers
+
+
+def _turn_settings() -> dict:
+    """TURN_SECRET (coturn's static-auth-secret) with TURN_URLS: the app hands out
+    time-limited TURN credentials (services/visits/ice.py). One without the other is refused."""
+    secret = os.environ.get("TURN_SECRET") or None
+    urls = [u.strip() for u in (os.environ.get("TURN_URLS") or "").split(",") if u.strip()]
+    if bool(secret) != bool(urls):
+        raise ConfigError("Set both TURN_SECRET and TURN_URLS (comma-separated), or neither")
+    if any(not u.startswith(("turn:", "turns:")) for u in urls):
+        raise ConfigError("TURN_URLS are turn: or turns: URLs, e.g. turn:turn.example.com:3478")
+    return {
+        "TURN_SECRET": secret,
+        "TURN_URLS": urls,
+        "TURN_CREDENTIAL_TTL_SECONDS": _int("TURN_CREDENTIAL_TTL_SECONDS", 4 * 3600),
+    }
+
+
 def _trusted_hosts(public_base_url: str, production: bool) -> list[str] | None:
     """Hosts the app answers for (others get 400). Unset: in production only the public
     host; in development any (make run is reached as localhost and 127.0.0.1 alike)."""
@@ -221,6 +255,9 @@ def load_config(instance_path: str | Path) -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Carebook <no-reply@carebook.example.com>"),
         # SMS: "log" (texts written to the log) or "twilio" (TWILIO_*; see _sms_settings).
         **_sms_settings(production),
+        # Video visits: ICE servers given to the browsers, and optional TURN credentials.
+        "ICE_SERVERS": _ice_servers(),
+        **_turn_settings(),
         # Sign in with Google (OpenID Connect).
         "GOOGLE_CLIENT_ID": os.environ.get("GOOGLE_CLIENT_ID") or None,
         "GOOGLE_CLIENT_SECRET": os.environ.get("GOOGLE_CLIENT_SECRET") or None,

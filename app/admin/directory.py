@@ -51,6 +51,7 @@ def edit_clinic(clinic_id: int | None):
                     reminder_hours=form.reminder_hours.data or "",
                     # Left empty: unchanged (14 for a new clinic).
                     chat_days_after_visit=_or_current(form.chat_days_after_visit.data, clinic),
+                    meeting_url_template=form.meeting_url_template.data or None,
                 ),
                 clinic_id=clinic_id,
                 **acting(),

@@ -107,6 +107,9 @@ class ClinicForm(FlaskForm):
         validators=[Optional(), NumberRange(0, 365)],
         default=14,
     )
+    meeting_url_template = StringField(
+        "External meeting link (video visits)", validators=[Optional(), Length(max=500)]
+    )
     submit = SubmitField("Save clinic")
 
 

@@ -11,6 +11,7 @@ from app.models import AppointmentStatus, PaymentMethod, SlotMode
 from app.payments.api import CheckoutPaymentSchema
 from app.rbac import current_actor
 from app.services.scheduling import booking
+from app.services.visits import rooms
 
 
 class PersonSchema(ma.Schema):
@@ -52,8 +53,41 @@ class AppointmentSchema(ma.Schema):
         },
     )
 
+    visit = ma.fields.Method(
+        "visit_summary",
+        allow_none=True,
+        metadata={
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "url": {"type": "string", "format": "uri"},
+                "opens_at": {"type": "string", "format": "date-time"},
+                "closes_at": {"type": "string", "format": "date-time"},
+            },
+            "description": "A video appointment's room (absent in person): the page's url, or "
+            "the clinic's external meeting link while the room is open; it opens 10 minutes "
+            "before the start and closes 30 minutes after the end",
+        },
+    )
+
     def allowed_actions(self, appointment) -> list[str]:
         return booking.allowed_actions(appointment, current_actor(), request_now())
+
+    @ma.post_dump
+    def _only_video_visits(self, data: dict, **_) -> dict:
+        if "visit" in data and data["visit"] is None:
+            del data["visit"]  # in person: no room
+        return data
+
+    def visit_summary(self, appointment) -> dict | None:
+        summary = rooms.visit_summary(appointment, current_actor(), request_now())
+        if summary is None:
+            return None
+        return {
+            "url": summary["url"],
+            "opens_at": summary["opens_at"].isoformat(),
+            "closes_at": summary["closes_at"].isoformat(),
+        }
 
 
 class BookingResultSchema(AppointmentSchema):

@@ -15,6 +15,7 @@ from app.models import Role
 from app.rbac import roles_required
 from app.services.errors import InvalidInput
 from app.services.scheduling import visit_notes
+from app.services.visits import presence, rooms
 
 # Ids are PostgreSQL integers: a larger one is a 404, not an overflow.
 APPOINTMENT = "/appointments/<int(max=2147483647):appointment_id>"
@@ -24,6 +25,7 @@ def _page(appointment_id: int, form: VisitNoteForm, status: int = 200):
     record = visit_notes.patient_record(appointment_id=appointment_id, actor_id=current_user.id)
     tz = clinic_zone(record.appointment.doctor)
     today = datetime.now(UTC).astimezone(tz).date()
+    video = rooms.is_video(record.appointment)
     return render_template(
         "doctor/appointment.html",
         record=record,
@@ -32,6 +34,9 @@ def _page(appointment_id: int, form: VisitNoteForm, status: int = 200):
         tz=tz,
         age=record.age_on(today),
         form=form,
+        visit_log=presence.visit_log(appointment_id=appointment_id, viewer_id=current_user.id)
+        if video
+        else None,
     ), status
 
 

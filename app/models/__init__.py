@@ -30,6 +30,7 @@ from app.models.payments import Payment, PaymentProvider, PaymentStatus, Refund,
 from app.models.reviews import Review
 from app.models.scheduling import Slot, SlotMode, SlotStatus
 from app.models.users import PatientProfile, Role, User, UserPermission
+from app.models.visits import VisitEvent, VisitEventKind
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -66,6 +67,8 @@ __all__ = [
     "UserPermission",
     "SignInThrottle",
     "UserSession",
+    "VisitEvent",
+    "VisitEventKind",
     "VisitNote",
     "WaitlistEntry",
     "doctor_specialties",

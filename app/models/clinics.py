@@ -60,6 +60,9 @@ class Clinic(AuditColumns, db.Model):
 
     # Patients may write to their doctor this many days after their last visit.
     chat_days_after_visit: Mapped[int] = mapped_column(nullable=False, default=14)
+    # Video visits at an external meeting provider instead of Carebook's own room: an https
+    # URL with {appointment_id} and/or {token} (services/visits). None: Carebook's room.
+    meeting_url_template: Mapped[str | None] = mapped_column(String(500))
 
     doctors: Mapped[list[Doctor]] = relationship(back_populates="clinic")
 

@@ -30,6 +30,7 @@ from app.services.errors import (
     SpecialtyNotFound,
 )
 from app.services.transaction import use_case
+from app.services.visits.rooms import clean_meeting_template
 
 
 def list_specialties() -> list[Specialty]:
@@ -69,6 +70,9 @@ class ClinicInput:
     reminder_hours: str | None = None
     # Patients may message their doctor this many days after their last visit.
     chat_days_after_visit: int = 14
+    # Video visits at an external meeting provider: an https URL template with
+    # {appointment_id} and/or {token} (services/visits/rooms.py). None: Carebook's own room.
+    meeting_url_template: str | None = None
 
 
 @dataclass(frozen=True)
@@ -327,6 +331,7 @@ def _clean_clinic(values: ClinicInput) -> dict:
         "accepts_cash": values.accepts_cash,
         "late_cancellation_refund_percent": late_percent,
         "chat_days_after_visit": values.chat_days_after_visit,
+        "meeting_url_template": clean_meeting_template(values.meeting_url_template),
         **({"reminder_offsets": offsets} if offsets is not None else {}),
     }
 

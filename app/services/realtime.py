@@ -10,6 +10,9 @@ emits the same way, write-only).
 Rooms are chosen by the server, never by a client, and named here:
 - `user_room(user_id)`: every socket of one signed-in user (joined on connect), on the
   authenticated namespace "/";
+- `visit_room(appointment_id, user_id)`: one participant's sockets that entered that
+  appointment's video room (joined only after services/visits allowed it), on "/": the
+  WebRTC signalling of the visit goes to the other participant's room only;
 - `doctor_slots_room(doctor_id)`: a doctor's public page (slot ids and states only, never who
   booked them), on the namespace PUBLIC_NAMESPACE, which anonymous visitors may join too.
 Payloads carry ids and states, never another patient's personal data.
@@ -51,6 +54,10 @@ HEARTBEAT_SECONDS = 20
 
 def user_room(user_id: int) -> str:
     return f"user:{user_id}"
+
+
+def visit_room(appointment_id: int, user_id: int) -> str:
+    return f"visit:{appointment_id}:user:{user_id}"
 
 
 def doctor_slots_room(doctor_id: int) -> str:

@@ -41,4 +41,4 @@ def init_sockets(app: Flask) -> None:
         options["message_queue"] = queue
     socketio.init_app(app, **options)
 
-    from app.sockets import chat, events  # noqa: F401, PLC0415 — registers the handlers
+    from app.sockets import chat, events, visits  # noqa: F401, PLC0415 — registers the handlers

@@ -56,11 +56,23 @@ def connect(auth=None):
     return True
 
 
+_DISCONNECT_HOOKS: list = []
+
+
+def on_disconnect(hook):
+    """Register `hook(user_id)`, run when a signed-in socket goes (in its own socket session:
+    the video rooms it entered are left, app/sockets/visits.py). A hook must not raise."""
+    _DISCONNECT_HOOKS.append(hook)
+    return hook
+
+
 @socketio.on("disconnect")
 def disconnect(reason=None):
     user_id = session.get(_USER_ID)
     if user_id is not None:
         realtime.socket_disconnected(user_id, request.sid)
+        for hook in _DISCONNECT_HOOKS:
+            hook(user_id)
 
 
 @socketio.on("connect", namespace=realtime.PUBLIC_NAMESPACE)

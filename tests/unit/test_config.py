@@ -20,6 +20,10 @@ CONFIG_VARS = (
     "TWILIO_FROM_NUMBER",
     "TWILIO_MESSAGING_SERVICE_SID",
     "TWILIO_API_BASE",
+    "ICE_SERVERS",
+    "TURN_SECRET",
+    "TURN_URLS",
+    "TURN_CREDENTIAL_TTL_SECONDS",
 )
 
 
@@ -199,4 +203,38 @@ def test_request_bodies_are_limited_to_1_mib_unless_configured(clean_env, tmp_pa
     assert load_config(tmp_path)["MAX_CONTENT_LENGTH"] == 65536
     clean_env.setenv("MAX_CONTENT_LENGTH", "big")
     with pytest.raises(ConfigError, match="MAX_CONTENT_LENGTH"):
+        load_config(tmp_path)
+
+
+def test_video_visits_have_no_ice_servers_by_default(clean_env, tmp_path):
+    config = load_config(tmp_path)
+    assert (config["ICE_SERVERS"], config["TURN_SECRET"], config["TURN_URLS"]) == ([], None, [])
+
+
+def test_ice_servers_and_turn_come_from_the_environment(clean_env, tmp_path):
+    clean_env.setenv("ICE_SERVERS", '[{"urls": ["stun:stun.example.com:3478"]}]')
+    clean_env.setenv("TURN_SECRET", "shared-secret")
+    clean_env.setenv("TURN_URLS", "turn:turn.example.com:3478, turns:turn.example.com:5349")
+    clean_env.setenv("TURN_CREDENTIAL_TTL_SECONDS", "600")
+    config = load_config(tmp_path)
+    assert config["ICE_SERVERS"] == [{"urls": ["stun:stun.example.com:3478"]}]
+    assert config["TURN_URLS"] == ["turn:turn.example.com:3478", "turns:turn.example.com:5349"]
+    assert (config["TURN_SECRET"], config["TURN_CREDENTIAL_TTL_SECONDS"]) == ("shared-secret", 600)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"ICE_SERVERS": "stun:stun.example.com"}, "JSON list"),
+        ({"ICE_SERVERS": '{"urls": "stun:x"}'}, "JSON list of"),
+        ({"ICE_SERVERS": '[{"url": "stun:x"}]'}, "JSON list of"),
+        ({"TURN_SECRET": "s"}, "both TURN_SECRET and TURN_URLS"),
+        ({"TURN_URLS": "turn:x:3478"}, "both TURN_SECRET and TURN_URLS"),
+        ({"TURN_SECRET": "s", "TURN_URLS": "stun:x:3478"}, "turn: or turns:"),
+    ],
+)
+def test_bad_ice_and_turn_settings_are_refused(clean_env, tmp_path, settings, message):
+    for name, value in settings.items():
+        clean_env.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
         load_config(tmp_path)

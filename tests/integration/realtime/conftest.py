@@ -49,6 +49,11 @@ EVENTS = (
     "read",
     "typing",
     "unread",
+    "visit_peer",
+    "visit_presence",
+    "visit_offer",
+    "visit_answer",
+    "visit_candidate",
 )
 
 
