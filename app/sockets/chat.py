@@ -15,63 +15,33 @@ yours), "invalid_input", or the service's own code (e.g. "too_many_messages").
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 
 from app.extensions import socketio
 from app.services import realtime
 from app.services.chat import messages
 from app.services.errors import DomainError, NotFound
-from app.sockets.events import socket_user
-
-log = logging.getLogger(__name__)
-
-
-def _error(code: str, message: str) -> dict:
-    return {"ok": False, "error": {"code": code, "message": message}}
+from app.sockets.events import ack_error, acked, an_id
 
 
 def _refusal(exc: DomainError) -> dict:
     if isinstance(exc, NotFound):
-        return _error("not_found", "No such conversation (or not one of yours).")
-    return _error(exc.code, exc.message)
+        return ack_error("not_found", "No such conversation (or not one of yours).")
+    return ack_error(exc.code, exc.message)
 
 
-def _an_id(data, key: str) -> int | None:
-    value = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        return None
-    return value
-
-
-def _handled(handler):
-    """Run the event for its user; map every refusal (and any failure) to an ack."""
-
-    def run(data=None):
-        user = socket_user()
-        if user is None:
-            return _error("unauthorized", "Sign in again: this socket no longer has a user.")
-        try:
-            return handler(user.id, data)
-        except DomainError as exc:
-            return _refusal(exc)
-        except Exception:  # never out of the handler: the client waits for its ack
-            log.exception("chat socket event failed")
-            return _error("server_error", "Something went wrong: try again.")
-
-    run.__name__ = handler.__name__
-    return run
+_handled = acked(_refusal)
 
 
 @socketio.on("send_message")
 @_handled
 def send_message(user_id: int, data) -> dict:
-    conversation_id = _an_id(data, "conversation_id")
+    conversation_id = an_id(data, "conversation_id")
     body = data.get("body") if isinstance(data, dict) else None
     if conversation_id is None:
-        return _error("invalid_input", "conversation_id is a conversation's id.")
+        return ack_error("invalid_input", "conversation_id is a conversation's id.")
     if not isinstance(body, str):
-        return _error("invalid_input", 'Send {"conversation_id", "body": "..."}.')
+        return ack_error("invalid_input", 'Send {"conversation_id", "body": "..."}.')
     message = messages.send_message(
         conversation_id=conversation_id, sender_id=user_id, body=body, now=datetime.now(UTC)
     )
@@ -81,10 +51,10 @@ def send_message(user_id: int, data) -> dict:
 @socketio.on("mark_read")
 @_handled
 def mark_read(user_id: int, data) -> dict:
-    conversation_id = _an_id(data, "conversation_id")
-    up_to_id = _an_id(data, "up_to_id")
+    conversation_id = an_id(data, "conversation_id")
+    up_to_id = an_id(data, "up_to_id")
     if conversation_id is None or up_to_id is None:
-        return _error("invalid_input", "conversation_id and up_to_id are ids.")
+        return ack_error("invalid_input", "conversation_id and up_to_id are ids.")
     marked = messages.mark_read(
         conversation_id=conversation_id, reader_id=user_id, up_to_id=up_to_id, now=datetime.now(UTC)
     )
@@ -94,9 +64,9 @@ def mark_read(user_id: int, data) -> dict:
 @socketio.on("typing")
 @_handled
 def typing(user_id: int, data) -> dict:
-    conversation_id = _an_id(data, "conversation_id")
+    conversation_id = an_id(data, "conversation_id")
     if conversation_id is None:
-        return _error("invalid_input", "conversation_id is a conversation's id.")
+        return ack_error("invalid_input", "conversation_id is a conversation's id.")
     other_id = messages.other_side(conversation_id=conversation_id, user_id=user_id)
     socketio.emit(
         "typing",

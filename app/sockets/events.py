@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from functools import wraps
 
 from flask import current_app, request, session
 from flask_login import current_user
@@ -84,23 +86,62 @@ def connect_public(auth=None):
 def watch_doctor(data=None):
     """Follow a listed doctor's slots: `slot` {"slot_id", "state"} events from now on.
     Acknowledged with {"ok": true} or {"ok": false, "error": {"code", "message"}}."""
-    doctor_id = data.get("doctor_id") if isinstance(data, dict) else None
-    if not isinstance(doctor_id, int) or isinstance(doctor_id, bool):
-        return _error("invalid_input", "doctor_id is a doctor's id.")
+    doctor_id = an_id(data, "doctor_id")
+    if doctor_id is None:
+        return ack_error("invalid_input", "doctor_id is a doctor's id.")
     try:
         doctor = public_doctor(doctor_id)
     except DomainError as exc:
-        return _error(exc.code, exc.message)
+        return ack_error(exc.code, exc.message)
     room = realtime.doctor_slots_room(doctor.id)
     watched = [r for r in rooms(namespace=realtime.PUBLIC_NAMESPACE) if r != request.sid]
     if room not in watched and len(watched) >= MAX_WATCHED_DOCTORS:
-        return _error("too_many_rooms", f"A socket watches at most {MAX_WATCHED_DOCTORS} doctors.")
+        return ack_error(
+            "too_many_rooms", f"A socket watches at most {MAX_WATCHED_DOCTORS} doctors."
+        )
     join_room(room, namespace=realtime.PUBLIC_NAMESPACE)
     return {"ok": True}
 
 
-def _error(code: str, message: str) -> dict:
+def ack_error(code: str, message: str) -> dict:
+    """A refusal as every event acknowledges it."""
     return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def an_id(data, key: str) -> int | None:
+    """`data[key]` when it is a row id (a positive 32-bit integer, not a bool), else None."""
+    value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
+        return None
+    return value
+
+
+def _domain_refusal(exc: DomainError) -> dict:
+    return ack_error(exc.code, exc.message)
+
+
+def acked(refusal: Callable[[DomainError], dict] = _domain_refusal):
+    """Decorate an event handler `handler(user_id, data) -> ack` of the signed-in namespace:
+    the socket's user is checked again first, a DomainError becomes `refusal(exc)` and any
+    other failure a "server_error" ack (logged), so the client always gets its answer."""
+
+    def decorator(handler):
+        @wraps(handler)
+        def run(data=None):
+            user = socket_user()
+            if user is None:
+                return ack_error("unauthorized", "Sign in again: this socket no longer has a user.")
+            try:
+                return handler(user.id, data)
+            except DomainError as exc:
+                return refusal(exc)
+            except Exception:  # never out of the handler: the client waits for its ack
+                log.exception("socket event %s failed", handler.__name__)
+                return ack_error("server_error", "Something went wrong: try again.")
+
+        return run
+
+    return decorator
 
 
 _heartbeat = threading.Lock()

@@ -29,15 +29,15 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime
+from functools import wraps
 
 from flask import request, session
 from flask_socketio import join_room, leave_room
 
 from app.extensions import socketio
 from app.services import realtime
-from app.services.errors import DomainError
 from app.services.visits import ice, presence, rooms
-from app.sockets.events import on_disconnect, socket_user
+from app.sockets.events import ack_error, acked, an_id, on_disconnect
 
 log = logging.getLogger(__name__)
 
@@ -47,37 +47,17 @@ MAX_CANDIDATE_CHARS = 2_000
 SESSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-def _error(code: str, message: str) -> dict:
-    return {"ok": False, "error": {"code": code, "message": message}}
-
-
-def _appointment_id(data) -> int | None:
-    value = data.get("appointment_id") if isinstance(data, dict) else None
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
-        return None
-    return value
-
-
 def _handled(handler):
-    """Run the event for its user on a valid appointment id; refusals become acks."""
+    """`acked` on a valid appointment id: `handler(user_id, appointment_id, data)`."""
 
-    def run(data=None):
-        user = socket_user()
-        if user is None:
-            return _error("unauthorized", "Sign in again: this socket no longer has a user.")
-        appointment_id = _appointment_id(data)
+    @wraps(handler)
+    def with_appointment(user_id: int, data) -> dict:
+        appointment_id = an_id(data, "appointment_id")
         if appointment_id is None:
-            return _error("invalid_input", "appointment_id is an appointment's id.")
-        try:
-            return handler(user.id, appointment_id, data)
-        except DomainError as exc:
-            return _error(exc.code, exc.message)
-        except Exception:  # never out of the handler: the client waits for its ack
-            log.exception("visit socket event failed")
-            return _error("server_error", "Something went wrong: try again.")
+            return ack_error("invalid_input", "appointment_id is an appointment's id.")
+        return handler(user_id, appointment_id, data)
 
-    run.__name__ = handler.__name__
-    return run
+    return acked()(with_appointment)
 
 
 def _entered() -> list[int]:
@@ -126,10 +106,12 @@ def _relay(event: str, user_id: int, appointment_id: int, data: dict, payload: d
     """Send one signalling message to the other participant, if this may be sent now."""
     visit = rooms.open_visit(appointment_id=appointment_id, user_id=user_id, now=datetime.now(UTC))
     if appointment_id not in _entered():
-        return _error("not_joined", "Join the visit (visit_join) before signalling.")
+        return ack_error("not_joined", "Join the visit (visit_join) before signalling.")
     entry = data.get("session")
     if not isinstance(entry, str) or not SESSION.fullmatch(entry):
-        return _error("invalid_input", "session is the sender's entry id (1-64 letters, digits).")
+        return ack_error(
+            "invalid_input", "session is the sender's entry id (1-64 letters, digits)."
+        )
     socketio.emit(
         event,
         {"appointment_id": appointment_id, "from": user_id, "session": entry, **payload},
@@ -154,7 +136,7 @@ def _description(data, kind: str) -> dict | None:
 def visit_offer(user_id: int, appointment_id: int, data) -> dict:
     description = _description(data, "offer")
     if description is None:
-        return _error(
+        return ack_error(
             "invalid_input", 'Send {"appointment_id", "description": {"type": "offer", "sdp"}}.'
         )
     return _relay("visit_offer", user_id, appointment_id, data, {"description": description})
@@ -165,7 +147,7 @@ def visit_offer(user_id: int, appointment_id: int, data) -> dict:
 def visit_answer(user_id: int, appointment_id: int, data) -> dict:
     description = _description(data, "answer")
     if description is None:
-        return _error(
+        return ack_error(
             "invalid_input", 'Send {"appointment_id", "description": {"type": "answer", "sdp"}}.'
         )
     return _relay("visit_answer", user_id, appointment_id, data, {"description": description})
@@ -208,7 +190,7 @@ def _candidate(data) -> tuple[bool, dict | None]:
 def visit_candidate(user_id: int, appointment_id: int, data) -> dict:
     valid, candidate = _candidate(data)
     if not valid:
-        return _error(
+        return ack_error(
             "invalid_input",
             'Send {"appointment_id", "candidate": {"candidate", "sdpMid", ...} or null}.',
         )
