@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from sqlalchemy import select
+
 from app.extensions import db
-from app.models import Clinic, Doctor, Role, Specialty
+from app.models import Clinic, Doctor, Role, Specialty, User
 from app.services.access import doctor_of, has_permission, load_actor
 from app.services.errors import ClinicNotFound, Forbidden, InvalidInput, SpecialtyNotFound
 
@@ -119,3 +121,33 @@ def authorize(actor_id: int, scope: ReportScope) -> ReportScope:
 
 def scope_doctor(scope: ReportScope) -> Doctor | None:
     return db.session.get(Doctor, scope.doctor_id) if scope.doctor_id is not None else None
+
+
+@dataclass(frozen=True)
+class Option:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    clinics: list[Option]
+    specialties: list[Option]
+    doctors: list[Option]
+
+
+def filter_options() -> FilterOptions:
+    """What the staff's filters offer: every clinic, specialty and doctor, by name."""
+
+    def options(stmt) -> list[Option]:
+        return [Option(row[0], row[1]) for row in db.session.execute(stmt)]
+
+    return FilterOptions(
+        clinics=options(select(Clinic.id, Clinic.name).order_by(Clinic.name)),
+        specialties=options(select(Specialty.id, Specialty.name).order_by(Specialty.name)),
+        doctors=options(
+            select(Doctor.id, User.name)
+            .join(User, User.id == Doctor.user_id)
+            .order_by(User.name, Doctor.id)
+        ),
+    )
