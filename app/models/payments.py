@@ -81,7 +81,7 @@ class Payment(AuditColumns, db.Model):
     amount_captured: Mapped[int] = mapped_column(nullable=False, default=0)
     amount_refunded: Mapped[int] = mapped_column(nullable=False, default=0)
     fee_amount: Mapped[int | None] = mapped_column()  # processor fee, when known
-    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # reports
     # The total refund decided (cancellation policy, compensation, admin); None = none decided.
     # A refund still owed (refund_target > amount_refunded) is retried by reconciliation.
     refund_target: Mapped[int | None] = mapped_column()
@@ -114,7 +114,9 @@ class Refund(db.Model):
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     amount: Mapped[int] = mapped_column(nullable=False)
     reason: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, nullable=False, index=True
+    )  # the revenue report reads refunds by date
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     payment: Mapped[Payment] = relationship(back_populates="refunds")
