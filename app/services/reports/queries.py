@@ -542,13 +542,15 @@ def busiest_hours(scope: ReportScope) -> Table:
 def revenue(scope: ReportScope) -> Table:
     """Money through Carebook per period and currency: captured (by the capture's date)
     less refunded (by the refund's date)."""
+    # The doctor of each payment and refund through a subquery on the appointment's primary
+    # key: a join would let the planner hash every appointment to match a month of payments.
+    payment_doctor = (
+        select(Appointment.doctor_id)
+        .where(Appointment.id == Payment.appointment_id)
+        .scalar_subquery()
+    )
     payments = _scoped(
-        _with_clinic(
-            select(Payment.id).join(Appointment, Appointment.id == Payment.appointment_id),
-            Appointment.doctor_id,
-        ),
-        Appointment.doctor_id,
-        scope,
+        _with_clinic(select(Payment.id), payment_doctor), payment_doctor, scope
     ).where(Payment.captured_at.is_not(None))
     captured = _grouped(
         payments,
@@ -558,23 +560,26 @@ def revenue(scope: ReportScope) -> Table:
         {"amount": func.coalesce(func.sum(Payment.amount_captured), 0), "n": func.count()},
         (Payment.currency,),
     )
-    refunds = _scoped(
-        _with_clinic(
-            select(Refund.id)
-            .join(Payment, Payment.id == Refund.payment_id)
-            .join(Appointment, Appointment.id == Payment.appointment_id),
-            Appointment.doctor_id,
-        ),
-        Appointment.doctor_id,
-        scope,
+    refunded_payment = aliased(Payment)
+    refund_doctor = (
+        select(Appointment.doctor_id)
+        .join(refunded_payment, refunded_payment.appointment_id == Appointment.id)
+        .where(refunded_payment.id == Refund.payment_id)
+        .scalar_subquery()
     )
+    refund_currency = (
+        select(refunded_payment.currency)
+        .where(refunded_payment.id == Refund.payment_id)
+        .scalar_subquery()
+    )
+    refunds = _scoped(_with_clinic(select(Refund.id), refund_doctor), refund_doctor, scope)
     refunded = _grouped(
         refunds,
         Refund.created_at,
         scope.group_by,
         scope,
         {"amount": func.coalesce(func.sum(Refund.amount), 0), "n": func.count()},
-        (Payment.currency,),
+        (refund_currency,),
     )
     keys = sorted(set(captured) | set(refunded), key=lambda k: (k[0], k[1]))
     rows = []
