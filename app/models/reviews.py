@@ -42,6 +42,7 @@ class Review(db.Model):
         Index(
             "ix_reviews_visible_created",
             "created_at",
+            postgresql_include=["doctor_id", "rating"],
             postgresql_where=text("hidden_at IS NULL"),
             sqlite_where=text("hidden_at IS NULL"),
         ),

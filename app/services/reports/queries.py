@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, case, exists, extract, func, literal, or_, select
+from sqlalchemy import and_, case, exists, extract, func, literal, literal_column, or_, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -44,8 +44,6 @@ from app.services.reports.filters import ReportScope
 
 S = AppointmentStatus
 RESCHEDULED = "rescheduled"  # the cancellation_reason a reschedule leaves on the old visit
-# The widest UTC offsets there are (Kiritimati +14, Baker Island -12).
-WIDEN = timedelta(hours=14)
 # States that took a slot once the hold was paid or the request sent: what "booked" counts
 # (cancellations by reschedule aside: the new appointment counts instead).
 TOOK_PLACE = (S.COMPLETED, S.NO_SHOW)
@@ -149,36 +147,114 @@ def _bucket(local: datetime, unit: str):
     return None  # "all"
 
 
+def zones_in_scope(scope: ReportScope) -> dict[str, list[int | None]]:
+    """The time zones of the scope's doctors, each with its clinics' ids (None: doctors
+    without a clinic, who count in UTC)."""
+    stmt = _scoped(
+        select(Doctor.clinic_id, TZ)
+        .select_from(Doctor)
+        .outerjoin(Clinic, Clinic.id == Doctor.clinic_id),
+        Doctor.id,
+        scope,
+    ).distinct()
+    zones: dict[str, list[int | None]] = {}
+    for clinic_id, name in db.session.execute(stmt):
+        zones.setdefault(name, []).append(clinic_id)
+    return zones
+
+
+def _of_clinics(ids: list[int | None]):
+    known = [i for i in ids if i is not None]
+    conditions = [Doctor.clinic_id.in_(known)] if known else []
+    if None in ids:
+        conditions.append(Doctor.clinic_id.is_(None))
+    return conditions[0] if len(conditions) == 1 else or_(*conditions)
+
+
+def _local_days(at, scope: ReportScope, zones: dict[str, list[int | None]]):
+    """SQL: `at` falls on the scope's local days in its clinic's zone, written as a UTC
+    range per zone's clinics (computed here), so that no row needs a time zone conversion to
+    be kept; and the UTC range around them all, which is what the index on `at` reads."""
+    bounds = {}
+    for name in zones:
+        tz = _zone(name)
+        bounds[name] = (
+            datetime.combine(scope.start, time.min, tz).astimezone(UTC),
+            datetime.combine(scope.end + timedelta(days=1), time.min, tz).astimezone(UTC),
+        )
+    low = min(b[0] for b in bounds.values())
+    high = max(b[1] for b in bounds.values())
+    per_zone = [
+        and_(_of_clinics(zones[name]), at >= lo, at < hi) for name, (lo, hi) in bounds.items()
+    ]
+    return and_(at >= low, at < high, per_zone[0] if len(per_zone) == 1 else or_(*per_zone))
+
+
 def _grouped(
-    stmt, at, unit: str, scope: ReportScope, aggregates: dict, extras: tuple = ()
+    stmt,
+    at,
+    unit: str,
+    scope: ReportScope,
+    aggregates: dict,
+    extras: tuple = (),
+    *,
+    additive: bool = True,
 ) -> dict[tuple, dict[str, float]]:
     """Sum `aggregates` ({name: SQL aggregate}) over `stmt`'s rows whose time `at` falls on
     the scope's local days, by local `unit` (day, week, month, hour or all) and `extras`
-    (further grouping columns). Returns {(bucket, *extras): {name: total}}."""
-    low = datetime.combine(scope.start, time.min, UTC) - WIDEN
-    high = datetime.combine(scope.end + timedelta(days=1), time.min, UTC) + WIDEN
-    stmt = stmt.where(at >= low, at < high)
+    (further grouping columns). Returns {(bucket, *extras): {name: total}}.
+
+    On PostgreSQL, `additive` aggregates (counts and sums) are first grouped by zone and
+    UTC quarter hour (every zone's offset is a multiple of 15 minutes, so a quarter hour
+    lies within one local hour and day) and only those groups are made local: a time zone
+    conversion per group, not per row. Others (a median) convert each row."""
+    zones = zones_in_scope(scope)
+    if not zones:
+        return {}
+    stmt = stmt.where(_local_days(at, scope, zones))
     labelled = [expr.label(name) for name, expr in aggregates.items()]
     extra_cols = [col.label(f"x{i}") for i, col in enumerate(extras)]
     postgres = _postgres()
-    if postgres:
-        local = func.timezone(TZ, at)
-        stmt = stmt.where(
-            local >= datetime.combine(scope.start, time.min),
-            local < datetime.combine(scope.end + timedelta(days=1), time.min),
+    if postgres and unit != "all" and additive:
+        quarter = func.date_bin(
+            literal_column("interval '15 minutes'"),
+            at,
+            literal_column("timestamptz '2000-01-01 00:00:00+00'"),
         )
-        if unit == "hour":
-            keys = [extract("hour", local).label("k")]
-        elif unit == "all":
+        inner = (
+            stmt.with_only_columns(
+                Doctor.clinic_id.label("cid"), quarter.label("q"), *extra_cols, *labelled
+            )
+            .group_by(Doctor.clinic_id, quarter, *extra_cols)
+            .subquery()
+        )
+        local = func.timezone(func.coalesce(Clinic.timezone, literal("UTC")), inner.c.q)
+        key = extract("hour", local) if unit == "hour" else func.date_trunc(unit, local)
+        outer_extras = [inner.c[f"x{i}"] for i in range(len(extras))]
+        stmt = (
+            select(
+                key.label("k"),
+                *outer_extras,
+                *(func.sum(inner.c[name]).label(name) for name in aggregates),
+            )
+            .select_from(inner)
+            .outerjoin(Clinic, Clinic.id == inner.c.cid)
+            .group_by(key, *outer_extras)
+        )
+    elif postgres:
+        if unit == "all":
             keys = []
         else:
-            keys = [func.date_trunc(unit, local).label("k")]
+            local = func.timezone(TZ, at)
+            key = extract("hour", local) if unit == "hour" else func.date_trunc(unit, local)
+            keys = [key.label("k")]
+        group = [*keys, *extra_cols]
+        stmt = stmt.with_only_columns(*group, *labelled)
+        if group:
+            stmt = stmt.group_by(*group)
     else:
-        keys = [TZ.label("tz"), func.strftime("%Y-%m-%d %H:%M", at).label("k")]
-    group = [*keys, *extra_cols]
-    stmt = stmt.with_only_columns(*group, *labelled)
-    if group:
-        stmt = stmt.group_by(*group)
+        group = [TZ.label("tz"), func.strftime("%Y-%m-%d %H:%M", at).label("k"), *extra_cols]
+        stmt = stmt.with_only_columns(*group, *labelled).group_by(*group)
     totals: dict[tuple, dict[str, float]] = {}
     rows = db.session.execute(stmt.execution_options(yield_per=2000))
     try:
@@ -369,6 +445,7 @@ def lead_time(scope: ReportScope) -> tuple[Table, Table, dict]:
                 scope.group_by,
                 scope,
                 {"median": func.percentile_cont(0.5).within_group(lead)},
+                additive=False,
             ).items()
         }
     rows = []
@@ -434,6 +511,7 @@ def _lead_summary(base, scope: ReportScope, lead) -> dict:
             "all",
             scope,
             {"median": func.percentile_cont(0.5).within_group(lead)},
+            additive=False,
         )[(None,)]["median"]
     else:
         median = _sqlite_median(base, scope, lead)
@@ -706,8 +784,9 @@ APPOINTMENT_COLUMNS = [
 def appointment_rows(scope: ReportScope) -> Iterator[dict]:
     """Every appointment of the scope, by visit time: a generator over a server-side
     cursor (yield_per), so the CSV of a million rows never sits in memory."""
-    low = datetime.combine(scope.start, time.min, UTC) - WIDEN
-    high = datetime.combine(scope.end + timedelta(days=1), time.min, UTC) + WIDEN
+    zones = zones_in_scope(scope)
+    if not zones:
+        return
     stmt = (
         _scoped(
             _with_clinic(
@@ -729,7 +808,7 @@ def appointment_rows(scope: ReportScope) -> Iterator[dict]:
             Appointment.doctor_id,
             scope,
         )
-        .where(Appointment.starts_at >= low, Appointment.starts_at < high)
+        .where(_local_days(Appointment.starts_at, scope, zones))
         .order_by(Appointment.starts_at, Appointment.id)
     )
     rows = db.session.execute(stmt.execution_options(yield_per=1000))
