@@ -429,38 +429,11 @@ def _lead_seconds():
 
 
 def lead_time(scope: ReportScope) -> tuple[Table, Table, dict]:
-    """How long before the visit it was booked: per period (count, average, median on
-    PostgreSQL), a distribution, and the range's median and average, in hours."""
+    """How long before the visit it was booked: per period (count and average), a
+    distribution in bands, and the range's median and average, in hours. One grouped query
+    (period x band) gives the first two; the median is a second."""
     lead = _lead_seconds()
     base = _appointments(scope).where(_booked())
-    aggregates = {"n": func.count(), "total": func.coalesce(func.sum(lead), 0)}
-    per_period = _grouped(base, Appointment.starts_at, scope.group_by, scope, aggregates)
-    medians: dict = {}
-    if _postgres():
-        medians = {
-            key: values["median"]
-            for key, values in _grouped(
-                base,
-                Appointment.starts_at,
-                scope.group_by,
-                scope,
-                {"median": func.percentile_cont(0.5).within_group(lead)},
-                additive=False,
-            ).items()
-        }
-    rows = []
-    for p in periods(scope):
-        values = per_period.get((p,), {})
-        n = int(values.get("n", 0))
-        median = medians.get((p,))
-        rows.append(
-            {
-                "period": p,
-                "bookings": n,
-                "average_hours": round(values["total"] / n / 3600, 1) if n else None,
-                "median_hours": round(median / 3600, 1) if median is not None else None,
-            }
-        )
     band = case(
         *(
             (lead < high, key) if high is not None else (lead >= low, key)
@@ -468,19 +441,46 @@ def lead_time(scope: ReportScope) -> tuple[Table, Table, dict]:
         ),
         else_="same_day",
     )
-    bands = _grouped(base, Appointment.starts_at, "all", scope, {"n": func.count()}, (band,))
+    grouped = _grouped(
+        base,
+        Appointment.starts_at,
+        scope.group_by,
+        scope,
+        {"n": func.count(), "total": func.coalesce(func.sum(lead), 0)},
+        (band,),
+    )
+    per_period: dict = defaultdict(lambda: [0, 0.0])
+    per_band: dict = defaultdict(int)
+    for (period, band_key), values in grouped.items():
+        per_period[period][0] += int(values["n"])
+        per_period[period][1] += values["total"]
+        per_band[band_key] += int(values["n"])
+    rows = []
+    for p in periods(scope):
+        n, total = per_period.get(p, (0, 0.0))
+        rows.append(
+            {
+                "period": p,
+                "bookings": n,
+                "average_hours": round(total / n / 3600, 1) if n else None,
+            }
+        )
     distribution = [
-        {"band": label, "bookings": int(bands.get((None, key), {}).get("n", 0))}
+        {"band": label, "bookings": per_band.get(key, 0)}
         for key, label, _low, _high in LEAD_BUCKETS
     ]
-    summary = _lead_summary(base, scope, lead)
-    columns = [("period", "Period"), ("bookings", "Bookings"), ("average_hours", "Average (hours)")]
-    if _postgres():
-        columns.append(("median_hours", "Median (hours)"))
+    n = sum(v[0] for v in per_period.values())
+    total = sum(v[1] for v in per_period.values())
+    median = _median_seconds(base, scope, lead) if n else None
+    summary = {
+        "bookings": n,
+        "average_hours": round(total / n / 3600, 1) if n else None,
+        "median_hours": round(median / 3600, 1) if median is not None else None,
+    }
     by_period = Table(
         "lead_time",
         "Lead time from booking to visit",
-        columns,
+        [("period", "Period"), ("bookings", "Bookings"), ("average_hours", "Average (hours)")],
         rows,
         "Hours from booking to the visit's start, by the visit's date.",
     )
@@ -493,33 +493,18 @@ def lead_time(scope: ReportScope) -> tuple[Table, Table, dict]:
     return by_period, spread, summary
 
 
-def _lead_summary(base, scope: ReportScope, lead) -> dict:
-    whole = _grouped(
+def _median_seconds(base, scope: ReportScope, lead) -> float | None:
+    if not _postgres():
+        return _sqlite_median(base, scope, lead)
+    found = _grouped(
         base,
         Appointment.starts_at,
         "all",
         scope,
-        {"n": func.count(), "total": func.coalesce(func.sum(lead), 0)},
-    ).get((None,), {})
-    n = int(whole.get("n", 0))
-    if not n:
-        return {"bookings": 0, "average_hours": None, "median_hours": None}
-    if _postgres():
-        median = _grouped(
-            base,
-            Appointment.starts_at,
-            "all",
-            scope,
-            {"median": func.percentile_cont(0.5).within_group(lead)},
-            additive=False,
-        )[(None,)]["median"]
-    else:
-        median = _sqlite_median(base, scope, lead)
-    return {
-        "bookings": n,
-        "average_hours": round(whole["total"] / n / 3600, 1),
-        "median_hours": round(median / 3600, 1) if median is not None else None,
-    }
+        {"median": func.percentile_cont(0.5).within_group(lead)},
+        additive=False,
+    )
+    return found[(None,)]["median"] if (None,) in found else None
 
 
 def _sqlite_median(base, scope: ReportScope, lead) -> float | None:
