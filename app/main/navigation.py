@@ -18,6 +18,7 @@ NAV_LINKS: dict[Role, list[tuple[str, str]]] = {
         ("Appointments", "doctor.dashboard"),
         ("Availability", "doctor.slots"),
         ("Earnings", "doctor.earnings"),
+        ("Reports", "doctor.reports"),
         ("Reviews", "doctor.reviews_page"),
         ("Profile", "doctor.profile"),
     ],
@@ -33,6 +34,7 @@ HELPER_LINKS: list[tuple[str, str, tuple[str, ...]]] = [
         ("users.manage", "doctors.manage", "content.manage", "reviews.moderate"),
     ),
     ("Payments", "admin.payments", ("payments.view",)),
+    ("Reports", "admin.reports", ("reports.view",)),
 ]
 
 

@@ -38,6 +38,14 @@ class Review(db.Model):
             sqlite_where=text("hidden_at IS NULL"),
         ),
         Index("ix_reviews_doctor_created", "doctor_id", "created_at"),
+        # Ratings over time across doctors (the reports).
+        Index(
+            "ix_reviews_visible_created",
+            "created_at",
+            postgresql_include=["doctor_id", "rating"],
+            postgresql_where=text("hidden_at IS NULL"),
+            sqlite_where=text("hidden_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -30,17 +30,16 @@ PERMISSION_LABELS = {
     "payments.view": "See payments",
     "payments.refund": "Refund payments",
     "content.manage": "Manage clinics and specialties",
-    "reports.view": "See reports",
+    "reports.view": "See reports (bookings, utilisation, revenue; CSV downloads)",
     "users.manage": "Manage users",
     "notifications.view": "See notifications and queues (and retry failures)",
     "reviews.moderate": "Moderate reviews (hide and restore them)",
     "conversations.audit": "Open patient-doctor conversations (disputes; each opening is audited)",
 }
 
-# The permissions an admin page offers to grant: those that open something today. Reports
-# have no page or endpoint yet, so granting reports.view would do nothing; a grant already
-# held stays valid (PERMISSIONS) until the reports arrive.
-GRANTABLE_PERMISSIONS = tuple(p for p in PERMISSIONS if p != "reports.view")
+# The permissions an admin page offers to grant: those that open something (all of them now
+# that reports.view opens /admin/reports and the reports API).
+GRANTABLE_PERMISSIONS = PERMISSIONS
 
 
 def permission_label(permission: str) -> str:
