@@ -264,6 +264,46 @@ def book_slot(
     return _reloaded(appointment.id)
 
 
+def book_visit_now(
+    *,
+    slot: Slot,
+    patient_id: int,
+    payment_method: PaymentMethod,
+    fee_amount: int,
+    fee_currency: str,
+    notes: str | None,
+    actor_id: int,
+    now: datetime,
+) -> Appointment:
+    """A confirmed appointment on a slot that begins now (an on-demand consult the doctor
+    accepted: no hold, no approval), inside the caller's transaction; the caller settles
+    the money. Raises OverlappingAppointment (the patient has a visit at that time)."""
+    appointment = _new_appointment(
+        slot,
+        patient_id,
+        S.CONFIRMED,
+        now,
+        payment_method=payment_method,
+        notes=notes,
+        fee_amount=fee_amount,
+        fee_currency=fee_currency,
+    )
+    appointment.created_by_id = appointment.updated_by_id = actor_id
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        _raise_for_integrity(exc, slot, now)
+    audit.record(
+        "appointment.booked",
+        actor_id=actor_id,
+        target_type="appointment",
+        target_id=appointment.id,
+        data={"slot_id": slot.id, "status": S.CONFIRMED.value, "consult": True},
+    )
+    occupancy.announce(appointment, was=None)
+    return appointment
+
+
 def book_appointment(
     *,
     patient_id: int,
