@@ -4,4 +4,13 @@ from flask import Blueprint
 
 bp = Blueprint("doctor", __name__, url_prefix="/doctor")
 
-from app.doctor import bulk, earnings, profile, reviews, routes, slots, visit  # noqa: E402,F401
+from app.doctor import (  # noqa: E402,F401
+    bulk,
+    consults,
+    earnings,
+    profile,
+    reviews,
+    routes,
+    slots,
+    visit,
+)

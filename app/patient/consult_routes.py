@@ -1,0 +1,100 @@
+"""See a doctor now: ask for an on-demand video consult, wait for a doctor, join the visit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app, flash, jsonify, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from app.models import ConsultStatus, Role
+from app.patient import bp
+from app.patient.forms import ConsultForm
+from app.rbac import roles_required
+from app.services import directory
+from app.services.consults import consults
+from app.services.consults.rules import patient_payload, visit_path
+from app.services.errors import DomainError
+from app.services.payments import gateway
+
+
+def _render_form(form: ConsultForm, error: str | None = None):
+    return render_template(
+        "patient/consult_new.html",
+        form=form,
+        error=error,
+        card_available=gateway.is_configured(),
+        stripe_js_url=current_app.config["STRIPE_JS_URL"],
+    )
+
+
+@bp.route("/consults/new", methods=["GET", "POST"])
+@roles_required(Role.PATIENT)
+def consult_new():
+    waiting = consults.open_consult(patient_id=current_user.id)
+    if waiting is not None:
+        return redirect(url_for("patient.consult_page", consult_id=waiting.id))
+    form = ConsultForm()
+    form.specialty.choices = [("", "Choose a specialty")] + [
+        (s.slug, s.name) for s in directory.list_specialties()
+    ]
+    if not form.is_submitted() and not gateway.is_configured():
+        form.payment_method.data = "cash"
+    if not form.is_submitted():
+        return _render_form(form)
+    if not form.validate():
+        return _render_form(form), 422
+    try:
+        consult = consults.request_consult(
+            patient_id=current_user.id,
+            specialty=form.specialty.data,
+            reason=form.reason.data,
+            payment_method=form.payment_method.data,
+            card_token=form.card_token.data or None,
+            now=datetime.now(UTC),
+        )
+    except DomainError as exc:
+        return _render_form(form, error=exc.message), exc.status_code
+    return redirect(url_for("patient.consult_page", consult_id=consult.id))
+
+
+def _own(consult_id: int):
+    return consults.get_consult(
+        consult_id=consult_id, viewer_id=current_user.id, now=datetime.now(UTC)
+    )
+
+
+@bp.route("/consults/<int(max=2147483647):consult_id>")
+@roles_required(Role.PATIENT)
+def consult_page(consult_id: int):
+    consult = _own(consult_id)
+    if consult.status is ConsultStatus.ACCEPTED:
+        return redirect(visit_path(consult.appointment_id))
+    return render_template("patient/consult_waiting.html", consult=consult, form=FlaskForm())
+
+
+@bp.route("/consults/<int(max=2147483647):consult_id>/state")
+@roles_required(Role.PATIENT)
+def consult_state(consult_id: int):
+    """The waiting page's fallback when no socket carries the news: the consult's state."""
+    return jsonify(patient_payload(_own(consult_id)))
+
+
+@bp.route("/consults/<int(max=2147483647):consult_id>/cancel", methods=["POST"])
+@roles_required(Role.PATIENT)
+def consult_cancel(consult_id: int):
+    if not FlaskForm().validate():
+        flash("The form expired: please try again.", "error")
+        return redirect(url_for("patient.consult_page", consult_id=consult_id))
+    try:
+        consults.cancel_consult(
+            consult_id=consult_id, patient_id=current_user.id, now=datetime.now(UTC)
+        )
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for("patient.consult_page", consult_id=consult_id))
+    flash("Your consult request was withdrawn. Nothing was charged.", "success")
+    return redirect(url_for("patient.consult_page", consult_id=consult_id))
