@@ -41,10 +41,13 @@ class Consult(AuditColumns, db.Model):
         Index("ix_consults_status_specialty", "status", "specialty_id"),
         CheckConstraint("reason IS NULL OR length(reason) <= 500", name="reason_length"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
-        # Accepted exactly when a doctor and an appointment are recorded.
+        # Accepted by a doctor, named in the same UPDATE that claims it (its appointment is
+        # written later in that transaction); only an accepted consult has an appointment.
         CheckConstraint(
-            "(status = 'accepted') = (appointment_id IS NOT NULL AND accepted_by_id IS NOT NULL)",
-            name="accepted_has_appointment",
+            "(status = 'accepted') = (accepted_by_id IS NOT NULL)", name="accepted_by_doctor"
+        ),
+        CheckConstraint(
+            "appointment_id IS NULL OR status = 'accepted'", name="appointment_when_accepted"
         ),
     )
 

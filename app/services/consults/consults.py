@@ -257,7 +257,9 @@ def accept_consult(*, consult_id: int, doctor_user_id: int, now: datetime) -> Ap
                     Consult.status == S.WAITING,
                     Consult.expires_at > now,
                 )
-                .values(status=S.ACCEPTED, accepted_at=now, updated_at=now)
+                .values(
+                    status=S.ACCEPTED, accepted_by_id=doctor.id, accepted_at=now, updated_at=now
+                )
                 .execution_options(synchronize_session=False)
             ).rowcount
             db.session.refresh(consult)
@@ -281,7 +283,6 @@ def accept_consult(*, consult_id: int, doctor_user_id: int, now: datetime) -> Ap
                 actor_id=doctor_user_id,
                 now=now,
             )
-            consult.accepted_by_id = doctor.id
             consult.appointment_id = appointment.id
             consult.updated_by_id = doctor_user_id
             db.session.flush()
