@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from flask import current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
 from app.models import ConsultStatus, Role
 from app.patient import bp
@@ -36,8 +37,8 @@ def consult_new():
     if waiting is not None:
         return redirect(url_for("patient.consult_page", consult_id=waiting.id))
     form = ConsultForm()
-    form.specialty.choices = [("", "Choose a specialty")] + [
-        (s.slug, s.name) for s in directory.list_specialties()
+    form.specialty.choices = [SelectChoice("", "Choose a specialty")] + [
+        SelectChoice(s.slug, s.name) for s in directory.list_specialties()
     ]
     if not form.is_submitted() and not gateway.is_configured():
         form.payment_method.data = "cash"

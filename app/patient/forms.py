@@ -176,7 +176,10 @@ class ConsultForm(FlaskForm):
     )
     payment_method = RadioField(
         "Pay by",
-        choices=[("card", "Card (held now, charged when a doctor accepts)"), ("cash", "Cash")],
+        choices=[
+            SelectChoice("card", "Card (held now, charged when a doctor accepts)"),
+            SelectChoice("cash", "Cash"),
+        ],
         default="card",
         validators=[InputRequired("Choose how you pay.")],
     )
