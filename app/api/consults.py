@@ -15,6 +15,7 @@ from app.api.consult_schemas import (
     OnCallSchema,
     OnCallStateSchema,
 )
+from app.auth import limits
 from app.models import Appointment, Role
 from app.rbac import login_required, roles_required
 from app.services.consults import consults
@@ -37,9 +38,11 @@ class _Accepted:
 @bp.alt_response(402, schema=ErrorSchema, description="card_declined, card_authentication_required")
 @bp.alt_response(404, schema=ErrorSchema, description="specialty_not_found")
 @bp.alt_response(409, schema=ErrorSchema, description="consult_open: one request at a time")
+@bp.alt_response(429, schema=ErrorSchema, description="Too many tries (BOOKING_RATE_LIMIT)")
 @bp.alt_response(503, schema=ErrorSchema, description="Card payments unavailable: nothing held")
 @bp.doc(**BEARER)
 @roles_required(Role.PATIENT)
+@limits.apply(limits.booking)
 def request_consult(body):
     """Ask for an urgent video consult in a specialty. Card: `card_token` is authorised now
     (captured when a doctor accepts, released if nobody does)."""

@@ -14,7 +14,7 @@ from app.models import Doctor, Role
 from app.rbac import roles_required
 from app.services.consults import consults
 from app.services.consults.rules import visit_path
-from app.services.errors import Conflict, Forbidden
+from app.services.errors import DomainError, NotFound
 
 
 @bp.app_context_processor
@@ -38,7 +38,9 @@ def on_call():
     wanted = request.form.get("on_call") == "1"
     try:
         consults.set_on_call(doctor_user_id=current_user.id, on_call=wanted, now=datetime.now(UTC))
-    except (Conflict, Forbidden) as exc:
+    except NotFound:
+        raise
+    except DomainError as exc:
         flash(exc.message, "error")
         return _dashboard()
     flash(
@@ -61,7 +63,9 @@ def accept_consult(consult_id: int):
         appointment = consults.accept_consult(
             consult_id=consult_id, doctor_user_id=current_user.id, now=datetime.now(UTC)
         )
-    except (Conflict, Forbidden) as exc:
+    except NotFound:
+        raise
+    except DomainError as exc:  # taken, busy, not on call, the card could not be charged...
         flash(exc.message, "error")
         return _dashboard()
     return redirect(visit_path(appointment.id))

@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
+from app.auth import limits
 from app.models import ConsultStatus, Role
 from app.patient import bp
 from app.patient.forms import ConsultForm
@@ -16,7 +17,7 @@ from app.rbac import roles_required
 from app.services import directory
 from app.services.consults import consults
 from app.services.consults.rules import patient_payload, visit_path
-from app.services.errors import DomainError
+from app.services.errors import DomainError, NotFound
 from app.services.payments import gateway
 
 
@@ -32,6 +33,7 @@ def _render_form(form: ConsultForm, error: str | None = None):
 
 @bp.route("/consults/new", methods=["GET", "POST"])
 @roles_required(Role.PATIENT)
+@limits.apply(limits.booking)
 def consult_new():
     waiting = consults.open_consult(patient_id=current_user.id)
     if waiting is not None:
@@ -92,9 +94,9 @@ def consult_cancel(consult_id: int):
         consults.cancel_consult(
             consult_id=consult_id, patient_id=current_user.id, now=datetime.now(UTC)
         )
+    except NotFound:
+        raise
     except DomainError as exc:
-        if exc.status_code == 404:
-            raise
         flash(exc.message, "error")
         return redirect(url_for("patient.consult_page", consult_id=consult_id))
     flash("Your consult request was withdrawn. Nothing was charged.", "success")

@@ -195,9 +195,10 @@ def release_hold(*, consult_id: int, now: datetime) -> None:
     """After the commit that ended a consult: cancel its card hold at Stripe (the expiry job
     retries when Stripe cannot be reached now)."""
     consult = db.session.get(Consult, consult_id)
-    intent_id = consult.stripe_payment_intent_id if consult else None
+    open_hold = consult is not None and consult.hold_released_at is None
+    intent_id = consult.stripe_payment_intent_id if open_hold else None
     db.session.rollback()
-    if intent_id is None or consult.hold_released_at is not None:
+    if intent_id is None:
         return
     if holds.release(intent_id):
         _mark_released(consult_id=consult_id, now=now)
