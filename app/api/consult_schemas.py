@@ -57,6 +57,24 @@ class ConsultSchema(ma.Schema):
     )
 
 
+class CardCheckSchema(ma.Schema):
+    status = ma.fields.Constant("requires_action")
+    client_secret = ma.fields.String()
+    publishable_key = ma.fields.String(allow_none=True)
+
+
+class RequestedConsultSchema(ConsultSchema):
+    payment = ma.fields.Nested(
+        CardCheckSchema,
+        allow_none=True,
+        metadata={
+            "description": "Card consults whose bank asks for a 3-D Secure check: finish it "
+            "with Stripe.js (confirmCardPayment with client_secret), then POST "
+            "/consults/{id}/confirm-payment. Doctors see the request once the hold stands."
+        },
+    )
+
+
 class ConsultListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(ConsultSchema))
 

@@ -14,13 +14,25 @@ from app.api.consult_schemas import (
     ConsultSchema,
     OnCallSchema,
     OnCallStateSchema,
+    RequestedConsultSchema,
 )
 from app.auth import limits
-from app.models import Appointment, Role
+from app.models import Appointment, Consult, Role
 from app.rbac import login_required, roles_required
 from app.services.consults import consults
 
 NOT_YOURS = "No such consult (or not one the caller may see)"
+
+
+@dataclass
+class _Requested:
+    """A new consult with the card check its bank asks for, if any."""
+
+    consult: Consult
+    payment: consults.CardCheck | None
+
+    def __getattr__(self, name):
+        return getattr(self.consult, name)
 
 
 @dataclass
@@ -34,8 +46,8 @@ class _Accepted:
 
 @bp.route("/consults", methods=["POST"])
 @bp.arguments(ConsultRequestSchema)
-@bp.response(201, ConsultSchema)
-@bp.alt_response(402, schema=ErrorSchema, description="card_declined, card_authentication_required")
+@bp.response(201, RequestedConsultSchema)
+@bp.alt_response(402, schema=ErrorSchema, description="card_declined")
 @bp.alt_response(404, schema=ErrorSchema, description="specialty_not_found")
 @bp.alt_response(409, schema=ErrorSchema, description="consult_open: one request at a time")
 @bp.alt_response(429, schema=ErrorSchema, description="Too many tries (BOOKING_RATE_LIMIT)")
@@ -45,8 +57,28 @@ class _Accepted:
 @limits.apply(limits.booking)
 def request_consult(body):
     """Ask for an urgent video consult in a specialty. Card: `card_token` is authorised now
-    (captured when a doctor accepts, released if nobody does)."""
-    return consults.request_consult(patient_id=current_user.id, now=request_now(), **body)
+    (captured when a doctor accepts, released if nobody does); `payment` says when the bank
+    asks for a 3-D Secure check first."""
+    consult = consults.request_consult(patient_id=current_user.id, now=request_now(), **body)
+    check = None
+    if consult.offered_at is None:
+        check = consults.pending_card_check(consult_id=consult.id, patient_id=current_user.id)
+    return _Requested(consult, check)
+
+
+@bp.route(f"/consults/<{ID}:consult_id>/confirm-payment", methods=["POST"])
+@bp.response(200, ConsultSchema)
+@bp.alt_response(402, schema=ErrorSchema, description="card_declined: the check failed")
+@bp.alt_response(404, schema=ErrorSchema, description=NOT_YOURS)
+@bp.alt_response(409, schema=ErrorSchema, description="payment_incomplete: check unfinished")
+@bp.doc(**BEARER)
+@roles_required(Role.PATIENT)
+def confirm_consult_payment(consult_id: int):
+    """After the bank's 3-D Secure check: the hold stands and doctors see the request, or
+    the check failed and the request is withdrawn."""
+    return consults.confirm_card_check(
+        consult_id=consult_id, patient_id=current_user.id, now=request_now()
+    )
 
 
 @bp.route("/consults", methods=["GET"])

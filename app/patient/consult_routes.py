@@ -74,7 +74,32 @@ def consult_page(consult_id: int):
     consult = _own(consult_id)
     if consult.status is ConsultStatus.ACCEPTED:
         return redirect(visit_path(consult.appointment_id))
-    return render_template("patient/consult_waiting.html", consult=consult, form=FlaskForm())
+    check = None
+    if consult.offered_at is None and consult.status is ConsultStatus.WAITING:
+        check = consults.pending_card_check(consult_id=consult.id, patient_id=current_user.id)
+    return render_template(
+        "patient/consult_waiting.html",
+        consult=consult,
+        form=FlaskForm(),
+        card_check=check,
+        stripe_js_url=current_app.config["STRIPE_JS_URL"],
+    )
+
+
+@bp.route("/consults/<int(max=2147483647):consult_id>/confirm-payment", methods=["POST"])
+@roles_required(Role.PATIENT)
+def consult_confirm_payment(consult_id: int):
+    """The page finished the bank's 3-D Secure check: see whether the hold stands."""
+    if FlaskForm().validate():
+        try:
+            consults.confirm_card_check(
+                consult_id=consult_id, patient_id=current_user.id, now=datetime.now(UTC)
+            )
+        except NotFound:
+            raise
+        except DomainError as exc:
+            flash(exc.message, "error")
+    return redirect(url_for("patient.consult_page", consult_id=consult_id))
 
 
 @bp.route("/consults/<int(max=2147483647):consult_id>/state")

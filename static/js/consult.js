@@ -41,6 +41,13 @@
 
   var root = document.getElementById("consult-waiting");
   if (!root || root.dataset.status !== "waiting") return;
+
+  // 3-D Secure: the bank wants the payer to check the hold; the server then reads the outcome.
+  if (root.dataset.clientSecret && typeof window.Stripe === "function") {
+    window.Stripe(root.dataset.publishableKey).confirmCardPayment(root.dataset.clientSecret)
+      .then(function () { document.getElementById("consult-check-form").submit(); });
+    return;
+  }
   var id = parseInt(root.dataset.consultId, 10);
   var status = root.querySelector("[data-testid=consult-status]");
   var done = false;

@@ -10,6 +10,7 @@ per patient" is a partial unique index. The checks before them give the clear me
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -43,7 +44,8 @@ from app.services.consults.rules import (
 )
 from app.services.errors import DomainError, Forbidden, InvalidInput, SpecialtyNotFound
 from app.services.notifications import outbox
-from app.services.payments.settle import PaymentNotRecorded
+from app.services.payments.cards import CardDeclined
+from app.services.payments.settle import PaymentIncomplete, PaymentNotRecorded
 from app.services.scheduling import availability, booking
 from app.services.transaction import transaction, use_case
 
@@ -146,11 +148,13 @@ def request_consult(
 ) -> Consult:
     """Ask for an urgent video consult in a specialty. Cash: offered to the on-call doctors at
     once. Card: the price (CONSULT_PRICE) is authorised on the card first (a hold captured at
-    accept); if that fails the request is withdrawn and nothing is held.
+    accept), and doctors see it once that stands (after the bank's 3-D Secure check, when it
+    asks for one: `pending_card_check`, `confirm_card_check`); if it fails the request is
+    withdrawn and nothing is held.
 
     Raises Forbidden (not a patient), EmailNotVerified, SpecialtyNotFound, InvalidInput,
-    ConsultAlreadyOpen (409), CardPaymentsOff, CardDeclined (402), CardNeedsAuthentication
-    (402), PaymentIncomplete, PaymentProviderUnavailable (503).
+    ConsultAlreadyOpen (409), CardPaymentsOff, CardDeclined (402), PaymentIncomplete,
+    PaymentProviderUnavailable (503).
     """
     method = _method(payment_method)
     card = method is PaymentMethod.CARD and current_app.config["CONSULT_PRICE"] > 0
@@ -162,12 +166,65 @@ def request_consult(
     if not card:
         return consult
     try:
-        holds.place_hold(consult=consult, card_token=card_token)
+        intent = holds.place_hold(consult=consult, card_token=card_token)
     except DomainError:
-        _end(consult_id=consult.id, status=S.CANCELLED, reason="card hold failed", now=now)
-        release_hold(consult_id=consult.id, now=now)
+        _withdraw_unheld(consult.id, "card hold failed", now)
         raise
+    if intent.status == "requires_action":
+        return consult  # waits, shown to nobody, until the payer's page finishes the check
     return _offer(consult_id=consult.id, now=now)
+
+
+def _withdraw_unheld(consult_id: int, reason: str, now: datetime) -> None:
+    _end(consult_id=consult_id, status=S.CANCELLED, reason=reason, now=now)
+    release_hold(consult_id=consult_id, now=now)
+
+
+@dataclass(frozen=True)
+class CardCheck:
+    """What the payer's page needs to finish the bank's 3-D Secure check (Stripe.js)."""
+
+    client_secret: str
+    publishable_key: str | None
+
+
+def _awaiting_check(consult_id: int, patient_id: int) -> Consult | None:
+    consult = db.session.get(Consult, consult_id)
+    if consult is None or consult.patient_id != patient_id:
+        raise ConsultNotFound()
+    unheld = consult.status is S.WAITING and consult.offered_at is None
+    return consult if unheld and consult.stripe_payment_intent_id else None
+
+
+def pending_card_check(*, consult_id: int, patient_id: int) -> CardCheck | None:
+    """The 3-D Secure check a card consult still waits for (None: nothing to check).
+    Raises ConsultNotFound, PaymentProviderUnavailable."""
+    consult = _awaiting_check(consult_id, patient_id)
+    if consult is None:
+        return None
+    intent = holds.check_hold(consult.stripe_payment_intent_id)
+    if intent.status != "requires_action" or not intent.client_secret:
+        return None
+    return CardCheck(intent.client_secret, holds.publishable_key())
+
+
+def confirm_card_check(*, consult_id: int, patient_id: int, now: datetime) -> Consult:
+    """After the bank's check: the hold stands and doctors see the request, or the check
+    failed and the request is withdrawn (nothing held).
+
+    Raises ConsultNotFound, PaymentIncomplete (the check is not finished), CardDeclined
+    (it failed), PaymentProviderUnavailable.
+    """
+    consult = _awaiting_check(consult_id, patient_id)
+    if consult is None:
+        return db.session.get(Consult, consult_id)
+    intent = holds.check_hold(consult.stripe_payment_intent_id)
+    if intent.status == "requires_capture":
+        return _offer(consult_id=consult_id, now=now)
+    if intent.status == "requires_action":
+        raise PaymentIncomplete("Please complete the check from your bank first.")
+    _withdraw_unheld(consult_id, "card check failed", now)
+    raise CardDeclined(intent.error_message or "The check by your bank did not succeed.")
 
 
 def _end(*, consult_id: int, status: ConsultStatus, reason: str, now: datetime) -> Consult:

@@ -26,22 +26,13 @@ from app.models import (
     PaymentStatus,
 )
 from app.services import audit
-from app.services.errors import Conflict, DomainError, InvalidInput
+from app.services.errors import Conflict, InvalidInput
 from app.services.payments import gateway, settle
 from app.services.payments.cards import CardDeclined, CardPaymentsOff
 from app.services.payments.settle import PaymentIncomplete, unavailable
 from app.services.transaction import use_case
 
 log = logging.getLogger(__name__)
-
-
-class CardNeedsAuthentication(DomainError):
-    status_code = 402
-    code = "card_authentication_required"
-    default_message = (
-        "Your bank wants to check this payment, which an urgent consult cannot wait for: "
-        "nothing was charged. Please use another card, or pay in cash."
-    )
 
 
 class HoldEnded(Conflict):
@@ -68,10 +59,11 @@ def _record_intent(*, consult_id: int, intent_id: str) -> None:
     consult.stripe_payment_intent_id = intent_id
 
 
-def place_hold(*, consult: Consult, card_token: str) -> None:
+def place_hold(*, consult: Consult, card_token: str) -> gateway.Intent:
     """Authorise the consult's price on the card (the intent recorded first). Outside any
-    transaction. Raises CardDeclined, CardNeedsAuthentication, PaymentIncomplete,
-    PaymentProviderUnavailable."""
+    transaction. Returns the intent: authorised ("requires_capture"), or "requires_action"
+    when the bank asks for a 3-D Secure check the payer's page finishes (then
+    `check_hold`). Raises CardDeclined, PaymentIncomplete, PaymentProviderUnavailable."""
     try:
         intent = gateway.create_hold(
             amount=consult.amount,
@@ -87,13 +79,23 @@ def place_hold(*, consult: Consult, card_token: str) -> None:
     except gateway.GatewayUnavailable as exc:
         raise unavailable(exc) from exc
     except gateway.GatewayError as exc:
-        raise PaymentIncomplete(
-            "The card could not be used. Please check it and try again."
-        ) from exc
-    if intent.status == "requires_action":
-        raise CardNeedsAuthentication()
-    if intent.status != "requires_capture":
+        raise PaymentIncomplete("The card could not be used: check it and try again.") from exc
+    if intent.status not in ("requires_capture", "requires_action"):
         raise PaymentIncomplete("The card could not be authorised. Please try again.")
+    return intent
+
+
+def publishable_key() -> str | None:
+    return gateway.publishable_key()
+
+
+def check_hold(intent_id: str) -> gateway.Intent:
+    """The hold as Stripe has it now (after the payer's 3-D Secure check). Raises
+    PaymentProviderUnavailable."""
+    try:
+        return gateway.retrieve_intent(intent_id)
+    except gateway.GatewayError as exc:
+        raise unavailable(exc) from exc
 
 
 def capture_for(consult: Consult, appointment: Appointment, now: datetime) -> Payment:

@@ -193,6 +193,8 @@ def open_slot_now(*, doctor_id: int, minutes: int, actor_id: int, now: datetime)
             slot.updated_by_id = actor_id
         else:
             db.session.delete(slot)
+    db.session.flush()  # the room is made before the new slot is inserted (a unit of work
+    # would insert first, and the exclusion constraint would refuse the overlap)
     next_start = db.session.scalar(
         select(Slot.start_at)
         .where(Slot.doctor_id == doctor.id, Slot.start_at >= now)

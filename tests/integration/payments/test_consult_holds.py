@@ -21,9 +21,10 @@ from app.models import (
 )
 from app.services.accounts.tokens import issue_token
 from app.services.consults import consults
-from app.services.consults.holds import CardNeedsAuthentication
+from app.services.consults.rules import ConsultNotFound
 from app.services.payments import gateway
 from app.services.payments.cards import CardDeclined
+from app.services.payments.settle import PaymentIncomplete
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import make_doctor, make_specialty, make_user
 from tests.integration.payments import localstripe
@@ -126,13 +127,57 @@ def test_a_declined_card_holds_nothing_and_leaves_no_open_request(patient, docto
     assert ask_by_card(patient, stripe_base).status is ConsultStatus.WAITING
 
 
-def test_a_card_that_wants_3d_secure_is_refused_and_released(patient, stripe_base):
-    with pytest.raises(CardNeedsAuthentication):
-        ask_by_card(patient, stripe_base, THREE_D_SECURE)
+def test_3d_secure_card_reaches_doctors_only_after_the_banks_check(patient, doctor, stripe_base):
+    consult = ask_by_card(patient, stripe_base, THREE_D_SECURE)
 
-    (consult,) = db.session.scalars(select(Consult)).all()
+    assert consult.status is ConsultStatus.WAITING and consult.offered_at is None
+    now = datetime.now(UTC)
+    assert consults.offered_consults(doctor_user_id=doctor.user_id, now=now) == []
+    with pytest.raises(ConsultNotFound):
+        consults.accept_consult(consult_id=consult.id, doctor_user_id=doctor.user_id, now=now)
+    check = consults.pending_card_check(consult_id=consult.id, patient_id=patient.id)
+    assert check.client_secret
+    with pytest.raises(PaymentIncomplete):  # the check is not done yet
+        consults.confirm_card_check(consult_id=consult.id, patient_id=patient.id, now=now)
+
+    intent_id = consult.stripe_payment_intent_id
+    localstripe.authenticate_3ds(stripe_base, intent_id, check.client_secret, True)
+    offered = consults.confirm_card_check(consult_id=consult.id, patient_id=patient.id, now=now)
+
+    assert offered.offered_at is not None
+    assert [c.id for c in consults.offered_consults(doctor_user_id=doctor.user_id, now=now)] == [
+        consult.id
+    ]
+    appointment = consults.accept_consult(
+        consult_id=consult.id, doctor_user_id=doctor.user_id, now=now
+    )
+    assert appointment.status is AppointmentStatus.CONFIRMED
+    assert gateway.retrieve_intent(intent_id).status == "succeeded"
+
+
+def test_a_failed_3d_secure_check_withdraws_the_request_and_holds_nothing(patient, stripe_base):
+    consult = ask_by_card(patient, stripe_base, THREE_D_SECURE)
+    check = consults.pending_card_check(consult_id=consult.id, patient_id=patient.id)
+    localstripe.authenticate_3ds(
+        stripe_base, consult.stripe_payment_intent_id, check.client_secret, False
+    )
+
+    with pytest.raises(CardDeclined):
+        consults.confirm_card_check(
+            consult_id=consult.id, patient_id=patient.id, now=datetime.now(UTC)
+        )
+
+    consult = db.session.get(Consult, consult.id)
     assert consult.status is ConsultStatus.CANCELLED
     assert consult.hold_released_at is not None
+    assert gateway.retrieve_intent(consult.stripe_payment_intent_id).status == "canceled"
+    assert ask_by_card(patient, stripe_base).status is ConsultStatus.WAITING
+
+
+def test_an_unchecked_3d_secure_request_expires_and_is_released(patient, stripe_base):
+    consult = ask_by_card(patient, stripe_base, THREE_D_SECURE)
+
+    assert consults.expire(now=datetime.now(UTC) + timedelta(minutes=11)) == (1, 1)
     assert gateway.retrieve_intent(consult.stripe_payment_intent_id).status == "canceled"
 
 
@@ -153,6 +198,20 @@ def test_card_consult_through_the_api(client, doctor, stripe_base):
     body = response.get_json()
     assert body["status"] == "waiting" and body["offered"] is True
     assert body["price"]["amount"] > 0
+    assert body["payment"] is None  # authorised at once: nothing for the page to finish
+    checked = client.post(
+        "/api/v1/consults",
+        json={
+            "specialty": "paediatrics",
+            "payment_method": "card",
+            "card_token": localstripe.card_token(stripe_base, THREE_D_SECURE),
+        },
+        headers={"Authorization": "Bearer " + _token(make_user(Role.PATIENT))},
+    )
+    assert checked.status_code == 201, checked.get_json()
+    assert checked.get_json()["offered"] is False
+    assert checked.get_json()["payment"]["status"] == "requires_action"
+    assert checked.get_json()["payment"]["client_secret"]
     missing = client.post(
         "/api/v1/consults",
         json={"specialty": "paediatrics", "payment_method": "card"},
