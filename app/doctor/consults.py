@@ -32,16 +32,13 @@ def _dashboard():
 @bp.route("/on-call", methods=["POST"])
 @roles_required(Role.DOCTOR)
 def on_call():
-    if not FlaskForm().validate():
-        flash("The form expired: please try again.", "error")
-        return _dashboard()
     wanted = request.form.get("on_call") == "1"
-    try:
-        consults.set_on_call(doctor_user_id=current_user.id, on_call=wanted, now=datetime.now(UTC))
-    except NotFound:
-        raise
-    except DomainError as exc:
-        flash(exc.message, "error")
+    done, _ = _flashing(
+        lambda: consults.set_on_call(
+            doctor_user_id=current_user.id, on_call=wanted, now=datetime.now(UTC)
+        )
+    )
+    if not done:
         return _dashboard()
     flash(
         "You are on call: consult requests of your specialties appear here."
@@ -56,16 +53,25 @@ def on_call():
 @roles_required(Role.DOCTOR)
 def accept_consult(consult_id: int):
     """Take a consult: straight to its video visit, or back with the reason it is not yours."""
-    if not FlaskForm().validate():
-        flash("The form expired: please try again.", "error")
-        return _dashboard()
-    try:
-        appointment = consults.accept_consult(
+    done, appointment = _flashing(
+        lambda: consults.accept_consult(
             consult_id=consult_id, doctor_user_id=current_user.id, now=datetime.now(UTC)
         )
+    )
+    return redirect(visit_path(appointment.id)) if done else _dashboard()
+
+
+def _flashing(action) -> tuple[bool, object]:
+    """Run a button's use case (after its CSRF check): a refusal (taken, busy, not on call,
+    the card could not be charged...) is flashed and gives (False, None); a missing consult
+    stays a 404."""
+    if not FlaskForm().validate():
+        flash("The form expired: please try again.", "error")
+        return False, None
+    try:
+        return True, action()
     except NotFound:
         raise
-    except DomainError as exc:  # taken, busy, not on call, the card could not be charged...
+    except DomainError as exc:
         flash(exc.message, "error")
-        return _dashboard()
-    return redirect(visit_path(appointment.id))
+        return False, None

@@ -90,15 +90,12 @@ def consult_page(consult_id: int):
 @roles_required(Role.PATIENT)
 def consult_confirm_payment(consult_id: int):
     """The page finished the bank's 3-D Secure check: see whether the hold stands."""
-    if FlaskForm().validate():
-        try:
-            consults.confirm_card_check(
-                consult_id=consult_id, patient_id=current_user.id, now=datetime.now(UTC)
-            )
-        except NotFound:
-            raise
-        except DomainError as exc:
-            flash(exc.message, "error")
+    if _flashing(
+        lambda: consults.confirm_card_check(
+            consult_id=consult_id, patient_id=current_user.id, now=datetime.now(UTC)
+        )
+    ):
+        flash("Your bank's check went through: the doctors on call see your request.", "success")
     return redirect(url_for("patient.consult_page", consult_id=consult_id))
 
 
@@ -112,17 +109,26 @@ def consult_state(consult_id: int):
 @bp.route("/consults/<int(max=2147483647):consult_id>/cancel", methods=["POST"])
 @roles_required(Role.PATIENT)
 def consult_cancel(consult_id: int):
-    if not FlaskForm().validate():
-        flash("The form expired: please try again.", "error")
-        return redirect(url_for("patient.consult_page", consult_id=consult_id))
-    try:
-        consults.cancel_consult(
+    if _flashing(
+        lambda: consults.cancel_consult(
             consult_id=consult_id, patient_id=current_user.id, now=datetime.now(UTC)
         )
+    ):
+        flash("Your consult request was withdrawn. Nothing was charged.", "success")
+    return redirect(url_for("patient.consult_page", consult_id=consult_id))
+
+
+def _flashing(action) -> bool:
+    """Run a button's use case (after its CSRF check): a refusal is flashed and gives False;
+    a consult that is not the patient's stays a 404."""
+    if not FlaskForm().validate():
+        flash("The form expired: please try again.", "error")
+        return False
+    try:
+        action()
     except NotFound:
         raise
     except DomainError as exc:
         flash(exc.message, "error")
-        return redirect(url_for("patient.consult_page", consult_id=consult_id))
-    flash("Your consult request was withdrawn. Nothing was charged.", "success")
-    return redirect(url_for("patient.consult_page", consult_id=consult_id))
+        return False
+    return True

@@ -24,12 +24,9 @@ from app.models import (
     ConsultStatus,
     Doctor,
     PaymentMethod,
-    Role,
     Specialty,
-    User,
 )
 from app.services import access, audit
-from app.services.accounts import accounts
 from app.services.consults import holds
 from app.services.consults.rules import (
     ConsultAlreadyOpen,
@@ -51,14 +48,6 @@ from app.services.transaction import transaction, use_case
 
 MAX_REASON = 500
 S = ConsultStatus
-
-
-def _patient(patient_id: int) -> User:
-    patient = access.load_actor(patient_id)
-    if patient.role is not Role.PATIENT:
-        raise Forbidden("Only patients can ask for a consult.")
-    accounts.require_verified(patient)
-    return patient
 
 
 def _specialty(specialty: int | str | None) -> Specialty:
@@ -85,7 +74,7 @@ def _method(payment_method: PaymentMethod | str) -> PaymentMethod:
 def _open_request(
     *, patient_id: int, specialty: int | str, reason: str | None, method: PaymentMethod, now
 ) -> Consult:
-    _patient(patient_id)
+    booking.require_patient(patient_id, "Only patients can ask for a consult.")
     found = _specialty(specialty)
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > MAX_REASON:

@@ -101,10 +101,12 @@ def free_alternatives(doctor_id: int, now: datetime, *, exclude: int | None = No
     ]
 
 
-def _patient(patient_id: int) -> User:
+def require_patient(patient_id: int, refusal: str = "Only patients can book appointments.") -> User:
+    """The acting patient, with a confirmed email. Raises Forbidden (with `refusal`),
+    EmailNotVerified."""
     patient = access.load_actor(patient_id)
     if patient.role is not Role.PATIENT:
-        raise Forbidden("Only patients can book appointments.")
+        raise Forbidden(refusal)
     accounts.require_verified(patient)
     return patient
 
@@ -211,7 +213,7 @@ def book_slot(
     PolicyNotAcknowledged (422: a slot inside the clinic's no-change window needs
     `acknowledge_policy`), InvalidInput, Forbidden.
     """
-    _patient(patient_id)
+    require_patient(patient_id)
     try:
         method = PaymentMethod(payment_method)
     except ValueError as exc:
@@ -695,7 +697,7 @@ def expire_lapsed_holds(*, now: datetime) -> int:
 @use_case
 def join_waitlist(*, patient_id: int, doctor_id: int, day: date, now: datetime) -> WaitlistEntry:
     """Wait for a free slot of a doctor on a day; joining twice is the same entry."""
-    _patient(patient_id)
+    require_patient(patient_id)
     doctor = public_doctor(doctor_id)
     tz = zone(doctor.timezone)
     if day < now.astimezone(tz).date():
