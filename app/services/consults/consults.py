@@ -224,7 +224,13 @@ def _end(*, consult_id: int, status: ConsultStatus, reason: str, now: datetime) 
         return consult
 
 
-def _close(consult: Consult, status: ConsultStatus, reason: str, now: datetime) -> None:
+def _close(
+    consult: Consult,
+    status: ConsultStatus,
+    reason: str,
+    now: datetime,
+    actor_id: int | None = None,
+) -> None:
     consult.status = status
     consult.ended_at = now
     consult.end_reason = reason[:255]
@@ -232,7 +238,7 @@ def _close(consult: Consult, status: ConsultStatus, reason: str, now: datetime) 
     if consult.stripe_payment_intent_id is None:
         consult.hold_released_at = now  # nothing held: nothing to release
     audit.record(
-        f"consult.{status.value}", actor_id=None, target_type="consult", target_id=consult.id
+        f"consult.{status.value}", actor_id=actor_id, target_type="consult", target_id=consult.id
     )
     announce(consult)
 
@@ -273,7 +279,7 @@ def cancel_consult(*, consult_id: int, patient_id: int, now: datetime) -> Consul
             raise ConsultTaken("A doctor has already accepted this consult: join the visit.")
         if consult.status is not S.WAITING:
             raise ConsultClosed()
-        _close(consult, S.CANCELLED, "withdrawn by the patient", now)
+        _close(consult, S.CANCELLED, "withdrawn by the patient", now, actor_id=patient_id)
         consult.updated_by_id = patient_id
     release_hold(consult_id=consult_id, now=now)
     return db.session.get(Consult, consult_id)
@@ -415,7 +421,8 @@ def get_consult(*, consult_id: int, viewer_id: int, now: datetime) -> Consult:
     doctor = access.doctor_of(viewer)
     if doctor is not None and consult.accepted_by_id == doctor.id:
         return consult
-    if doctor is not None and consult.status is S.WAITING and consult.offered_at is not None:
+    offered = consult.status is S.WAITING and consult.offered_at is not None
+    if doctor is not None and offered and consult.expires_at > now:
         try:
             check_can_take(doctor, consult)
         except DomainError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 
 from app.extensions import db
 from app.models import (
@@ -77,8 +77,12 @@ def _can_take(consult_payment_method):
     """SQL: a doctor's clinic takes the consult's way of paying (cash needs a clinic that
     takes cash; a card hold is good anywhere)."""
     if consult_payment_method is PaymentMethod.CARD:
-        return True
+        return true()
     return or_(Doctor.clinic_id.is_(None), Clinic.accepts_cash.is_(True))
+
+
+# One rule, three forms (keep them together): eligible_doctors (who hears of a consult),
+# offered_to (what a doctor's dashboard lists) and check_can_take (the accept's own check).
 
 
 def eligible_doctors(consult: Consult):
