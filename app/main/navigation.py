@@ -13,7 +13,6 @@ NAV_LINKS: dict[Role, list[tuple[str, str]]] = {
     Role.PATIENT: [
         ("Find a doctor", "patient.search"),
         ("My appointments", "patient.appointments"),
-        ("See a doctor now", "patient.consult_new"),
     ],
     Role.DOCTOR: [
         ("Appointments", "doctor.dashboard"),

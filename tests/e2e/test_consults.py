@@ -71,7 +71,8 @@ def test_patient_asks_doctor_sees_it_live_accepts_and_both_go_to_the_visit(
     board.wait_for_function(CONNECTED)
 
     patient_context, asking = _signed_in_page(browser, one_process_server, patient.email)
-    asking.get_by_role("link", name="See a doctor now").click()
+    asking.goto("/")
+    asking.get_by_test_id("see-a-doctor-now").click()
     asking.get_by_label("Specialty").select_option("general-practice")
     asking.get_by_label("What is it about?").fill("Sore throat and fever since last night")
     asking.get_by_role("button", name="Ask for a doctor now").click()
