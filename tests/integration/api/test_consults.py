@@ -349,3 +349,35 @@ def test_a_doctor_in_a_visit_is_busy(client, bearer, patient, specialty):
         )
         == 1
     )
+
+
+def test_the_periodic_job_the_timer_and_the_command_expire_lapsed_requests(
+    runner, patient, specialty
+):
+    from app.background import run_periodic_once
+    from workers import jobs
+
+    def lapsed() -> Consult:
+        return consults.request_consult(
+            patient_id=patient.id,
+            specialty="dermatology",
+            reason=None,
+            payment_method="cash",
+            now=datetime.now(UTC) - timedelta(minutes=11),
+        )
+
+    consult = lapsed()
+    assert jobs.expire_consults in jobs.PERIODIC and jobs.expire_consults.interval == 30
+    assert jobs.expire_consults() == "expired 1 consult request(s), released 0 card hold(s)"
+    assert db.session.get(Consult, consult.id).status is ConsultStatus.EXPIRED
+
+    timed = lapsed()
+    run_periodic_once()  # the embedded schedule of a server without Redis
+    assert db.session.get(Consult, timed.id).status is ConsultStatus.EXPIRED
+
+    again = lapsed()
+    result = runner.invoke(args=["expire-consults"])
+    assert result.exit_code == 0, result.output
+    assert "Expired 1 consult request(s)" in result.output
+    db.session.expire_all()
+    assert db.session.get(Consult, again.id).status is ConsultStatus.EXPIRED
