@@ -381,3 +381,51 @@ def test_the_periodic_job_the_timer_and_the_command_expire_lapsed_requests(
     assert "Expired 1 consult request(s)" in result.output
     db.session.expire_all()
     assert db.session.get(Consult, again.id).status is ConsultStatus.EXPIRED
+
+
+def test_live_events_reach_the_right_rooms_without_the_patients_details(
+    patient, specialty, monkeypatch
+):
+    from app.services import realtime
+    from app.services.consults import rules
+
+    sent = []
+    monkeypatch.setattr(
+        rules.realtime, "publish", lambda room, event, payload: sent.append((room, event, payload))
+    )
+    mine, also_mine = on_call_doctor(specialty), on_call_doctor(specialty)
+    off = make_doctor(specialties=[specialty])
+    elsewhere = on_call_doctor(make_specialty())
+    now = datetime.now(UTC)
+
+    consult = consults.request_consult(
+        patient_id=patient.id, specialty="dermatology", reason="Itchy", payment_method="cash",
+        now=now,
+    )  # fmt: skip
+
+    to = {room: payload for room, event, payload in sent if event == "consult"}
+    doctors = {realtime.user_room(d.user_id) for d in (mine, also_mine)}
+    assert set(to) == doctors | {realtime.user_room(patient.id)}
+    assert realtime.user_room(off.user_id) not in to
+    assert realtime.user_room(elsewhere.user_id) not in to
+    shown = to[realtime.user_room(mine.user_id)]
+    assert set(shown) == {
+        "id", "status", "specialty", "reason", "payment_method", "created_at", "expires_at"
+    }  # fmt: skip
+    assert shown["reason"] == "Itchy" and shown["status"] == "waiting"
+    assert patient.name not in str(shown) and patient.email not in str(shown)
+
+    sent.clear()
+    appointment = consults.accept_consult(
+        consult_id=consult.id, doctor_user_id=mine.user_id, now=now
+    )
+
+    to = {room: payload for room, event, payload in sent if event == "consult"}
+    assert to[realtime.user_room(patient.id)] == {
+        "id": consult.id,
+        "status": "accepted",
+        "appointment_id": appointment.id,
+        "visit_url": f"/visits/{appointment.id}",
+    }
+    for room in doctors:
+        assert to[room] == {"id": consult.id, "status": "accepted"}
