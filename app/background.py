@@ -14,6 +14,7 @@ import threading
 from flask import Flask, Response
 
 from app.models.types import utcnow
+from app.services.consults import consults
 from app.services.notifications import outbox, reminders
 from app.services.scheduling import expiry
 
@@ -30,10 +31,11 @@ def init_background(app: Flask) -> None:
 
 
 def run_periodic_once() -> None:
-    """One pass of the periodic work: expire holds, reminders, undelivered notifications;
-    reconciling payments every tenth pass."""
+    """One pass of the periodic work: expire holds and consult requests, reminders,
+    undelivered notifications; reconciling payments every tenth pass."""
     now = utcnow()
     expiry.expire(now=now)
+    consults.expire(now=now)
     reminders.send_due(now=now)
     outbox.flush_ready()
     outbox.requeue_stale(now=now)

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from app import demo
 from app.models import Role
 from app.services.accounts import accounts
+from app.services.consults import consults
 from app.services.errors import DomainError
 from app.services.localtime import parse_aware
 from app.services.notifications import outbox, reminders
@@ -64,6 +65,14 @@ def expire_holds():
     _echo_settled(report)
 
 
+@click.command("expire-consults")
+def expire_consults():
+    """Expire the consult requests nobody accepted within CONSULT_EXPIRY_MINUTES and release
+    their card holds (safe to run any time, also concurrently)."""
+    expired, released = consults.expire(now=datetime.now(UTC))
+    click.echo(f"Expired {expired} consult request(s); released {released} card hold(s).")
+
+
 @click.command("reconcile-payments")
 def reconcile_payments():
     """Compare open payments with Stripe: settle them, send refunds still owed (safe to run
@@ -108,6 +117,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(expire_holds)
+    app.cli.add_command(expire_consults)
     app.cli.add_command(reconcile_payments)
     app.cli.add_command(send_reminders)
     app.cli.add_command(dispatch_notifications)

@@ -218,6 +218,13 @@ def load_config(instance_path: str | Path) -> dict:
         "MAX_ACTIVE_BOOKINGS": _int("MAX_ACTIVE_BOOKINGS", 10),
         "MAX_ACTIVE_BOOKINGS_PER_DOCTOR": _int("MAX_ACTIVE_BOOKINGS_PER_DOCTOR", 3),
         "BOOKING_RATE_LIMIT": os.environ.get("BOOKING_RATE_LIMIT") or "20/hour",
+        # On-demand consults: a request nobody accepts within this many minutes expires (and
+        # its card hold is released); each costs this (minor units, currency) whichever doctor
+        # takes it; the video visit it becomes is booked for this many minutes.
+        "CONSULT_EXPIRY_MINUTES": _int("CONSULT_EXPIRY_MINUTES", 10),
+        "CONSULT_PRICE": _int("CONSULT_PRICE", 5000),
+        "CONSULT_CURRENCY": (os.environ.get("CONSULT_CURRENCY") or "USD").strip().upper(),
+        "CONSULT_MINUTES": _int("CONSULT_MINUTES", 20),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": cookie_secure,

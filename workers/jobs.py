@@ -16,6 +16,7 @@ from flask import current_app
 
 from app.models.types import utcnow
 from app.services import queues
+from app.services.consults import consults
 from app.services.notifications import delivery, outbox, reminders
 from app.services.scheduling import expiry
 
@@ -66,10 +67,16 @@ def expire_holds() -> str:
     return f"expired {report.expired_holds} hold(s), {report.lapsed_requests} request(s)"
 
 
+@once_per(30)
+def expire_consults() -> str:
+    expired, released = consults.expire(now=utcnow())
+    return f"expired {expired} consult request(s), released {released} card hold(s)"
+
+
 @once_per(300)
 def reconcile_payments() -> str:
     report = expiry.reconcile(now=utcnow())
     return f"settled {sum(report.settled.values())}, refunded {report.refunded}"
 
 
-PERIODIC = (send_reminders, dispatch_outbox, expire_holds, reconcile_payments)
+PERIODIC = (send_reminders, dispatch_outbox, expire_holds, expire_consults, reconcile_payments)

@@ -68,6 +68,7 @@ def init_api(app: Flask) -> None:
     from app.api import (  # noqa: F401, PLC0415
         appointments,
         chat,
+        consults,
         directory,
         doctors,
         notifications,

@@ -4,4 +4,14 @@ from flask import Blueprint
 
 bp = Blueprint("doctor", __name__, url_prefix="/doctor")
 
-from app.doctor import bulk, earnings, profile, reports, reviews, routes, slots, visit  # noqa: E402,F401
+from app.doctor import (  # noqa: E402,F401
+    bulk,
+    consults,
+    earnings,
+    profile,
+    reports,
+    reviews,
+    routes,
+    slots,
+    visit,
+)

@@ -20,6 +20,7 @@ from app.models.auth import (
 )
 from app.models.chat import Conversation, Message
 from app.models.clinics import Clinic, Doctor, DoctorLanguage, Specialty, doctor_specialties
+from app.models.consults import Consult, ConsultStatus
 from app.models.notifications import (
     Notification,
     NotificationChannel,
@@ -41,6 +42,8 @@ __all__ = [
     "Conversation",
     "CodeChannel",
     "CodePurpose",
+    "Consult",
+    "ConsultStatus",
     "Doctor",
     "DoctorLanguage",
     "Message",

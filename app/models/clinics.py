@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, Float, ForeignKey, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -109,6 +119,8 @@ class Doctor(AuditColumns, db.Model):
     # transaction as each review change (search sorts and shows them without aggregating).
     rating_count: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
     rating_sum: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+    # On call: the doctor takes on-demand consults of their specialties (services/consults).
+    on_call: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=false())
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     clinic: Mapped[Clinic | None] = relationship(back_populates="doctors")

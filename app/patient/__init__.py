@@ -16,4 +16,4 @@ def _presenters():
     }
 
 
-from app.patient import booking_routes, review_routes, routes  # noqa: E402,F401
+from app.patient import booking_routes, consult_routes, review_routes, routes  # noqa: E402,F401

@@ -163,3 +163,25 @@ class ReviewForm(FlaskForm):
         render_kw={"maxlength": 2000, "rows": 5},
     )
     submit = SubmitField("Publish the review")
+
+
+class ConsultForm(FlaskForm):
+    """Ask for an on-demand video consult ("See a doctor now")."""
+
+    specialty = SelectField("Specialty", validators=[InputRequired("Choose a specialty.")])
+    reason = TextAreaField(
+        "What is it about? (optional)",
+        validators=[Optional(), Length(max=500)],
+        render_kw={"maxlength": 500, "rows": 3},
+    )
+    payment_method = RadioField(
+        "Pay by",
+        choices=[
+            SelectChoice("card", "Card (held now, charged when a doctor accepts)"),
+            SelectChoice("cash", "Cash"),
+        ],
+        default="card",
+        validators=[InputRequired("Choose how you pay.")],
+    )
+    card_token = StringField(validators=[Optional(), Length(max=255)])
+    submit = SubmitField("Ask for a doctor now")

@@ -20,6 +20,11 @@ def public_url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
+def absolute_url(path: str) -> str:
+    """The absolute URL of a path on the public site (a page another area serves)."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
 def site_path(url: str | None) -> str | None:
     """The path (with its query and fragment) of a URL on the public site, for a redirect
     that must stay on it; None for a URL anywhere else, or one a browser could read as

@@ -1,7 +1,7 @@
 """indexes the reports read by: visits, captures, refunds and visible reviews by time
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-22 09:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import exists, select
 
 from app.extensions import db
-from app.models import Appointment, AppointmentStatus, Doctor, Review, SlotMode, User
+from app.models import Appointment, AppointmentStatus, Consult, Doctor, Review, SlotMode, User
 from app.models.types import utcnow
 from app.services import sealing
-from app.services.links import public_url
+from app.services.links import absolute_url, public_url
 from app.services.localtime import zone
 from app.services.notifications.kinds import ALL, EMAIL_AND_APP, Gone, Message, kind
 from app.services.payments.money import format_money
@@ -238,6 +238,44 @@ def reminder(data: dict, user: User) -> Message:
         action=_patient_link(appointment),
         details=details,
         sms=f"Carebook reminder: {appointment.doctor.name}, {_short(appointment)}.",
+    )
+
+
+# --- on-demand consults ---------------------------------------------------------------------
+
+
+def _consult(data: dict) -> Consult:
+    consult = db.session.get(Consult, data["consult_id"])
+    if consult is None:
+        raise Gone(f"consult {data['consult_id']} is gone")
+    return consult
+
+
+@kind("consult.accepted", category="appointments", essential=True)
+def consult_accepted(data: dict, user: User) -> Message:
+    consult = _consult(data)
+    doctor = consult.accepted_by
+    return Message(
+        subject=f"{doctor.name} accepted your consult: join the video visit now",
+        lines=[
+            f"{doctor.name} accepted your {consult.specialty.name} consult and is waiting "
+            "for you in the video visit.",
+        ],
+        action=("Join the video visit", absolute_url(f"/visits/{data['appointment_id']}")),
+    )
+
+
+@kind("consult.expired", category="appointments", essential=True)
+def consult_expired(data: dict, user: User) -> Message:
+    consult = _consult(data)
+    lines = [f"No {consult.specialty.name} doctor could take your consult in time."]
+    if consult.stripe_payment_intent_id:
+        lines.append("Nothing was charged: the hold on your card has been released.")
+    lines.append("You can ask again, or book a visit with a doctor.")
+    return Message(
+        subject="Your consult request expired",
+        lines=lines,
+        action=("Find a doctor", public_url("patient.search")),
     )
 
 

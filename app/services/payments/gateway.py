@@ -167,6 +167,17 @@ def create_intent(
     *, amount: int, currency: str, appointment_id: int, attempt: int, idempotency_key: str
 ) -> Intent:
     """A manual-capture card PaymentIntent for an appointment (same key, same intent)."""
+    return create_hold(
+        amount=amount,
+        currency=currency,
+        metadata={"appointment_id": str(appointment_id), "attempt": str(attempt)},
+        idempotency_key=idempotency_key,
+    )
+
+
+def create_hold(*, amount: int, currency: str, metadata: dict, idempotency_key: str) -> Intent:
+    """A manual-capture card PaymentIntent (same key, same intent): what `metadata` says it
+    is for (an appointment, an on-demand consult)."""
     pi = _call(
         _client().v1.payment_intents.create,
         params={
@@ -174,7 +185,7 @@ def create_intent(
             "currency": currency.lower(),
             "capture_method": "manual",
             "payment_method_types": ["card"],
-            "metadata": {"appointment_id": str(appointment_id), "attempt": str(attempt)},
+            "metadata": metadata,
         },
         options={"idempotency_key": idempotency_key},
     )

@@ -166,6 +166,67 @@ def create_slot(
     return slot
 
 
+class DoctorBusy(Conflict):
+    code = "doctor_busy"
+    default_message = "You have a visit now: finish it before taking another."
+
+
+def open_slot_now(*, doctor_id: int, minutes: int, actor_id: int, now: datetime) -> Slot:
+    """A video slot for a visit that begins now (an on-demand consult), inside the caller's
+    transaction. Slots never overlap, so room is made the one way the existing slots allow:
+    a slot in progress that nobody holds (its start has passed: nobody can book it any more)
+    is closed at `now`, or deleted when no appointment ever used it; the new slot ends at
+    the doctor's next slot when that comes sooner than `minutes`.
+
+    Raises DoctorBusy (a visit in progress, or the next slot starts in under
+    MIN_SLOT_MINUTES), SlotOverlap (a concurrent change won: the database decided).
+    """
+    doctor = access.managed_doctor(actor_id, doctor_id, lock=True)
+    current = db.session.scalars(
+        select(Slot).where(Slot.doctor_id == doctor.id, Slot.start_at < now, Slot.end_at > now)
+    ).all()
+    for slot in current:
+        if _has_active_appointment(slot.id, now):
+            raise DoctorBusy()
+        if db.session.scalar(select(exists().where(Appointment.slot_id == slot.id))):
+            slot.end_at = now
+            slot.updated_by_id = actor_id
+        else:
+            db.session.delete(slot)
+    db.session.flush()  # the room is made before the new slot is inserted (a unit of work
+    # would insert first, and the exclusion constraint would refuse the overlap)
+    next_start = db.session.scalar(
+        select(Slot.start_at)
+        .where(Slot.doctor_id == doctor.id, Slot.start_at >= now)
+        .order_by(Slot.start_at)
+        .limit(1)
+    )
+    end = now + timedelta(minutes=minutes)
+    if next_start is not None and next_start < end:
+        end = next_start
+    if end - now < timedelta(minutes=MIN_SLOT_MINUTES):
+        raise DoctorBusy(
+            f"Your next slot starts in less than {MIN_SLOT_MINUTES} minutes: there is no room "
+            "for a consult before it."
+        )
+    slot = Slot(
+        doctor_id=doctor.id,
+        start_at=now,
+        end_at=end,
+        mode=SlotMode.VIDEO,
+        created_by_id=actor_id,
+        updated_by_id=actor_id,
+    )
+    db.session.add(slot)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise SlotOverlap() from exc
+    audit.record("slot.created", actor_id=actor_id, target_type="slot", target_id=slot.id)
+    return slot
+
+
 def _mode(mode: SlotMode | str) -> SlotMode:
     try:
         return SlotMode(mode)

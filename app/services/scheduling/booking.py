@@ -101,10 +101,12 @@ def free_alternatives(doctor_id: int, now: datetime, *, exclude: int | None = No
     ]
 
 
-def _patient(patient_id: int) -> User:
+def require_patient(patient_id: int, refusal: str = "Only patients can book appointments.") -> User:
+    """The acting patient, with a confirmed email. Raises Forbidden (with `refusal`),
+    EmailNotVerified."""
     patient = access.load_actor(patient_id)
     if patient.role is not Role.PATIENT:
-        raise Forbidden("Only patients can book appointments.")
+        raise Forbidden(refusal)
     accounts.require_verified(patient)
     return patient
 
@@ -211,7 +213,7 @@ def book_slot(
     PolicyNotAcknowledged (422: a slot inside the clinic's no-change window needs
     `acknowledge_policy`), InvalidInput, Forbidden.
     """
-    _patient(patient_id)
+    require_patient(patient_id)
     try:
         method = PaymentMethod(payment_method)
     except ValueError as exc:
@@ -262,6 +264,46 @@ def book_slot(
     events.booked(appointment)
     occupancy.announce(appointment, was=None)
     return _reloaded(appointment.id)
+
+
+def book_visit_now(
+    *,
+    slot: Slot,
+    patient_id: int,
+    payment_method: PaymentMethod,
+    fee_amount: int,
+    fee_currency: str,
+    notes: str | None,
+    actor_id: int,
+    now: datetime,
+) -> Appointment:
+    """A confirmed appointment on a slot that begins now (an on-demand consult the doctor
+    accepted: no hold, no approval), inside the caller's transaction; the caller settles
+    the money. Raises OverlappingAppointment (the patient has a visit at that time)."""
+    appointment = _new_appointment(
+        slot,
+        patient_id,
+        S.CONFIRMED,
+        now,
+        payment_method=payment_method,
+        notes=notes,
+        fee_amount=fee_amount,
+        fee_currency=fee_currency,
+    )
+    appointment.created_by_id = appointment.updated_by_id = actor_id
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        _raise_for_integrity(exc, slot, now)
+    audit.record(
+        "appointment.booked",
+        actor_id=actor_id,
+        target_type="appointment",
+        target_id=appointment.id,
+        data={"slot_id": slot.id, "status": S.CONFIRMED.value, "consult": True},
+    )
+    occupancy.announce(appointment, was=None)
+    return appointment
 
 
 def book_appointment(
@@ -655,7 +697,7 @@ def expire_lapsed_holds(*, now: datetime) -> int:
 @use_case
 def join_waitlist(*, patient_id: int, doctor_id: int, day: date, now: datetime) -> WaitlistEntry:
     """Wait for a free slot of a doctor on a day; joining twice is the same entry."""
-    _patient(patient_id)
+    require_patient(patient_id)
     doctor = public_doctor(doctor_id)
     tz = zone(doctor.timezone)
     if day < now.astimezone(tz).date():
