@@ -5,9 +5,11 @@ CHROMIUM_PATH overrides it.
 """
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import servers, services
 from tests.conftest import TEST_SECRET_KEY
+from tests.factories import PASSWORD
 
 CHROMIUM_FLAGS = [
     "--headless=new",
@@ -21,14 +23,28 @@ CHROMIUM_FLAGS = [
 
 
 @pytest.fixture(scope="session")
-def browser():
-    executable = services.chromium_path()
+def playwright_driver():
+    """The one Playwright of the session (a second sync_playwright() inside it would fail):
+    every browser is launched from it."""
+    services.chromium_path()  # skip, or fail under CI, without Chromium
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+def launch(playwright_driver, *extra_flags: str):
+    """Debian's Chromium, headless, with CHROMIUM_FLAGS and `extra_flags`."""
+    return playwright_driver.chromium.launch(
+        executable_path=services.chromium_path(), args=[*CHROMIUM_FLAGS, *extra_flags]
+    )
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    browser = launch(playwright_driver)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
@@ -72,3 +88,34 @@ def mail_page(browser, mail_live_server, mail_server, ctx):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="module")
+def one_process_server(app, database_url):
+    """A live server of one process for a module whose browsers must hear each other's
+    pushes: every socket meets in it, with no message queue (the shared live_server has two
+    processes and none)."""
+    process, base_url = servers.start_app_server(
+        database_url, TEST_SECRET_KEY, workers=1, what="the one-process live server"
+    )
+    yield base_url
+    servers.stop(process)
+
+
+def sign_in(page, email: str, password: str = PASSWORD) -> None:
+    """Through the sign-in form, as a person does; returns once the header shows the user."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
+
+
+def signed_in_context(browser, base_url: str, email: str, *, timeout: float = 10_000):
+    """A browser context of its own (another person) signed in on `base_url`:
+    (context, page); the caller closes the context."""
+    context = browser.new_context(base_url=base_url)
+    context.set_default_timeout(timeout)
+    page = context.new_page()
+    sign_in(page, email)
+    return context, page

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from app.models import Role, SlotMode
+from tests.e2e.conftest import sign_in
 from tests.factories import (
-    PASSWORD,
     make_appointment,
     make_clinic,
     make_doctor,
@@ -41,17 +41,9 @@ def _world():
     return doctor, soon, patient
 
 
-def _sign_in(page: Page, patient) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(patient.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("link", name="My appointments", exact=True)).to_be_visible()
-
-
 def test_booking_inside_the_window_shows_the_policy_and_needs_the_checkbox(ctx, page):
     doctor, soon, patient = _world()
-    _sign_in(page, patient)
+    sign_in(page, patient.email)
 
     page.goto(f"/doctors/{doctor.id}")
     expect(page.get_by_test_id(f"changes-closed-{soon.id}")).to_have_text("changes closed")
@@ -70,7 +62,7 @@ def test_reschedule_picker_goes_day_by_day_and_guards_the_window(ctx, page):
     doctor, soon, patient = _world()
     current = make_appointment(make_slot(doctor, start=_at(4, 10)), patient)
     make_slot(doctor, start=_at(12, 9))
-    _sign_in(page, patient)
+    sign_in(page, patient.email)
 
     page.goto(f"/appointments/{current.id}/reschedule")
     expect(page.locator(".reschedule-picker fieldset.day")).to_have_count(7)
@@ -104,7 +96,7 @@ def test_the_confirmation_page_is_styled_and_says_where_how_and_when(ctx, page):
     appointment = make_appointment(
         make_slot(doctor, start=_at(5, 10), mode=SlotMode.VIDEO), patient
     )
-    _sign_in(page, patient)
+    sign_in(page, patient.email)
 
     page.goto(f"/checkout/{appointment.id}/done")
     expect(page.locator("dl.facts")).to_have_css("display", "grid")  # patient.css loaded

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import pytest
 import requests
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -15,33 +14,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Consult, Role
 from app.services.accounts.tokens import issue_token
-from tests import servers
 from tests.conftest import TEST_SECRET_KEY
-from tests.factories import PASSWORD, make_doctor, make_specialty, make_user
+from tests.e2e.conftest import signed_in_context
+from tests.factories import make_doctor, make_specialty, make_user
 
 CONNECTED = "() => window.carebookLive && window.carebookLive.user().connected"
-
-
-@pytest.fixture(scope="module")
-def one_process_server(app, database_url):
-    """One gunicorn process: every socket and request meet there without Redis."""
-    process, base_url = servers.start_app_server(
-        database_url, TEST_SECRET_KEY, workers=1, what="the consults server"
-    )
-    yield base_url
-    servers.stop(process)
-
-
-def _signed_in_page(browser, base_url: str, email: str):
-    context = browser.new_context(base_url=base_url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
-    return context, page
 
 
 def _token(user) -> str:
@@ -63,14 +40,14 @@ def test_patient_asks_doctor_sees_it_live_accepts_and_both_go_to_the_visit(
     doctor = make_doctor(name="Dr. On Call", specialties=[specialty])
     patient = make_user(Role.PATIENT, email="urgent@example.com", name="Una Urgent")
 
-    doctor_context, board = _signed_in_page(browser, one_process_server, doctor.user.email)
+    doctor_context, board = signed_in_context(browser, one_process_server, doctor.user.email)
     board.goto("/doctor/")
     board.get_by_test_id("on-call-toggle").click()
     expect(board.get_by_test_id("on-call-state")).to_have_text("You are on call.")
     expect(board.get_by_test_id("consults-empty")).to_be_visible()
     board.wait_for_function(CONNECTED)
 
-    patient_context, asking = _signed_in_page(browser, one_process_server, patient.email)
+    patient_context, asking = signed_in_context(browser, one_process_server, patient.email)
     asking.goto("/")
     asking.get_by_test_id("see-a-doctor-now").click()
     asking.get_by_label("Specialty").select_option("general-practice")
@@ -105,7 +82,7 @@ def test_a_request_another_doctor_takes_leaves_the_dashboard_live(browser, one_p
     patient = make_user(Role.PATIENT, email="rash@example.com")
     taker_token, patient_token = _token(taking.user), _token(patient)
 
-    context, board = _signed_in_page(browser, one_process_server, watching.user.email)
+    context, board = signed_in_context(browser, one_process_server, watching.user.email)
     board.goto("/doctor/")
     board.wait_for_function(CONNECTED)
 

@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus, Role
+from tests.e2e.conftest import sign_in
 from tests.factories import (
-    PASSWORD,
     make_appointment,
     make_clinic,
     make_doctor,
@@ -23,13 +23,6 @@ pytestmark = pytest.mark.e2e
 
 DESKTOP = {"width": 1280, "height": 900}
 NEW_YORK = ZoneInfo("America/New_York")
-
-
-def _sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _next_monday() -> date:
@@ -74,7 +67,7 @@ def test_week_view_blocks_of_30_minutes_show_name_and_status_readably(ctx, page)
         slot = make_slot(doctor, start=_at(monday, 9) + timedelta(minutes=30 * i), minutes=30)
         make_appointment(slot, make_user(Role.PATIENT, name=name), status=status)
     page.set_viewport_size(DESKTOP)
-    _sign_in(page, doctor.user.email)
+    sign_in(page, doctor.user.email)
 
     page.goto(f"/doctor/?view=week&date={monday.isoformat()}")
     blocks = page.get_by_test_id("week-grid").get_by_test_id("appointment")
@@ -110,7 +103,7 @@ def test_pending_request_buttons_sit_side_by_side_and_only_reject_asks_a_reason(
     patient = make_user(Role.PATIENT, name="Waiting Wendy")
     appointment = make_appointment(slot, patient, status=AppointmentStatus.PENDING_APPROVAL)
     page.set_viewport_size(DESKTOP)
-    _sign_in(page, doctor.user.email)
+    sign_in(page, doctor.user.email)
 
     page.goto(f"/doctor/?view=day&date={monday.isoformat()}")
     pending = page.get_by_test_id("pending")
@@ -145,7 +138,7 @@ def test_a_booked_slot_edit_page_is_read_only_and_says_why(ctx, page):
     make_appointment(booked, make_user(Role.PATIENT))
     open_slot = make_slot(doctor, start=_at(monday, 12), minutes=30)
     page.set_viewport_size(DESKTOP)
-    _sign_in(page, doctor.user.email)
+    sign_in(page, doctor.user.email)
 
     page.goto(f"/doctor/slots/{booked.id}/edit")
     expect(page.get_by_test_id("booked-note")).to_contain_text("booked this slot")

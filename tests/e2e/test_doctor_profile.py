@@ -9,16 +9,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, make_doctor
+from tests.e2e.conftest import sign_in
+from tests.factories import make_doctor
 
 pytestmark = pytest.mark.e2e
-
-
-def _sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _png() -> bytes:
@@ -28,14 +22,14 @@ def _png() -> bytes:
 
 
 def _loaded(image) -> int:
-    """The picture's natural width once the browser has it (0: blocked or broken)."""
-    return image.evaluate("img => img.complete ? img.naturalWidth : 0")
+    """The picture's natural width once the browser has decoded it (0: blocked or broken)."""
+    return image.evaluate("img => img.decode().then(() => img.naturalWidth, () => 0)")
 
 
 def test_doctor_sets_photo_and_languages_and_patients_find_them(page, ctx):
     doctor = make_doctor(name="Dr. Sofia Rivera", fee_amount=15000)
     make_doctor(name="Dr. Aaron Cheap", fee_amount=8000)
-    _sign_in(page, doctor.user.email)
+    sign_in(page, doctor.user.email)
 
     page.get_by_role("link", name="Profile").click()
     expect(page.get_by_role("heading", name="Profile")).to_be_visible()

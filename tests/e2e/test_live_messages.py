@@ -10,35 +10,10 @@ from playwright.sync_api import expect
 
 from app.models import Role
 from app.services.chat import conversations
-from tests import servers
-from tests.conftest import TEST_SECRET_KEY
-from tests.factories import PASSWORD, make_appointment, make_doctor, make_slot, make_user
+from tests.e2e.conftest import signed_in_context
+from tests.factories import make_appointment, make_doctor, make_slot, make_user
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def one_process_server(app, database_url):
-    """One server process: both browsers' sockets meet in it (no message queue needed)."""
-    process, base_url = servers.start_app_server(
-        database_url, TEST_SECRET_KEY, workers=1, what="the live messages server"
-    )
-    yield base_url
-    servers.stop(process)
-
-
-def _open(browser, base_url: str, email: str, path: str):
-    context = browser.new_context(base_url=base_url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
-    page.goto(path)
-    page.wait_for_function("() => window.carebookLive && window.carebookLive.user().connected")
-    return context, page
 
 
 def test_a_message_its_typing_and_its_read_receipt_arrive_live(browser, one_process_server, ctx):
@@ -74,3 +49,10 @@ def test_a_message_its_typing_and_its_read_receipt_arrive_live(browser, one_proc
     expect(patient_page.get_by_test_id("message-body").last).to_have_text("From 7:30")
     doctor_context.close()
     patient_context.close()
+
+
+def _open(browser, base_url: str, email: str, path: str):
+    context, page = signed_in_context(browser, base_url, email)
+    page.goto(path)
+    page.wait_for_function("() => window.carebookLive && window.carebookLive.user().connected")
+    return context, page

@@ -5,32 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import requests
 from playwright.sync_api import expect
 
 from app.models import Role
-from tests import servers
-from tests.conftest import TEST_SECRET_KEY
+from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD, make_doctor, make_slot, make_user
-
-
-@pytest.fixture(scope="module")
-def one_process_server(app, database_url):
-    """One gunicorn process: every socket and every request meet there without Redis."""
-    process, base_url = servers.start_app_server(
-        database_url, TEST_SECRET_KEY, workers=1, what="the live pages server"
-    )
-    yield base_url
-    servers.stop(process)
-
-
-def _sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
 
 
 def _book_through_the_api(base_url: str, email: str, slot_id: int) -> dict:
@@ -57,7 +37,7 @@ def test_a_second_patients_page_sees_a_slot_become_taken_live(browser, one_proce
     context = browser.new_context(base_url=one_process_server)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    _sign_in(page, second.email)
+    sign_in(page, second.email)
     page.goto(f"/doctors/{doctor.id}?week={start.date().isoformat()}")
     link = page.get_by_test_id(f"slot-{slot.id}")
     expect(link).to_have_attribute("href", f"/book/{slot.id}")
@@ -80,7 +60,7 @@ def test_the_doctors_dashboard_shows_a_new_booking_live(browser, one_process_ser
     context = browser.new_context(base_url=one_process_server)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    _sign_in(page, doctor.user.email)
+    sign_in(page, doctor.user.email)
     page.goto("/doctor/")
     expect(page.get_by_test_id("pending")).to_contain_text("Nothing is waiting")
     page.wait_for_function("() => window.carebookLive.user().connected")

@@ -11,18 +11,11 @@ import pytest
 from playwright.sync_api import expect
 
 from app.models import Role
-from tests.factories import PASSWORD, make_appointment, make_doctor, make_slot, make_user
+from tests.e2e.conftest import sign_in
+from tests.factories import make_appointment, make_doctor, make_slot, make_user
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 375, "height": 740}
-
-
-def _sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
 
 
 def test_patient_and_doctor_exchange_messages_and_the_badge_follows(browser, live_server, ctx):
@@ -35,7 +28,7 @@ def test_patient_and_doctor_exchange_messages_and_the_badge_follows(browser, liv
     doctor_context.set_default_timeout(10_000)
     doctor_page = doctor_context.new_page()
     doctor_page.clock.install()  # the badge's 20-second poll, without waiting for it
-    _sign_in(doctor_page, doctor.user.email)
+    sign_in(doctor_page, doctor.user.email)
     doctor_page.goto("/doctor/")
     badge = doctor_page.get_by_test_id("messages-count")
     expect(badge).to_be_hidden()
@@ -43,7 +36,7 @@ def test_patient_and_doctor_exchange_messages_and_the_badge_follows(browser, liv
     patient_context = browser.new_context(base_url=live_server, viewport=PHONE)
     patient_context.set_default_timeout(10_000)
     patient_page = patient_context.new_page()
-    _sign_in(patient_page, patient.email)
+    sign_in(patient_page, patient.email)
     patient_page.goto(f"/appointments/{appointment.id}")
     patient_page.get_by_role("button", name="Message Dr. Maya Patel").click()
     expect(patient_page.get_by_role("heading", name="Dr. Maya Patel")).to_be_visible()

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from app.models import AppointmentStatus, Role
+from tests.e2e.conftest import sign_in
 from tests.factories import (
-    PASSWORD,
     make_appointment,
     make_doctor,
     make_notification,
@@ -26,14 +26,6 @@ def _days_ahead(days: int) -> datetime:
     return (datetime.now(UTC) + timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
 
 
-def _sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
-
-
 def test_the_bell_rises_on_approval_and_falls_when_the_patient_reads_it(browser, live_server, ctx):
     doctor = make_doctor(name="Dr. Maya Patel", requires_approval=True)
     patient = make_user(Role.PATIENT, email="ana@example.com", name="Ana Lima")
@@ -47,7 +39,7 @@ def test_the_bell_rises_on_approval_and_falls_when_the_patient_reads_it(browser,
     patient_context.set_default_timeout(10_000)
     patient_page = patient_context.new_page()
     patient_page.clock.install()  # the 30-second poll, without waiting 30 seconds
-    _sign_in(patient_page, patient.email)
+    sign_in(patient_page, patient.email)
     patient_page.goto("/appointments")
     bell = patient_page.get_by_test_id("bell")
     expect(bell).to_have_accessible_name("Notifications, 1 unread")
@@ -57,7 +49,7 @@ def test_the_bell_rises_on_approval_and_falls_when_the_patient_reads_it(browser,
     doctor_context = browser.new_context(base_url=live_server)
     doctor_context.set_default_timeout(10_000)
     doctor_page = doctor_context.new_page()
-    _sign_in(doctor_page, doctor.user.email)
+    sign_in(doctor_page, doctor.user.email)
     doctor_page.goto("/doctor/")
     doctor_page.get_by_test_id("pending").get_by_role("button", name="Approve").click()
     expect(doctor_page.get_by_role("status")).to_contain_text("Approved: Ana Lima")

@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 from app.models import PaymentMethod, Role
 from app.services.scheduling import booking
 from tests.conftest import TEST_SECRET_KEY
-from tests.factories import PASSWORD, make_clinic, make_doctor, make_slot, make_user
+from tests.e2e.conftest import sign_in
+from tests.factories import make_clinic, make_doctor, make_slot, make_user
 from tests.integration.payments import localstripe
 
 pytestmark = pytest.mark.e2e
@@ -45,14 +46,6 @@ def held(ctx):
         now=datetime.now(UTC),
     )
     return patient, appointment
-
-
-def sign_in(page, email):
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("signed-in-as")).to_be_visible()
 
 
 def enter_card(page, number):

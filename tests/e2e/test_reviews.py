@@ -4,22 +4,16 @@ the comment (as text) appear on the doctor's public page."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, make_completed_visit, make_doctor, make_user
+from tests.e2e.conftest import sign_in
+from tests.factories import make_completed_visit, make_doctor, make_user
 
 pytestmark = pytest.mark.e2e
-
-
-def _sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_patient_reviews_a_completed_visit_and_the_rating_shows_on_the_doctors_page(ctx, page):
     doctor = make_doctor(name="Dr Rated Rivera")
     visit = make_completed_visit(doctor, make_user(name="Robin Quill"))
-    _sign_in(page, visit.patient.email)
+    sign_in(page, visit.patient.email)
 
     page.goto(f"/appointments/{visit.id}")
     panel = page.get_by_test_id("review-panel")

@@ -11,9 +11,7 @@ from playwright.sync_api import expect
 
 from app.models import Role, SlotMode
 from app.services.chat import conversations
-from tests import servers, services
-from tests.conftest import TEST_SECRET_KEY
-from tests.e2e.conftest import CHROMIUM_FLAGS
+from tests.e2e.conftest import launch, signed_in_context
 from tests.factories import PASSWORD, make_appointment, make_doctor, make_slot, make_user
 
 pytestmark = pytest.mark.e2e
@@ -31,39 +29,10 @@ FRAMES = "() => window.carebookVisit && window.carebookVisit.framesDecoded()"
 
 
 @pytest.fixture(scope="module")
-def media_browser():
-    executable = services.chromium_path()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, args=[*CHROMIUM_FLAGS, *MEDIA_FLAGS]
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def one_process_server(app, database_url):
-    """One server process: both browsers' sockets meet in it (no message queue needed)."""
-    process, base_url = servers.start_app_server(
-        database_url, TEST_SECRET_KEY, workers=1, what="the video visit server"
-    )
-    yield base_url
-    servers.stop(process)
-
-
-def _open(browser, base_url: str, email: str, path: str):
-    context = browser.new_context(base_url=base_url)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
-    page.goto(path)
-    return context, page
+def media_browser(playwright_driver):
+    browser = launch(playwright_driver, *MEDIA_FLAGS)
+    yield browser
+    browser.close()
 
 
 def _frames_decoded_above(page, floor: int, timeout: float = 20_000) -> int:
@@ -158,3 +127,9 @@ def test_a_refused_camera_and_microphone_is_said_plainly_and_the_room_still_open
     expect(page.get_by_test_id("hangup")).to_be_enabled()
     expect(page.get_by_test_id("mute")).to_be_disabled()
     context.close()
+
+
+def _open(browser, base_url: str, email: str, path: str):
+    context, page = signed_in_context(browser, base_url, email, timeout=15_000)
+    page.goto(path)
+    return context, page
