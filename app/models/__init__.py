@@ -15,6 +15,7 @@ from app.models.auth import (
     CodePurpose,
     OneTimeCode,
     RecoveryCode,
+    RefreshToken,
     SignInThrottle,
     UserSession,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "PaymentProvider",
     "PaymentStatus",
     "RecoveryCode",
+    "RefreshToken",
     "Refund",
     "Review",
     "Role",
