@@ -205,6 +205,8 @@ def load_config(instance_path: str | Path) -> dict:
         "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY") or None,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "API_TOKEN_TTL_SECONDS": _int("API_TOKEN_TTL_SECONDS", 3600),
+        # A refresh token unused for this long expires (each refresh gives a new one).
+        "API_REFRESH_TOKEN_TTL_DAYS": _int("API_REFRESH_TOKEN_TTL_DAYS", 30),
         # Request bodies larger than this (bytes) get a 413 before any of it is read.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         # Uploaded files (doctors' photos) live here, outside the database; a photo may be

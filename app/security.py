@@ -16,6 +16,8 @@ from flask_login import current_user
 HSTS = "max-age=31536000; includeSubDomains"
 # Responses that are the same for everyone and keep their own caching (files, photos).
 SHARED_ENDPOINTS = frozenset({"static", "main.doctor_photo"})
+# API answers that are tokens.
+TOKEN_ENDPOINTS = frozenset({"api.issue_token", "api.refresh_token"})
 
 
 def _origin(url: str | None) -> str | None:
@@ -62,7 +64,7 @@ def _is_personal() -> bool:
     """The response is for someone: a signed-in user, a request with a bearer token (or the
     token endpoint's answer, which is one), or one that sets the session cookie."""
     if request.path.startswith("/api/") and (
-        "Authorization" in request.headers or request.endpoint == "api.issue_token"
+        "Authorization" in request.headers or request.endpoint in TOKEN_ENDPOINTS
     ):
         return True
     return session.modified or current_user.is_authenticated

@@ -90,3 +90,6 @@ def init_api(app: Flask) -> None:
 
     api.register_blueprint(payments_api_bp)
     csrf.exempt(bp)
+    from app.api import docs  # noqa: PLC0415
+
+    app.register_blueprint(docs.bp)

@@ -27,7 +27,9 @@ from app.services.accounts import (
     contacts,
     passwords,
     profile,
+    refresh_tokens,
     sessions,
+    tokens,
     two_factor,
 )
 from app.services.accounts.reauth import ReauthenticationRequired, is_recent
@@ -72,6 +74,8 @@ def account():
         is_current=sessions.is_current,
         browser_name=sessions.browser_name,
         sign_out_others_form=ButtonForm(prefix="others"),
+        api_sessions=refresh_tokens.live_families(current_user.id, now=signin.now()),
+        revoke_api_form=ButtonForm(prefix="api"),
     )
 
 
@@ -84,6 +88,19 @@ def sign_out_others():
             ip=signin.client_ip(),
         )  # fmt: skip
         flash(f"Signed out of {count} other session{'s' if count != 1 else ''}.", "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/api-sessions/<string(maxlength=32):family_id>/revoke", methods=["POST"])
+@login_required
+def revoke_api_session(family_id):
+    if ButtonForm(prefix="api").validate_on_submit():
+        if tokens.revoke_api_session(
+            current_user.id, family_id, now=signin.now(), ip=signin.client_ip()
+        ):
+            flash("That API session is signed out.", "success")
+        else:
+            flash("That API session had already ended.", "info")
     return redirect(url_for("auth.account"))
 
 

@@ -65,6 +65,8 @@ def _limit(value: str, key_func=None, **kwargs):
 # delay rather than a lock-out (services/accounts/throttle.py).
 password_sign_in = [_limit("30/minute;100/hour", deduct_when=_failed)]
 api_token = [_limit("30/minute;100/hour", deduct_when=_failed)]
+# POST /api/v1/auth/refresh and /revoke: refresh tokens are unguessable, the limit is for load.
+api_refresh = [_limit("60/minute")]
 # POST /login/code: codes sent.
 code_request = [_limit("10/minute;30/hour"), _limit("3/minute;10/hour", key_func=_form_email)]
 # POST /login/code/verify: codes checked (each code also dies after 5 wrong tries).

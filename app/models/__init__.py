@@ -15,6 +15,7 @@ from app.models.auth import (
     CodePurpose,
     OneTimeCode,
     RecoveryCode,
+    RefreshToken,
     SignInThrottle,
     UserSession,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "PaymentProvider",
     "PaymentStatus",
     "RecoveryCode",
+    "RefreshToken",
     "Refund",
     "Review",
     "Role",

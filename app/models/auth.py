@@ -86,6 +86,31 @@ class UserSession(db.Model):
     user_agent: Mapped[str | None] = mapped_column(String(255))
 
 
+class RefreshToken(db.Model):
+    """One API refresh token (its hash). Each refresh retires the token and issues its child in
+    the same family; a retired token seen again revokes the whole family (reuse detection)."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    # Shared by every token rotated from one sign-in; access tokens carry it too.
+    family_id: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("refresh_tokens.id", ondelete="SET NULL")
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    client: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    # Rotated into a child: presenting it again is reuse.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class SignInThrottle(db.Model):
     """Wrong passwords for one email address, counted for the web and the API together.
 

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import User, UserSession
 from app.services import audit, realtime
+from app.services.accounts import refresh_tokens
 from app.services.transaction import transaction, use_case
 
 # last_seen_at is written at most this often, not on every request.
@@ -94,12 +95,14 @@ def end_session(token: str | None, *, now: datetime) -> None:
         realtime.disconnect_user(user_id)
 
 
-def revoke_api_tokens(user_id: int) -> None:
-    """Every API token issued to the user so far stops working, and the sockets opened with
-    one (or with a session) are ended after the commit. Does not commit."""
+def revoke_api_tokens(user_id: int, *, now: datetime) -> None:
+    """Every API token issued to the user so far stops working (access tokens by
+    token_version, refresh tokens by their rows), and the sockets opened with one (or with a
+    session) are ended after the commit. Does not commit."""
     db.session.execute(
         update(User).where(User.id == user_id).values(token_version=User.token_version + 1)
     )
+    refresh_tokens.revoke_all_for_user(user_id, now=now)
     realtime.disconnect_user(user_id)
 
 
@@ -107,7 +110,7 @@ def revoke_user_sessions(user_id: int, *, now: datetime, keep_token: str | None 
     """End every way the user is signed in: each live browser session (but `keep_token`'s)
     and every API token issued so far. Adds to the caller's transaction; does not commit.
     Returns how many sessions were revoked."""
-    revoke_api_tokens(user_id)
+    revoke_api_tokens(user_id, now=now)
     query = update(UserSession).where(
         UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
     )

@@ -142,7 +142,7 @@ def enable(
     user.totp_secret = sealing.seal(secret)
     user.totp_last_counter = counter
     codes = _new_recovery_codes(user, now)
-    sessions.revoke_api_tokens(user.id)
+    sessions.revoke_api_tokens(user.id, now=now)
     audit.record("auth.2fa_enabled", actor_id=user.id, target_type="user", target_id=user.id, ip=ip)
     return codes
 
@@ -160,7 +160,7 @@ def disable(
     user.totp_secret = None
     user.totp_last_counter = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    sessions.revoke_api_tokens(user.id)
+    sessions.revoke_api_tokens(user.id, now=now)
     audit.record(
         "auth.2fa_disabled", actor_id=user.id, target_type="user", target_id=user.id, ip=ip
     )

@@ -1,5 +1,7 @@
 """The OpenAPI document of API v1 (tests/integration/test_route_rules.py audits access rules)."""
 
+import re
+
 import pytest
 
 EXPECTED = {
@@ -70,3 +72,48 @@ def test_openapi_describes_doctor_languages_photo_and_sort(spec):
         "rating",
     ]
     assert "es" in params["language"]["schema"]["enum"]
+
+
+def test_every_operation_behind_a_token_declares_bearer_security(app, spec):
+    """What Swagger UI's "Authorize" relies on: it sends the token only where `security`
+    says so."""
+    methods = {"get", "post", "put", "patch", "delete"}
+    rules = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = re.sub(r"<(?:[^:<>]+:)?(\w+)>", r"{\1}", rule.rule)
+        rule_of = getattr(app.view_functions[rule.endpoint], "access_rule", None)
+        for method in rule.methods & {m.upper() for m in methods}:
+            rules[(path, method.lower())] = rule_of
+    unmarked = [
+        (path, method)
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if method in methods and rules.get((path, method)) != "public" and "security" not in op
+    ]
+    assert unmarked == []
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+    }
+
+
+def test_docs_page_is_served_with_the_strict_policy(client):
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'data-spec-url="/api/v1/openapi.json"' in page
+    assert "<script>" not in page  # the setup is static/js/api-docs.js
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    for asset in (
+        "/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        "/static/vendor/swagger-ui/swagger-ui.css",
+        "/static/js/api-docs.js",
+    ):
+        assert asset in page
+        asset_response = client.get(asset)
+        assert asset_response.status_code == 200
+        asset_response.close()

@@ -56,7 +56,7 @@ def _role_change(user, now):
     staff.change_role(user.id, Role.HELPER, actor_id=admin.id, now=now, ip=None)
 
 
-@pytest.mark.parametrize(
+ENDINGS = pytest.mark.parametrize(
     "ending",
     [
         _reset,
@@ -68,6 +68,9 @@ def _role_change(user, now):
     ],
     ids=lambda f: f.__name__.strip("_"),
 )
+
+
+@ENDINGS
 def test_old_tokens_stop_working_after(client, auth, ending):
     user = make_user(Role.PATIENT, email="ana@example.com")
     token = auth.token("ana@example.com")
@@ -95,3 +98,15 @@ def test_deactivation_alone_keeps_the_token_dead_after_reactivation(client, auth
     assert not works(client, token)
     staff.set_active(user.id, True, actor_id=admin.id, now=datetime.now(UTC), ip=None)
     assert not works(client, token)
+
+
+@ENDINGS
+def test_refresh_tokens_stop_working_after(client, ending):
+    user = make_user(Role.PATIENT, email="ana@example.com")
+    issued = client.post(
+        "/api/v1/auth/token", json={"email": "ana@example.com", "password": PASSWORD}
+    ).get_json()
+    ending(user, datetime.now(UTC))
+    response = client.post("/api/v1/auth/refresh", json={"refresh_token": issued["refresh_token"]})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "invalid_refresh_token"

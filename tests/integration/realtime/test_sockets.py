@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -80,7 +81,7 @@ def test_a_socket_without_credentials_is_refused(realtime_server, ctx):
 def test_a_revoked_token_is_refused(realtime_server, auth, ctx):
     cleo = make_user(Role.PATIENT, email="cleo@example.com")
     token = auth.token(cleo.email)
-    revoke_api_tokens(cleo.id)  # "sign out everywhere" bumps token_version
+    revoke_api_tokens(cleo.id, now=datetime.now(UTC))  # "sign out everywhere" bumps token_version
     db.session.commit()
     assert "Sign in" in refused(realtime_server, token=token)
 
