@@ -71,6 +71,7 @@ def init_api(app: Flask) -> None:
         directory,
         doctors,
         notifications,
+        privacy,
         reviews,
         routes,
         slots,
