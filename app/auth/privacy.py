@@ -11,7 +11,7 @@ from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import Length, Optional
 
 from app.auth import bp, limits, signin
-from app.auth.account import _confirm_first
+from app.auth.account import confirm_first
 from app.models import Role
 from app.rbac import login_required
 from app.services.accounts import closure, privacy
@@ -59,7 +59,7 @@ def delete_account():
     # Without a password, a fresh sign-in (an emailed code) is the proof; then the typed word.
     needs_fresh = current_user.password_hash is None and current_user.role is Role.PATIENT
     if needs_fresh and not is_recent(signin.reauthenticated_at(), signin.now()):
-        return _confirm_first()
+        return confirm_first()
     if not form.is_submitted():
         return _delete_page(form)
     if not form.validate_on_submit():
@@ -73,7 +73,7 @@ def delete_account():
             reauthenticated_at=signin.reauthenticated_at(),
         )
     except ReauthenticationRequired:
-        return _confirm_first()
+        return confirm_first()
     except DomainError as exc:
         field = exc.details.get("field")
         target = getattr(form, field, None) if field else None
