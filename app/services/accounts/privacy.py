@@ -1,9 +1,10 @@
 """A user's copy of their data: everything Carebook holds about them, as one JSON document.
 
 What is left out, on purpose: password hashes, authenticator secrets, hashes of session
-tokens and codes (secrets, not data about the person), other patients' data, the bytes of
-chat attachments (their name, type and size are listed) and doctors' private visit notes
-(the clinic's medical record, kept for the doctor; services/scheduling/visit_notes.py).
+tokens and codes (secrets, not data about the person), other patients' data (so a staff
+member's copy has no conversations and no notification details), the bytes of chat
+attachments (their name, type and size are listed) and doctors' private visit notes (the
+clinic's medical record, kept for the doctor; services/scheduling/visit_notes.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -25,6 +26,7 @@ from app.models import (
     NotificationPreference,
     Payment,
     Review,
+    Role,
     User,
     UserSession,
     WaitlistEntry,
@@ -164,12 +166,10 @@ def _message(message: Message, user_id: int) -> dict[str, Any]:
 
 
 def _conversations(user: User) -> list[dict[str, Any]]:
-    mine = [Conversation.patient_id == user.id]
-    doctor_id = db.session.scalar(select(Doctor.id).where(Doctor.user_id == user.id))
-    if doctor_id is not None:
-        mine.append(Conversation.doctor_id == doctor_id)
+    # A patient's own conversations; a doctor's side of theirs is their patients' data (the
+    # clinic's record), so it is not in a doctor's copy.
     conversations = db.session.scalars(
-        select(Conversation).where(or_(*mine)).order_by(Conversation.id)
+        select(Conversation).where(Conversation.patient_id == user.id).order_by(Conversation.id)
     ).all()
     result = []
     for conversation in conversations:
@@ -191,17 +191,18 @@ def _conversations(user: User) -> list[dict[str, Any]]:
     return result
 
 
-def _notifications(user_id: int) -> list[dict[str, Any]]:
+def _notifications(user_id: int, *, with_data: bool) -> list[dict[str, Any]]:
     rows = db.session.scalars(
         select(Notification).where(Notification.user_id == user_id).order_by(Notification.id)
     )
+    # What a staff member was told names patients (who booked, who wrote): kind and times only.
     return [
         {
             "id": n.id,
             "channel": n.channel.value,
             "kind": n.kind,
             "destination": n.destination,
-            "data": n.data,
+            "data": n.data if with_data else None,
             "status": n.status.value,
             "created_at": _when(n.created_at),
             "sent_at": _when(n.sent_at),
@@ -292,7 +293,7 @@ def export_data(*, user_id: int, now: datetime) -> dict[str, Any]:
         "appointments": _appointments(user.id),
         "payments": _payments(user.id),
         "conversations": _conversations(user),
-        "notifications": _notifications(user.id),
+        "notifications": _notifications(user.id, with_data=user.role is Role.PATIENT),
         "notification_preferences": _preferences(user.id),
         "reviews": _reviews(user.id),
         "waitlist": _waitlist(user.id),

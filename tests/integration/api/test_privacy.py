@@ -124,6 +124,19 @@ def test_export_holds_the_callers_data_and_no_secrets_nor_other_patients(client,
     assert [e.actor_id for e in exported] == [patient.id]
 
 
+def test_a_doctors_export_holds_none_of_their_patients_data(client, world, bearer):
+    doctor = world["doctor"]
+    make_notification(doctor.user, appointment=world["upcoming"])
+    response = client.get("/api/v1/me/export", headers=bearer(doctor.user))
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["doctor_profile"]["id"] == doctor.id
+    assert data["appointments"] == [] and data["conversations"] == []
+    assert data["notifications"] and all(n["data"] is None for n in data["notifications"])
+    raw = json.dumps(data)
+    assert "Ada" not in raw and "scan" not in raw and "knee" not in raw
+
+
 def test_export_needs_a_token(client, ctx):
     assert_error(client.get("/api/v1/me/export"), 401)
 
