@@ -1,4 +1,4 @@
-"""Command-line interface: `flask users create`, `flask seed-demo`."""
+"""Command-line interface: `flask users create`, `flask seed-demo`, `flask backup`, ..."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app import demo
+from app.extensions import db
 from app.models import Role
+from app.services import backups
 from app.services.accounts import accounts
 from app.services.consults import consults
 from app.services.errors import DomainError
@@ -108,6 +110,32 @@ def dispatch_notifications():
     click.echo(f"Handed on {count} pending notification(s).")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def backup(path):
+    """Write a full backup of the database to PATH (PostgreSQL: pg_dump custom format)."""
+    try:
+        written = backups.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], path)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written to {written} ({written.stat().st_size} bytes).")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace what a non-empty database holds.")
+def restore(path, force):
+    """Restore a backup made by `flask backup` into the database (an empty one, unless
+    --force)."""
+    db.session.remove()
+    db.engine.dispose()  # no pooled connection of ours holds a lock the restore waits for
+    try:
+        backups.restore(current_app.config["SQLALCHEMY_DATABASE_URI"], path, force=force)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored {path}.")
+
+
 def _echo_settled(report) -> None:
     done = ", ".join(f"{result} {n}" for result, n in sorted(report.settled.items()))
     click.echo(f"Payments settled with Stripe: {done or 'none'}.")
@@ -121,3 +149,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(reconcile_payments)
     app.cli.add_command(send_reminders)
     app.cli.add_command(dispatch_notifications)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)

@@ -72,6 +72,7 @@ def init_api(app: Flask) -> None:
         directory,
         doctors,
         notifications,
+        privacy,
         reports,
         reviews,
         routes,

@@ -113,4 +113,4 @@ def _admin_2fa_required() -> bool:
     return current_app.config["ADMIN_2FA_REQUIRED"]
 
 
-from app.auth import account, codes, google, passwords, registration, routes  # noqa: E402,F401
+from app.auth import account, codes, google, passwords, privacy, registration, routes  # noqa: E402,F401

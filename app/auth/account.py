@@ -36,7 +36,7 @@ from app.services.accounts.reauth import ReauthenticationRequired, is_recent
 from app.services.errors import DomainError
 
 
-def _confirm_first():
+def confirm_first():
     flash("Please confirm it is you first.", "info")
     return redirect(url_for("auth.confirm", next=request.full_path.rstrip("?")))
 
@@ -50,11 +50,11 @@ def fresh_auth_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not is_recent(signin.reauthenticated_at(), signin.now()):
-            return _confirm_first()
+            return confirm_first()
         try:
             return view(*args, **kwargs)
         except ReauthenticationRequired:
-            return _confirm_first()
+            return confirm_first()
 
     return wrapped
 

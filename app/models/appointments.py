@@ -27,7 +27,7 @@ from app.extensions import db
 from app.models.clinics import Doctor
 from app.models.mixins import AuditColumns
 from app.models.scheduling import Slot
-from app.models.types import UTCDateTime, currency_column, enum_column, utcnow
+from app.models.types import SealedText, UTCDateTime, currency_column, enum_column, utcnow
 from app.models.users import User
 
 
@@ -148,7 +148,8 @@ class Appointment(AuditColumns, db.Model):
     # When it was first confirmed (kept through a later cancellation): a visit that was once
     # confirmed opens the chat between its patient and doctor (services/chat).
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    notes: Mapped[str | None] = mapped_column(Text)
+    # The patient's booking note: health information, sealed at rest (models/types.py).
+    notes: Mapped[str | None] = mapped_column(SealedText)
     payment_method: Mapped[PaymentMethod] = mapped_column(
         enum_column(PaymentMethod, "payment_method"), nullable=False
     )

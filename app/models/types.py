@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, String
+from sqlalchemy import DateTime, Enum, String, Text
 from sqlalchemy.types import TypeDecorator
 
 
@@ -35,6 +35,28 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class SealedText(TypeDecorator):
+    """Free text sealed at rest (services/sealing.py): the database holds "v1:" ciphertext,
+    the model gives and takes plain text. A value written before sealing reads as it is.
+
+    For free-text health information (patients' booking notes). Such a column cannot be
+    searched or compared in SQL; nothing here does.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect):
+        from app.services import sealing  # noqa: PLC0415 — the one key lives with the service
+
+        return None if value is None else sealing.seal(value)
+
+    def process_result_value(self, value: str | None, dialect):
+        from app.services import sealing  # noqa: PLC0415
+
+        return None if value is None else sealing.unseal(value)
 
 
 def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:

@@ -1,5 +1,6 @@
-"""Sealing secrets kept at rest: authenticator-app secrets, doctors' private visit notes, and
-the secret being enrolled in the session cookie. Encrypted at rest.
+"""Sealing secrets kept at rest: authenticator-app secrets, doctors' private visit notes,
+patients' booking notes (models/types.py SealedText) and the secret being enrolled in the
+session cookie. Encrypted at rest.
 
 Fernet (AES-128-CBC + HMAC-SHA256) with a key from DATA_ENCRYPTION_KEY, or derived from
 SECRET_KEY when that is unset. Sealed values start with "v1:"; anything else is read as a
