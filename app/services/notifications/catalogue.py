@@ -177,6 +177,9 @@ def cancelled(data: dict, user: User) -> Message:
         by, "The clinic"
     )
     lines = [f"{who} cancelled the visit of {_short(appointment)}."]
+    reason = appointment.cancellation_reason
+    if by == "clinic" and reason and reason != "cancelled by clinic":
+        lines.append(f"The reason given: {reason}")
     refund = data.get("refund_amount")
     if is_patient and refund:
         money = format_money(refund, appointment.fee_currency)

@@ -189,7 +189,7 @@ def test_a_helper_with_users_manage_cannot_escalate(web, admin_app):
 
 
 def test_admin_pages_are_closed_to_helpers_without_the_permission(web):
-    helper = make_helper("bookings.view")
+    helper = make_helper("conversations.audit")
     sign_in(web, helper)
     assert web.get("/admin/users").status_code == 403
     assert web.get("/admin/").status_code == 200
