@@ -15,8 +15,10 @@ SECTIONS = [
     ("Appointments", "admin.appointments", ("bookings.view", "bookings.manage")),
     ("Users", "admin.users", "users.manage"),
     ("Doctors", "admin.doctors", "doctors.manage"),
+    ("Applications", "admin.applications", "doctors.manage"),
     ("Clinics", "admin.clinics", "content.manage"),
     ("Specialties", "admin.specialties", "content.manage"),
+    ("Pages", "admin.content_pages", "content.manage"),
     ("Payments", "admin.payments", "payments.view"),
     ("Reviews", "admin.reviews_list", "reviews.moderate"),
     ("Notifications", "admin.notifications", "notifications.view"),
@@ -59,8 +61,10 @@ def admin_sections() -> list[tuple[str, str]]:
 
 
 from app.admin import (  # noqa: E402,F401
+    applications,
     appointments,
     audit,
+    content,
     directory,
     notifications,
     payments,

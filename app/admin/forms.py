@@ -264,3 +264,54 @@ class ClinicCancelForm(FlaskForm):
         "Reason (shown to the patient)", validators=[DataRequired(), Length(max=255)]
     )
     submit = SubmitField("Cancel on the clinic's behalf")
+
+
+class ContentPageForm(FlaskForm):
+    """A help entry or a policy page, in Markdown (the service checks the slug's shape)."""
+
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    slug = StringField("Address (slug)", validators=[DataRequired(), Length(max=80)])
+    kind = SelectField(
+        "Kind",
+        choices=[
+            SelectChoice("faq", "FAQ entry (on /help)"),
+            SelectChoice("policy", "Policy page (/policies/<slug>)"),
+        ],
+        default="policy",
+    )
+    position = IntegerField(
+        "Order", validators=[Optional(), NumberRange(min=-10_000, max=10_000)], default=0
+    )
+    body = TextAreaField(
+        "Text (Markdown)",
+        validators=[Optional(), Length(max=100_000)],
+        render_kw={"rows": 16},
+    )
+    published = BooleanField("Published")
+    submit = SubmitField("Save page")
+
+
+class ApplicationFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    status = SelectField(
+        "Status",
+        choices=[
+            SelectChoice("pending", "Waiting"),
+            SelectChoice("verified", "Verified"),
+            SelectChoice("declined", "Declined"),
+            SelectChoice("all", "All"),
+        ],
+        default="pending",
+    )
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+
+class DeclineApplicationForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (emailed to the applicant)",
+        validators=[DataRequired(), Length(max=500)],
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField("Decline")

@@ -20,6 +20,7 @@ from app.models.auth import (
 )
 from app.models.chat import Conversation, Message
 from app.models.clinics import Clinic, Doctor, DoctorLanguage, Specialty, doctor_specialties
+from app.models.content import ApplicationStatus, ContentPage, DoctorApplication, PageKind
 from app.models.notifications import (
     Notification,
     NotificationChannel,
@@ -33,6 +34,10 @@ from app.models.users import PatientProfile, Role, User, UserPermission
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "ApplicationStatus",
+    "ContentPage",
+    "DoctorApplication",
+    "PageKind",
     "Appointment",
     "AppointmentStatus",
     "AuditLog",

@@ -29,7 +29,7 @@ PERMISSION_LABELS = {
     "doctors.manage": "Manage doctors",
     "payments.view": "See payments",
     "payments.refund": "Refund payments",
-    "content.manage": "Manage clinics and specialties",
+    "content.manage": "Manage clinics, specialties and the help and policy pages",
     "reports.view": "See reports",
     "users.manage": "Manage users",
     "notifications.view": "See notifications and queues (and retry failures)",
