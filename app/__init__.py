@@ -18,6 +18,7 @@ from app.extensions import (
     migrate,
     oauth,
 )
+from app.metrics import init_metrics
 from app.requestlog import configure_logging
 from app.security import install_request_size_limit, install_security_headers
 from app.sockets import init_sockets
@@ -87,5 +88,6 @@ def create_app(config: dict | None = None) -> Flask:
     install_security_headers(app)
     install_request_size_limit(app)
     register_cli(app)
+    init_metrics(app)
     init_background(app)
     return app

@@ -50,7 +50,7 @@ def seed_demo(if_empty):
     else:
         click.echo(
             "Demo data: {clinics} clinics, {doctors} doctors, {slots} slots, "
-            "{appointments} appointments.".format(**summary)
+            "{appointments} appointments, {pages} help and policy pages.".format(**summary)
         )
     click.echo(f"Demo sign-ins (password for all: {demo.DEMO_PASSWORD}):")
     for role, email in demo.DEMO_LOGINS.items():

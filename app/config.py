@@ -201,6 +201,11 @@ def load_config(instance_path: str | Path) -> dict:
         "PUBLIC_BASE_URL": public_base_url,
         "TRUSTED_HOSTS": _trusted_hosts(public_base_url, production),
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
+        # /metrics: with a token, served to `Authorization: Bearer <token>` only; without,
+        # to a loopback peer only, and never when a proxy is in front (app/metrics.py).
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
+        # The database gauges of /metrics are read at most this often per process.
+        "METRICS_DB_CACHE_SECONDS": _int("METRICS_DB_CACHE_SECONDS", 15),
         # Key for secrets sealed in the database (a Fernet key); unset: derived from SECRET_KEY.
         "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY") or None,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),

@@ -15,6 +15,7 @@ from app.models import (
     Appointment,
     AppointmentStatus,
     Clinic,
+    ContentPage,
     Doctor,
     DoctorLanguage,
     PaymentMethod,
@@ -25,6 +26,7 @@ from app.models import (
     Specialty,
     User,
 )
+from app.services import content
 from app.services.accounts import accounts
 from app.services.reviews import reviews
 
@@ -256,6 +258,8 @@ def seed_demo(*, now: datetime, only_if_empty: bool = False) -> dict | None:
         db.session.commit()
 
     _past_visits_with_reviews(doctors, patients, now)
+    content.ensure_default_pages(now=now)  # the help and policy pages, if missing
+    db.session.commit()
 
     return {
         "clinics": db.session.scalar(select(func.count(Clinic.id))),
@@ -263,6 +267,7 @@ def seed_demo(*, now: datetime, only_if_empty: bool = False) -> dict | None:
         "slots": db.session.scalar(select(func.count(Slot.id))),
         "appointments": db.session.scalar(select(func.count(Appointment.id))),
         "reviews": db.session.scalar(select(func.count(Review.id))),
+        "pages": db.session.scalar(select(func.count(ContentPage.id))),
     }
 
 

@@ -63,21 +63,22 @@ def roles_required(*roles: Role):
     return decorator
 
 
-def permission_required(permission: str):
-    """Admins, and helpers granted `permission`."""
-    if permission not in PERMISSIONS:
-        raise ValueError(f"unknown permission {permission!r}")
+def permission_required(*permissions: str):
+    """Admins, and helpers granted any one of `permissions`."""
+    unknown = [p for p in permissions if p not in PERMISSIONS]
+    if not permissions or unknown:
+        raise ValueError(f"unknown permission {unknown!r}")
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 return _unauthenticated()
-            if not has_permission(current_user, permission):
+            if not any(has_permission(current_user, p) for p in permissions):
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.access_rule = "permission:" + permission
+        wrapped.access_rule = "permission:" + "|".join(permissions)
         return wrapped
 
     return decorator

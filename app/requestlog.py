@@ -8,6 +8,7 @@ import uuid
 
 from flask import Flask, g, has_request_context, request
 
+from app import metrics
 from app.services import audit
 
 log = logging.getLogger("carebook.request")
@@ -54,7 +55,13 @@ def configure_logging(app: Flask) -> None:
 
     @app.after_request
     def _log_request(response):
-        elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
+        elapsed = time.perf_counter() - g.get("request_started", time.perf_counter())
         response.headers["X-Request-ID"] = g.get("request_id", "-")
-        log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed_ms)
+        log.info(
+            "%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed * 1000
+        )
+        # The same moment feeds /metrics: counts and latency by endpoint (never the raw path,
+        # which would make one series per URL) and status.
+        endpoint = request.url_rule.endpoint if request.url_rule is not None else None
+        metrics.observe_request(request.method, endpoint, response.status_code, elapsed)
         return response

@@ -10,12 +10,15 @@ from app.services.access import has_permission
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-# Admin sections: (label, endpoint, permission); None means admins only.
+# Admin sections: (label, endpoint, permission or any of several); None means admins only.
 SECTIONS = [
+    ("Appointments", "admin.appointments", ("bookings.view", "bookings.manage")),
     ("Users", "admin.users", "users.manage"),
     ("Doctors", "admin.doctors", "doctors.manage"),
+    ("Applications", "admin.applications", "doctors.manage"),
     ("Clinics", "admin.clinics", "content.manage"),
     ("Specialties", "admin.specialties", "content.manage"),
+    ("Pages", "admin.content_pages", "content.manage"),
     ("Payments", "admin.payments", "payments.view"),
     ("Reviews", "admin.reviews_list", "reviews.moderate"),
     ("Reports", "admin.reports", "reports.view"),
@@ -48,19 +51,21 @@ def form_error(form, exc) -> None:
 def admin_sections() -> list[tuple[str, str]]:
     if not current_user.is_authenticated:
         return []
-    return [
-        (label, endpoint)
-        for label, endpoint, permission in SECTIONS
-        if (
-            current_user.role is Role.ADMIN
-            if permission is None
-            else has_permission(current_user, permission)
-        )
-    ]
+
+    def opens(permission) -> bool:
+        if permission is None:
+            return current_user.role is Role.ADMIN
+        wanted = (permission,) if isinstance(permission, str) else permission
+        return any(has_permission(current_user, p) for p in wanted)
+
+    return [(label, endpoint) for label, endpoint, permission in SECTIONS if opens(permission)]
 
 
 from app.admin import (  # noqa: E402,F401
+    applications,
+    appointments,
     audit,
+    content,
     directory,
     notifications,
     payments,

@@ -29,7 +29,13 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.models import NotificationChannel, NotificationStatus, PaymentStatus, Role
+from app.models import (
+    AppointmentStatus,
+    NotificationChannel,
+    NotificationStatus,
+    PaymentStatus,
+    Role,
+)
 from app.services.access import GRANTABLE_PERMISSIONS, permission_label
 
 ROLE_CHOICES = [SelectChoice(r.value, r.value.title()) for r in Role]
@@ -232,3 +238,83 @@ class ModerationForm(FlaskForm):
     """Hide (a reason required) or restore (a reason optional) one review."""
 
     reason = StringField("Reason", validators=[Optional(), Length(max=500)])
+
+
+class AppointmentSearchForm(FlaskForm):
+    """The admin appointment search; `clinic.choices` are set from the directory."""
+
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    patient = SearchField("Patient (name or email)", validators=[Optional(), Length(max=254)])
+    doctor = SearchField("Doctor (name or email)", validators=[Optional(), Length(max=254)])
+    clinic = SelectField("Clinic", choices=[SelectChoice("", "Any clinic")], default="")
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "Any status")]
+        + [SelectChoice(s.value, s.value.replace("_", " ")) for s in AppointmentStatus],
+        default="",
+    )
+    since = DateField("Visits from", validators=[Optional()])
+    until = DateField("Visits to", validators=[Optional()])
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+
+class ClinicCancelForm(FlaskForm):
+    """Cancel an appointment on the clinic's behalf: the reason is told to the patient."""
+
+    reason = StringField(
+        "Reason (shown to the patient)", validators=[DataRequired(), Length(max=255)]
+    )
+    submit = SubmitField("Cancel on the clinic's behalf")
+
+
+class ContentPageForm(FlaskForm):
+    """A help entry or a policy page, in Markdown (the service checks the slug's shape)."""
+
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    slug = StringField("Address (slug)", validators=[DataRequired(), Length(max=80)])
+    kind = SelectField(
+        "Kind",
+        choices=[
+            SelectChoice("faq", "FAQ entry (on /help)"),
+            SelectChoice("policy", "Policy page (/policies/<slug>)"),
+        ],
+        default="policy",
+    )
+    position = IntegerField(
+        "Order", validators=[Optional(), NumberRange(min=-10_000, max=10_000)], default=0
+    )
+    body = TextAreaField(
+        "Text (Markdown)",
+        validators=[Optional(), Length(max=100_000)],
+        render_kw={"rows": 16},
+    )
+    published = BooleanField("Published")
+    submit = SubmitField("Save page")
+
+
+class ApplicationFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    status = SelectField(
+        "Status",
+        choices=[
+            SelectChoice("pending", "Waiting"),
+            SelectChoice("verified", "Verified"),
+            SelectChoice("declined", "Declined"),
+            SelectChoice("all", "All"),
+        ],
+        default="pending",
+    )
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+
+class DeclineApplicationForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (emailed to the applicant)",
+        validators=[DataRequired(), Length(max=500)],
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField("Decline")

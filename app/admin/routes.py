@@ -13,7 +13,7 @@ def index():
     sections = admin_sections()
     if len(sections) == 1:
         return redirect(url_for(sections[0][1]))
-    # Permissions that open no admin page (bookings.* work through the API) are named, so a
+    # Permissions that open no admin page (conversations.audit opens threads) are named, so a
     # helper holding only those sees what they have rather than an unexplained empty page.
     held = sorted(current_user.permission_names) if current_user.role is Role.HELPER else []
     return render_template(

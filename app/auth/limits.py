@@ -105,6 +105,8 @@ resent_codes = [
     _per_destination("codes-to-email", lambda: _user_contact("email"), CODES_TO_EMAIL),
     _per_destination("codes-to-phone", lambda: _user_contact("phone"), CODES_TO_PHONE),
 ]
+# POST /doctors/apply: applications per client address, and per address applied with.
+doctor_application = [_limit("5/minute;20/hour"), _limit("3/hour", key_func=_form_email)]
 password_reset_request = [_limit("10/hour"), _limit("3/hour", key_func=_form_email)]
 password_reset = [_limit("20/hour")]
 # Codes and checks of a signed-in user (verification, re-authentication, changes).

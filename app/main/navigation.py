@@ -31,7 +31,14 @@ HELPER_LINKS: list[tuple[str, str, tuple[str, ...]]] = [
     (
         "Admin",
         "admin.index",
-        ("users.manage", "doctors.manage", "content.manage", "reviews.moderate"),
+        (
+            "users.manage",
+            "doctors.manage",
+            "content.manage",
+            "reviews.moderate",
+            "bookings.view",
+            "bookings.manage",
+        ),
     ),
     ("Payments", "admin.payments", ("payments.view",)),
     ("Reports", "admin.reports", ("reports.view",)),

@@ -22,6 +22,7 @@ from app.models.auth import (
 from app.models.chat import Conversation, Message
 from app.models.clinics import Clinic, Doctor, DoctorLanguage, Specialty, doctor_specialties
 from app.models.consults import Consult, ConsultStatus
+from app.models.content import ApplicationStatus, ContentPage, DoctorApplication, PageKind
 from app.models.notifications import (
     Notification,
     NotificationChannel,
@@ -36,6 +37,10 @@ from app.models.visits import VisitEvent, VisitEventKind
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "ApplicationStatus",
+    "ContentPage",
+    "DoctorApplication",
+    "PageKind",
     "Appointment",
     "AppointmentStatus",
     "AuditLog",

@@ -24,12 +24,12 @@ PERMISSIONS = (
 
 # What each permission is called on the pages, and what it opens.
 PERMISSION_LABELS = {
-    "bookings.view": "See bookings (through the API)",
-    "bookings.manage": "Manage bookings (through the API)",
+    "bookings.view": "See appointments (admin pages and the API)",
+    "bookings.manage": "Manage appointments (cancel on the clinic's behalf; the API)",
     "doctors.manage": "Manage doctors",
     "payments.view": "See payments",
     "payments.refund": "Refund payments",
-    "content.manage": "Manage clinics and specialties",
+    "content.manage": "Manage clinics, specialties and the help and policy pages",
     "reports.view": "See reports (bookings, utilisation, revenue; CSV downloads)",
     "users.manage": "Manage users",
     "notifications.view": "See notifications and queues (and retry failures)",

@@ -80,3 +80,13 @@ class SpecialtyNotFound(NotFound):
 class NotificationNotFound(NotFound):
     code = "notification_not_found"
     default_message = "There is no such notification."
+
+
+class PageNotFound(NotFound):
+    code = "page_not_found"
+    default_message = "There is no such page."
+
+
+class ApplicationNotFound(NotFound):
+    code = "application_not_found"
+    default_message = "There is no such application."

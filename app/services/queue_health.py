@@ -118,6 +118,19 @@ def read() -> Health:
         return Health(mode=Mode.DOWN, problem=f"{exc.__class__.__name__}: {exc}")
 
 
+def depths() -> tuple[Mode, list[QueueCounts]]:
+    """Only the job counts per queue (for /metrics: no worker or failed-job listing); never
+    raises for an absent or unreachable Redis."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return Mode.INLINE, []
+    connection = redis_connection(url)
+    try:
+        return Mode.UP, [_counts(Queue(name, connection=connection)) for name in QUEUES]
+    except RedisError:
+        return Mode.DOWN, []
+
+
 def _counts(queue: Queue) -> QueueCounts:
     return QueueCounts(
         name=queue.name,

@@ -82,6 +82,15 @@ def create_staff_account(
     """
     actor = load_actor(actor_id)
     _require(actor, "users.manage")
+    return open_staff_account(account, actor=actor, now=now, ip=ip)
+
+
+def open_staff_account(
+    account: NewStaffAccount, *, actor: User, now: datetime, ip: str | None
+) -> User:
+    """The account-opening step of create_staff_account, for callers that checked who may
+    open it themselves (verifying a doctor's application needs doctors.manage). In the
+    caller's transaction. Raises InvalidInput, AccountExists."""
     role = _role(account.role)
     if role not in STAFF_ROLES:
         raise InvalidInput("Staff accounts are doctors or helpers.", field="role")

@@ -131,11 +131,14 @@ def send_set_password_link(
     now: datetime,
     actor_id: int | None = None,
     ip: str | None = None,
+    kind: str = "account.staff_created",
 ) -> None:
     """Email an account (typically one an admin just created) a link to choose its password.
 
     The link (on PUBLIC_BASE_URL) expires SET_PASSWORD_TTL_HOURS after `now` and works once.
-    It goes through the outbox with the audit record. Raises UserNotFound.
+    It goes through the outbox with the audit record, as a notification of `kind` (one whose
+    renderer reads `link_sealed` and `hours`: a verified doctor's application says so).
+    Raises UserNotFound.
     """
     with transaction():
         user = db.session.get(User, user_id)
@@ -151,7 +154,7 @@ def send_set_password_link(
         link = public_url("auth.set_password", token=_make_token(user, _SET_SALT, now))
         outbox.notify(
             user,
-            "account.staff_created",
+            kind,
             key=f"account:{user.id}:set-password:{now.isoformat()}",
             data={
                 "link_sealed": sealing.seal(link),

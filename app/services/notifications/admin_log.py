@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -55,10 +55,15 @@ def search(query: LogQuery, *, page: int = 1, per_page: int = PER_PAGE) -> Pagin
         .order_by(Notification.created_at.desc(), Notification.id.desc())
     )
     if query.user and query.user.strip():
-        statement = statement.join(Notification.user).where(
+        # An email to someone without an account (no user) is found by its address.
+        statement = statement.outerjoin(Notification.user).where(
             or_(
                 like.contains(User.email, query.user, ignore_case=False),
                 like.contains(User.name, query.user),
+                and_(
+                    Notification.user_id.is_(None),
+                    like.contains(Notification.destination, query.user, ignore_case=False),
+                ),
             )
         )
     if query.kind:

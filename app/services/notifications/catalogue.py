@@ -177,6 +177,9 @@ def cancelled(data: dict, user: User) -> Message:
         by, "The clinic"
     )
     lines = [f"{who} cancelled the visit of {_short(appointment)}."]
+    reason = appointment.cancellation_reason
+    if by == "clinic" and reason and reason != "cancelled by clinic":
+        lines.append(f"The reason given: {reason}")
     refund = data.get("refund_amount")
     if is_patient and refund:
         money = format_money(refund, appointment.fee_currency)
@@ -375,6 +378,36 @@ def staff_created(data: dict, user: User) -> Message:
             f"below (it works once, within {data['hours']} hours).",
         ],
         action=("Choose a password", sealing.unseal(data["link_sealed"])),
+    )
+
+
+@kind("doctor_application.verified", category="account", essential=True, channels=EMAIL_ONLY)
+def application_verified(data: dict, user: User) -> Message:
+    return Message(
+        subject="Welcome to Carebook: choose your password",
+        lines=[
+            f"Hello {user.name},",
+            "Your application to join Carebook as a doctor was verified, and your account is "
+            f"open. Choose your password with the link below (it works once, within "
+            f"{data['hours']} hours); then set up your profile and your free times.",
+        ],
+        action=("Choose a password", sealing.unseal(data["link_sealed"])),
+    )
+
+
+@kind("doctor_application.declined", category="account", essential=True, channels=EMAIL_ONLY)
+def application_declined(data: dict, user: User | None) -> Message:
+    """To the applicant's address: there is no account (outbox.notify_address)."""
+    return Message(
+        subject="Your application to join Carebook",
+        lines=[
+            f"Hello {data['name']},",
+            "Thank you for applying to join Carebook as a doctor. We could not verify your "
+            "application, for this reason:",
+            data["reason"],
+            "You may apply again once this is resolved.",
+        ],
+        action=("Apply again", public_url("main.doctor_apply")),
     )
 
 

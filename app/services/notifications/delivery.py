@@ -182,7 +182,11 @@ def message_id(row: Notification) -> str:
 
 def email_for(row: Notification, message: Message) -> messaging.Email:
     spec = KINDS[row.kind]
-    unsubscribe = None if spec.essential else unsubscribe_url(row.user_id, spec.category)
+    unsubscribe = (
+        None
+        if spec.essential or row.user_id is None
+        else unsubscribe_url(row.user_id, spec.category)
+    )
     context = {"message": message, "user": row.user, "unsubscribe": unsubscribe}
     headers = {"Message-ID": message_id(row)}
     if unsubscribe:

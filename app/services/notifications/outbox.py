@@ -85,6 +85,33 @@ def notify(
     return notify_all([Notice(user, kind, key, data, wanted, email, available_at)])
 
 
+def notify_address(email: str, kind: str, *, key: str, data: dict | None = None) -> list[int]:
+    """Email someone who has no account (a doctor whose application was declined): one
+    email row without a user, for an essential kind only (nobody to hold preferences). Does
+    not commit; returns the new row id (none when `key` was used before)."""
+    spec = KINDS[kind]
+    if not spec.essential or C.EMAIL not in spec.channels:
+        raise ValueError(f"{kind}: only essential email kinds go to an address")
+    now = utcnow()
+    return _insert(
+        [
+            {
+                "user_id": None,
+                "channel": C.EMAIL,
+                "kind": kind,
+                "dedupe_key": f"{key}:{C.EMAIL.value}",
+                "data": data or {},
+                "destination": email,
+                "status": NotificationStatus.PENDING,
+                "sent_at": None,
+                "created_at": now,
+                "available_at": now,
+                "attempts": 0,
+            }
+        ]
+    )
+
+
 def notify_all(notices: list[Notice]) -> list[int]:
     """`notify` for many at once (a reminder sweep's page): one query for the users'
     preferences, one insert. Does not commit; returns the new row ids."""

@@ -464,6 +464,11 @@ def cancel_appointment(
             actor_id=actor_id,
             target_type="appointment",
             target_id=appointment.id,
+            data={
+                "from": was.value,
+                "by": "patient" if rules.by_patient else "staff",
+                "reason": appointment.cancellation_reason,
+            },
         )
         payment = _decide_refund(appointment, rules)
         paid = payment is not None

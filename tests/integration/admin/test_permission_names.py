@@ -18,8 +18,8 @@ def test_the_grant_form_offers_only_what_works_today_by_name(web, admin):
     assert set(GRANTABLE_PERMISSIONS) == set(PERMISSIONS)
     assert 'value="reports.view"' in page
     assert "See payments" in page and "Refund payments" in page
-    # bookings.* are used by the API (appointments seen and managed there): still offered.
-    assert 'value="bookings.view"' in page and "See bookings (through the API)" in page
+    # bookings.* open the admin appointment pages (and the API's appointments).
+    assert 'value="bookings.view"' in page and "See appointments (admin pages and the API)" in page
 
 
 def test_an_unknown_permission_cannot_be_granted_from_the_form(web, admin):
@@ -31,8 +31,8 @@ def test_an_unknown_permission_cannot_be_granted_from_the_form(web, admin):
 
 
 def test_a_helper_with_only_api_permissions_sees_what_they_hold(web):
-    helper = make_helper("bookings.view", totp_secret=TOTP_SECRET)
+    helper = make_helper("conversations.audit", totp_secret=TOTP_SECRET)
     sign_in(web, helper)
     page = web.get("/admin/").get_data(as_text=True)
     assert "No admin sections have been granted" in page
-    assert "See bookings (through the API)" in page
+    assert "Open patient-doctor conversations" in page

@@ -1,0 +1,42 @@
+"""Public forms of the main area: a doctor's application to join."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.models.content import MAX_APPLICATION_MESSAGE
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class DoctorApplicationForm(FlaskForm):
+    """`clinic_id.choices` and `specialty_ids.choices` are set from the directory."""
+
+    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    phone = StringField(
+        "Phone (optional, international form, e.g. +14155550123)",
+        validators=[Optional(), Length(max=20)],
+    )
+    licence_number = StringField(
+        "Medical licence number", validators=[DataRequired(), Length(max=64)]
+    )
+    clinic_id = SelectField("Clinic", coerce=str, choices=[], validators=[DataRequired()])
+    specialty_ids = MultiCheckboxField("Specialties", coerce=int, choices=[])
+    message = TextAreaField(
+        "Anything else we should know (optional)",
+        validators=[Optional(), Length(max=MAX_APPLICATION_MESSAGE)],
+        render_kw={"rows": 4},
+    )
+    submit = SubmitField("Send my application")
