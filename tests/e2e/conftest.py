@@ -4,6 +4,7 @@ Playwright's own browser download cannot work here: the executable is the system
 CHROMIUM_PATH overrides it.
 """
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 
@@ -102,12 +103,16 @@ def one_process_server(app, database_url):
     servers.stop(process)
 
 
-def sign_in(page, email: str, password: str = PASSWORD) -> None:
-    """Through the sign-in form, as a person does; returns once the header shows the user."""
+def sign_in(page, email: str, password: str = PASSWORD, *, totp_secret: str | None = None):
+    """Through the sign-in form, as a person does (with the authenticator app's current code
+    when the account has `totp_secret`); returns once the header shows the user."""
     page.goto("/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    if totp_secret:
+        page.locator("input[name=code]").fill(pyotp.TOTP(totp_secret).now())
+        page.locator("input[name=code]").press("Enter")
     expect(page.get_by_test_id("signed-in-as")).to_be_attached()
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
 from app.models import AppointmentStatus, Role
 from tests import services
+from tests.e2e.conftest import sign_in as signed_in
 from tests.factories import (
-    PASSWORD,
     make_appointment,
     make_doctor,
     make_notification,
@@ -54,13 +53,7 @@ def serious_violations(page) -> list[str]:
 
 
 def sign_in(page, email: str, *, totp: bool = False) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    if totp:
-        page.locator("input[name=code]").fill(pyotp.TOTP(TOTP_SECRET).now())
-        page.locator("input[name=code]").press("Enter")
+    signed_in(page, email, totp_secret=TOTP_SECRET if totp else None)
 
 
 def test_home_with_a_flash_message(a11y_page):

@@ -3,12 +3,12 @@ is signed in by it. Screenshots of the admin pages go to /tmp/carebook-admin-*.p
 
 from __future__ import annotations
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
 from app.models import Role
-from tests.factories import PASSWORD, make_clinic, make_doctor, make_user
+from tests.e2e.conftest import sign_in
+from tests.factories import make_clinic, make_doctor, make_user
 
 pytestmark = pytest.mark.e2e
 
@@ -25,12 +25,7 @@ def test_admin_creates_a_doctor_who_sets_a_password_from_the_email(
     make_clinic(name="Harbour Clinic", city="Sydney", timezone="Australia/Sydney", currency="AUD")
     make_doctor(name="Dr Existing")
 
-    page.goto("/login")
-    page.get_by_label("Email").fill("ada@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("input[name=code]").fill(pyotp.TOTP(TOTP_SECRET).now())
-    page.locator("input[name=code]").press("Enter")
+    sign_in(page, "ada@example.com", totp_secret=TOTP_SECRET)
 
     page.get_by_role("link", name="Admin").click()
     page.get_by_role("link", name="Users").first.click()

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import AppointmentStatus, Role
 from app.services import content
+from tests.e2e.conftest import sign_in
 from tests.factories import (
-    PASSWORD,
     make_appointment,
     make_clinic,
     make_doctor,
@@ -41,12 +40,7 @@ def test_admin_cancels_an_appointment_and_rewrites_the_cancellation_policy(page)
     content.ensure_default_pages(now=datetime.now(UTC))
     db.session.commit()
 
-    page.goto("/login")
-    page.get_by_label("Email").fill("ada@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("input[name=code]").fill(pyotp.TOTP(TOTP_SECRET).now())
-    page.locator("input[name=code]").press("Enter")
+    sign_in(page, "ada@example.com", totp_secret=TOTP_SECRET)
 
     page.get_by_role("link", name="Admin").click()
     page.get_by_role("link", name="Appointments").first.click()

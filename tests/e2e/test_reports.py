@@ -8,12 +8,12 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
 from app.models import AppointmentStatus, PaymentMethod, Role
-from tests.factories import PASSWORD, make_clinic, make_doctor, make_payment, make_user
+from tests.e2e.conftest import sign_in
+from tests.factories import make_clinic, make_doctor, make_payment, make_user
 from tests.integration.reports.builders import visit
 
 pytestmark = pytest.mark.e2e
@@ -42,12 +42,7 @@ def test_admin_walks_the_reports_and_downloads_a_csv(page):
     make_user(Role.ADMIN, email="ada@example.com", name="Ada Admin", totp_secret=TOTP_SECRET)
     _past_month()
 
-    page.goto("/login")
-    page.get_by_label("Email").fill("ada@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("input[name=code]").fill(pyotp.TOTP(TOTP_SECRET).now())
-    page.locator("input[name=code]").press("Enter")
+    sign_in(page, "ada@example.com", totp_secret=TOTP_SECRET)
 
     page.get_by_role("link", name="Admin").click()
     page.get_by_role("link", name="Reports").first.click()
