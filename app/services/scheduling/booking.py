@@ -250,20 +250,28 @@ def book_slot(
         fee_amount=doctor.fee_amount,
         fee_currency=doctor.fee_currency,
     )
+    _insert_booked(appointment, slot, now, actor_id=patient_id)
+    events.booked(appointment)
+    occupancy.announce(appointment, was=None)
+    return _reloaded(appointment.id)
+
+
+def _insert_booked(
+    appointment: Appointment, slot: Slot, now: datetime, *, actor_id: int, **extra
+) -> None:
+    """Write the new appointment (the database's constraints decide a race: a refusal is
+    raised as the domain's error) and audit the booking."""
     try:
         db.session.flush()
     except IntegrityError as exc:
         _raise_for_integrity(exc, slot, now)
     audit.record(
         "appointment.booked",
-        actor_id=patient_id,
+        actor_id=actor_id,
         target_type="appointment",
         target_id=appointment.id,
-        data={"slot_id": slot.id, "status": status.value},
+        data={"slot_id": slot.id, "status": appointment.status.value, **extra},
     )
-    events.booked(appointment)
-    occupancy.announce(appointment, was=None)
-    return _reloaded(appointment.id)
 
 
 def book_visit_now(
@@ -291,17 +299,7 @@ def book_visit_now(
         fee_currency=fee_currency,
     )
     appointment.created_by_id = appointment.updated_by_id = actor_id
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        _raise_for_integrity(exc, slot, now)
-    audit.record(
-        "appointment.booked",
-        actor_id=actor_id,
-        target_type="appointment",
-        target_id=appointment.id,
-        data={"slot_id": slot.id, "status": S.CONFIRMED.value, "consult": True},
-    )
+    _insert_booked(appointment, slot, now, actor_id=actor_id, consult=True)
     occupancy.announce(appointment, was=None)
     return appointment
 
