@@ -227,12 +227,19 @@ REPORTS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("report", REPORTS)
+MONEY = {"revenue", "payment_methods", "doctors"}  # staff reports only: a doctor has none
+CASES = [
+    (kind, report)
+    for kind in KINDS
+    for report in REPORTS
+    if not (kind.startswith("a doctor") and report in MONEY)
+]
+
+
+@pytest.mark.parametrize(("kind", "report"), CASES)
 def test_report_reads_through_indexes(seeded, kind, report):
     scope = _scope(kind)
-    if report not in table_names(scope):
-        pytest.skip("a doctor's report has no money tables")
+    assert report in table_names(scope)
     with captured_statements() as statements:
         table = build_table(scope, report)
     assert table.rows
