@@ -37,6 +37,18 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _engine_options(database_url: str) -> dict:
+    """A server database gets a pool sized for a gevent process, where many requests and
+    socket events wait on the database at once: DB_POOL_SIZE connections kept open (a
+    connection opened per request beyond the pool costs more than the query), DB_MAX_OVERFLOW
+    more at a peak, closed when returned. SQLite keeps SQLAlchemy's own pool."""
+    options: dict = {"pool_pre_ping": True}
+    if not database_url.startswith("sqlite"):
+        options["pool_size"] = _int("DB_POOL_SIZE", 10)
+        options["max_overflow"] = _int("DB_MAX_OVERFLOW", 20)
+    return options
+
+
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -186,7 +198,7 @@ def load_config(instance_path: str | Path) -> dict:
         "CAREBOOK_ENV": env,
         "SECRET_KEY": _secret_key(instance_path, production),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "REDIS_URL": redis_url,
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
         # Without REDIS_URL, the web process runs the periodic jobs (expire holds, reminders,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
-from redis import Redis
+from redis import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
@@ -32,11 +32,25 @@ class QueueUnavailable(RedisError):
     """Redis failed a moment ago: not tried again yet."""
 
 
+REDIS_MAX_CONNECTIONS = 50  # per process and URL
+REDIS_POOL_WAIT_SECONDS = 5
+
+
 def redis_connection(url: str) -> Redis:
-    """One connection pool per URL for the process (RQ's worker makes its own)."""
+    """One connection pool per URL for the process (RQ's worker makes its own). A blocking
+    pool: under gevent hundreds of greenlets may ask at once (a thousand sockets closing when
+    a server stops), and past REDIS_MAX_CONNECTIONS they wait for a connection to come back
+    instead of failing with "Too many connections"."""
     connection = _CONNECTIONS.get(url)
     if connection is None:
-        connection = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=REDIS_MAX_CONNECTIONS,
+            timeout=REDIS_POOL_WAIT_SECONDS,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+        )
+        connection = Redis(connection_pool=pool)
         _CONNECTIONS[url] = connection
     return connection
 

@@ -37,15 +37,25 @@ def after_each_use_case(hook: Callable[[], object]) -> Callable[[], object]:
     return hook
 
 
-def _commit() -> None:
-    db.session.commit()
+def _commit(*, keep_loaded: bool = False) -> None:
+    session = db.session()
+    expiring = session.expire_on_commit
+    session.expire_on_commit = expiring and not keep_loaded
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring
     for hook in _AFTER_COMMIT:
         hook()
 
 
 @contextmanager
-def transaction(*, commit_on: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
-    """Run the block as one use case: commit when it returns, roll back when it raises."""
+def transaction(
+    *, commit_on: tuple[type[BaseException], ...] = (), keep_loaded: bool = False
+) -> Iterator[None]:
+    """Run the block as one use case: commit when it returns, roll back when it raises.
+    `keep_loaded`: the rows loaded and written stay as they are after the commit instead of
+    being read again on first use (a hot path that answers with what it just wrote)."""
     info = db.session.info
     depth = info.get(_DEPTH, 0)
     info[_DEPTH] = depth + 1
@@ -63,7 +73,7 @@ def transaction(*, commit_on: tuple[type[BaseException], ...] = ()) -> Iterator[
         raise
     info[_DEPTH] = depth
     if depth == 0:
-        _commit()
+        _commit(keep_loaded=keep_loaded)
 
 
 @contextmanager

@@ -113,7 +113,8 @@ def send_message(
     InvalidAttachment, AttachmentTooLarge, TooManyMessages."""
     stored = None
     try:
-        with transaction():
+        # The sender's answer is the message just written: kept loaded, not read back.
+        with transaction(keep_loaded=True):
             conversation, side, sender = conversation_for(conversation_id, sender_id)
             if side is Side.PATIENT and not patient_may_write(conversation, now):
                 raise ChatClosed(

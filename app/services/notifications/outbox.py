@@ -159,16 +159,24 @@ def _insert(rows: list[dict]) -> list[int]:
     stmt = (
         maker(table)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(table.c.id, table.c.channel, table.c.user_id)
+        .returning(table.c.id, table.c.channel, table.c.user_id, table.c.available_at)
     )
     # Core, not the ORM's bulk path: an executemany with RETURNING that SQLAlchemy sends as a
     # few multi-row INSERTs ("insertmanyvalues") instead of one statement a row.
     written = db.session.connection().execute(stmt, rows).all()
-    outgoing = [row_id for row_id, channel, _ in written if channel is not C.IN_APP]
+    # Handed on after the commit: what may go now. A row held back (`available_at` later: a
+    # chat email) is left to the sweep, which hands it on once due; delivering it now would
+    # only find it not ready.
+    now = utcnow()
+    outgoing = [
+        row_id
+        for row_id, channel, _, available_at in written
+        if channel is not C.IN_APP and available_at <= now
+    ]
     db.session.info.setdefault(_NEW, []).extend(outgoing)
     # The bell of each user with a new in-app row shows the new count (after the commit).
-    inbox.publish_unread({user_id for _, channel, user_id in written if channel is C.IN_APP})
-    return [row_id for row_id, _, _ in written]
+    inbox.publish_unread({user_id for _, channel, user_id, _ in written if channel is C.IN_APP})
+    return [row_id for row_id, _, _, _ in written]
 
 
 def _turned_off(user_ids: set[int]) -> set[tuple[int, str, NotificationChannel]]:
