@@ -30,7 +30,9 @@ class ExportSchema(ma.Schema):
     notification_preferences = ma.fields.List(ma.fields.Dict())
     reviews = ma.fields.List(ma.fields.Dict())
     waitlist = ma.fields.List(ma.fields.Dict())
+    consults = ma.fields.List(ma.fields.Dict())
     sessions = ma.fields.List(ma.fields.Dict())
+    api_sessions = ma.fields.List(ma.fields.Dict())
     activity = ma.fields.List(ma.fields.Dict())
 
 

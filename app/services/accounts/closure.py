@@ -5,9 +5,10 @@ Kept, de-identified (they point at the anonymised user row): appointments as his
 payments and refunds (the clinic's books), the audit trail (the clinic's accountability),
 reviews (rating and text, now under "Former patient") and the doctor's side of chats.
 Erased: name, email (a unique address under .invalid that can never receive mail), phone,
-date of birth, address, insurer, password, Google link, 2FA, sessions, API tokens, one-time
-and recovery codes, notifications and their destinations, preferences, the waitlist, the
-patient's booking notes, message bodies and attachments (the files too, after the commit).
+date of birth, address, insurer, password, Google link, 2FA, sessions, API and refresh
+tokens, one-time and recovery codes, consult reasons (a waiting request is withdrawn first),
+notifications and their destinations, preferences, the waitlist, the patient's booking
+notes, message bodies and attachments (the files too, after the commit).
 
 Staff accounts (doctors, helpers, admins) are not deleted here: their names stand on other
 people's records, and an admin closes them (deactivation).
@@ -25,11 +26,14 @@ from app.extensions import db
 from app.models import (
     Appointment,
     AuditLog,
+    Consult,
+    ConsultStatus,
     Message,
     Notification,
     NotificationPreference,
     OneTimeCode,
     RecoveryCode,
+    RefreshToken,
     Role,
     SignInThrottle,
     User,
@@ -41,6 +45,7 @@ from app.services.accounts import sessions
 from app.services.accounts.accounts import verify_password
 from app.services.accounts.reauth import require_recent_auth
 from app.services.chat import attachments
+from app.services.consults import consults
 from app.services.errors import Conflict, DomainError, Forbidden, InvalidInput, UserNotFound
 from app.services.scheduling import booking
 from app.services.scheduling.policy import CHANGEABLE, policy_for
@@ -169,6 +174,14 @@ def delete_account(
             reason="patient deleted their account",
         )
         cancelled.append(appointment.id)
+    # A consult request still waiting for a doctor is withdrawn the same way (its card hold
+    # released), so that no doctor accepts a visit for an account that is gone.
+    for consult_id in db.session.scalars(
+        select(Consult.id).where(
+            Consult.patient_id == user_id, Consult.status == ConsultStatus.WAITING
+        )
+    ).all():
+        consults.cancel_consult(consult_id=consult_id, patient_id=user_id, now=now)
     closed, keys = _erase(user_id, cancelled, now)
     for key in keys:  # after the commit: no row names these files any more
         attachments.discard(key)
@@ -186,8 +199,17 @@ def _erase(user_id: int, cancelled: list[int], now: datetime) -> tuple[ClosedAcc
         raise BookedMeanwhile()
     old = {v for v in (user.email, user.phone, user.name) if v}
     sessions.revoke_user_sessions(user.id, now=now)
-    for model in (UserSession, OneTimeCode, RecoveryCode, Notification, NotificationPreference):
+    for model in (
+        UserSession,
+        RefreshToken,
+        OneTimeCode,
+        RecoveryCode,
+        Notification,
+        NotificationPreference,
+    ):
         db.session.execute(delete(model).where(model.user_id == user.id))
+    # A consult's reason is free text about the patient's health.
+    db.session.execute(update(Consult).where(Consult.patient_id == user.id).values(reason=None))
     db.session.execute(delete(WaitlistEntry).where(WaitlistEntry.patient_id == user.id))
     db.session.execute(delete(SignInThrottle).where(SignInThrottle.email == user.email))
     db.session.execute(

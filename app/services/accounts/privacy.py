@@ -19,12 +19,14 @@ from app.extensions import db
 from app.models import (
     Appointment,
     AuditLog,
+    Consult,
     Conversation,
     Doctor,
     Message,
     Notification,
     NotificationPreference,
     Payment,
+    RefreshToken,
     Review,
     Role,
     User,
@@ -268,6 +270,44 @@ def _waitlist(user_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def _consults(user_id: int) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        select(Consult).where(Consult.patient_id == user_id).order_by(Consult.id)
+    )
+    return [
+        {
+            "id": c.id,
+            "specialty": c.specialty.name,
+            "reason": c.reason,
+            "payment_method": c.payment_method.value,
+            "status": c.status.value,
+            "asked_at": _when(c.created_at),
+            "accepted_at": _when(c.accepted_at),
+            "appointment_id": c.appointment_id,
+        }
+        for c in rows
+    ]
+
+
+def _api_sessions(user_id: int) -> list[dict[str, Any]]:
+    # The programs signed in to the API (refresh token families); never a token or its hash.
+    rows = db.session.scalars(
+        select(RefreshToken).where(RefreshToken.user_id == user_id).order_by(RefreshToken.id)
+    )
+    return [
+        {
+            "family": r.family_id,
+            "client": r.client,
+            "created_at": _when(r.created_at),
+            "last_used_at": _when(r.last_used_at),
+            "expires_at": _when(r.expires_at),
+            "retired_at": _when(r.retired_at),
+            "revoked_at": _when(r.revoked_at),
+        }
+        for r in rows
+    ]
+
+
 def _activity(user_id: int) -> list[dict[str, Any]]:
     # What the user did, not the details other people's entries may hold.
     rows = db.session.scalars(
@@ -297,7 +337,9 @@ def export_data(*, user_id: int, now: datetime) -> dict[str, Any]:
         "notification_preferences": _preferences(user.id),
         "reviews": _reviews(user.id),
         "waitlist": _waitlist(user.id),
+        "consults": _consults(user.id),
         "sessions": _sessions(user.id),
+        "api_sessions": _api_sessions(user.id),
         "activity": _activity(user.id),
     }
     audit.record("account.exported", actor_id=user.id, target_type="user", target_id=user.id)

@@ -14,11 +14,14 @@ from app.models import (
     Appointment,
     AppointmentStatus,
     AuditLog,
+    Consult,
+    ConsultStatus,
     Message,
     Notification,
     OneTimeCode,
     PatientProfile,
     Payment,
+    RefreshToken,
     Review,
     Role,
     User,
@@ -37,6 +40,7 @@ from tests.factories import (
     make_payment,
     make_review,
     make_slot,
+    make_specialty,
     make_user,
 )
 from tests.integration.api.helpers import assert_error
@@ -254,3 +258,35 @@ def test_a_visit_past_the_cancellation_deadline_blocks_the_deletion(client, worl
     assert_error(response, 409, "visit_cannot_be_cancelled")
     assert db.session.get(User, world["patient"].id).is_active
     assert db.session.get(Appointment, world["upcoming"].id).status is AppointmentStatus.CONFIRMED
+
+
+def test_a_waiting_consult_and_the_api_sessions_are_exported_then_withdrawn_and_erased(
+    client, world, bearer
+):
+    patient = world["patient"]
+    make_specialty("Dermatology", "dermatology")
+    asked = client.post(
+        "/api/v1/consults",
+        json={"specialty": "dermatology", "reason": "A rash since this morning",
+              "payment_method": "cash"},
+        headers=bearer(patient),
+    )  # fmt: skip
+    assert asked.status_code == 201, asked.get_json()
+    signed_in = client.post(
+        "/api/v1/auth/token",
+        json={"email": patient.email, "password": PASSWORD, "client_name": "Ada's sync"},
+    )
+    assert signed_in.status_code == 200, signed_in.get_json()
+
+    data = client.get("/api/v1/me/export", headers=bearer(patient)).get_json()
+    assert [(c["reason"], c["status"]) for c in data["consults"]] == [
+        ("A rash since this morning", "waiting")
+    ]
+    assert [s["client"] for s in data["api_sessions"]] == ["Ada's sync"]
+    assert signed_in.get_json()["refresh_token"] not in json.dumps(data)
+
+    deleted = client.post("/api/v1/me/delete", json={"password": PASSWORD}, headers=bearer(patient))
+    assert deleted.status_code == 200, deleted.get_json()
+    consult = db.session.scalars(select(Consult).where(Consult.patient_id == patient.id)).one()
+    assert consult.status is ConsultStatus.CANCELLED and consult.reason is None
+    assert db.session.scalars(select(RefreshToken).filter_by(user_id=patient.id)).all() == []
