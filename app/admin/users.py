@@ -121,7 +121,11 @@ def set_permissions(user_id: int):
 @bp.route("/users/<int:user_id>/reactivate", methods=["POST"], defaults={"active": True})
 @permission_required("users.manage")
 def set_active(user_id: int, active: bool):
-    account = staff.set_active(user_id, active, **acting())
+    try:
+        account = staff.set_active(user_id, active, **acting())
+    except staff.AccountDeleted as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.user", user_id=user_id))
     flash(
         f"{account.name} can sign in again."
         if active

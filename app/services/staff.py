@@ -19,8 +19,8 @@ from app.extensions import db
 from app.models import Doctor, PatientProfile, Role, User, UserPermission
 from app.services import audit, like
 from app.services.access import PERMISSIONS, has_permission, load_actor
-from app.services.accounts import accounts, passwords, sessions
-from app.services.errors import Forbidden, InvalidInput, UserNotFound
+from app.services.accounts import accounts, closure, passwords, sessions
+from app.services.errors import Conflict, Forbidden, InvalidInput, UserNotFound
 from app.services.transaction import use_case
 
 # Roles an admin page creates accounts for: patients sign up themselves, admins come from the CLI.
@@ -31,6 +31,14 @@ USERS_PER_PAGE = 25
 class NotOnYourself(Forbidden):
     code = "not_on_yourself"
     default_message = "You cannot do that to your own account."
+
+
+class AccountDeleted(Conflict):
+    code = "account_deleted"
+    default_message = (
+        "This account was deleted by its owner and its personal data erased: it cannot be "
+        "reactivated. The person can register again."
+    )
 
 
 @dataclass(frozen=True)
@@ -124,11 +132,14 @@ def set_active(user_id: int, active: bool, *, actor_id: int, now: datetime, ip: 
     place an account is switched on or off. Either way every earlier sign-in stays ended:
     reactivation brings no old session or token back.
 
-    Raises Forbidden, NotOnYourself, NotFound.
+    Raises Forbidden, NotOnYourself, NotFound, AccountDeleted (reactivating an account its
+    owner deleted).
     """
     actor, user = _actor_and_target(actor_id, user_id)
     if user.is_active == active:
         return user
+    if active and closure.is_deleted(user):
+        raise AccountDeleted()
     user.is_active = active
     user.updated_by_id = actor.id
     sessions.revoke_user_sessions(user.id, now=now)

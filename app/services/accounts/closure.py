@@ -55,7 +55,14 @@ CONFIRMATION_WORD = "DELETE"
 ERASED_NAME = "Former patient"
 ERASED_MESSAGE = "(message deleted)"
 ERASED_DOMAIN = "deleted.invalid"  # RFC 2606: .invalid never resolves, so never receives mail
+
 _ERASED_VALUE = "[erased]"
+
+
+def is_deleted(user) -> bool:
+    """The account was deleted by its owner (erased and switched off for good): nobody may
+    switch it on again, there is nobody behind it any more."""
+    return user.email.endswith(f"@{ERASED_DOMAIN}")
 
 
 class WrongPassword(DomainError):

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import AuditLog, Doctor, Role, User
 from app.services.accounts.tokens import issue_token
 from tests.conftest import TEST_SECRET_KEY
-from tests.factories import make_clinic, make_user
+from tests.factories import PASSWORD, make_clinic, make_user
 from tests.integration.admin.conftest import make_helper, sign_in
 
 
@@ -120,6 +120,29 @@ def test_deactivation_ends_sessions_and_api_tokens_and_reactivation_restores_sig
     assert _user("pat@example.com").is_active
     sign_in(browser, patient)
     assert "Sign out" in browser.get("/").get_data(as_text=True)
+
+
+def test_an_account_its_owner_deleted_cannot_be_reactivated(web, admin, admin_app):
+    patient = make_user(Role.PATIENT, email="pat@example.com", name="Pat")
+    owner = admin_app.test_client()
+    token = owner.post(
+        "/api/v1/auth/token", json={"email": "pat@example.com", "password": PASSWORD}
+    ).get_json()["access_token"]
+    deleted = owner.post(
+        "/api/v1/me/delete",
+        json={"password": PASSWORD},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert deleted.status_code == 200
+
+    response = web.post(f"/admin/users/{patient.id}/reactivate")
+
+    assert response.status_code == 302
+    page = web.get(response.headers["Location"]).get_data(as_text=True)
+    assert "deleted by its owner" in page
+    db.session.expire_all()
+    assert not db.session.get(User, patient.id).is_active
+    assert _audit("account.activated") == []
 
 
 def test_an_admin_cannot_deactivate_or_demote_themself(web, admin):
