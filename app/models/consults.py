@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models.appointments import Appointment, PaymentMethod
 from app.models.clinics import Doctor, Specialty
 from app.models.mixins import AuditColumns
-from app.models.types import UTCDateTime, currency_column, enum_column
+from app.models.types import SealedText, UTCDateTime, currency_column, enum_column
 from app.models.users import User
 
 
@@ -39,7 +39,6 @@ class Consult(AuditColumns, db.Model):
             sqlite_where=text(_OPEN_SQL),
         ),
         Index("ix_consults_status_specialty", "status", "specialty_id"),
-        CheckConstraint("reason IS NULL OR length(reason) <= 500", name="reason_length"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         # Accepted by a doctor, named in the same UPDATE that claims it (its appointment is
         # written later in that transaction); only an accepted consult has an appointment.
@@ -58,7 +57,9 @@ class Consult(AuditColumns, db.Model):
     specialty_id: Mapped[int] = mapped_column(
         ForeignKey("specialties.id", ondelete="RESTRICT"), nullable=False
     )
-    reason: Mapped[str | None] = mapped_column(String(500))
+    # Free text about the patient's health, sealed at rest; at most MAX_REASON characters
+    # (checked by the service: the database holds ciphertext).
+    reason: Mapped[str | None] = mapped_column(SealedText)
     payment_method: Mapped[PaymentMethod] = mapped_column(
         enum_column(PaymentMethod, "payment_method"), nullable=False
     )
