@@ -228,11 +228,18 @@ def start_server(workers: int, threads: int) -> tuple[subprocess.Popen, str]:
 
 
 def tokens_for(patient_ids: list[int]) -> list[str]:
+    """Bearer tokens for the bench patients (their token version is the first, 0: nothing
+    here signs them out or changes their password)."""
     from app.services.accounts.tokens import issue_token
 
     now = datetime.now(UTC)
     return [
-        issue_token(SimpleNamespace(id=i), secret_key=BENCH_SECRET_KEY, ttl_seconds=3600, now=now)
+        issue_token(
+            SimpleNamespace(id=i, token_version=0),
+            secret_key=BENCH_SECRET_KEY,
+            ttl_seconds=3600,
+            now=now,
+        )
         for i in patient_ids
     ]
 
