@@ -16,6 +16,7 @@ from flask import Flask, Response
 from app.models.types import utcnow
 from app.services.consults import consults
 from app.services.notifications import outbox, reminders
+from app.services.reports import refresh
 from app.services.scheduling import expiry
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,8 @@ def init_background(app: Flask) -> None:
 
 def run_periodic_once() -> None:
     """One pass of the periodic work: expire holds and consult requests, reminders,
-    undelivered notifications; reconciling payments every tenth pass."""
+    undelivered notifications; reconciling payments and refreshing the report rollups every
+    tenth pass."""
     now = utcnow()
     expiry.expire(now=now)
     consults.expire(now=now)
@@ -56,6 +58,7 @@ def start_embedded_schedule(app: Flask) -> threading.Thread | None:
                     passes += 1
                     if passes % 10 == 0:
                         expiry.reconcile(now=utcnow())
+                        refresh.refresh(now=utcnow())
                 except Exception:
                     log.exception("embedded schedule pass failed; next pass in %ss", TICK_SECONDS)
 

@@ -17,6 +17,7 @@ from app.services.consults import consults
 from app.services.errors import DomainError
 from app.services.localtime import parse_aware
 from app.services.notifications import outbox, reminders
+from app.services.reports import refresh
 from app.services.scheduling import expiry
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -103,6 +104,13 @@ def send_reminders(now_text):
     click.echo(f"Reminders: {count} notification(s) written{queued}.")
 
 
+@click.command("refresh-reports")
+def refresh_reports():
+    """Roll the report days that have ended and recount the ones changed since."""
+    done = refresh.refresh()
+    click.echo(f"recounted {done.days} day(s) of {done.clinics} clinic(s), {done.rows} row(s)")
+
+
 @click.command("dispatch-notifications")
 def dispatch_notifications():
     """Hand on every notification still pending after a minute (a lost enqueue)."""
@@ -149,5 +157,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(reconcile_payments)
     app.cli.add_command(send_reminders)
     app.cli.add_command(dispatch_notifications)
+    app.cli.add_command(refresh_reports)
     app.cli.add_command(backup)
     app.cli.add_command(restore)

@@ -18,6 +18,7 @@ from app.models.types import utcnow
 from app.services import queues
 from app.services.consults import consults
 from app.services.notifications import delivery, outbox, reminders
+from app.services.reports import refresh
 from app.services.scheduling import expiry
 
 log = logging.getLogger(__name__)
@@ -79,4 +80,17 @@ def reconcile_payments() -> str:
     return f"settled {sum(report.settled.values())}, refunded {report.refunded}"
 
 
-PERIODIC = (send_reminders, dispatch_outbox, expire_holds, expire_consults, reconcile_payments)
+@once_per(600)
+def refresh_reports() -> str:
+    done = refresh.refresh(now=utcnow())
+    return f"report rollups: {done.days} clinic-day(s) recounted, {done.rows} row(s)"
+
+
+PERIODIC = (
+    send_reminders,
+    dispatch_outbox,
+    expire_holds,
+    expire_consults,
+    reconcile_payments,
+    refresh_reports,
+)

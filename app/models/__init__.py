@@ -30,12 +30,24 @@ from app.models.notifications import (
     NotificationStatus,
 )
 from app.models.payments import Payment, PaymentProvider, PaymentStatus, Refund, StripeEvent
+from app.models.reports import (
+    ReportDay,
+    ReportDirty,
+    ReportDoctorDay,
+    ReportMoneyDay,
+    ReportRollupClinic,
+)
 from app.models.reviews import Review
 from app.models.scheduling import Slot, SlotMode, SlotStatus
 from app.models.users import PatientProfile, Role, User, UserPermission
 from app.models.visits import VisitEvent, VisitEventKind
 
 __all__ = [
+    "ReportDay",
+    "ReportDirty",
+    "ReportDoctorDay",
+    "ReportMoneyDay",
+    "ReportRollupClinic",
     "ACTIVE_STATUSES",
     "ApplicationStatus",
     "ContentPage",

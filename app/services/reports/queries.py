@@ -32,7 +32,9 @@ from app.models import (
     Clinic,
     Doctor,
     Payment,
+    PaymentMethod,
     Refund,
+    ReportDay,
     Review,
     Slot,
     SlotStatus,
@@ -40,7 +42,9 @@ from app.models import (
 )
 from app.models.clinics import doctor_specialties
 from app.services.localtime import zone
+from app.services.reports import rollup
 from app.services.reports.filters import ReportScope
+from app.services.reports.rollup import Span
 
 S = AppointmentStatus
 RESCHEDULED = "rescheduled"  # the cancellation_reason a reschedule leaves on the old visit
@@ -144,6 +148,8 @@ def _bucket(local: datetime, unit: str):
         return local.date().replace(day=1)
     if unit == "hour":
         return local.hour
+    if unit == "local_hour":  # the rollups' key: (local day, local hour)
+        return (local.date(), local.hour)
     return None  # "all"
 
 
@@ -171,47 +177,52 @@ def _of_clinics(ids: list[int | None]):
     return conditions[0] if len(conditions) == 1 else or_(*conditions)
 
 
-def _local_days(at, scope: ReportScope, zones: dict[str, list[int | None]]):
-    """SQL: `at` falls on the scope's local days in its clinic's zone, written as a UTC
-    range per zone's clinics (computed here), so that no row needs a time zone conversion to
-    be kept; and the UTC range around them all, which is what the index on `at` reads."""
-    bounds = {}
-    for name in zones:
-        tz = _zone(name)
-        bounds[name] = (
-            datetime.combine(scope.start, time.min, tz).astimezone(UTC),
-            datetime.combine(scope.end + timedelta(days=1), time.min, tz).astimezone(UTC),
+def scope_spans(scope: ReportScope, zones: dict[str, list[int | None]]) -> list[Span]:
+    """The scope's days for every zone's clinics: what a report counts live without rollups."""
+    return [Span(name, tuple(ids), scope.start, scope.end) for name, ids in zones.items()]
+
+
+def _local_days(at, spans: list[Span]):
+    """SQL: `at` falls on a span's local days in its clinic's zone, written as a UTC range
+    per span's clinics (computed here), so that no row needs a time zone conversion to be
+    kept; and the UTC range around them all, which is what the index on `at` reads."""
+    bounds = []
+    for span in spans:
+        tz = _zone(span.tz)
+        bounds.append(
+            (
+                span,
+                datetime.combine(span.first, time.min, tz).astimezone(UTC),
+                datetime.combine(span.last + timedelta(days=1), time.min, tz).astimezone(UTC),
+            )
         )
-    low = min(b[0] for b in bounds.values())
-    high = max(b[1] for b in bounds.values())
-    per_zone = [
-        and_(_of_clinics(zones[name]), at >= lo, at < hi) for name, (lo, hi) in bounds.items()
-    ]
-    return and_(at >= low, at < high, per_zone[0] if len(per_zone) == 1 else or_(*per_zone))
+    low = min(b[1] for b in bounds)
+    high = max(b[2] for b in bounds)
+    per_span = [and_(_of_clinics(list(span.clinics)), at >= lo, at < hi) for span, lo, hi in bounds]
+    return and_(at >= low, at < high, per_span[0] if len(per_span) == 1 else or_(*per_span))
 
 
 def _grouped(
     stmt,
     at,
     unit: str,
-    scope: ReportScope,
+    spans: list[Span],
     aggregates: dict,
     extras: tuple = (),
     *,
     additive: bool = True,
 ) -> dict[tuple, dict[str, float]]:
     """Sum `aggregates` ({name: SQL aggregate}) over `stmt`'s rows whose time `at` falls on
-    the scope's local days, by local `unit` (day, week, month, hour or all) and `extras`
-    (further grouping columns). Returns {(bucket, *extras): {name: total}}.
+    the spans' local days, by local `unit` (day, week, month, hour, local_hour or all) and
+    `extras` (further grouping columns). Returns {(bucket, *extras): {name: total}}.
 
     On PostgreSQL, `additive` aggregates (counts and sums) are first grouped by zone and
     UTC quarter hour (every zone's offset is a multiple of 15 minutes, so a quarter hour
     lies within one local hour and day) and only those groups are made local: a time zone
     conversion per group, not per row. Others (a median) convert each row."""
-    zones = zones_in_scope(scope)
-    if not zones:
+    if not spans:
         return {}
-    stmt = stmt.where(_local_days(at, scope, zones))
+    stmt = stmt.where(_local_days(at, spans))
     labelled = [expr.label(name) for name, expr in aggregates.items()]
     extra_cols = [col.label(f"x{i}") for i, col in enumerate(extras)]
     postgres = _postgres()
@@ -229,7 +240,7 @@ def _grouped(
             .subquery()
         )
         local = func.timezone(func.coalesce(Clinic.timezone, literal("UTC")), inner.c.q)
-        key = extract("hour", local) if unit == "hour" else func.date_trunc(unit, local)
+        key = _local_key(unit, local)
         outer_extras = [inner.c[f"x{i}"] for i in range(len(extras))]
         stmt = (
             select(
@@ -242,12 +253,8 @@ def _grouped(
             .group_by(key, *outer_extras)
         )
     elif postgres:
-        if unit == "all":
-            keys = []
-        else:
-            local = func.timezone(TZ, at)
-            key = extract("hour", local) if unit == "hour" else func.date_trunc(unit, local)
-            keys = [key.label("k")]
+        local = func.timezone(TZ, at)
+        keys = [] if unit == "all" else [_local_key(unit, local).label("k")]
         group = [*keys, *extra_cols]
         stmt = stmt.with_only_columns(*group, *labelled)
         if group:
@@ -258,13 +265,22 @@ def _grouped(
     totals: dict[tuple, dict[str, float]] = {}
     rows = db.session.execute(stmt.execution_options(yield_per=2000))
     try:
-        _sum_rows(rows, totals, unit, scope, aggregates, len(extras), postgres)
+        _sum_rows(rows, totals, unit, spans, aggregates, len(extras), postgres)
     finally:
         rows.close()
     return totals
 
 
-def _sum_rows(rows, totals, unit, scope, aggregates, extras: int, postgres: bool) -> None:
+def _local_key(unit: str, local):
+    if unit == "hour":
+        return extract("hour", local)
+    return func.date_trunc("hour" if unit == "local_hour" else unit, local)
+
+
+def _sum_rows(rows, totals, unit, spans, aggregates, extras: int, postgres: bool) -> None:
+    days: dict[str, list[tuple[date, date]]] = defaultdict(list)
+    for span in spans:
+        days[span.tz].append((span.first, span.last))
     for row in rows:
         values = row._mapping
         if postgres:
@@ -277,13 +293,18 @@ def _sum_rows(rows, totals, unit, scope, aggregates, extras: int, postgres: bool
         else:
             moment = datetime.strptime(values["k"], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
             local_time = moment.astimezone(_zone(values["tz"])).replace(tzinfo=None)
-            if not scope.start <= local_time.date() <= scope.end:
+            if not any(a <= local_time.date() <= b for a, b in days[values["tz"]]):
                 continue
             bucket = _bucket(local_time, unit)
         key = (bucket, *(values[f"x{i}"] for i in range(extras)))
         line = totals.setdefault(key, defaultdict(float))
         for name in aggregates:
             line[name] += float(values[name] or 0)
+
+
+def _split(scope: ReportScope) -> tuple[list[Span], list[Span]]:
+    """(live spans, rolled spans) of the scope (services/reports/rollup.py)."""
+    return rollup.split(scope, zones_in_scope(scope))
 
 
 def _appointments(scope: ReportScope):
@@ -339,11 +360,13 @@ STATUS_COUNTS = {
 }
 
 
+# What "booked" adds up (every status count but moved-away visits and abandoned holds).
+BOOKED_STATUSES = tuple(k for k in STATUS_COUNTS if k not in ("rescheduled", "expired"))
+
+
 def _booking_row(period, counts: dict) -> dict:
     row = {"period": period}
-    row["booked"] = int(
-        sum(counts.get(k, 0) for k in STATUS_COUNTS if k not in ("rescheduled", "expired"))
-    )
+    row["booked"] = int(sum(counts.get(k, 0) for k in BOOKED_STATUSES))
     row.update({k: int(counts.get(k, 0)) for k in STATUS_COUNTS})
     row["cancellation_rate"] = _rate(row["cancelled"], row["booked"])
     row["no_show_rate"] = _rate(row["no_show"], row["no_show"] + row["completed"])
@@ -353,10 +376,11 @@ def _booking_row(period, counts: dict) -> dict:
 def bookings(scope: ReportScope) -> Table:
     """Bookings by status per period. Cancellation rate: cancelled ÷ booked; no-show rate:
     no-shows ÷ visits that were due (completed + no-show)."""
+    live, rolled = _split(scope)
     aggregates = {name: _count(cond) for name, cond in STATUS_COUNTS.items()}
-    totals = _grouped(
-        _appointments(scope), Appointment.starts_at, scope.group_by, scope, aggregates
-    )
+    totals = _grouped(_appointments(scope), Appointment.starts_at, scope.group_by, live, aggregates)
+    columns = {name: getattr(ReportDay, name) for name in STATUS_COUNTS}
+    rollup.merge(totals, rollup.read_days(rolled, scope, columns, scope.group_by))
     rows = [_booking_row(p, totals.get((p,), {})) for p in periods(scope)]
     return Table(
         "bookings",
@@ -377,26 +401,27 @@ def booking_totals(table: Table) -> dict:
 def utilisation(scope: ReportScope) -> Table:
     """Booked slot time ÷ offered slot time per period (open slots; booked: awaiting
     approval, confirmed, completed or no-show)."""
-    offered_stmt = _scoped(
-        _with_clinic(select(Slot.id), Slot.doctor_id), Slot.doctor_id, scope
-    ).where(Slot.status == SlotStatus.OPEN)
+    live, rolled = _split(scope)
     offered = _grouped(
-        offered_stmt,
+        _open_slots(scope),
         Slot.start_at,
         scope.group_by,
-        scope,
+        live,
         {"seconds": func.coalesce(func.sum(_seconds(Slot.start_at, Slot.end_at)), 0)},
     )
     booked = _grouped(
         _appointments(scope).where(Appointment.status.in_(OCCUPIED)),
         Appointment.starts_at,
         scope.group_by,
-        scope,
-        {
-            "seconds": func.coalesce(
-                func.sum(_seconds(Appointment.starts_at, Appointment.ends_at)), 0
-            )
-        },
+        live,
+        {"seconds": func.coalesce(func.sum(_occupied_seconds()), 0)},
+    )
+    read = rollup.read_days
+    rollup.merge(
+        offered, read(rolled, scope, {"seconds": ReportDay.offered_seconds}, scope.group_by)
+    )
+    rollup.merge(
+        booked, read(rolled, scope, {"seconds": ReportDay.occupied_seconds}, scope.group_by)
     )
     rows = []
     for p in periods(scope):
@@ -424,31 +449,59 @@ def utilisation(scope: ReportScope) -> Table:
     )
 
 
+def _open_slots(scope: ReportScope):
+    return _scoped(_with_clinic(select(Slot.id), Slot.doctor_id), Slot.doctor_id, scope).where(
+        Slot.status == SlotStatus.OPEN
+    )
+
+
+def _occupied_seconds():
+    return _seconds(Appointment.starts_at, Appointment.ends_at)
+
+
 def _lead_seconds():
     return _seconds(Appointment.created_at, Appointment.starts_at)
 
 
-def lead_time(scope: ReportScope) -> tuple[Table, Table, dict]:
-    """How long before the visit it was booked: per period (count and average), a
-    distribution in bands, and the range's median and average, in hours. One grouped query
-    (period x band) gives the first two; the median is a second."""
+def lead_band():
+    """SQL: the key of the LEAD_BUCKETS band a visit's lead time falls in."""
     lead = _lead_seconds()
-    base = _appointments(scope).where(_booked())
-    band = case(
+    return case(
         *(
             (lead < high, key) if high is not None else (lead >= low, key)
             for key, _label, low, high in LEAD_BUCKETS
         ),
         else_="same_day",
     )
+
+
+def lead_time(scope: ReportScope, *, median: bool = True) -> tuple[Table, Table, dict]:
+    """How long before the visit it was booked: per period (count and average), a
+    distribution in bands, and the range's median and average, in hours. One grouped query
+    (period x band) gives the first two; the median (left out with median=False: it is
+    the one figure no rollup holds, counted live over the whole range) is a second."""
+    lead = _lead_seconds()
+    base = _appointments(scope).where(_booked())
+    live, rolled = _split(scope)
     grouped = _grouped(
         base,
         Appointment.starts_at,
         scope.group_by,
-        scope,
+        live,
         {"n": func.count(), "total": func.coalesce(func.sum(lead), 0)},
-        (band,),
+        (lead_band(),),
     )
+    columns = {}
+    for key, _label, _low, _high in LEAD_BUCKETS:
+        columns[f"{key}_n"] = getattr(ReportDay, f"lead_{key}_n")
+        columns[f"{key}_s"] = getattr(ReportDay, f"lead_{key}_s")
+    for (period,), values in rollup.read_days(rolled, scope, columns, scope.group_by).items():
+        for key, _label, _low, _high in LEAD_BUCKETS:
+            if values[f"{key}_n"]:
+                rollup.merge(
+                    grouped,
+                    {(period, key): {"n": values[f"{key}_n"], "total": values[f"{key}_s"]}},
+                )
     per_period: dict = defaultdict(lambda: [0, 0.0])
     per_band: dict = defaultdict(int)
     for (period, band_key), values in grouped.items():
@@ -471,7 +524,7 @@ def lead_time(scope: ReportScope) -> tuple[Table, Table, dict]:
     ]
     n = sum(v[0] for v in per_period.values())
     total = sum(v[1] for v in per_period.values())
-    median = _median_seconds(base, scope, lead) if n else None
+    median = _median_seconds(base, scope, lead) if n and median else None
     summary = {
         "bookings": n,
         "average_hours": round(total / n / 3600, 1) if n else None,
@@ -500,7 +553,7 @@ def _median_seconds(base, scope: ReportScope, lead) -> float | None:
         base,
         Appointment.starts_at,
         "all",
-        scope,
+        scope_spans(scope, zones_in_scope(scope)),
         {"median": func.percentile_cont(0.5).within_group(lead)},
         additive=False,
     )
@@ -510,7 +563,8 @@ def _median_seconds(base, scope: ReportScope, lead) -> float | None:
 def _sqlite_median(base, scope: ReportScope, lead) -> float | None:
     """SQLite has no percentile: group by lead time (to the minute) and walk the counts."""
     minutes = func.round(lead / 60.0)
-    counts = _grouped(base, Appointment.starts_at, "all", scope, {"n": func.count()}, (minutes,))
+    spans = scope_spans(scope, zones_in_scope(scope))
+    counts = _grouped(base, Appointment.starts_at, "all", spans, {"n": func.count()}, (minutes,))
     ordered = sorted((key[1], values["n"]) for key, values in counts.items())
     total = sum(n for _, n in ordered)
     seen = 0
@@ -521,23 +575,30 @@ def _sqlite_median(base, scope: ReportScope, lead) -> float | None:
     return None
 
 
-def patients(scope: ReportScope) -> Table:
-    """Completed visits of new patients (their first completed visit with that doctor) and
-    of returning ones, per period."""
+def first_visit():
+    """SQL: no earlier completed visit of the same patient with the same doctor."""
     earlier = aliased(Appointment)
-    first = ~exists().where(
+    return ~exists().where(
         earlier.patient_id == Appointment.patient_id,
         earlier.doctor_id == Appointment.doctor_id,
         earlier.status == S.COMPLETED,
         earlier.starts_at < Appointment.starts_at,
     )
+
+
+def patients(scope: ReportScope) -> Table:
+    """Completed visits of new patients (their first completed visit with that doctor) and
+    of returning ones, per period."""
+    live, rolled = _split(scope)
     totals = _grouped(
         _appointments(scope).where(Appointment.status == S.COMPLETED),
         Appointment.starts_at,
         scope.group_by,
-        scope,
-        {"new": _count(first), "visits": func.count()},
+        live,
+        {"new": _count(first_visit()), "visits": func.count()},
     )
+    columns = {"new": ReportDay.new_patients, "visits": ReportDay.completed}
+    rollup.merge(totals, rollup.read_days(rolled, scope, columns, scope.group_by))
     rows = []
     for p in periods(scope):
         values = totals.get((p,), {})
@@ -552,18 +613,24 @@ def patients(scope: ReportScope) -> Table:
     )
 
 
-def ratings(scope: ReportScope) -> Table:
-    """Visible reviews per period (by the review's date): count and average rating."""
-    stmt = _scoped(
+def _visible_reviews(scope: ReportScope):
+    return _scoped(
         _with_clinic(select(Review.id), Review.doctor_id), Review.doctor_id, scope
     ).where(Review.hidden_at.is_(None))
+
+
+def ratings(scope: ReportScope) -> Table:
+    """Visible reviews per period (by the review's date): count and average rating."""
+    live, rolled = _split(scope)
     totals = _grouped(
-        stmt,
+        _visible_reviews(scope),
         Review.created_at,
         scope.group_by,
-        scope,
+        live,
         {"n": func.count(), "total": func.coalesce(func.sum(Review.rating), 0)},
     )
+    columns = {"n": ReportDay.reviews, "total": ReportDay.rating_sum}
+    rollup.merge(totals, rollup.read_days(rolled, scope, columns, scope.group_by))
     rows = []
     for p in periods(scope):
         values = totals.get((p,), {})
@@ -582,13 +649,16 @@ def ratings(scope: ReportScope) -> Table:
 
 def busiest_hours(scope: ReportScope) -> Table:
     """Booked visits by the hour they start, in the clinic's local time."""
+    live, rolled = _split(scope)
     totals = _grouped(
         _appointments(scope).where(_booked()),
         Appointment.starts_at,
         "hour",
-        scope,
+        live,
         {"n": func.count()},
     )
+    booked = sum(getattr(ReportDay, k) for k in BOOKED_STATUSES)
+    rollup.merge(totals, rollup.read_days(rolled, scope, {"n": booked}, "hour"))
     rows = [
         {"hour": f"{h:02d}:00", "bookings": int(totals.get((h,), {}).get("n", 0))}
         for h in range(24)
@@ -602,9 +672,8 @@ def busiest_hours(scope: ReportScope) -> Table:
     )
 
 
-def revenue(scope: ReportScope) -> Table:
-    """Money through Carebook per period and currency: captured (by the capture's date)
-    less refunded (by the refund's date)."""
+def captures(scope: ReportScope):
+    """(statement, currency) of the captured card payments in scope."""
     # The doctor of each payment and refund through a subquery on the appointment's primary
     # key: a join would let the planner hash every appointment to match a month of payments.
     payment_doctor = (
@@ -612,17 +681,14 @@ def revenue(scope: ReportScope) -> Table:
         .where(Appointment.id == Payment.appointment_id)
         .scalar_subquery()
     )
-    payments = _scoped(
-        _with_clinic(select(Payment.id), payment_doctor), payment_doctor, scope
-    ).where(Payment.captured_at.is_not(None))
-    captured = _grouped(
-        payments,
-        Payment.captured_at,
-        scope.group_by,
-        scope,
-        {"amount": func.coalesce(func.sum(Payment.amount_captured), 0), "n": func.count()},
-        (Payment.currency,),
+    stmt = _scoped(_with_clinic(select(Payment.id), payment_doctor), payment_doctor, scope).where(
+        Payment.captured_at.is_not(None)
     )
+    return stmt, Payment.currency
+
+
+def refunds(scope: ReportScope):
+    """(statement, currency) of the refunds in scope (the currency of their payment)."""
     refunded_payment = aliased(Payment)
     refund_doctor = (
         select(Appointment.doctor_id)
@@ -635,15 +701,24 @@ def revenue(scope: ReportScope) -> Table:
         .where(refunded_payment.id == Refund.payment_id)
         .scalar_subquery()
     )
-    refunds = _scoped(_with_clinic(select(Refund.id), refund_doctor), refund_doctor, scope)
-    refunded = _grouped(
-        refunds,
-        Refund.created_at,
-        scope.group_by,
-        scope,
-        {"amount": func.coalesce(func.sum(Refund.amount), 0), "n": func.count()},
-        (refund_currency,),
-    )
+    stmt = _scoped(_with_clinic(select(Refund.id), refund_doctor), refund_doctor, scope)
+    return stmt, refund_currency
+
+
+CAPTURED = {"amount": func.coalesce(func.sum(Payment.amount_captured), 0), "n": func.count()}
+REFUNDED = {"amount": func.coalesce(func.sum(Refund.amount), 0), "n": func.count()}
+
+
+def revenue(scope: ReportScope) -> Table:
+    """Money through Carebook per period and currency: captured (by the capture's date)
+    less refunded (by the refund's date)."""
+    live, rolled = _split(scope)
+    payments, currency = captures(scope)
+    captured = _grouped(payments, Payment.captured_at, scope.group_by, live, CAPTURED, (currency,))
+    rollup.merge(captured, rollup.read_money(rolled, scope, "captured", scope.group_by))
+    refund_rows, currency = refunds(scope)
+    refunded = _grouped(refund_rows, Refund.created_at, scope.group_by, live, REFUNDED, (currency,))
+    rollup.merge(refunded, rollup.read_money(rolled, scope, "refunded", scope.group_by))
     keys = sorted(set(captured) | set(refunded), key=lambda k: (k[0], k[1]))
     rows = []
     for key in keys:
@@ -694,14 +769,19 @@ def revenue_totals(table: Table) -> list[dict]:
 
 def payment_methods(scope: ReportScope) -> Table:
     """Booked visits by how they are paid (card or at the clinic), per currency."""
+    live, rolled = _split(scope)
     totals = _grouped(
         _appointments(scope).where(_booked(), Appointment.status.not_in((S.REJECTED,))),
         Appointment.starts_at,
         "all",
-        scope,
+        live,
         {"n": func.count(), "fees": func.coalesce(func.sum(Appointment.fee_amount), 0)},
         (Appointment.payment_method, Appointment.fee_currency),
     )
+    for key, values in rollup.read_money(rolled, scope, "booked", "all", by_method=True).items():
+        # The live key holds the PaymentMethod member, the rollup its value: one key.
+        key = (None, PaymentMethod(key[1]), key[2])
+        rollup.merge(totals, {key: {"n": values["n"], "fees": values["amount"]}})
     all_bookings = sum(v["n"] for v in totals.values())
     rows = [
         {
@@ -730,16 +810,18 @@ def payment_methods(scope: ReportScope) -> Table:
 
 def by_doctor(scope: ReportScope) -> Table:
     """Bookings by status for each doctor in scope, busiest first."""
+    live, rolled = _split(scope)
     aggregates = {name: _count(cond) for name, cond in STATUS_COUNTS.items()}
     stmt = _appointments(scope).join(User, User.id == Doctor.user_id)
     totals = _grouped(
         stmt,
         Appointment.starts_at,
         "all",
-        scope,
+        live,
         aggregates,
         (Doctor.id, User.name, func.coalesce(Clinic.name, literal(""))),
     )
+    rollup.merge(totals, rollup.read_doctors(rolled, scope, tuple(STATUS_COUNTS)))
     rows = []
     for key, counts in totals.items():
         row = _booking_row(None, counts)
@@ -793,7 +875,7 @@ def appointment_rows(scope: ReportScope) -> Iterator[dict]:
             Appointment.doctor_id,
             scope,
         )
-        .where(_local_days(Appointment.starts_at, scope, zones))
+        .where(_local_days(Appointment.starts_at, scope_spans(scope, zones)))
         .order_by(Appointment.starts_at, Appointment.id)
     )
     rows = db.session.execute(stmt.execution_options(yield_per=1000))

@@ -6,7 +6,9 @@ zones, a slot a day each for the 365 days before today, nine in ten booked, a th
 cancelled, moved, declined and abandoned history, card payments and refunds, reviews of a
 third of the completed visits), ANALYZEd, so that the planner weighs what it would weigh in
 production: a month is a twelfth of the table, a doctor a two-hundredth. Every statement a
-report sends is EXPLAINed with its own parameters (the helpers of test_search_plans).
+report sends is EXPLAINed with its own parameters (the helpers of test_search_plans): first
+counted live (no rollups yet), then once the year is rolled (services/reports/refresh), when
+the reports read the rollup tables, through their keys too.
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ from app.extensions import db
 from app.models import Clinic, Doctor, Specialty
 from app.services.reports import build_table, table_names
 from app.services.reports.filters import ReportScope
+from app.services.reports.refresh import refresh
 from tests.integration.test_search_plans import captured_statements, plan_nodes
 
 DOCTORS, DAYS = 200, 365
-WATCHED = {"slots", "appointments", "payments", "refunds", "reviews"}
+WATCHED = {
+    "slots", "appointments", "payments", "refunds", "reviews",
+    "report_days", "report_money_days", "report_doctor_days",
+}  # fmt: skip
+ROLLUPS = ("report_days", "report_money_days", "report_doctor_days")
 
 SEED_SQL = [
     """
@@ -254,3 +261,27 @@ def test_the_detail_export_reads_through_an_index(seeded):
         rows = list(appointment_rows(scope))
     assert rows
     assert offenders(statements, seeded) == []
+
+
+@pytest.fixture(scope="module")
+def rolled(app, year):
+    """The same year, rolled (after the live cases above: the module runs in order)."""
+    with app.app_context():
+        refresh()
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        db.session.remove()
+    return year
+
+
+@pytest.mark.parametrize(("kind", "report"), CASES)
+def test_rolled_report_reads_through_indexes(app, rolled, kind, report):
+    with app.app_context():
+        scope = _scope(kind)
+        with captured_statements() as statements:
+            table = build_table(scope, report)
+        assert table.rows
+        assert offenders(statements, rolled) == []
+        read_rollups = any(t in s for s, _ in statements for t in ROLLUPS)
+        assert read_rollups == (not kind.startswith("a doctor"))  # one doctor's stay live
+        db.session.remove()

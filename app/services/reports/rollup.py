@@ -1,0 +1,262 @@
+"""Which of a report's days come from the rollups, and reading them.
+
+A report over every doctor, a clinic or a specialty reads, for each clinic, the days the
+rollup holds and that nothing has touched since (`split`): the rows of `report_days`,
+`report_money_days` and `report_doctor_days` (models/reports.py), a few per clinic and day
+instead of every visit. Every other day (today, the days not yet rolled, a day whose visit,
+slot, payment, refund or review changed after the refresh, a clinic whose zone or doctors
+changed) is counted live from the source tables, as before the rollups. The two never
+overlap and both are exact, so a report is the same with or without rollups; one doctor's
+reports are always live (their index already reads only that doctor's rows).
+
+Why rollups refreshed by a job, and dirty marks written by triggers, rather than counters
+kept by the services: a counter updated in each use case would add a statement (and a hot
+row to lock) to every booking, and would be wrong the day one writer forgets it (a bulk
+UPDATE that expires holds, a payment moved to a rescheduled visit, a cascade, psql). The
+triggers (migration 0024) see every writer and write only for a row whose time is already
+past, the only days a rollup can hold: a booking, a cancellation, a hold of a future visit
+write nothing. `refresh` (services/reports/refresh.py) recounts the marked days and rolls the
+days that have ended.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import and_, func, or_, select
+
+from app.extensions import db
+from app.models import ReportDay, ReportDirty, ReportDoctorDay, ReportMoneyDay, ReportRollupClinic
+from app.models.clinics import Clinic, Doctor, doctor_specialties
+from app.models.reports import ALL_DAYS, ALL_SPECIALTIES, NO_CLINIC
+from app.models.users import User
+from app.services.localtime import zone
+from app.services.reports.filters import ReportScope
+
+
+@dataclass(frozen=True)
+class Span:
+    """Local days first..last of the clinics `clinics`, all in zone `tz`. Live spans name
+    clinics by id (None: doctors without a clinic); rolled spans by rollup key (0 for those)."""
+
+    tz: str
+    clinics: tuple[int | None, ...]
+    first: date
+    last: date
+
+
+def _days(first: date, last: date):
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def _ranges(days: list[date]) -> tuple[tuple[date, date], ...]:
+    """Sorted days as runs of consecutive days."""
+    out: list[list[date]] = []
+    for day in days:
+        if out and day == out[-1][1] + timedelta(days=1):
+            out[-1][1] = day
+        else:
+            out.append([day, day])
+    return tuple((a, b) for a, b in out)
+
+
+def local_days_of_utc_day(day: date, tz_name: str) -> tuple[date, date]:
+    """The local days (first, last) that the UTC day `day` overlaps in a zone."""
+    tz = zone(tz_name)
+    start = datetime.combine(day, time.min, UTC)
+    end = start + timedelta(days=1) - timedelta(microseconds=1)
+    return start.astimezone(tz).date(), end.astimezone(tz).date()
+
+
+def split(scope: ReportScope, zones: dict[str, list[int | None]]) -> tuple[list[Span], list[Span]]:
+    """(live spans, rolled spans) that together cover the scope's days for every clinic of
+    `zones` (queries.zones_in_scope), each day of a clinic in exactly one."""
+    whole = [Span(tz, tuple(ids), scope.start, scope.end) for tz, ids in zones.items()]
+    if scope.doctor_id is not None or not zones:
+        return whole, []
+    clinics = {
+        (i if i is not None else NO_CLINIC): (tz, i) for tz, ids in zones.items() for i in ids
+    }
+    states = {
+        row.clinic_id: row
+        for row in db.session.execute(
+            select(
+                ReportRollupClinic.clinic_id,
+                ReportRollupClinic.timezone,
+                ReportRollupClinic.rolled_through,
+            ).where(ReportRollupClinic.clinic_id.in_(clinics))
+        )
+    }
+    if not states:
+        return whole, []
+    dirty: dict[int, set[date]] = defaultdict(set)
+    for clinic_id, day in db.session.execute(
+        select(ReportDirty.clinic_id, ReportDirty.day).where(ReportDirty.clinic_id.in_(states))
+    ):
+        dirty[clinic_id].add(day)
+    live: dict[tuple, list[int | None]] = defaultdict(list)
+    rolled: dict[tuple, list[int]] = defaultdict(list)
+    for key, (tz, clinic) in clinics.items():
+        state = states.get(key)
+        rolled_days: list[date] = []
+        if state is not None and state.timezone == tz and ALL_DAYS not in dirty[key]:
+            stale: set[date] = set()
+            for utc_day in dirty[key]:
+                stale.update(_days(*local_days_of_utc_day(utc_day, tz)))
+            through = min(scope.end, state.rolled_through)
+            rolled_days = [d for d in _days(scope.start, through) if d not in stale]
+        taken = set(rolled_days)
+        live_days = [d for d in _days(scope.start, scope.end) if d not in taken]
+        if live_days:
+            live[(tz, _ranges(live_days))].append(clinic)
+        if rolled_days:
+            rolled[_ranges(rolled_days)].append(key)
+    live_spans = [
+        Span(tz, tuple(ids), a, b) for (tz, ranges), ids in live.items() for a, b in ranges
+    ]
+    rolled_spans = [
+        Span("", tuple(keys), a, b) for ranges, keys in rolled.items() for a, b in ranges
+    ]
+    return live_spans, rolled_spans
+
+
+# --- reading the rollups -------------------------------------------------------------------
+
+
+def _on_spans(table, spans: list[Span]):
+    per_span = [
+        and_(table.clinic_id.in_(span.clinics), table.day.between(span.first, span.last))
+        for span in spans
+    ]
+    return and_(
+        table.day.between(min(s.first for s in spans), max(s.last for s in spans)),
+        per_span[0] if len(per_span) == 1 else or_(*per_span),
+    )
+
+
+def _bucket(day: date, unit: str):
+    if unit == "day":
+        return day
+    if unit == "week":
+        return day - timedelta(days=day.weekday())
+    if unit == "month":
+        return day.replace(day=1)
+    return None  # "all"
+
+
+def read_days(
+    spans: list[Span], scope: ReportScope, columns: dict, unit: str
+) -> dict[tuple, dict[str, float]]:
+    """{(bucket,): {name: sum}} of `columns` ({name: SQL over ReportDay}) on rolled spans,
+    by `unit` (day, week, month, hour or all), for the scope's specialty (or everyone)."""
+    if not spans:
+        return {}
+    key = {"hour": ReportDay.hour, "all": None}.get(unit, ReportDay.day)
+    stmt = select(
+        *([key.label("k")] if key is not None else []),
+        *(func.sum(expr).label(name) for name, expr in columns.items()),
+    ).where(
+        ReportDay.specialty_id == (scope.specialty_id or ALL_SPECIALTIES),
+        _on_spans(ReportDay, spans),
+    )
+    if key is not None:
+        stmt = stmt.group_by(key)
+    totals: dict[tuple, dict[str, float]] = {}
+    for row in db.session.execute(stmt):
+        values = row._mapping
+        if key is None and all(values[name] is None for name in columns):
+            continue
+        bucket = (
+            int(values["k"])
+            if unit == "hour"
+            else _bucket(values["k"], unit)
+            if key is not None
+            else None
+        )
+        line = totals.setdefault((bucket,), defaultdict(float))
+        for name in columns:
+            line[name] += float(values[name] or 0)
+    return totals
+
+
+def read_money(
+    spans: list[Span], scope: ReportScope, kind: str, unit: str, *, by_method: bool = False
+) -> dict[tuple, dict[str, float]]:
+    """{(bucket, [method,] currency): {"n", "amount"}} of one kind of ReportMoneyDay."""
+    if not spans:
+        return {}
+    t = ReportMoneyDay
+    keys = ([t.day] if unit != "all" else []) + ([t.method] if by_method else []) + [t.currency]
+    stmt = (
+        select(*keys, func.sum(t.n).label("n"), func.sum(t.amount).label("amount"))
+        .where(
+            t.specialty_id == (scope.specialty_id or ALL_SPECIALTIES),
+            t.kind == kind,
+            _on_spans(t, spans),
+        )
+        .group_by(*keys)
+    )
+    totals: dict[tuple, dict[str, float]] = {}
+    for row in db.session.execute(stmt):
+        values = tuple(row)
+        rest = values[: len(keys)]
+        key = (_bucket(rest[0], unit), *rest[1:]) if unit != "all" else (None, *rest)
+        line = totals.setdefault(key, defaultdict(float))
+        line["n"] += float(row.n or 0)
+        line["amount"] += float(row.amount or 0)
+    return totals
+
+
+def read_doctors(
+    spans: list[Span], scope: ReportScope, statuses: tuple[str, ...]
+) -> dict[tuple, dict[str, float]]:
+    """{(None, doctor id, name, clinic name): {status: count}} on rolled spans."""
+    if not spans:
+        return {}
+    t = ReportDoctorDay
+    inner = select(t.doctor_id, *(func.sum(getattr(t, s)).label(s) for s in statuses)).where(
+        _on_spans(t, spans)
+    )
+    if scope.specialty_id is not None:
+        inner = inner.where(
+            t.doctor_id.in_(
+                select(doctor_specialties.c.doctor_id).where(
+                    doctor_specialties.c.specialty_id == scope.specialty_id
+                )
+            )
+        )
+    inner = inner.group_by(t.doctor_id).subquery()
+    stmt = (
+        select(
+            inner,
+            User.name.label("doctor_name"),
+            func.coalesce(Clinic.name, "").label("clinic_name"),
+        )
+        .join(Doctor, Doctor.id == inner.c.doctor_id)
+        .join(User, User.id == Doctor.user_id)
+        .outerjoin(Clinic, Clinic.id == Doctor.clinic_id)
+    )
+    totals: dict[tuple, dict[str, float]] = {}
+    for row in db.session.execute(stmt):
+        values = row._mapping
+        line = totals.setdefault(
+            (None, values["doctor_id"], values["doctor_name"], values["clinic_name"]),
+            defaultdict(float),
+        )
+        for status in statuses:
+            line[status] += float(values[status] or 0)
+    return totals
+
+
+def merge(into: dict[tuple, dict[str, float]], more: dict[tuple, dict[str, float]]) -> dict:
+    """Add `more`'s totals into `into` (same keys: (bucket, *extras))."""
+    for key, values in more.items():
+        line = into.setdefault(key, defaultdict(float))
+        for name, value in values.items():
+            line[name] = line.get(name, 0) + value
+    return into
