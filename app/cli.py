@@ -18,6 +18,7 @@ from app.services.errors import DomainError
 from app.services.localtime import parse_aware
 from app.services.notifications import outbox, reminders
 from app.services.scheduling import expiry
+from app.services.webhooks import delivery as webhook_delivery
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -105,9 +106,12 @@ def send_reminders(now_text):
 
 @click.command("dispatch-notifications")
 def dispatch_notifications():
-    """Hand on every notification still pending after a minute (a lost enqueue)."""
-    count = outbox.requeue_stale(now=datetime.now(UTC))
+    """Hand on every notification and webhook delivery still pending after a minute (a lost
+    enqueue)."""
+    now = datetime.now(UTC)
+    count = outbox.requeue_stale(now=now)
     click.echo(f"Handed on {count} pending notification(s).")
+    click.echo(f"Handed on {webhook_delivery.requeue_stale(now=now)} webhook delivery(ies).")
 
 
 @click.command("backup")
