@@ -21,6 +21,7 @@ from app.models import (
     WebhookDelivery,
     WebhookDeliveryStatus,
     WebhookEndpoint,
+    WebhookSubscription,
 )
 from app.services.queues import QUEUES
 from app.services.scheduling import booking
@@ -310,3 +311,43 @@ def test_completed_visits_and_reschedules_are_events(
     )
     assert receiver.requests[-1].headers["Carebook-Event"] == "appointment.completed"
     assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 2
+
+
+def test_emit_is_one_insert_select_on_both_databases(any_db):
+    """One row per enabled endpoint of the clinic subscribed to the event, nothing for the
+    others, on PostgreSQL and on SQLite (the embedded default of `make run`)."""
+    clinic, other = make_clinic(), make_clinic()
+
+    def endpoint(clinic_id, events, enabled=True):
+        row = WebhookEndpoint(
+            clinic_id=clinic_id,
+            url="https://example.com/hook",
+            secret_sealed="whsec_test",
+            enabled=enabled,
+            subscriptions=[WebhookSubscription(event=e) for e in events],
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+    wanted = endpoint(clinic.id, ["appointment.created", "appointment.cancelled"])
+    endpoint(clinic.id, ["appointment.cancelled"])
+    endpoint(clinic.id, ["appointment.created"], enabled=False)
+    endpoint(other.id, ["appointment.created"])
+    now = datetime.now(UTC)
+
+    with transaction():
+        ids = events.emit(clinic.id, "appointment.created", {"appointment_id": 7}, now=now)
+        db.session.info.pop(events.NEW)  # handing on is not what this test is about
+
+    [row] = deliveries()
+    assert ids == [row.id]
+    assert (row.endpoint_id, row.event, row.status, row.attempts) == (
+        wanted,
+        "appointment.created",
+        St.PENDING,
+        0,
+    )
+    assert events.body_for(row.event_id, row.event, clinic.id, {"appointment_id": 7}, now) == (
+        row.body
+    )
