@@ -23,6 +23,7 @@ from app.models import (
     WebhookEndpoint,
     WebhookSubscription,
 )
+from app.services.notifications.kinds import KINDS
 from app.services.queues import QUEUES
 from app.services.scheduling import booking
 from app.services.transaction import transaction
@@ -204,6 +205,14 @@ def test_an_endpoint_failing_in_a_row_is_disabled_and_its_owners_told(
     ).all()
     assert sorted(told) == sorted([owner.id, manager.id])
     assert bystander.id not in told
+    notice = db.session.scalar(
+        select(Notification).where(
+            Notification.user_id == owner.id, Notification.kind == "webhook.disabled"
+        )
+    )
+    message = KINDS["webhook.disabled"].render(notice.data, owner)
+    assert message.subject == "A webhook endpoint of Harbour Clinic was disabled"
+    assert "HTTP 500" in message.body and message.url.endswith(f"/admin/webhooks/{endpoint_id}")
     # A disabled endpoint gets nothing more.
     before = len(receiver.requests)
     book(patient, doctor, days=5)
