@@ -18,6 +18,7 @@ from app.services.consults import consults
 from app.services.notifications import outbox, reminders
 from app.services.reports import refresh
 from app.services.scheduling import expiry
+from app.services.webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 30
@@ -28,19 +29,22 @@ def init_background(app: Flask) -> None:
     def deliver_committed_notifications(response: Response) -> Response:
         if not app.config.get("REDIS_URL"):
             outbox.flush_ready()  # what commits outside a use case (the payment steps)
+            webhook_delivery.flush_ready()
         return response
 
 
 def run_periodic_once() -> None:
     """One pass of the periodic work: expire holds and consult requests, reminders,
-    undelivered notifications; reconciling payments and refreshing the report rollups every
-    tenth pass."""
+    undelivered notifications and webhooks; reconciling payments and refreshing the report
+    rollups every tenth pass."""
     now = utcnow()
     expiry.expire(now=now)
     consults.expire(now=now)
     reminders.send_due(now=now)
     outbox.flush_ready()
     outbox.requeue_stale(now=now)
+    webhook_delivery.flush_ready()
+    webhook_delivery.requeue_stale(now=now)
 
 
 def start_embedded_schedule(app: Flask) -> threading.Thread | None:

@@ -19,6 +19,7 @@ from app.services.localtime import parse_aware
 from app.services.notifications import outbox, reminders
 from app.services.reports import refresh
 from app.services.scheduling import expiry
+from app.services.webhooks import delivery as webhook_delivery
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -113,9 +114,12 @@ def refresh_reports():
 
 @click.command("dispatch-notifications")
 def dispatch_notifications():
-    """Hand on every notification still pending after a minute (a lost enqueue)."""
-    count = outbox.requeue_stale(now=datetime.now(UTC))
+    """Hand on every notification and webhook delivery still pending after a minute (a lost
+    enqueue)."""
+    now = datetime.now(UTC)
+    count = outbox.requeue_stale(now=now)
     click.echo(f"Handed on {count} pending notification(s).")
+    click.echo(f"Handed on {webhook_delivery.requeue_stale(now=now)} webhook delivery(ies).")
 
 
 @click.command("backup")

@@ -208,6 +208,12 @@ def load_config(instance_path: str | Path) -> dict:
         # on again; a worker's claim on one lapses after this many (the worker died).
         "NOTIFICATION_STALE_SECONDS": _int("NOTIFICATION_STALE_SECONDS", 60),
         "NOTIFICATION_CLAIM_LEASE_SECONDS": _int("NOTIFICATION_CLAIM_LEASE_SECONDS", 300),
+        # Outgoing webhooks (services/webhooks/): addresses on private networks are refused
+        # unless allowed (a local receiver in development); plain http only outside production.
+        "WEBHOOKS_ALLOW_PRIVATE": _bool("WEBHOOKS_ALLOW_PRIVATE", False),
+        "WEBHOOKS_REQUIRE_HTTPS": _bool("WEBHOOKS_REQUIRE_HTTPS", production),
+        "WEBHOOKS_TIMEOUT_SECONDS": _int("WEBHOOKS_TIMEOUT_SECONDS", 5),
+        "WEBHOOKS_DISABLE_AFTER": _int("WEBHOOKS_DISABLE_AFTER", 5),
         "PORT": port,
         # Emailed links (password reset, set-password) point here, never at the request's Host.
         "PUBLIC_BASE_URL": public_base_url,

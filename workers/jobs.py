@@ -20,6 +20,7 @@ from app.services.consults import consults
 from app.services.notifications import delivery, outbox, reminders
 from app.services.reports import refresh
 from app.services.scheduling import expiry
+from app.services.webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,14 @@ def deliver_notifications(ids: list[int]) -> str:
     )
 
 
+def deliver_webhooks(ids: list[int]) -> str:
+    report = webhook_delivery.deliver(ids, now=utcnow())
+    return (
+        f"delivered {report.delivered}, skipped {report.skipped}, "
+        f"retrying {len(report.retrying)}, failed {report.failed}"
+    )
+
+
 @once_per(60)
 def send_reminders() -> str:
     return f"{reminders.send_due(now=utcnow())} reminder(s) written"
@@ -59,7 +68,10 @@ def send_reminders() -> str:
 
 @once_per(30)
 def dispatch_outbox() -> str:
-    return f"{outbox.requeue_stale(now=utcnow())} notification(s) handed on again"
+    now = utcnow()
+    notifications = outbox.requeue_stale(now=now)
+    webhooks = webhook_delivery.requeue_stale(now=now)
+    return f"{notifications} notification(s) and {webhooks} webhook delivery(ies) handed on again"
 
 
 @once_per(30)

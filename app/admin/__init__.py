@@ -24,6 +24,7 @@ SECTIONS = [
     ("Reports", "admin.reports", "reports.view"),
     ("Notifications", "admin.notifications", "notifications.view"),
     ("Queues", "admin.queues", "notifications.view"),
+    ("Webhooks", "admin.webhooks", "integrations.manage"),
     ("Audit trail", "admin.audit", None),
 ]
 
@@ -74,4 +75,5 @@ from app.admin import (  # noqa: E402,F401
     reviews,
     routes,
     users,
+    webhooks,
 )

@@ -37,6 +37,7 @@ from app.models import (
     Role,
 )
 from app.services.access import GRANTABLE_PERMISSIONS, permission_label
+from app.services.webhooks.events import EVENT_LABELS, EVENTS
 
 ROLE_CHOICES = [SelectChoice(r.value, r.value.title()) for r in Role]
 
@@ -318,3 +319,15 @@ class DeclineApplicationForm(FlaskForm):
         render_kw={"rows": 3},
     )
     submit = SubmitField("Decline")
+
+
+class WebhookEndpointForm(FlaskForm):
+    clinic_id = SelectField("Clinic", coerce=str, choices=[], validators=[DataRequired()])
+    url = StringField("URL", validators=[DataRequired(), Length(max=2000)])
+    description = StringField("Description", validators=[Optional(), Length(max=200)])
+    events = MultiCheckboxField(
+        "Events",
+        choices=[SelectChoice(name, EVENT_LABELS[name]) for name in EVENTS],
+        validators=[DataRequired(message="Choose at least one event.")],
+    )
+    submit = SubmitField("Save")

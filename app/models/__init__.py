@@ -41,6 +41,13 @@ from app.models.reviews import Review
 from app.models.scheduling import Slot, SlotMode, SlotStatus
 from app.models.users import PatientProfile, Role, User, UserPermission
 from app.models.visits import VisitEvent, VisitEventKind
+from app.models.webhooks import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
+    WebhookSubscription,
+)
 
 __all__ = [
     "ReportDay",
@@ -93,6 +100,11 @@ __all__ = [
     "VisitEventKind",
     "VisitNote",
     "WaitlistEntry",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookEndpoint",
+    "WebhookSubscription",
     "doctor_specialties",
     "occupies_slot",
 ]

@@ -20,6 +20,7 @@ PERMISSIONS = (
     "notifications.view",
     "reviews.moderate",
     "conversations.audit",
+    "integrations.manage",
 )
 
 # What each permission is called on the pages, and what it opens.
@@ -35,6 +36,7 @@ PERMISSION_LABELS = {
     "notifications.view": "See notifications and queues (and retry failures)",
     "reviews.moderate": "Moderate reviews (hide and restore them)",
     "conversations.audit": "Open patient-doctor conversations (disputes; each opening is audited)",
+    "integrations.manage": "Manage clinics' webhooks (endpoints, their secrets, replays)",
 }
 
 # The permissions an admin page offers to grant: those that open something (all of them now

@@ -19,7 +19,7 @@ from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.utils import import_attribute
 
-QUEUES = ("notifications", "default")
+QUEUES = ("notifications", "webhooks", "default")
 # After Redis fails, enqueues fail at once for this long instead of each waiting for the
 # connect timeout: the outbox keeps the work and its dispatcher hands it on later.
 BACKOFF_SECONDS = 10.0

@@ -37,6 +37,13 @@ def after_each_use_case(hook: Callable[[], object]) -> Callable[[], object]:
     return hook
 
 
+def run_after_commit_hooks() -> None:
+    """What runs after a use case commits, for a step that committed by itself (the payment
+    steps, outbox.hands_on): the outbox and the webhooks hand on what it wrote."""
+    for hook in _AFTER_COMMIT:
+        hook()
+
+
 def _commit(*, keep_loaded: bool = False) -> None:
     session = db.session()
     expiring = session.expire_on_commit
@@ -45,8 +52,7 @@ def _commit(*, keep_loaded: bool = False) -> None:
         session.commit()
     finally:
         session.expire_on_commit = expiring
-    for hook in _AFTER_COMMIT:
-        hook()
+    run_after_commit_hooks()
 
 
 @contextmanager

@@ -8,7 +8,16 @@ from datetime import datetime
 from sqlalchemy import exists, select
 
 from app.extensions import db
-from app.models import Appointment, AppointmentStatus, Consult, Doctor, Review, SlotMode, User
+from app.models import (
+    Appointment,
+    AppointmentStatus,
+    Consult,
+    Doctor,
+    Review,
+    SlotMode,
+    User,
+    WebhookEndpoint,
+)
 from app.models.types import utcnow
 from app.services import sealing
 from app.services.links import absolute_url, public_url
@@ -534,4 +543,26 @@ def review_restored(data: dict, user: User) -> Message:
             "See the doctor's page",
             public_url("patient.doctor", doctor_id=review.doctor_id),
         ),
+    )
+
+
+# --- integrations ---------------------------------------------------------------------------
+
+
+# Essential: an endpoint that stopped receiving events is something its owners must hear of.
+@kind("webhook.disabled", category="integrations", essential=True)
+def webhook_disabled(data: dict, user: User) -> Message:
+    endpoint = db.session.get(WebhookEndpoint, data["endpoint_id"])
+    if endpoint is None:
+        raise Gone(f"webhook endpoint {data['endpoint_id']} is gone")
+    return Message(
+        subject=f"A webhook endpoint of {endpoint.clinic.name} was disabled",
+        lines=[
+            f"Carebook stopped sending events to {endpoint.url}: its last "
+            f"{data['failures']} deliveries failed after a day of retries each.",
+            f"The last error: {data.get('error') or 'none recorded'}",
+            "Fix the receiver, enable the endpoint again and replay what it missed from the "
+            "admin page.",
+        ],
+        action=("Open the endpoint", public_url("admin.webhook", endpoint_id=endpoint.id)),
     )

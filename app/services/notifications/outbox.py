@@ -40,7 +40,7 @@ from app.services import queues
 from app.services.notifications import delivery, inbox
 from app.services.notifications.delivery import BATCH, claim_lease
 from app.services.notifications.kinds import KINDS, Kind
-from app.services.transaction import after_each_use_case
+from app.services.transaction import after_each_use_case, run_after_commit_hooks
 
 log = logging.getLogger(__name__)
 C = NotificationChannel
@@ -274,14 +274,14 @@ def stale_after() -> timedelta:
 def hands_on(function: Callable[P, R]) -> Callable[P, R]:
     """For a service step that commits by itself (the payment steps commit between Stripe
     calls, outside a use case): what it wrote is handed on when it returns, as a use case's
-    is after its commit."""
+    is after its commit (every after-commit hook runs: its webhook deliveries go too)."""
 
     @wraps(function)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return function(*args, **kwargs)
         finally:
-            flush_ready()
+            run_after_commit_hooks()  # flush_ready, and the webhooks' hand-on
 
     return run
 

@@ -47,6 +47,7 @@ from app.services.errors import Conflict, DomainError
 from app.services.notifications import events, outbox
 from app.services.payments import gateway
 from app.services.scheduling import occupancy
+from app.services.webhooks import events as webhooks
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +187,7 @@ def _try_confirm(appointment: Appointment, now: datetime) -> bool:
     except IntegrityError:
         return False
     events.booked(appointment)
+    webhooks.booked(appointment, now=now)
     occupancy.announce(appointment, was=was)
     audit.record(
         "appointment.paid",
@@ -338,6 +340,7 @@ def _apply(
                 target_id=payment.id,
                 data={"amount": payment.amount_captured, "intent": intent.id},
             )
+            webhooks.payment_event("payment.captured", payment, now=now)
         return Settlement(Outcome.CONFIRMED, payment, captured_now=captured_now)
     if payment.refund_target is None:  # money without an appointment: all of it goes back
         payment.refund_target = payment.amount_captured
@@ -477,6 +480,9 @@ def issue_owed_refund(*, payment_id: int, now: datetime, actor_id: int | None = 
         data={"amount": result.amount, "refund": result.id},
     )
     db.session.flush()
+    webhooks.payment_event(
+        "payment.refunded", payment, now=now, refund_id=refund.id, refund_amount=result.amount
+    )
     outbox.notify(
         payment.appointment.patient,
         "payment.refunded",

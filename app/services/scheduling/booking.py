@@ -52,6 +52,7 @@ from app.services.scheduling.policy import (
     require_acknowledged,
 )
 from app.services.transaction import checks_only, transaction, use_case
+from app.services.webhooks import events as webhooks
 
 ALTERNATIVES_SHOWN = 5
 WAITLIST_TOLD_PER_SLOT = 5
@@ -252,6 +253,7 @@ def book_slot(
     )
     _insert_booked(appointment, slot, now, actor_id=patient_id)
     events.booked(appointment)
+    webhooks.booked(appointment, now=now)
     occupancy.announce(appointment, was=None)
     return _reloaded(appointment.id)
 
@@ -300,6 +302,7 @@ def book_visit_now(
     )
     appointment.created_by_id = appointment.updated_by_id = actor_id
     _insert_booked(appointment, slot, now, actor_id=actor_id, consult=True)
+    webhooks.booked(appointment, now=now)
     occupancy.announce(appointment, was=None)
     return appointment
 
@@ -472,6 +475,13 @@ def cancel_appointment(
         paid = payment is not None
         owed = payment.refund_owed if payment is not None else 0
         events.cancelled(appointment, actor, refund_amount=owed or None)
+        webhooks.appointment_event(
+            "appointment.cancelled",
+            appointment,
+            now=now,
+            cancelled_by="patient" if rules.by_patient else "clinic",
+            cancelled_at=webhooks.iso(now),
+        )
         occupancy.announce(appointment, was=was)
     # After the commit (never inside it): release the authorisation or send the refund.
     _settle_payment(paid, appointment.id, now)
@@ -549,6 +559,13 @@ def reschedule_appointment(
         refunds.move_payments(from_appointment_id=old.id, to_appointment_id=new.id)
     _free_slot_side_effects(old, now)
     events.rescheduled(old, new, actor)
+    webhooks.appointment_event(
+        "appointment.rescheduled",
+        new,
+        now=now,
+        rescheduled_from_id=old.id,
+        previous_starts_at=webhooks.iso(old.starts_at),
+    )
     occupancy.announce(old, was=previous_status)
     occupancy.announce(new, was=None)
     audit.record(
@@ -581,8 +598,14 @@ def _transition(appointment: Appointment, to: AppointmentStatus, actor_id: int, 
     )
     if was is S.PENDING_APPROVAL and to is S.CONFIRMED:
         events.approved(appointment)
+        webhooks.appointment_event("appointment.confirmed", appointment, now=now)
     elif to is S.REJECTED:
         events.rejected(appointment)
+        webhooks.appointment_event(
+            "appointment.cancelled", appointment, now=now, cancelled_by="doctor"
+        )
+    elif to is S.COMPLETED:
+        webhooks.appointment_event("appointment.completed", appointment, now=now)
     occupancy.announce(appointment, was=was)
 
 
@@ -687,6 +710,9 @@ def expire_unanswered_requests(*, now: datetime) -> int:
             target_id=appointment.id,
         )
         events.approval_lapsed(appointment)
+        webhooks.appointment_event(
+            "appointment.cancelled", appointment, now=now, cancelled_by="system"
+        )
         occupancy.announce(appointment, was=S.PENDING_APPROVAL)
     return len(lapsed)
 

@@ -1,0 +1,161 @@
+"""Webhook events: written in the transaction of the change, handed on after its commit.
+
+`emit` adds one delivery row per enabled endpoint of the clinic that subscribed to the event,
+with one INSERT ... SELECT: the change's transaction gains one statement, and no row when no
+endpoint listens. Nothing leaves before the commit; after it delivery.py hands the new rows
+on (RQ's `webhooks` queue, or this process without REDIS_URL).
+
+Payloads are small and free of health information: ids, statuses, amounts, times in ISO 8601
+UTC (see README, Webhooks).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, insert, literal, select
+
+from app.extensions import db
+from app.models import (
+    Appointment,
+    AppointmentStatus,
+    Payment,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
+    WebhookSubscription,
+)
+from app.models.types import utcnow
+
+EVENTS = (
+    "appointment.created",
+    "appointment.confirmed",
+    "appointment.cancelled",
+    "appointment.rescheduled",
+    "appointment.completed",
+    "payment.captured",
+    "payment.refunded",
+)
+EVENT_LABELS = {
+    "appointment.created": "Appointment created (booked or requested)",
+    "appointment.confirmed": "Appointment confirmed",
+    "appointment.cancelled": "Appointment cancelled (or declined, or lapsed)",
+    "appointment.rescheduled": "Appointment rescheduled",
+    "appointment.completed": "Visit completed",
+    "payment.captured": "Payment captured",
+    "payment.refunded": "Payment refunded",
+}
+# session.info: delivery ids flushed in the open transaction (handed on by delivery.py)
+NEW = "carebook_webhooks_new"
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def body_for(event_id: str, name: str, clinic_id: int, data: dict, now: datetime) -> str:
+    """The JSON document sent (and signed) for one event."""
+    document = {
+        "id": event_id,
+        "type": name,
+        "created_at": iso(now),
+        "clinic_id": clinic_id,
+        "data": data,
+    }
+    return json.dumps(document, separators=(",", ":"), sort_keys=True)
+
+
+def emit(clinic_id: int | None, name: str, data: dict, *, now: datetime) -> list[int]:
+    """Write a delivery of event `name` for every enabled endpoint of `clinic_id` subscribed
+    to it, in the caller's transaction. Does not commit; returns the new delivery ids."""
+    if name not in EVENTS:
+        raise ValueError(f"unknown webhook event {name!r}")
+    if clinic_id is None:  # a doctor without a clinic: nobody to tell
+        return []
+    event_id = str(uuid.uuid4())
+    body = body_for(event_id, name, clinic_id, data, now)
+    written = utcnow()  # the row's clock, as the outbox's: `now` may be a caller's moment
+    deliveries = WebhookDelivery.__table__
+    columns = deliveries.c
+    endpoint, subscription = WebhookEndpoint.__table__.c, WebhookSubscription.__table__.c
+    chosen = (
+        select(
+            endpoint.id,
+            literal(event_id, columns.event_id.type),
+            literal(name, columns.event.type),
+            literal(body, columns.body.type),
+            literal(WebhookDeliveryStatus.PENDING, columns.status.type),
+            literal(0, columns.attempts.type),
+            literal(written, columns.available_at.type),
+            literal(written, columns.created_at.type),
+        )
+        .select_from(
+            WebhookEndpoint.__table__.join(
+                WebhookSubscription.__table__,
+                and_(subscription.endpoint_id == endpoint.id, subscription.event == name),
+            )
+        )
+        .where(endpoint.clinic_id == clinic_id, endpoint.enabled.is_(True))
+    )
+    statement = (
+        insert(deliveries)
+        .from_select(
+            ["endpoint_id", "event_id", "event", "body", "status", "attempts", "available_at"]
+            + ["created_at"],
+            chosen,
+        )
+        .returning(columns.id)
+    )
+    ids = list(db.session.connection().execute(statement).scalars())
+    db.session.info.setdefault(NEW, []).extend(ids)
+    return ids
+
+
+# --- the payloads -------------------------------------------------------------------------
+
+
+def appointment_data(appointment: Appointment, **extra) -> dict:
+    return {
+        "appointment_id": appointment.id,
+        "status": appointment.status.value,
+        "doctor_id": appointment.doctor_id,
+        "patient_id": appointment.patient_id,
+        "slot_id": appointment.slot_id,
+        "starts_at": iso(appointment.starts_at),
+        "ends_at": iso(appointment.ends_at),
+        "payment_method": appointment.payment_method.value,
+        **extra,
+    }
+
+
+def appointment_event(name: str, appointment: Appointment, *, now: datetime, **extra) -> None:
+    """Emit `appointment.<...>` for the clinic of the appointment's doctor."""
+    emit(appointment.doctor.clinic_id, name, appointment_data(appointment, **extra), now=now)
+
+
+def payment_event(name: str, payment: Payment, *, now: datetime, **extra) -> None:
+    """Emit `payment.<...>` for the clinic of the paid appointment's doctor."""
+    appointment = payment.appointment
+    data = {
+        "payment_id": payment.id,
+        "appointment_id": payment.appointment_id,
+        "status": payment.status.value,
+        "amount": payment.amount,
+        "amount_captured": payment.amount_captured,
+        "amount_refunded": payment.amount_refunded,
+        "currency": payment.currency,
+        **extra,
+    }
+    emit(appointment.doctor.clinic_id, name, data, now=now)
+
+
+def booked(appointment: Appointment, *, now: datetime) -> None:
+    """A new appointment stands (confirmed, or a request awaiting the doctor): created, and
+    confirmed when it is."""
+    if appointment.status not in (AppointmentStatus.CONFIRMED, AppointmentStatus.PENDING_APPROVAL):
+        return
+    appointment_event("appointment.created", appointment, now=now)
+    if appointment.status is AppointmentStatus.CONFIRMED:
+        appointment_event("appointment.confirmed", appointment, now=now)
