@@ -96,8 +96,11 @@ def handle_domain_error(exc: DomainError):
 
 
 def retry_after_header(exc: DomainError) -> dict:
-    """`Retry-After` for a refusal that names its wait (a sign-in backoff)."""
+    """`Retry-After` for a refusal that names its wait (a sign-in backoff), and for a 503 (a
+    provider out of reach: worth trying again shortly)."""
     retry_after = exc.details.get("retry_after")
+    if not retry_after and exc.status_code == 503:
+        retry_after = UNAVAILABLE_RETRY_AFTER
     return {"Retry-After": str(retry_after)} if retry_after else {}
 
 

@@ -6,6 +6,7 @@ server (which other test runs share).
         url = proxy.url("postgresql://postgres@127.0.0.1:5432/db")  # the same URL, via the proxy
         proxy.cut()       # open connections are reset, new ones refused: a server restart
         proxy.stall()     # connections are accepted and bytes held: a server that hangs
+        proxy.stall(after=b"/capture")  # ... once that request has reached the server
         proxy.restore()   # forwarding again (stalled connections are dropped first)
 
 Each accepted connection is two threads copying bytes, one each way.
@@ -49,6 +50,7 @@ class FaultProxy:
         self._held: list[socket.socket] = []  # accepted during a stall, never forwarded
         self._stalled: set[socket.socket] = set()  # open pairs that saw a stall
         self._stopped = threading.Event()
+        self._stall_after: bytes | None = None
         self.accepted = 0
         self.refused = 0
         self._thread = threading.Thread(target=self._accept, name="faultproxy", daemon=True)
@@ -69,15 +71,22 @@ class FaultProxy:
             self._mode = CUT
         self._drop_all()
 
-    def stall(self) -> None:
-        """Accept connections but pass nothing either way (open ones stop too)."""
+    def stall(self, *, after: bytes | None = None) -> None:
+        """Accept connections but pass nothing either way (open ones stop too). With `after`,
+        keep forwarding until a request carrying those bytes (b"/capture", say): it reaches
+        the server, and the line hangs from then on, its answer included (the server did
+        the work; the client never hears of it)."""
         with self._lock:
-            self._mode = STALL
+            if after is None:
+                self._mode = STALL
+            else:
+                self._stall_after = after
 
     def restore(self) -> None:
         """Forward again. Connections held by a stall are reset: what they carried is gone."""
         with self._lock:
             self._mode = FORWARD
+            self._stall_after = None
             held, self._held = self._held, []
         for sock in held:
             _reset(sock)
@@ -163,6 +172,12 @@ class FaultProxy:
                 data = source.recv(65536)
                 if not data:
                     break
+                trigger = self._stall_after
+                if trigger is not None and trigger in data:
+                    with self._lock:
+                        self._mode, self._stall_after = STALL, None
+                    sink.sendall(data)  # this one request still reaches the server
+                    continue
                 while self._mode == STALL:  # hold the bytes until restore() or cut()
                     with self._lock:
                         self._stalled.update((source, sink))
