@@ -59,6 +59,27 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if value <= 0:
+        raise ConfigError(f"{name} must be above 0, got {raw!r}")
+    return value
+
+
+def _ratelimit_storage_options(storage_uri: str | None) -> dict:
+    """Redis behind the rate limits answers within 2 s or counts as down (a hung Redis must
+    not hang every sign-in); other storages take no options."""
+    if storage_uri and storage_uri.startswith(("redis://", "rediss://", "unix://")):
+        return {"socket_connect_timeout": 2, "socket_timeout": 2}
+    return {}
+
+
 def _secret_key(instance_path: Path, production: bool) -> str:
     key = os.environ.get("SECRET_KEY")
     if key:
@@ -265,6 +286,15 @@ def load_config(instance_path: str | Path) -> dict:
         or redis_url
         or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis down: the limits count in this process's memory meanwhile (Flask-Limiter logs
+        # "Rate limit storage unreachable - falling back to in-memory storage" and checks
+        # Redis again with a backoff), and any other failure of the limiter lets the request
+        # through with a logged error instead of a 500 (fail open).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": _ratelimit_storage_options(
+            os.environ.get("RATELIMIT_STORAGE_URI") or redis_url
+        ),
         # Lifetimes of emailed links.
         "PASSWORD_RESET_TTL_MINUTES": _int("PASSWORD_RESET_TTL_MINUTES", 60),
         "SET_PASSWORD_TTL_HOURS": _int("SET_PASSWORD_TTL_HOURS", 72),
@@ -276,6 +306,10 @@ def load_config(instance_path: str | Path) -> dict:
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
         "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL") or "https://js.stripe.com/v3/",
+        # How long one Stripe call may wait (connect, then each read): a stalled Stripe is a
+        # retryable error ("try again", the hold kept) within this, times the library's
+        # network retries (2 against Stripe, none against a test server), not a hung request.
+        "STRIPE_TIMEOUT_SECONDS": _float("STRIPE_TIMEOUT_SECONDS", 10.0),
         # Email and SMS. Without SMTP_HOST, emails are written to the log (refused in production).
         "SMTP_HOST": _smtp_host(production),
         "SMTP_PORT": _int("SMTP_PORT", 25),

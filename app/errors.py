@@ -15,8 +15,13 @@ from flask import (
     request,
     url_for,
 )
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
+from app.extensions import db
 from app.security import upload_view
 from app.services.errors import DomainError
 
@@ -41,6 +46,7 @@ PAGE_TITLES = {
     405: "That does not work here",
     429: "Too many attempts",
     500: "Something went wrong",
+    503: "Carebook is briefly unavailable",
 }
 PAGE_MESSAGES = {
     403: "Your account cannot open this page. If you think it should, sign in with another "
@@ -90,8 +96,11 @@ def handle_domain_error(exc: DomainError):
 
 
 def retry_after_header(exc: DomainError) -> dict:
-    """`Retry-After` for a refusal that names its wait (a sign-in backoff)."""
+    """`Retry-After` for a refusal that names its wait (a sign-in backoff), and for a 503 (a
+    provider out of reach: worth trying again shortly)."""
     retry_after = exc.details.get("retry_after")
+    if not retry_after and exc.status_code == 503:
+        retry_after = UNAVAILABLE_RETRY_AFTER
     return {"Retry-After": str(retry_after)} if retry_after else {}
 
 
@@ -133,6 +142,60 @@ def handle_untrusted_host(_exc: SecurityError):
     return Response("Unknown host.\n", status=400, mimetype="text/plain")
 
 
+# A dependency out of reach for a moment (PostgreSQL restarting, Redis down where it is
+# needed): 503 with Retry-After, never a traceback. pool_pre_ping and the next request's fresh
+# connection bring the app back by itself once it returns.
+UNAVAILABLE_RETRY_AFTER = 5
+UNAVAILABLE_MESSAGE = (
+    "Carebook cannot reach a service it needs right now. Please try again in a few seconds."
+)
+
+
+def handle_database_error(exc: DBAPIError):
+    """OperationalError / InterfaceError are the server or the line failing (gone, restarting,
+    a deadlock or lock timeout); any other DBAPIError only when it cost the connection."""
+    if not isinstance(exc, OperationalError | InterfaceError) and not exc.connection_invalidated:
+        return handle_unexpected(exc)
+    return service_unavailable("database", exc)
+
+
+def service_unavailable(what: str, exc: BaseException):
+    log.warning(
+        "%s unavailable on %s %s: %s",
+        what,
+        request.method,
+        request.path,
+        str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+    )
+    if what == "database":
+        _forget_broken_session()
+    headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)}
+    if wants_json():
+        body = {"error": {"code": "service_unavailable", "message": UNAVAILABLE_MESSAGE}}
+        return jsonify(body), 503, headers
+    # Its own page, rendered without the context processors: those and the site's layout
+    # read the database (Flask-Login loads the signed-in user for every template).
+    page = current_app.jinja_env.get_template("errors/unavailable.html").render(
+        title=PAGE_TITLES[503],
+        message=UNAVAILABLE_MESSAGE,
+        retry_after=UNAVAILABLE_RETRY_AFTER,
+    )
+    return page, 503, headers
+
+
+def _forget_broken_session() -> None:
+    """Roll the request's session back (its connection is already invalidated) so that nothing
+    later in the request, an after-request hook say, trips over the failed transaction."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: the pool has already dropped it
+        log.debug("rollback after a database failure failed too", exc_info=True)
+
+
+def handle_redis_unavailable(exc: Exception):
+    return service_unavailable("redis", exc)
+
+
 def handle_unexpected(_exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     return error_response(500, "internal_error", InternalServerError.description)
@@ -142,4 +205,10 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DBAPIError, handle_database_error)
+    # The pool gave no connection in time; a session whose connection died mid-transaction.
+    for lost in (PoolTimeout, PendingRollbackError):
+        app.register_error_handler(lost, lambda exc: service_unavailable("database", exc))
+    app.register_error_handler(RedisConnectionError, handle_redis_unavailable)
+    app.register_error_handler(RedisTimeoutError, handle_redis_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -46,14 +46,15 @@ def start_app_server(
     worker_class: str = "gevent",
     what: str = "the live server",
 ) -> tuple[subprocess.Popen, str]:
-    """gunicorn serving wsgi:app on `database_url` (jobs inline); returns (process, base URL).
+    """gunicorn serving wsgi:app on `database_url` (jobs inline unless `env` names a
+    REDIS_URL); returns (process, base URL).
 
     The worker class is production's (gevent: see the README's "Real time"); `threads` counts
     only with worker_class="gthread". Socket.IO clients of a server with several workers
     connect over WebSocket only (no sticky sessions here for polling)."""
     port = free_port()
     environment = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "REDIS_URL"},
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "DATABASE_URL": database_url,
         "SECRET_KEY": secret_key,
@@ -66,7 +67,6 @@ def start_app_server(
         "EMBEDDED_SCHEDULE": "false",  # tests run the periodic jobs when they mean to
         **(env or {}),
     }
-    environment.pop("REDIS_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--worker-class", worker_class,

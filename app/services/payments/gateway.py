@@ -4,7 +4,7 @@ Everything here talks to Stripe through the official `stripe` library and return
 (`Intent`, `RefundResult`), so the payments service never handles Stripe objects. The calls stay
 inside the subset a Stripe-compatible test server (localstripe) accepts: see ARCHITECTURE.md,
 known pitfalls. Configuration is read from the Flask app: STRIPE_SECRET_KEY, STRIPE_API_BASE,
-STRIPE_PUBLISHABLE_KEY, STRIPE_WEBHOOK_SECRET.
+STRIPE_PUBLISHABLE_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_TIMEOUT_SECONDS.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import stripe
 from flask import current_app
 
 WEBHOOK_TOLERANCE_SECONDS = 300
-TIMEOUT_SECONDS = 20
 
 
 class GatewayError(Exception):
@@ -73,16 +72,18 @@ def _client() -> stripe.StripeClient:
         raise GatewayUnavailable("Card payments are not configured (STRIPE_SECRET_KEY).")
     cache = current_app.extensions.setdefault("stripe_clients", {})
     base = config.get("STRIPE_API_BASE")
-    client = cache.get((key, base))
+    timeout = config.get("STRIPE_TIMEOUT_SECONDS", 10.0)
+    client = cache.get((key, base, timeout))
     if client is None:
-        http = stripe.RequestsClient(timeout=TIMEOUT_SECONDS)
+        # A stalled Stripe raises APIConnectionError after `timeout` (GatewayUnavailable).
+        http = stripe.RequestsClient(timeout=timeout)
         client = stripe.StripeClient(
             key,
             base_addresses={"api": base} if base else None,
             max_network_retries=0 if base else 2,
             http_client=http,
         )
-        cache[(key, base)] = client
+        cache[(key, base, timeout)] = client
     return client
 
 
