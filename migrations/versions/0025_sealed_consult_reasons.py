@@ -1,7 +1,7 @@
 """privacy: a consult's reason (free text about the patient's health) sealed at rest
 
 Revision ID: 0025
-Revises: 0020
+Revises: 0024
 Create Date: 2026-12-03 17:50:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0025'
-down_revision = '0020'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
