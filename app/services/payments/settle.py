@@ -385,6 +385,9 @@ def _released(payment: Payment, appointment: Appointment, now: datetime) -> Sett
         appointment.cancelled_at = now
         appointment.cancellation_reason = "card authorisation ended before approval"
         appointment.updated_at = now
+        webhooks.appointment_event(
+            "appointment.cancelled", appointment, now=now, cancelled_by="system"
+        )
     occupancy.announce(appointment, was=was)
     if authorised or appointment.status is S.EXPIRED:
         outbox.notify(

@@ -479,8 +479,9 @@ def cancel_appointment(
             "appointment.cancelled",
             appointment,
             now=now,
-            cancelled_by="patient" if rules.by_patient else "clinic",
-            cancelled_at=webhooks.iso(now),
+            cancelled_by="patient"
+            if actor.id == appointment.patient_id
+            else ("doctor" if actor.id == appointment.doctor.user_id else "clinic"),
         )
         occupancy.announce(appointment, was=was)
     # After the commit (never inside it): release the authorisation or send the refund.
@@ -601,9 +602,8 @@ def _transition(appointment: Appointment, to: AppointmentStatus, actor_id: int, 
         webhooks.appointment_event("appointment.confirmed", appointment, now=now)
     elif to is S.REJECTED:
         events.rejected(appointment)
-        webhooks.appointment_event(
-            "appointment.cancelled", appointment, now=now, cancelled_by="doctor"
-        )
+        by = "doctor" if actor_id == appointment.doctor.user_id else "clinic"
+        webhooks.appointment_event("appointment.cancelled", appointment, now=now, cancelled_by=by)
     elif to is S.COMPLETED:
         webhooks.appointment_event("appointment.completed", appointment, now=now)
     occupancy.announce(appointment, was=was)

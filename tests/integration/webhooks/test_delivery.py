@@ -93,7 +93,7 @@ def test_other_clinics_and_unsubscribed_events_hear_nothing(
     )
     [request] = receiver.requests
     assert request.headers["Carebook-Event"] == "appointment.cancelled"
-    assert b'"status":"cancelled"' in request.body and b'"cancelled_by":"clinic"' in request.body
+    assert b'"status":"cancelled"' in request.body and b'"cancelled_by":"doctor"' in request.body
 
 
 def test_emit_without_endpoints_writes_nothing(doctor):
@@ -360,3 +360,27 @@ def test_emit_is_one_insert_select_on_both_databases(any_db):
     assert events.body_for(row.event_id, row.event, clinic.id, {"appointment_id": 7}, now) == (
         row.body
     )
+
+
+def test_a_request_is_created_then_confirmed_on_approval_or_cancelled_on_decline(
+    allow_private, receiver, owner, doctor, patient
+):
+    doctor.requires_approval = True
+    db.session.commit()
+    register(owner, doctor.clinic_id, receiver.url)
+    approved, declined = book(patient, doctor, days=3), book(patient, doctor, days=4)
+    now = datetime.now(UTC)
+
+    booking.approve_appointment(appointment_id=approved.id, actor_id=doctor.user_id, now=now)
+    booking.reject_appointment(appointment_id=declined.id, actor_id=doctor.user_id, now=now)
+
+    sent = [(r.headers["Carebook-Event"], r.body) for r in receiver.requests]
+    assert [name for name, _ in sent] == [
+        "appointment.created",
+        "appointment.created",
+        "appointment.confirmed",
+        "appointment.cancelled",
+    ]
+    assert b'"status":"pending_approval"' in sent[0][1]
+    assert f'"appointment_id":{approved.id}'.encode() in sent[2][1]
+    assert b'"status":"rejected"' in sent[3][1] and b'"cancelled_by":"doctor"' in sent[3][1]
