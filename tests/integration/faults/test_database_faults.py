@@ -22,7 +22,7 @@ from app.extensions import db
 from app.models import ACTIVE_STATUSES, Appointment, Role
 from tests import servers
 from tests.conftest import TEST_SECRET_KEY
-from tests.factories import make_doctor, make_slot, make_user
+from tests.factories import PASSWORD, make_doctor, make_slot, make_user
 from tests.integration.faults.conftest import (
     Reply,
     Timeline,
@@ -181,3 +181,33 @@ def test_database_cut_mid_load_gives_clean_503s_recovers_and_loses_no_booking(ct
         assert asked[-1].code == "slot_unavailable" or "already" in str(asked[-1].body)
         (row,) = [a for a in rows.values() if a.slot_id == slot_id]  # the 503'd try landed
         assert row.status in ACTIVE_STATUSES
+
+
+def test_signed_in_pages_get_the_error_page_while_the_database_is_cut_then_work_again(
+    ctx, database_url, make_app, make_proxy
+):
+    """The site's layout reads the database (the signed-in user, the bell): the 503 page is
+    standalone, so a signed-in person sees it too, not a bare 500."""
+    patient = make_user(Role.PATIENT)
+    email, token = patient.email, token_for(patient)
+    db.session.remove()  # nothing of this session may be read through the proxied app
+    proxy = make_proxy(database_url)
+    proxied = make_app(proxy.url(database_url))
+    with proxied.app_context():
+        browser = proxied.test_client()
+        signed_in = browser.post("/login", data={"email": email, "password": PASSWORD})
+        assert signed_in.status_code == 302
+        assert browser.get("/appointments").status_code == 200
+        db.session.remove()
+
+        proxy.cut()
+        page = browser.get("/appointments")
+        api = browser.get("/api/v1/appointments", headers={"Authorization": f"Bearer {token}"})
+        proxy.restore()
+        again = browser.get("/appointments")
+
+    text = page.get_data(as_text=True)
+    assert page.status_code == 503 and page.headers["Retry-After"].isdigit()
+    assert "briefly unavailable" in text and "Traceback" not in text
+    assert api.status_code == 503 and api.get_json()["error"]["code"] == "service_unavailable"
+    assert again.status_code == 200  # the pool's pre-ping replaced the dead connections
