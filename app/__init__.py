@@ -17,6 +17,7 @@ from app.extensions import (
     login_manager,
     migrate,
     oauth,
+    release_sessions_safely,
 )
 from app.metrics import init_metrics
 from app.requestlog import configure_logging
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
+    release_sessions_safely(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)

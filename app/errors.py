@@ -169,7 +169,9 @@ def service_unavailable(what: str, exc: BaseException):
     )
     if what == "database":
         _forget_broken_session()
-    headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)}
+    # Never cached, and no-store says so to the security headers, which then need not ask
+    # the database who is signed in.
+    headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER), "Cache-Control": "no-store"}
     if wants_json():
         body = {"error": {"code": "service_unavailable", "message": UNAVAILABLE_MESSAGE}}
         return jsonify(body), 503, headers

@@ -1,5 +1,6 @@
 """Flask extensions, created once and bound in create_app()."""
 
+import logging
 import sys
 import threading
 
@@ -13,6 +14,7 @@ from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations reproducible (and SQLite batch mode workable).
@@ -29,6 +31,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+log = logging.getLogger(__name__)
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
@@ -43,6 +46,23 @@ def _limits_off_for_this_app() -> bool:
     # The Limiter is one object for the process, its on/off switch too; several apps (tests)
     # each decide for themselves through their own config instead.
     return not current_app.config.get("RATELIMIT_ENABLED", True)
+
+
+def release_sessions_safely(app: Flask) -> None:
+    """End each request's session without letting a lost database turn a finished answer into
+    a bare 500: closing rolls back an open transaction, and on a connection that died
+    (PostgreSQL restarted mid-request) that rollback raises from the teardown, past every
+    error handler. The dead connection is dropped instead; the pool opens a fresh one.
+    Registered after Flask-SQLAlchemy's own teardown, so it runs first."""
+
+    @app.teardown_appcontext
+    def _release(_exc: BaseException | None) -> None:
+        try:
+            db.session.remove()
+        except DBAPIError as exc:
+            log.warning("database connection lost at the end of a request: %s", type(exc).__name__)
+            db.session().invalidate()
+            db.session.remove()
 
 
 def init_limiter(app: Flask) -> None:

@@ -141,6 +141,12 @@ def install_security_headers(app: Flask) -> None:
         # Nothing of a signed-in user, a token or a session stays in a browser's or proxy's
         # cache (the back button after signing out, a shared computer). Static files keep
         # their caching, and so do photos: they are the same for everyone.
-        if request.endpoint not in SHARED_ENDPOINTS and _is_personal():
+        # A response that says no-store already (a 503 while the database is out of reach,
+        # when asking who is signed in would fail again) needs no look at the user.
+        if (
+            headers.get("Cache-Control") != "no-store"
+            and request.endpoint not in SHARED_ENDPOINTS
+            and _is_personal()
+        ):
             headers["Cache-Control"] = "no-store"
         return response

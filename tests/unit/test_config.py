@@ -238,3 +238,26 @@ def test_bad_ice_and_turn_settings_are_refused(clean_env, tmp_path, settings, me
         clean_env.setenv(name, value)
     with pytest.raises(ConfigError, match=message):
         load_config(tmp_path)
+
+
+def test_stripe_timeout_is_read_and_must_be_a_positive_number(clean_env, tmp_path):
+    clean_env.setenv("SECRET_KEY", "x")
+    clean_env.delenv("STRIPE_TIMEOUT_SECONDS", raising=False)
+    assert load_config(tmp_path)["STRIPE_TIMEOUT_SECONDS"] == 10.0
+    clean_env.setenv("STRIPE_TIMEOUT_SECONDS", "2.5")
+    assert load_config(tmp_path)["STRIPE_TIMEOUT_SECONDS"] == 2.5
+    for bad in ("soon", "0"):
+        clean_env.setenv("STRIPE_TIMEOUT_SECONDS", bad)
+        with pytest.raises(ConfigError, match="STRIPE_TIMEOUT_SECONDS"):
+            load_config(tmp_path)
+
+
+def test_rate_limits_on_redis_fail_open_and_time_out(clean_env, tmp_path):
+    clean_env.setenv("SECRET_KEY", "x")
+    clean_env.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    config = load_config(tmp_path)
+    assert config["RATELIMIT_STORAGE_OPTIONS"] == {}  # memory://
+    assert config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] and config["RATELIMIT_SWALLOW_ERRORS"]
+    clean_env.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    options = load_config(tmp_path)["RATELIMIT_STORAGE_OPTIONS"]
+    assert options == {"socket_connect_timeout": 2, "socket_timeout": 2}

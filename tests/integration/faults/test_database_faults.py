@@ -16,13 +16,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.extensions import db
-from app.models import ACTIVE_STATUSES, Appointment, Role
+from app.models import ACTIVE_STATUSES, Appointment, Role, Slot
 from tests import servers
 from tests.conftest import TEST_SECRET_KEY
-from tests.factories import make_doctor, make_slot, make_user
+from tests.factories import PASSWORD, make_doctor, make_user
 from tests.integration.faults.conftest import (
     Reply,
     Timeline,
@@ -84,8 +84,15 @@ def test_database_cut_mid_load_gives_clean_503s_recovers_and_loses_no_booking(ct
     for _ in range(CLIENTS):
         doctor = make_doctor()
         slots = [
-            make_slot(doctor, start=start + timedelta(minutes=30 * i)) for i in range(SLOTS_EACH)
-        ]
+            Slot(
+                doctor=doctor,
+                start_at=start + timedelta(minutes=30 * i),
+                end_at=start + timedelta(minutes=30 * i + 30),
+            )
+            for i in range(SLOTS_EACH)
+        ]  # make_slot's one commit per slot, at once
+        db.session.add_all(slots)
+        db.session.commit()
         plans.append((token_for(make_user(Role.PATIENT)), [s.id for s in slots]))
     db.session.remove()
 
@@ -111,6 +118,13 @@ def test_database_cut_mid_load_gives_clean_503s_recovers_and_loses_no_booking(ct
         timeline.restored_at = time.monotonic()
         proxy.restore()
         deadline = timeline.restored_at + RECOVERY_DEADLINE
+        with requests.Session() as probe:  # what a load balancer's readiness check sees
+            while time.monotonic() < deadline:
+                ready = call(probe, "GET", f"{base_url}/readyz")
+                if ready.status == 200:
+                    timeline.notes["ready"] = ready.ended - timeline.restored_at
+                    break
+                time.sleep(0.05)
         while time.monotonic() < deadline:
             with lock:
                 back = {r.slot_id for r in replies if timeline.after(r) and r.status == 201}
@@ -135,7 +149,8 @@ def test_database_cut_mid_load_gives_clean_503s_recovers_and_loses_no_booking(ct
     print(
         f"\n[faults] database cut {CUT_SECONDS:g} s under {CLIENTS} booking clients: "
         f"{len(replies)} requests {dict(statuses)}; {len(during)} asked and answered while "
-        f"cut (all 503); first 201 {first_201 - timeline.restored_at:.2f} s after the "
+        f"cut (all 503); /readyz 200 again {timeline.notes.get('ready', -1):.2f} s and the "
+        f"first 201 {first_201 - timeline.restored_at:.2f} s after the "
         f"restore; every client booking again within "
         f"{max(t for t in recovered_by_client if t is not None):.2f} s; "
         f"{proxy.refused} connections refused by the proxy while cut"
@@ -181,3 +196,49 @@ def test_database_cut_mid_load_gives_clean_503s_recovers_and_loses_no_booking(ct
         assert asked[-1].code == "slot_unavailable" or "already" in str(asked[-1].body)
         (row,) = [a for a in rows.values() if a.slot_id == slot_id]  # the 503'd try landed
         assert row.status in ACTIVE_STATUSES
+
+
+def test_signed_in_pages_get_the_error_page_while_the_database_is_cut_then_work_again(
+    ctx, database_url, make_app, make_proxy
+):
+    """The site's layout reads the database (the signed-in user, the bell): the 503 page is
+    standalone, so a signed-in person sees it too, not a bare 500."""
+    patient = make_user(Role.PATIENT)
+    email, token = patient.email, token_for(patient)
+    db.session.remove()  # nothing of this session may be read through the proxied app
+    proxy = make_proxy(database_url)
+    proxied = make_app(proxy.url(database_url))
+    with proxied.app_context():
+        browser = proxied.test_client()
+        signed_in = browser.post("/login", data={"email": email, "password": PASSWORD})
+        assert signed_in.status_code == 302
+        assert browser.get("/appointments").status_code == 200
+        db.session.remove()
+
+        proxy.cut()
+        page = browser.get("/appointments")
+        api = browser.get("/api/v1/appointments", headers={"Authorization": f"Bearer {token}"})
+        proxy.restore()
+        again = browser.get("/appointments")
+
+    text = page.get_data(as_text=True)
+    assert page.status_code == 503 and page.headers["Retry-After"].isdigit()
+    assert "briefly unavailable" in text and "Traceback" not in text
+    assert api.status_code == 503 and api.get_json()["error"]["code"] == "service_unavailable"
+    assert again.status_code == 200  # the pool's pre-ping replaced the dead connections
+
+
+def test_a_connection_lost_mid_transaction_does_not_fail_the_end_of_the_request(
+    database_url, make_app, make_proxy
+):
+    """What the load test once met as gunicorn's bare 500: a request had read (a transaction
+    open), the database went away, and the session's closing rollback raised from the
+    teardown, past every error handler. Now the dead connection is dropped quietly."""
+    proxy = make_proxy(database_url)
+    proxied = make_app(proxy.url(database_url))
+    with proxied.test_request_context("/"):
+        assert db.session.execute(text("SELECT 1")).scalar() == 1  # the transaction is open
+        proxy.cut()
+    proxy.restore()
+    with proxied.app_context():
+        assert db.session.execute(text("SELECT 1")).scalar() == 1  # a fresh connection
