@@ -97,7 +97,9 @@ class ReportDoctorDay(db.Model):
     # The table of doctors sums a range of days by doctor: from the index alone.
     __table_args__ = (
         Index(
-            "ix_report_doctor_days_day", "day", postgresql_include=["doctor_id", *STATUS_COLUMNS]
+            "ix_report_doctor_days_day",
+            "day",
+            postgresql_include=["doctor_id", "clinic_id", *STATUS_COLUMNS],
         ),
     )
 

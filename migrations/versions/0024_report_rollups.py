@@ -234,7 +234,7 @@ def upgrade():
     # The table of doctors sums a range of days by doctor: from the index alone.
     op.create_index(
         'ix_report_doctor_days_day', 'report_doctor_days', ['day'],
-        postgresql_include=['doctor_id', *STATUS],
+        postgresql_include=['doctor_id', 'clinic_id', *STATUS],
     )
     op.create_table(
         'report_rollup_clinics',
