@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, SmallInteger, String
+from sqlalchemy import Date, Float, Index, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -94,6 +94,14 @@ class ReportDoctorDay(db.Model):
     """One doctor's visits of one local day by status (the table of doctors)."""
 
     __tablename__ = "report_doctor_days"
+    # The table of doctors sums a range of days by doctor: from the index alone.
+    __table_args__ = (
+        Index(
+            "ix_report_doctor_days_day",
+            "day",
+            postgresql_include=["doctor_id", "clinic_id", *STATUS_COLUMNS],
+        ),
+    )
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     doctor_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

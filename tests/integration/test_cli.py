@@ -118,3 +118,27 @@ def test_expire_holds_marks_lapsed_holds_expired(runner):
     assert "Expired 1 lapsed hold(s)." in result.output
     db.session.expire_all()
     assert db.session.get(Appointment, lapsed.id).status is AppointmentStatus.EXPIRED
+
+
+def test_refresh_reports_rolls_the_past_and_keeps_the_figures(runner):
+    from datetime import UTC, datetime, timedelta
+
+    from app.models import ReportDay, ReportRollupClinic
+    from app.services.reports import build_report
+    from app.services.reports.filters import ReportScope
+
+    demo.seed_demo(now=datetime.now(UTC))
+    today = datetime.now(UTC).date()
+    scope = ReportScope(start=today - timedelta(days=60), end=today - timedelta(days=1), staff=True)
+    live = build_report(scope)
+    db.session.commit()
+    result = runner.invoke(args=["refresh-reports"])
+    assert result.exit_code == 0, result.output
+    assert count(ReportDay) and "recounted" in result.output
+    assert count(ReportRollupClinic) == count(Clinic) + 1  # and the doctors without a clinic
+    rolled = build_report(scope)
+    assert {n: t.rows for n, t in rolled.tables.items()} == {
+        n: t.rows for n, t in live.tables.items()
+    }
+    again = runner.invoke(args=["refresh-reports"])
+    assert "recounted 0 day(s)" in again.output
