@@ -6,8 +6,13 @@ from datetime import UTC, datetime
 
 import marshmallow as ma
 from flask import Flask, abort, current_app, g, request
+from flask_login import current_user
 from flask_smorest import Api
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, Map
 
+from app.api.fields import MAX_INT
+from app.api.openapi import ApiDocumentPlugin
 from app.api.parsing import ApiBlueprint, BodyJSONProvider
 from app.extensions import csrf
 from app.security import upload_view
@@ -28,6 +33,8 @@ class CarebookApi(Api):
     mapping from errors to responses (JSON `{"error": {"code", "message"}}` under /api/)."""
 
     ERROR_SCHEMA = ErrorSchema
+    # No catch-all `default` answer: app/api/openapi.py documents each error status it gives.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self):
         pass
@@ -35,8 +42,25 @@ class CarebookApi(Api):
 
 bp = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="Carebook API v1")
 
-# Path ids, as in f"/slots/<{ID}:slot_id>": beyond PostgreSQL's integer is a plain 404.
-ID = f"int(max={2**31 - 1})"
+# Path ids, as in f"/slots/<{ID}:slot_id>": outside PostgreSQL's integer is a plain 404.
+ID = "id"
+
+
+class IdConverter(IntegerConverter):
+    """A row id in a path, 1 to 2**31 - 1 (documented so). Another number is a 404 from the
+    converter itself: Werkzeug's own range check only skips the rule, and its matcher then
+    answers 405 when a rule of another method matched the same path."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=MAX_INT)
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= MAX_INT:
+            raise NotFound()
+        return number
+
+
 # For @bp.doc(**BEARER) on views that need a token.
 BEARER = {"security": [{"bearerAuth": []}]}
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -47,6 +71,15 @@ def request_now() -> datetime:
     if "api_now" not in g:
         g.api_now = datetime.now(UTC)
     return g.api_now
+
+
+@bp.before_request
+def require_token():
+    """A view behind a token answers 401 to a caller without one before it reads any input:
+    the anonymous learn nothing of its validation rules (and get the status it documents)."""
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "access_rule", "public") != "public" and not current_user.is_authenticated:
+        abort(401, "The access token is missing, invalid or expired.")
 
 
 @bp.before_request
@@ -79,17 +112,21 @@ def init_api(app: Flask) -> None:
         slots,
     )
 
+    app.url_map.converters[ID] = IdConverter
     # One Api per app (not a module global): the OpenAPI spec is built per application.
+    document = ApiDocumentPlugin(app)
     api = CarebookApi(
         app,
         spec_kwargs={
-            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}}
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "extra_plugins": [document],
         },
     )
     api.register_blueprint(bp)
     from app.payments.api import bp as payments_api_bp  # noqa: PLC0415 — it imports app.api
 
     api.register_blueprint(payments_api_bp)
+    document.add_links()
     csrf.exempt(bp)
     from app.api import docs  # noqa: PLC0415
 

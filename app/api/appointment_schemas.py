@@ -6,11 +6,11 @@ import marshmallow as ma
 
 from app.api import request_now
 from app.api.doctor_schemas import FeeSchema
-from app.api.fields import Day, Flattened, Id, PageNumber, Text
+from app.api.fields import Day, Flag, Flattened, Id, PageNumber, Text
 from app.models import AppointmentStatus, PaymentMethod, SlotMode
 from app.payments.api import CheckoutPaymentSchema
 from app.rbac import current_actor
-from app.services.scheduling import booking
+from app.services.scheduling import appointments, booking
 from app.services.visits import rooms
 
 
@@ -104,7 +104,7 @@ class AppointmentPageSchema(ma.Schema):
 
 class AppointmentListArgsSchema(ma.Schema):
     page = PageNumber(1)
-    per_page = PageNumber(20)
+    per_page = PageNumber(20, appointments.MAX_PER_PAGE)
     status = ma.fields.Enum(AppointmentStatus, by_value=True)
 
 
@@ -112,7 +112,7 @@ class BookingSchema(ma.Schema):
     slot_id = Id(required=True)
     payment_method = ma.fields.Enum(PaymentMethod, by_value=True, required=True)
     notes = Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=2000))
-    acknowledge_policy = ma.fields.Boolean(
+    acknowledge_policy = Flag(
         load_default=False,
         metadata={
             "description": "Required (true) for a slot inside the clinic's no-change window; "
@@ -127,7 +127,7 @@ class ReasonSchema(ma.Schema):
 
 class RescheduleSchema(ma.Schema):
     slot_id = Id(required=True)
-    acknowledge_policy = ma.fields.Boolean(
+    acknowledge_policy = Flag(
         load_default=False,
         metadata={
             "description": "Required (true) for a slot inside the clinic's no-change window; "

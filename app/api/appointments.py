@@ -47,6 +47,7 @@ class _Booked:
     description="slot_unavailable (with alternatives), overlapping_appointment, or "
     "booking_limit_reached (too many upcoming appointments; `limit`, `scope`)",
 )
+@bp.alt_response(404, schema=ErrorSchema, description="slot_not_found")
 @bp.alt_response(429, schema=ErrorSchema, description="Too many bookings in a short time")
 @bp.alt_response(503, schema=ErrorSchema, description="Card payments unavailable: no hold kept")
 @bp.doc(**BEARER)

@@ -85,6 +85,7 @@ def list_conversations():
 @bp.response(201, ConversationSchema)
 @bp.alt_response(200, schema=ConversationSchema, description="It existed already")
 @bp.alt_response(403, schema=ErrorSchema, description="no_shared_appointment")
+@bp.alt_response(404, schema=ErrorSchema, description="No such doctor or patient")
 @bp.doc(**BEARER)
 @login_required
 def open_conversation(body):

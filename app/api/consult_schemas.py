@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from app.api.appointment_schemas import AppointmentSchema
-from app.api.fields import Text
+from app.api.fields import Flag, Text
 from app.models import ConsultStatus, PaymentMethod
 from app.services.consults.rules import visit_path
 
@@ -87,7 +87,7 @@ class AcceptedConsultSchema(AppointmentSchema):
 
 
 class OnCallSchema(ma.Schema):
-    on_call = ma.fields.Boolean(required=True, truthy={True}, falsy={False})
+    on_call = Flag(required=True)
 
 
 class OnCallStateSchema(ma.Schema):

@@ -8,7 +8,7 @@ from app.api.fields import Day, Flattened, Id, LatLng, PageNumber, Text
 from app.services.languages import LANGUAGES, language_name
 from app.services.links import public_url
 from app.services.photos import SIZES, photo_filename
-from app.services.scheduling.search import SORTS
+from app.services.scheduling.search import MAX_PER_PAGE, SORTS
 
 
 class FeeSchema(ma.Schema):
@@ -139,4 +139,4 @@ class DoctorSearchArgsSchema(ma.Schema):
         },
     )
     page = PageNumber(1)
-    per_page = PageNumber(20)
+    per_page = PageNumber(20, MAX_PER_PAGE)

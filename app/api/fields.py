@@ -25,11 +25,10 @@ def Id(*, strict: bool = True, **kwargs) -> ma.fields.Integer:
     return ma.fields.Integer(strict=strict, validate=ma.validate.Range(1, MAX_INT), **kwargs)
 
 
-def PageNumber(default: int, **kwargs) -> ma.fields.Integer:
-    # The services say what range makes sense; here only "fits in an integer".
-    return ma.fields.Integer(
-        load_default=default, validate=ma.validate.Range(max=MAX_INT), **kwargs
-    )
+def PageNumber(default: int, maximum: int = MAX_INT, **kwargs) -> ma.fields.Integer:
+    """A page number or size from 1 to `maximum` (the service's own limit, so that the
+    document states it; the service still checks)."""
+    return ma.fields.Integer(load_default=default, validate=ma.validate.Range(1, maximum), **kwargs)
 
 
 def Day(**kwargs) -> ma.fields.Date:
@@ -57,6 +56,16 @@ class Text(ma.fields.String):
         if "\x00" in text:
             raise ma.ValidationError("Text cannot contain NUL characters.")
         return text
+
+
+class Flag(ma.fields.Boolean):
+    """A JSON true or false, nothing else: 1, "yes" or "on" are a 422, as the document's
+    `boolean` says (marshmallow's own Boolean takes them, and 1 == True in a set)."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
 
 
 class OffsetDateTime(ma.fields.String):

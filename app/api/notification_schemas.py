@@ -31,7 +31,7 @@ class NotificationPageSchema(ma.Schema):
 
 class NotificationListArgsSchema(ma.Schema):
     page = PageNumber(1)
-    per_page = PageNumber(20, metadata={"description": f"At most {MAX_PER_PAGE}"})
+    per_page = PageNumber(20, MAX_PER_PAGE)
 
 
 class ReadAllSchema(ma.Schema):

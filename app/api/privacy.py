@@ -64,6 +64,7 @@ def export_my_data():
 @bp.alt_response(403, schema=ErrorSchema, description="Wrong password, or a staff account")
 @bp.alt_response(409, schema=ErrorSchema, description="A visit can no longer be cancelled")
 @bp.alt_response(422, schema=ErrorSchema, description="Password missing")
+@bp.alt_response(429, schema=ErrorSchema, description="Too many tries (Retry-After)")
 @bp.doc(**BEARER)
 @login_required
 @limits.apply(limits.reauth_check)

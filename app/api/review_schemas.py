@@ -47,7 +47,7 @@ class ReviewPageSchema(ma.Schema):
 
 class ReviewListArgsSchema(ma.Schema):
     page = PageNumber(1)
-    per_page = PageNumber(10, metadata={"description": f"At most {listing.MAX_PER_PAGE}"})
+    per_page = PageNumber(10, listing.MAX_PER_PAGE)
 
 
 class NewReviewSchema(ma.Schema):
@@ -63,6 +63,11 @@ class NewReviewSchema(ma.Schema):
 class ReviewChangeSchema(ma.Schema):
     rating = ma.fields.Integer(strict=True, validate=ma.validate.Range(1, 5))
     comment = Text(allow_none=True, validate=ma.validate.Length(max=MAX_COMMENT))
+
+    @ma.validates_schema
+    def _something_to_change(self, data: dict, **_) -> None:
+        if not data:  # also a PATCH without a body: a 422, not a silent no-op
+            raise ma.ValidationError("Send the new rating and/or comment.")
 
 
 class ReplySchema(ma.Schema):

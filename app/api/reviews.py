@@ -105,7 +105,7 @@ def hide_review(body, review_id: int):
 
 
 @bp.route(f"/reviews/<{ID}:review_id>/restore", methods=["POST"])
-@bp.arguments(RestoreSchema)
+@bp.arguments(RestoreSchema, required=False)
 @bp.response(200, ReviewSchema)
 @bp.alt_response(404, schema=ErrorSchema, description="No such review")
 @bp.alt_response(409, schema=ErrorSchema, description="Not hidden")
@@ -114,7 +114,7 @@ def hide_review(body, review_id: int):
 def restore_review(body, review_id: int):
     """Show a hidden review again (the author is told; audited)."""
     return reviews.restore_review(
-        review_id=review_id, actor_id=current_user.id, now=request_now(), **body
+        review_id=review_id, actor_id=current_user.id, now=request_now(), reason=body.get("reason")
     )
 
 

@@ -22,6 +22,7 @@ from app.services.accounts import tokens
 @bp.alt_response(
     401, schema=ErrorSchema, description="Wrong credentials, or two-step code missing or wrong"
 )
+@bp.alt_response(429, schema=ErrorSchema, description="Too many tries (Retry-After)")
 @public
 @limits.apply(limits.api_token)
 def issue_token(body):
@@ -50,6 +51,7 @@ def issue_token(body):
     schema=ErrorSchema,
     description="Unknown, expired or revoked refresh token; one used before revokes its family",
 )
+@bp.alt_response(429, schema=ErrorSchema, description="Too many tries (Retry-After)")
 @public
 @limits.apply(limits.api_refresh)
 def refresh_token(body):
@@ -70,6 +72,7 @@ def refresh_token(body):
 @bp.route("/auth/revoke", methods=["POST"])
 @bp.arguments(RefreshTokenRequestSchema)
 @bp.response(200, description="Revoked, or not a live refresh token (RFC 7009: no difference)")
+@bp.alt_response(429, schema=ErrorSchema, description="Too many tries (Retry-After)")
 @public
 @limits.apply(limits.api_refresh)
 def revoke_token(body):

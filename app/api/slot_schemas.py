@@ -7,6 +7,7 @@ import marshmallow as ma
 from app.api.fields import (
     DateOrOffsetDateTime,
     Day,
+    Flag,
     IsoString,
     LocalTime,
     OffsetDateTime,
@@ -72,6 +73,11 @@ class SlotUpdateSchema(ma.Schema):
     end = OffsetDateTime()
     mode = ma.fields.Enum(SlotMode, by_value=True)
 
+    @ma.validates_schema
+    def _something_to_change(self, data: dict, **_) -> None:
+        if not data:  # also a PATCH without a body: a 422, not a silent no-op
+            raise ma.ValidationError("Send the new start and end, and/or the mode.")
+
 
 class BreakSchema(ma.Schema):
     start = LocalTime(required=True, metadata={"description": _DAY_TIME})
@@ -95,9 +101,7 @@ class WeeklyPatternSchema(ma.Schema):
     )
     skip_dates = ma.fields.List(Day(), load_default=list, validate=ma.validate.Length(max=366))
     mode = ma.fields.Enum(SlotMode, by_value=True, load_default=SlotMode.IN_PERSON)
-    preview = ma.fields.Boolean(
-        load_default=False, metadata={"description": "Only show what would be created"}
-    )
+    preview = Flag(load_default=False, metadata={"description": "Only show what would be created"})
 
 
 class PlannedSlotSchema(ma.Schema):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import marshmallow as ma
 from flask_login import current_user
 
+from app.api import BEARER, ID, ErrorSchema, require_json_body, require_token
 from app.api.parsing import ApiBlueprint
 from app.extensions import csrf
 from app.models import AppointmentStatus, PaymentStatus, Role
@@ -17,8 +18,8 @@ bp = ApiBlueprint(
     "payments_api", __name__, url_prefix="/api/v1", description="Card payments (Stripe)"
 )
 csrf.exempt(bp)  # bearer tokens only, as the rest of the API
-ID = f"int(max={2**31 - 1})"
-BEARER = {"security": [{"bearerAuth": []}]}
+bp.before_request(require_token)
+bp.before_request(require_json_body)
 
 
 class CheckoutPaymentSchema(ma.Schema):
@@ -34,7 +35,7 @@ class CheckoutPaymentSchema(ma.Schema):
 class CheckoutSchema(ma.Schema):
     appointment_id = ma.fields.Integer(attribute="appointment.id")
     status = ma.fields.Enum(AppointmentStatus, by_value=True, attribute="appointment.status")
-    hold_expires_at = ma.fields.DateTime(attribute="appointment.hold_expires_at")
+    hold_expires_at = ma.fields.DateTime(attribute="appointment.hold_expires_at", allow_none=True)
     payment = ma.fields.Method("_payment", allow_none=True)
 
     def _payment(self, checkout):
@@ -90,6 +91,8 @@ def _now() -> datetime:
 
 @bp.route(f"/appointments/<{ID}:appointment_id>/payment", methods=["GET"])
 @bp.response(200, CheckoutSchema)
+@bp.alt_response(409, schema=ErrorSchema, description="not_payable: paid at the clinic, or no hold")
+@bp.alt_response(503, schema=ErrorSchema, description="Card payments unavailable")
 @bp.doc(**BEARER)
 @roles_required(Role.PATIENT)
 def appointment_payment(appointment_id: int):
@@ -101,6 +104,10 @@ def appointment_payment(appointment_id: int):
 
 @bp.route(f"/appointments/<{ID}:appointment_id>/confirm-payment", methods=["POST"])
 @bp.response(200, ConfirmedSchema)
+@bp.alt_response(402, schema=ErrorSchema, description="card_declined")
+@bp.alt_response(409, schema=ErrorSchema, description="payment_incomplete: not authorized yet")
+@bp.alt_response(410, schema=ErrorSchema, description="hold_expired: the slot went meanwhile")
+@bp.alt_response(503, schema=ErrorSchema, description="Card payments unavailable: nothing changed")
 @bp.doc(**BEARER)
 @login_required
 def confirm_payment(appointment_id: int):
@@ -111,6 +118,10 @@ def confirm_payment(appointment_id: int):
 @bp.route(f"/payments/<{ID}:payment_id>/refunds", methods=["POST"])
 @bp.arguments(RefundRequestSchema)
 @bp.response(201, PaymentSchema)
+@bp.alt_response(409, schema=ErrorSchema, description="Nothing (or not that much) to refund")
+@bp.alt_response(
+    503, schema=ErrorSchema, description="Stripe unreachable: the refund is recorded, sent later"
+)
 @bp.doc(**BEARER)
 @permission_required("payments.refund")
 def refund(body, payment_id: int):

@@ -14,6 +14,7 @@ from app.services import access
 from app.services.errors import DoctorNotFound, InvalidInput, SlotNotFound
 
 MAX_SCHEDULE_DAYS = 42
+MAX_PER_PAGE = 100  # appointments_for
 _LOAD = (
     selectinload(Appointment.doctor).selectinload(Doctor.user),
     selectinload(Appointment.doctor).selectinload(Doctor.clinic),
@@ -100,8 +101,8 @@ def appointments_for(
 ) -> AppointmentPage:
     """The appointments a viewer may list: a patient's own, a doctor's own, all for staff
     (admins, helpers with bookings.view). Newest first."""
-    if page < 1 or not 1 <= per_page <= 100:
-        raise InvalidInput("page starts at 1 and per_page is 1 to 100.", field="page")
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidInput(f"page starts at 1 and per_page is 1 to {MAX_PER_PAGE}.", field="page")
     viewer = access.load_actor(viewer_id)
     stmt = select(Appointment)
     if viewer.role is Role.PATIENT:

@@ -117,3 +117,72 @@ def test_docs_page_is_served_with_the_strict_policy(client):
         asset_response = client.get(asset)
         assert asset_response.status_code == 200
         asset_response.close()
+
+
+def _operations(spec):
+    methods = {"get", "post", "put", "patch", "delete"}
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if method in methods:
+                yield path, method, op
+
+
+def test_errors_are_documented_status_by_status_with_the_error_shape(spec):
+    """No catch-all `default`: a client (and the fuzzer) can tell a documented 409 from a
+    surprise, and every error answer is the API's `{"error": {...}}`."""
+    for path, method, op in _operations(spec):
+        responses = op["responses"]
+        assert "default" not in responses, (path, method)
+        if "security" in op:
+            assert {"401", "403"} <= set(responses), (path, method)
+        if "{" in path:
+            assert "404" in responses, (path, method)
+        if method in ("post", "patch"):
+            assert "415" in responses, (path, method)
+        for status, response in responses.items():
+            if status >= "400" and "$ref" not in response:
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Error"}, (path, method, status)
+
+
+def test_path_ids_are_documented_as_positive_integers(spec):
+    params = spec["paths"]["/api/v1/slots/{slot_id}"]["parameters"]
+    assert params[0]["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+
+def test_an_out_of_range_id_is_a_404_for_every_method_of_the_path(client):
+    """Werkzeug's own range check answered 405 for the second method of a shared path."""
+    big = 2**31
+    for method, path in (
+        ("get", f"/api/v1/doctors/{big}/slots"),
+        ("post", f"/api/v1/doctors/{big}/slots"),
+        ("patch", f"/api/v1/slots/{big}"),
+        ("delete", f"/api/v1/slots/{big}"),
+        ("delete", "/api/v1/slots/0"),
+    ):
+        response = getattr(client, method)(path)
+        assert response.status_code == 404, (method, path)
+        assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_answers_naming_a_resource_link_to_the_operations_on_it(spec):
+    links = spec["paths"]["/api/v1/appointments"]["get"]["responses"]["200"]["links"]
+    cancel = links["POST_appointments_cancel"]
+    assert (
+        cancel["operationRef"] == "#/paths/~1api~1v1~1appointments~1{appointment_id}~1cancel/post"
+    )
+    assert cancel["parameters"] == {"appointment_id": "$response.body#/items/0/id"}
+    slots = spec["paths"]["/api/v1/doctors/{doctor_id}/slots"]["get"]["responses"]["200"]["links"]
+    assert slots["POST_appointments"]["requestBody"]["slot_id"] == "$response.body#/items/0/id"
+    # Every link names an operation that exists, and each of its path parameters.
+    refs = {f"#/paths/{p.replace('/', '~1')}/{m}": p for p, m, _ in _operations(spec)}
+    for _, _, op in _operations(spec):
+        for response in op["responses"].values():
+            for link in response.get("links", {}).values():
+                target = refs[link["operationRef"]]
+                assert set(re.findall(r"{(\w+)}", target)) <= set(link.get("parameters", {}))
+
+
+def test_a_token_is_asked_for_before_the_body_is_read(client):
+    response = client.post("/api/v1/doctors/1/slots/bulk", json={"weekdays": "nonsense"})
+    assert response.status_code == 401

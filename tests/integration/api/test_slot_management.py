@@ -292,4 +292,4 @@ def test_unknown_slots_are_a_404(client, bearer):
     admin = bearer(make_user(Role.ADMIN))
     assert_error(client.post("/api/v1/slots/4242/block", headers=admin), 404, "slot_not_found")
     assert_error(client.delete("/api/v1/slots/4242", headers=admin), 404, "slot_not_found")
-    assert_error(client.patch("/api/v1/slots/4242", json={}, headers=admin), 404)
+    assert_error(client.patch("/api/v1/slots/4242", json={"mode": "video"}, headers=admin), 404)
