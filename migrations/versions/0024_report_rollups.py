@@ -26,6 +26,8 @@ ALL_DAYS = "'0001-01-01'"
 # The triggers: each marks (the clinic of the row's doctor, the UTC day of its time) in
 # report_dirty when that time is already past, the only times a rollup can hold. A booking,
 # a cancellation or a hold of a future visit writes nothing. R stands for NEW or OLD.
+# On SQLite, a later migration that rebuilds one of these tables (batch_alter_table) drops
+# its triggers with it and must create them again (_sqlite_upgrade shows them).
 # (table, the doctor of R, the time of R)
 TIMED = [
     ('appointments', 'R.doctor_id', 'R.starts_at'),

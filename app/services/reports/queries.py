@@ -12,6 +12,10 @@ filters by local day there; the UTC range it reads first (widened by the largest
 what lets it use the indexes on the times. SQLite has no time zones: there the query groups
 by zone and UTC minute, and the rows (far fewer than the appointments) are turned local,
 filtered and summed here. Every aggregate is a count or a sum, so both give the same totals.
+
+A report over every doctor, a clinic or a specialty counts live only the days the rollups do
+not hold untouched, and adds the rollup rows of the others (rollup.py says which and why);
+the lead-time median and one doctor's reports are always counted live.
 """
 
 from __future__ import annotations
