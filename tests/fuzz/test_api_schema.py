@@ -23,7 +23,7 @@ pytestmark = pytest.mark.fuzz
 # few hundred requests per role whatever the count); README's longer run has all four.
 SETTINGS = harness.settings_from_env(
     harness.Settings(
-        seed=20261203, examples=3, max_steps=10, phases=("examples", "fuzzing", "stateful")
+        seed=20261203, examples=2, max_steps=10, phases=("examples", "fuzzing", "stateful")
     )
 )
 

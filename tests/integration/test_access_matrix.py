@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from werkzeug.routing.converters import NumberConverter, UUIDConverter
 
 from app.extensions import db
 from app.models import AppointmentStatus, Role, User, UserPermission
@@ -139,12 +140,12 @@ def _url(app, rule, args: dict) -> str:
     for name in rule.arguments:
         if name in rule.defaults or {}:
             continue
-        converter = rule._converters[name].__class__.__name__
+        converter = rule._converters[name]
         if name in args:
             values[name] = args[name]
-        elif converter in ("IntegerConverter", "NumberConverter"):
+        elif isinstance(converter, NumberConverter):  # the API's IdConverter too
             values[name] = 1
-        elif converter == "UUIDConverter":
+        elif isinstance(converter, UUIDConverter):
             values[name] = "00000000-0000-0000-0000-000000000000"
         else:
             values[name] = "x"
