@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Literal, NamedTuple
 
 from flask import Flask, url_for
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from app.models import AppointmentStatus, Doctor
+from app.models import AppointmentStatus, Doctor, Role
 from app.services.languages import language_names
+from app.services.l10n import format_dt, format_number
 from app.services.localtime import zone
 from app.services.payments.money import format_money
 from app.services.photos import photo_filename
@@ -22,11 +24,11 @@ def local(value: datetime | None, timezone: str) -> datetime | None:
 
 
 def local_format(value: datetime | None, timezone: str, fmt: str = "%a %d %b %Y, %H:%M") -> str:
-    """E.g. 'Mon 09 Mar 2026, 09:00 EDT'."""
+    """E.g. 'Mon 09 Mar 2026, 09:00 EDT' (Spanish: 'lun 9 mar 2026, 09:00 EDT')."""
     if value is None:
         return ""
     shown = value.astimezone(zone(timezone))
-    return f"{shown.strftime(fmt)} {shown.tzname()}"
+    return f"{format_dt(shown, fmt)} {shown.tzname()}"
 
 
 def clinic_time(value: datetime | None, timezone: str, fmt: str = "%a %d %b %Y, %H:%M") -> Markup:
@@ -40,7 +42,7 @@ def clinic_time(value: datetime | None, timezone: str, fmt: str = "%a %d %b %Y, 
 
 
 def money(amount: int | None, currency: str) -> str:
-    """Minor units to a readable amount: 9000 USD -> 'USD 90.00'."""
+    """Minor units to a readable amount: 9000 USD -> 'USD 90.00' (Spanish: '90,00 US$')."""
     if amount is None:
         return ""
     return format_money(amount, currency)
@@ -54,16 +56,14 @@ class StatusLabel(NamedTuple):
 # How each status reads, in one table: the patient's pages say what happened to them, the
 # doctor's pages use the shorter working names.
 STATUS_LABELS: dict[AppointmentStatus, StatusLabel] = {
-    AppointmentStatus.PENDING_PAYMENT: StatusLabel("Awaiting payment", "Awaiting payment"),
-    AppointmentStatus.PENDING_APPROVAL: StatusLabel(
-        "Awaiting the doctor's approval", "Pending approval"
-    ),
-    AppointmentStatus.CONFIRMED: StatusLabel("Confirmed", "Confirmed"),
-    AppointmentStatus.COMPLETED: StatusLabel("Completed", "Completed"),
-    AppointmentStatus.NO_SHOW: StatusLabel("Missed", "No-show"),
-    AppointmentStatus.CANCELLED: StatusLabel("Cancelled", "Cancelled"),
-    AppointmentStatus.REJECTED: StatusLabel("Declined by the doctor", "Rejected"),
-    AppointmentStatus.EXPIRED: StatusLabel("Expired (not paid in time)", "Expired"),
+    AppointmentStatus.PENDING_PAYMENT: StatusLabel(_l("Awaiting payment"), _l("Awaiting payment")),
+    AppointmentStatus.PENDING_APPROVAL: StatusLabel(_l("Awaiting the doctor's approval"), _l("Pending approval")),
+    AppointmentStatus.CONFIRMED: StatusLabel(_l("Confirmed"), _l("Confirmed")),
+    AppointmentStatus.COMPLETED: StatusLabel(_l("Completed"), _l("Completed")),
+    AppointmentStatus.NO_SHOW: StatusLabel(_l("Missed"), _l("No-show")),
+    AppointmentStatus.CANCELLED: StatusLabel(_l("Cancelled"), _l("Cancelled")),
+    AppointmentStatus.REJECTED: StatusLabel(_l("Declined by the doctor"), _l("Rejected")),
+    AppointmentStatus.EXPIRED: StatusLabel(_l("Expired (not paid in time)"), _l("Expired")),
 }
 
 
@@ -72,7 +72,20 @@ def status_label(status: AppointmentStatus, audience: Literal["patient", "doctor
     label = STATUS_LABELS.get(status)
     if label is None:
         return str(status).replace("_", " ").capitalize()
-    return getattr(label, audience)
+    return str(getattr(label, audience))
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.PATIENT: _l("patient"),
+    Role.DOCTOR: _l("doctor"),
+    Role.ADMIN: _l("admin"),
+    Role.HELPER: _l("helper"),
+}
+
+
+def role_label(role: Role) -> str:
+    """The role as the header names it ('patient', 'paciente')."""
+    return str(ROLE_LABELS.get(role, role.value))
 
 
 def doctor_photo_url(doctor: Doctor, size: int) -> str | None:
@@ -100,9 +113,13 @@ def spoken(doctor: Doctor) -> str:
 
 def init_templating(app: Flask) -> None:
     app.add_template_global(doctor_photo_url, "doctor_photo_url")
+    app.add_template_global(role_label, "role_label")
     app.add_template_filter(initials, "initials")
     app.add_template_filter(spoken, "spoken")
     app.add_template_filter(local, "local")
     app.add_template_filter(local_format, "local_format")
     app.add_template_filter(clinic_time, "clinic_time")
     app.add_template_filter(money, "money")
+    # A date or datetime in the reader's language, no zone change: {{ day | dt('%a %d %b') }}.
+    app.add_template_filter(format_dt, "dt")
+    app.add_template_filter(format_number, "number")

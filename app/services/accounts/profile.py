@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import gettext as _
+
 from app.extensions import db
+from app.i18n import LANGUAGES
 from app.models import PatientProfile, Role, User
 from app.services import audit
 from app.services.errors import InvalidInput, UserNotFound
@@ -82,3 +85,34 @@ def update_profile(
         data={"changed": changed},
     )
     return user
+
+
+@use_case
+def set_locale(user_id: int, locale: str | None) -> User:
+    """The language of the account's pages, mail and texts ('en', 'es'; None: follow the
+    browser). Raises UserNotFound, InvalidInput."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise UserNotFound()
+    if locale is not None and locale not in LANGUAGES:
+        raise InvalidInput(_("Choose one of the languages offered."), field="locale")
+    if user.locale != locale:
+        user.locale = locale
+        user.updated_by_id = user_id
+        audit.record(
+            "account.locale_changed",
+            actor_id=user_id,
+            target_type="user",
+            target_id=user_id,
+            data={"locale": locale},
+        )
+    return user
+
+
+@use_case
+def remember_browser_locale(user_id: int, locale: str | None) -> None:
+    """What the browser asked for at sign-in: mail and texts use it while the account has no
+    language of its own. Written only when it changed."""
+    user = db.session.get(User, user_id)
+    if user is not None and locale and user.browser_locale != locale:
+        user.browser_locale = locale
