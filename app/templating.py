@@ -88,6 +88,24 @@ def role_label(role: Role) -> str:
     return str(ROLE_LABELS.get(role, role.value))
 
 
+# A card dispute's state as Stripe names it, as the pages say it.
+DISPUTE_LABELS: dict[str, str] = {
+    "warning_needs_response": _l("inquiry, needs a response"),
+    "warning_under_review": _l("inquiry under review"),
+    "warning_closed": _l("inquiry closed"),
+    "needs_response": _l("needs a response"),
+    "under_review": _l("under review"),
+    "won": _l("won"),
+    "lost": _l("lost"),
+}
+
+
+def dispute_label(status: str | None) -> str:
+    if not status:
+        return ""
+    return str(DISPUTE_LABELS.get(status, status.replace("_", " ")))
+
+
 def doctor_photo_url(doctor: Doctor, size: int) -> str | None:
     """Where one size of the doctor's photo is served; None without a photo."""
     if doctor.photo_hash is None:
@@ -114,6 +132,7 @@ def spoken(doctor: Doctor) -> str:
 def init_templating(app: Flask) -> None:
     app.add_template_global(doctor_photo_url, "doctor_photo_url")
     app.add_template_global(role_label, "role_label")
+    app.add_template_global(dispute_label, "dispute_label")
     app.add_template_filter(initials, "initials")
     app.add_template_filter(spoken, "spoken")
     app.add_template_filter(local, "local")
