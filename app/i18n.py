@@ -57,7 +57,7 @@ def _account_locale() -> str | None:
         user = current_user
         if user and user.is_authenticated:
             return supported(getattr(user, "locale", None))
-    except Exception:  # noqa: BLE001 — no user loader yet (early errors): not signed in
+    except Exception:
         return None
     return None
 

@@ -11,8 +11,8 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from app.models import AppointmentStatus, Doctor, Role
-from app.services.languages import language_names
 from app.services.l10n import format_dt, format_number
+from app.services.languages import language_names
 from app.services.localtime import zone
 from app.services.payments.money import format_money
 from app.services.photos import photo_filename
@@ -57,7 +57,9 @@ class StatusLabel(NamedTuple):
 # doctor's pages use the shorter working names.
 STATUS_LABELS: dict[AppointmentStatus, StatusLabel] = {
     AppointmentStatus.PENDING_PAYMENT: StatusLabel(_l("Awaiting payment"), _l("Awaiting payment")),
-    AppointmentStatus.PENDING_APPROVAL: StatusLabel(_l("Awaiting the doctor's approval"), _l("Pending approval")),
+    AppointmentStatus.PENDING_APPROVAL: StatusLabel(
+        _l("Awaiting the doctor's approval"), _l("Pending approval")
+    ),
     AppointmentStatus.CONFIRMED: StatusLabel(_l("Confirmed"), _l("Confirmed")),
     AppointmentStatus.COMPLETED: StatusLabel(_l("Completed"), _l("Completed")),
     AppointmentStatus.NO_SHOW: StatusLabel(_l("Missed"), _l("No-show")),

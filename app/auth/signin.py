@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 
-from app.models import Role, User
 from app.i18n import visitor_locale
+from app.models import Role, User
 from app.services.accounts import profile, sessions
 
 SECOND_FACTOR_WINDOW = timedelta(minutes=5)

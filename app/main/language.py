@@ -20,7 +20,9 @@ def set_language():
     An empty choice goes back to following the browser. CSRF-checked like every form."""
     raw = request.form.get("locale", "")
     locale = supported(raw)
-    response = redirect(safe_next(request.form.get("next"), current_user if current_user.is_authenticated else None))
+    response = redirect(
+        safe_next(request.form.get("next"), current_user if current_user.is_authenticated else None)
+    )
     if raw and locale is None:
         flash(_("Choose one of the languages offered."), "error")
         return response

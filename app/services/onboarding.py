@@ -62,6 +62,7 @@ class ApplicationInput:
     specialty_ids: list[int]
     phone: str | None = None
     message: str | None = None
+    locale: str | None = None  # the language the applicant wrote in: the answer's
 
 
 def _checked(data: ApplicationInput) -> dict:
@@ -116,7 +117,9 @@ def apply(data: ApplicationInput, *, now: datetime) -> DoctorApplication | None:
         )
         if waiting is not None:
             return None
-        application = DoctorApplication(**values, status=S.PENDING, created_at=now)
+        application = DoctorApplication(
+            **values, locale=data.locale, status=S.PENDING, created_at=now
+        )
         try:
             with db.session.begin_nested():
                 db.session.add(application)
@@ -233,6 +236,7 @@ def verify(*, application_id: int, actor_id: int, now: datetime, ip: str | None 
         now=now,
         ip=ip,
     )
+    user.browser_locale = application.locale  # the welcome is in the application's language
     doctor = db.session.scalar(select(Doctor).where(Doctor.user_id == user.id))
     doctor.licence_number = application.licence_number
     doctor.specialties = specialties_of(application)
@@ -285,6 +289,6 @@ def decline(
         application.email,
         "doctor_application.declined",
         key=f"doctor-application:{application.id}:declined",
-        data={"name": application.name, "reason": reason},
+        data={"name": application.name, "reason": reason, "locale": application.locale},
     )
     return application

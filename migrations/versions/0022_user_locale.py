@@ -1,4 +1,5 @@
-"""user locale: the account's language setting and the browser's at the last sign-in
+"""languages: the account's language setting and the browser's at the last sign-in; the
+language a doctor's application was written in
 
 Revision ID: 0022
 Revises: 0020
@@ -20,9 +21,13 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('locale', sa.String(length=8), nullable=True))
         batch_op.add_column(sa.Column('browser_locale', sa.String(length=8), nullable=True))
+    with op.batch_alter_table('doctor_applications', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('locale', sa.String(length=8), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('doctor_applications', schema=None) as batch_op:
+        batch_op.drop_column('locale')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('browser_locale')
         batch_op.drop_column('locale')
