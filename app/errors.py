@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from app.security import upload_view
@@ -101,7 +102,10 @@ def upload_too_large():
     view = upload_view(current_app)
     limit = current_app.config[view.upload_limit_key]
     flash(
-        f"That file is larger than the {limit / (1024 * 1024):g} MB allowed: choose a smaller one.",
+        gettext(
+            "That file is larger than the %(megabytes)s MB allowed: choose a smaller one.",
+            megabytes=f"{limit / (1024 * 1024):g}",
+        ),
         "error",
     )
     return redirect(url_for(view.upload_page, **request.args), 303)

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from flask import render_template
+from flask_babel import gettext
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
@@ -22,7 +23,8 @@ from app.services.errors import DomainError
 def doctor_apply():
     form = DoctorApplicationForm()
     form.clinic_id.choices = [SelectChoice("", _("Choose your clinic"))] + [
-        SelectChoice(str(c.id), f"{c.name}, {c.city}") for c in list_clinics()
+        SelectChoice(str(c.id), gettext("%(name)s, %(city)s", name=c.name, city=c.city))
+        for c in list_clinics()
     ]
     form.specialty_ids.choices = [SelectChoice(s.id, s.name) for s in list_specialties()]
     if form.validate_on_submit():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlalchemy import and_, select
 
 from app.extensions import db
@@ -97,17 +98,17 @@ def listing_gaps(doctor: Doctor) -> list[str]:
     """What keeps a doctor out of search, in words for the admin pages (empty: listed)."""
     gaps = []
     if not doctor.user.is_active:
-        gaps.append("the account is deactivated")
+        gaps.append(gettext("the account is deactivated"))
     if doctor.user.role is not Role.DOCTOR:
-        gaps.append("the account is no longer a doctor")
+        gaps.append(gettext("the account is no longer a doctor"))
     if doctor.verified_at is None:
-        gaps.append("not verified")
+        gaps.append(gettext("not verified"))
     if doctor.clinic_id is None:
-        gaps.append("no clinic")
+        gaps.append(gettext("no clinic"))
     if not doctor.specialties:
-        gaps.append("no specialty")
+        gaps.append(gettext("no specialty"))
     if doctor.fee_amount <= 0:
-        gaps.append("no fee")
+        gaps.append(gettext("no fee"))
     return gaps
 
 
@@ -128,7 +129,7 @@ def managed_doctor(actor_id: int, doctor_id: int, *, lock: bool = False) -> Doct
     if doctor is None:
         raise DoctorNotFound()
     if not can_manage_doctor(load_actor(actor_id), doctor):
-        raise Forbidden("Only this doctor or an admin can manage this doctor.")
+        raise Forbidden(gettext("Only this doctor or an admin can manage this doctor."))
     return doctor
 
 

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from babel import Locale
+from flask_babel import gettext
 
 from app.services.errors import InvalidInput
 from app.services.l10n import locale_code
@@ -102,7 +103,10 @@ def check_language(code: str, field: str = "language") -> str:
     clean = (code or "").strip().lower()
     if clean not in LANGUAGES:
         raise InvalidInput(
-            f"{code!r} is not a language we list: use an ISO 639-1 code such as en or es.",
+            gettext(
+                "%(code)r is not a language we list: use an ISO 639-1 code such as en or es.",
+                code=code,
+            ),
             field=field,
         )
     return clean
@@ -112,5 +116,8 @@ def check_languages(codes: Iterable[str], field: str = "languages") -> list[str]
     """Known codes, each once, sorted. Raises InvalidInput."""
     clean = sorted({check_language(code, field) for code in codes})
     if len(clean) > MAX_LANGUAGES:
-        raise InvalidInput(f"Choose at most {MAX_LANGUAGES} languages.", field=field)
+        raise InvalidInput(
+            gettext("Choose at most %(MAX_LANGUAGES)s languages.", MAX_LANGUAGES=MAX_LANGUAGES),
+            field=field,
+        )
     return clean

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -109,7 +110,10 @@ def inbox(*, user_id: int, page: int = 1, per_page: int = 20) -> InboxPage:
     Raises InvalidInput for a page below 1 or per_page outside 1..MAX_PER_PAGE."""
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidInput(
-            f"page starts at 1 and per_page is 1 to {MAX_PER_PAGE}.", field="per_page"
+            gettext(
+                "page starts at 1 and per_page is 1 to %(MAX_PER_PAGE)s.", MAX_PER_PAGE=MAX_PER_PAGE
+            ),
+            field="per_page",
         )
     user = _user(user_id)
     total = db.session.scalar(select(func.count()).select_from(Notification).where(*_mine(user_id)))
