@@ -69,7 +69,9 @@ STATUS_LABELS: dict[AppointmentStatus, StatusLabel] = {
 }
 
 
-def status_label(status: AppointmentStatus, audience: Literal["patient", "doctor"]) -> str:
+def status_label(
+    status: AppointmentStatus, audience: Literal["patient", "doctor"] = "patient"
+) -> str:
     """The status as the patient's or the doctor's pages show it."""
     label = STATUS_LABELS.get(status)
     if label is None:
@@ -108,6 +110,45 @@ def dispute_label(status: str | None) -> str:
     return str(DISPUTE_LABELS.get(status, status.replace("_", " ")))
 
 
+PAYMENT_STATUS_LABELS: dict[str, str] = {
+    "requires_payment": _l("awaiting payment"),
+    "authorized": _l("authorised"),
+    "captured": _l("captured"),
+    "refunded": _l("refunded"),
+    "partially_refunded": _l("partially refunded"),
+    "canceled": _l("cancelled"),
+    "failed": _l("failed"),
+    "disputed": _l("disputed"),
+}
+# A slot on the doctor's availability page.
+SLOT_STATE_LABELS: dict[str, str] = {
+    "open": _l("open"),
+    "booked": _l("booked"),
+    "held": _l("held"),
+    "blocked": _l("blocked"),
+    "past": _l("past"),
+}
+
+
+def payment_status_label(status) -> str:
+    """A payment's status in words ('partially refunded')."""
+    value = getattr(status, "value", status) or ""
+    return str(PAYMENT_STATUS_LABELS.get(value, value.replace("_", " ")))
+
+
+def slot_state_label(state: str) -> str:
+    return str(SLOT_STATE_LABELS.get(state, state))
+
+
+def visit_event_label(event, viewer_id: int) -> str:
+    """'You joined', 'Ann Lee left': one line of a video room's log."""
+    joined = getattr(event.kind, "value", event.kind) == "joined"
+    if event.user_id == viewer_id:
+        return str(_l("You joined") if joined else _l("You left"))
+    name = event.user.name
+    return str(_l("%(name)s joined", name=name) if joined else _l("%(name)s left", name=name))
+
+
 def doctor_photo_url(doctor: Doctor, size: int) -> str | None:
     """Where one size of the doctor's photo is served; None without a photo."""
     if doctor.photo_hash is None:
@@ -135,6 +176,11 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(doctor_photo_url, "doctor_photo_url")
     app.add_template_global(role_label, "role_label")
     app.add_template_global(dispute_label, "dispute_label")
+    app.add_template_global(payment_status_label, "payment_status_label")
+    # The patient's wording; the patient and doctor areas bind their own (one argument).
+    app.add_template_global(status_label, "status_label")
+    app.add_template_global(slot_state_label, "slot_state_label")
+    app.add_template_global(visit_event_label, "visit_event_label")
     app.add_template_filter(initials, "initials")
     app.add_template_filter(spoken, "spoken")
     app.add_template_filter(local, "local")

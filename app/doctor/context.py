@@ -7,7 +7,7 @@ from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from app.doctor import bp
@@ -18,7 +18,7 @@ from app.services.localtime import zone
 from app.services.scheduling import search
 from app.templating import status_label
 
-MODE_LABELS = {SlotMode.IN_PERSON: "In person", SlotMode.VIDEO: "Video"}
+MODE_LABELS = {SlotMode.IN_PERSON: lazy_gettext("In person"), SlotMode.VIDEO: lazy_gettext("Video")}
 # Dates far outside this range overflow when converted between zones.
 FIRST_DAY, LAST_DAY = date(2000, 1, 8), date(2100, 12, 24)
 
@@ -75,7 +75,7 @@ def doctor_page_helpers() -> dict:
     return {
         "scope": g.get("doctor_scope", {}),
         "status_label": lambda status: status_label(status, "doctor"),
-        "mode_label": lambda mode: MODE_LABELS.get(mode, str(mode)),
+        "mode_label": lambda mode: str(MODE_LABELS.get(mode, mode)),
     }
 
 
