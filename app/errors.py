@@ -104,7 +104,7 @@ def upload_too_large():
     flash(
         gettext(
             "That file is larger than the %(megabytes)s MB allowed: choose a smaller one.",
-            megabytes=f"{limit / (1024 * 1024):g}",
+            megabytes=format(limit / (1024 * 1024), "g"),
         ),
         "error",
     )

@@ -146,7 +146,7 @@ def _check_proof(
                     "Your visit on %(when)s UTC can no longer be cancelled online, so the account "
                     "cannot be deleted yet: call the clinic, or delete the account after the "
                     "visit.",
-                    when=f"{appointment.starts_at:%Y-%m-%d %H:%M}",
+                    when=appointment.starts_at.strftime("%Y-%m-%d %H:%M"),
                 )
             )
     return user
