@@ -9,7 +9,7 @@ export FLASK_APP := wsgi
 LOCALES := es
 PO_FILES := $(foreach l,$(LOCALES),translations/$(l)/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
-BABEL_KEYWORDS := -k _l -k lazy_gettext -k N_
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k N_
 
 .PHONY: run test lint format bench worker clean extract translations
 
