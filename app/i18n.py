@@ -14,11 +14,14 @@ setting, else the language the browser asked for when the person last signed in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
 
 from flask import Flask, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale, refresh
+from flask_babel import Babel, force_locale, get_locale, gettext, refresh
 from flask_login import current_user
 
 DEFAULT_LOCALE = "en"
@@ -96,6 +99,31 @@ def speaking(locale: str | None) -> Iterator[None]:
         yield
 
 
+# _("...") in the scripts (babel.cfg extracts the same calls into the catalogue).
+_JS_MESSAGE = re.compile(r"""\b_\(\s*"((?:[^"\\]|\\.)*)"\s*[,)]""")
+
+
+@cache
+def js_messages(folder: str) -> tuple[str, ...]:
+    """The English texts static/js asks for, read once per process."""
+    found: set[str] = set()
+    for path in sorted(Path(folder).glob("*.js")):
+        found.update(
+            m.encode().decode("unicode_escape") for m in _JS_MESSAGE.findall(path.read_text())
+        )
+    return tuple(sorted(found))
+
+
+def js_strings() -> dict[str, str]:
+    """English text -> its translation, for the scripts of this page (none in English)."""
+    if current_locale() == DEFAULT_LOCALE:
+        return {}
+    from flask import current_app  # noqa: PLC0415
+
+    folder = str(Path(current_app.static_folder) / "js")
+    return {text: gettext(text) for text in js_messages(folder)}
+
+
 def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(app.root_path + "/../translations"))
@@ -109,4 +137,8 @@ def init_i18n(app: Flask) -> None:
 
     @app.context_processor
     def _languages():
-        return {"languages": LANGUAGES, "current_locale": current_locale()}
+        return {
+            "languages": LANGUAGES,
+            "current_locale": current_locale(),
+            "js_strings": js_strings,
+        }
