@@ -108,9 +108,7 @@ def js_messages(folder: str) -> tuple[str, ...]:
     """The English texts static/js asks for, read once per process."""
     found: set[str] = set()
     for path in sorted(Path(folder).glob("*.js")):
-        found.update(
-            m.encode().decode("unicode_escape") for m in _JS_MESSAGE.findall(path.read_text())
-        )
+        found.update(_JS_MESSAGE.findall(path.read_text(encoding="utf-8")))
     return tuple(sorted(found))
 
 

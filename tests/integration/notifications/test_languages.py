@@ -49,7 +49,7 @@ def test_a_spanish_browser_gets_its_booking_confirmation_in_spanish(
     assert note.subject.startswith("New booking: Pat Doe, ")
 
 
-def test_a_worker_writes_in_the_accounts_language_with_spanish_dates(queued, inbox, doctor, patient):
+def test_a_worker_writes_in_the_accounts_language(queued, inbox, doctor, patient):
     patient.locale = "es"
     db.session.commit()
     appointment = booking.book_slot(
