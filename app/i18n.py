@@ -33,6 +33,12 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 babel = Babel()
 
 
+def N_(text: str) -> str:
+    """Mark `text` for the catalogue without translating it here (it is translated where it
+    is shown, e.g. by Flask-Login's localize_callback)."""
+    return text
+
+
 def supported(code: str | None) -> str | None:
     """`code` if Carebook speaks it ('es-MX' and 'es_MX' count as 'es'), else None."""
     if not code:

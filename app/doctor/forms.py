@@ -34,7 +34,7 @@ MODE_CHOICES = [
     SelectChoice(SlotMode.VIDEO.value, lazy_gettext("Video")),
 ]
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-GAP_MESSAGE = "This time does not exist on that day (the clocks change)."
+GAP_MESSAGE = lazy_gettext("This time does not exist on that day (the clocks change).")
 # Dates far outside this range overflow when converted between zones.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 _BREAK = re.compile(r"^(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})$")
@@ -116,9 +116,9 @@ class SlotForm(FlaskForm):
         start = local_to_utc(self.date.data, self.start.data, tz)
         end = local_to_utc(self.date.data, self.end.data, tz)
         if start is None:
-            self.start.errors = [*self.start.errors, GAP_MESSAGE]
+            self.start.errors = [*self.start.errors, str(GAP_MESSAGE)]
         if end is None:
-            self.end.errors = [*self.end.errors, GAP_MESSAGE]
+            self.end.errors = [*self.end.errors, str(GAP_MESSAGE)]
         return (start, end) if start and end else None
 
 

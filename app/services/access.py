@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import and_, select
 
 from app.extensions import db
@@ -25,17 +25,19 @@ PERMISSIONS = (
 
 # What each permission is called on the pages, and what it opens.
 PERMISSION_LABELS = {
-    "bookings.view": "See appointments (admin pages and the API)",
-    "bookings.manage": "Manage appointments (cancel on the clinic's behalf; the API)",
-    "doctors.manage": "Manage doctors",
-    "payments.view": "See payments",
-    "payments.refund": "Refund payments",
-    "content.manage": "Manage clinics, specialties and the help and policy pages",
-    "reports.view": "See reports (bookings, utilisation, revenue; CSV downloads)",
-    "users.manage": "Manage users",
-    "notifications.view": "See notifications and queues (and retry failures)",
-    "reviews.moderate": "Moderate reviews (hide and restore them)",
-    "conversations.audit": "Open patient-doctor conversations (disputes; each opening is audited)",
+    "bookings.view": lazy_gettext("See appointments (admin pages and the API)"),
+    "bookings.manage": lazy_gettext("Manage appointments (cancel on the clinic's behalf; the API)"),
+    "doctors.manage": lazy_gettext("Manage doctors"),
+    "payments.view": lazy_gettext("See payments"),
+    "payments.refund": lazy_gettext("Refund payments"),
+    "content.manage": lazy_gettext("Manage clinics, specialties and the help and policy pages"),
+    "reports.view": lazy_gettext("See reports (bookings, utilisation, revenue; CSV downloads)"),
+    "users.manage": lazy_gettext("Manage users"),
+    "notifications.view": lazy_gettext("See notifications and queues (and retry failures)"),
+    "reviews.moderate": lazy_gettext("Moderate reviews (hide and restore them)"),
+    "conversations.audit": lazy_gettext(
+        "Open patient-doctor conversations (disputes; each opening is audited)"
+    ),
 }
 
 # The permissions an admin page offers to grant: those that open something (all of them now
@@ -44,6 +46,8 @@ GRANTABLE_PERMISSIONS = PERMISSIONS
 
 
 def permission_label(permission: str) -> str:
+    """The permission's name in the reader's language (a lazy string where defined at import:
+    a form's choices)."""
     return PERMISSION_LABELS.get(permission, permission)
 
 
