@@ -94,10 +94,10 @@ def role_label(role: Role) -> str:
 
 # A card dispute's state as Stripe names it, as the pages say it.
 DISPUTE_LABELS: dict[str, str] = {
-    "warning_needs_response": _l("inquiry, needs a response"),
-    "warning_under_review": _l("inquiry under review"),
-    "warning_closed": _l("inquiry closed"),
-    "needs_response": _l("needs a response"),
+    "warning_needs_response": _l("warning needs response"),
+    "warning_under_review": _l("warning under review"),
+    "warning_closed": _l("warning closed"),
+    "needs_response": _l("needs response"),
     "under_review": _l("under review"),
     "won": _l("won"),
     "lost": _l("lost"),
@@ -111,12 +111,12 @@ def dispute_label(status: str | None) -> str:
 
 
 PAYMENT_STATUS_LABELS: dict[str, str] = {
-    "requires_payment": _l("awaiting payment"),
-    "authorized": _l("authorised"),
+    "requires_payment": _l("requires payment"),
+    "authorized": _l("authorized"),
     "captured": _l("captured"),
     "refunded": _l("refunded"),
     "partially_refunded": _l("partially refunded"),
-    "canceled": _l("cancelled"),
+    "canceled": _l("canceled"),
     "failed": _l("failed"),
     "disputed": _l("disputed"),
 }
@@ -128,6 +128,51 @@ SLOT_STATE_LABELS: dict[str, str] = {
     "blocked": _l("blocked"),
     "past": _l("past"),
 }
+
+
+# An appointment's status in the admin's working words (the status itself, in lower case).
+STATUS_WORDS: dict[str, str] = {
+    "pending_payment": _l("pending payment"),
+    "pending_approval": _l("pending approval"),
+    "confirmed": _l("confirmed"),
+    "completed": _l("completed"),
+    "no_show": _l("no show"),
+    "cancelled": _l("cancelled"),
+    "rejected": _l("rejected"),
+    "expired": _l("expired"),
+}
+
+
+# Other stored values the admin pages show as they are, in the reader's language.
+ENUM_WORDS: dict[str, str] = {
+    "card": _l("card"),
+    "cash": _l("cash"),
+    "pending": _l("pending"),
+    "verified": _l("verified"),
+    "declined": _l("declined"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+    "skipped": _l("skipped"),
+    "email": _l("email"),
+    "sms": _l("text message"),
+    "in_app": _l("in Carebook"),
+    "patient": _l("patient"),
+    "doctor": _l("doctor"),
+    "admin": _l("admin"),
+    "helper": _l("helper"),
+}
+
+
+def enum_label(value) -> str:
+    """A stored value ('cash', 'verified', 'in_app') in words; unknown ones as they are."""
+    raw = getattr(value, "value", value) or ""
+    return str(ENUM_WORDS.get(raw, raw))
+
+
+def status_words(status) -> str:
+    """'pending approval': an appointment's status as the admin pages and receipts name it."""
+    value = getattr(status, "value", status) or ""
+    return str(STATUS_WORDS.get(value, value.replace("_", " ")))
 
 
 def payment_status_label(status) -> str:
@@ -177,6 +222,8 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(role_label, "role_label")
     app.add_template_global(dispute_label, "dispute_label")
     app.add_template_global(payment_status_label, "payment_status_label")
+    app.add_template_global(status_words, "status_words")
+    app.add_template_global(enum_label, "enum_label")
     # The patient's wording; the patient and doctor areas bind their own (one argument).
     app.add_template_global(status_label, "status_label")
     app.add_template_global(slot_state_label, "slot_state_label")

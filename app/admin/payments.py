@@ -14,8 +14,9 @@ from app.services.access import has_permission
 from app.services.chat import conversations
 from app.services.chat.rules import AUDIT_PERMISSION
 from app.services.errors import DomainError
+from app.services.l10n import format_number
 from app.services.payments import refunds, reports
-from app.services.payments.money import format_money, to_major, to_minor
+from app.services.payments.money import to_major, to_minor
 from app.services.payments.settle import PaymentProviderUnavailable
 
 
@@ -81,8 +82,9 @@ def refund(payment_id: int):
         return _payment_page(reports.get_payment(payment_id), form, exc.status_code)
     flash(
         gettext(
-            "Refunded %(amount)s to %(name)s.",
-            amount=format_money(to_minor(form.amount.data), refunded.currency),
+            "Refunded %(amount)s %(currency)s to %(name)s.",
+            amount=format_number(form.amount.data, "#,##0.00"),
+            currency=refunded.currency,
             name=refunded.appointment.patient.name,
         ),
         "success",
