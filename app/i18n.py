@@ -22,7 +22,9 @@ from pathlib import Path
 
 from flask import Flask, has_request_context, request
 from flask_babel import Babel, force_locale, get_locale, gettext, refresh
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import escape
 
 DEFAULT_LOCALE = "en"
 # The languages Carebook speaks, each in its own words (the footer switch, the account page).
@@ -31,6 +33,11 @@ COOKIE = "carebook_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 babel = Babel()
+
+# Flask-Babel's lazy strings (form labels, errors defined at import) call themselves safe HTML:
+# rendered raw, "Policy page (/policies/<slug>)" would become a tag. They are text like any
+# other string: their HTML is their escaped text.
+LazyString.__html__ = lambda self: escape(str(self))
 
 
 def N_(text: str) -> str:

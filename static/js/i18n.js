@@ -1,14 +1,15 @@
 // The scripts' words in the page's language: _("Text", {name: value}) looks the English text
-// up in the JSON block base.html writes (app/i18n.py, js_strings; empty in English) and fills
-// in %(name)s. Loaded first, without defer, so that every script may use it at once.
+// up in the JSON that base.html writes into <meta name="carebook-strings"> (app/i18n.py,
+// js_strings; {} in English: no inline script, the CSP allows none) and fills in %(name)s.
+// Loaded first, without defer, so that every script may use it at once.
 (function () {
   "use strict";
   var strings = null;
   window.carebookGettext = function (text, values) {
     if (strings === null) {
-      var block = document.getElementById("carebook-strings");
+      var meta = document.querySelector('meta[name="carebook-strings"]');
       try {
-        strings = block ? JSON.parse(block.textContent) : {};
+        strings = meta ? JSON.parse(meta.getAttribute("content")) : {};
       } catch (error) {
         strings = {};
       }
