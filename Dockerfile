@@ -19,6 +19,7 @@ COPY workers workers
 COPY migrations migrations
 COPY templates templates
 COPY static static
+COPY translations translations
 COPY wsgi.py .
 
 # instance/uploads (MEDIA_ROOT) holds doctors' photos: docker-compose.yml mounts a volume there.

@@ -5,8 +5,13 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
+# Languages other than English (README, "Languages"): their catalogues and compiled files.
+LOCALES := es
+PO_FILES := $(foreach l,$(LOCALES),translations/$(l)/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k N_
 
-.PHONY: run test lint format bench worker clean
+.PHONY: run test lint format bench worker clean extract translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +33,7 @@ LOCALSTRIPE := http://127.0.0.1:$(LOCALSTRIPE_PORT)
 # gevent workers: one greenlet per request or open WebSocket, so a process holds many idle
 # sockets (README, "Real time"). No gunicorn access log: it would print query strings, and password-reset links carry their
 # token there. The app logs every request itself (method, path, status, time, request id).
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(MO_FILES)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
 	@echo "Carebook: http://$(HOST):$(PORT)/"
@@ -51,12 +56,29 @@ run: $(VENV)/.installed
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --worker-class gevent \
 		--worker-connections 1000 --no-control-socket wsgi:app
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(MO_FILES)
 	@if [ ! -d tests/oidc/node_modules ] && command -v npm >/dev/null 2>&1; then \
 		npm ci --prefix tests/oidc --no-audit --no-fund; fi
 	@if [ ! -d tests/e2e/node_modules ] && command -v npm >/dev/null 2>&1; then \
 		npm ci --prefix tests/e2e --no-audit --no-fund; fi
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Languages (README, "Languages"): English in the sources, one catalogue per other language.
+# `make extract` gathers the strings from app/ and templates/ (babel.cfg) into each .po: new
+# ones come in untranslated, for a translator to fill; `make translations` compiles the .po
+# files into the .mo files the app reads. Both are committed; the tests fail when a string is
+# missing from a catalogue, untranslated or fuzzy, or when a .mo does not match its .po.
+
+extract: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+		--project Carebook --copyright-holder Carebook -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations \
+		--no-fuzzy-matching --ignore-obsolete
+
+translations: $(MO_FILES)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations -l $* --statistics
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -19,6 +19,7 @@ from app.extensions import (
     oauth,
     release_sessions_safely,
 )
+from app.i18n import init_i18n
 from app.metrics import init_metrics
 from app.requestlog import configure_logging
 from app.security import install_request_size_limit, install_security_headers
@@ -74,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     from app.api import init_api  # noqa: PLC0415 — same: the API blueprint and its routes
 
+    init_i18n(app)
     init_templating(app)
     auth.init_login(app)
     app.register_blueprint(main.bp)

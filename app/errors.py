@@ -15,11 +15,17 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    SecurityError,
+    default_exceptions,
+)
 
 from app.extensions import db
 from app.security import upload_view
@@ -39,19 +45,43 @@ def wants_json() -> bool:
 
 # The site's own words for the pages people reach most, in place of Werkzeug's stock text.
 PAGE_TITLES = {
-    400: "That request did not work",
-    401: "Please sign in",
-    403: "You do not have access to this page",
-    404: "Page not found",
-    405: "That does not work here",
-    429: "Too many attempts",
-    500: "Something went wrong",
-    503: "Carebook is briefly unavailable",
+    400: lazy_gettext("That request did not work"),
+    401: lazy_gettext("Please sign in"),
+    403: lazy_gettext("You do not have access to this page"),
+    404: lazy_gettext("Page not found"),
+    405: lazy_gettext("That does not work here"),
+    413: lazy_gettext("That is too large"),
+    429: lazy_gettext("Too many attempts"),
+    500: lazy_gettext("Something went wrong"),
+    503: lazy_gettext("Carebook is briefly unavailable"),
 }
 PAGE_MESSAGES = {
-    403: "Your account cannot open this page. If you think it should, sign in with another "
-    "account or ask an administrator.",
-    404: "We could not find that page. The link may be mistyped, or the page may have moved.",
+    403: lazy_gettext(
+        "Your account cannot open this page. If you think it should, sign in with another "
+        "account or ask an administrator."
+    ),
+    404: lazy_gettext(
+        "We could not find that page. The link may be mistyped, or the page may have moved."
+    ),
+}
+# Werkzeug's own words for the other statuses, in the reader's language on pages (the same
+# English text: the API keeps it).
+STOCK_MESSAGES = {
+    400: lazy_gettext(
+        "The browser (or proxy) sent a request that this server could not understand."
+    ),
+    401: lazy_gettext(
+        "The server could not verify that you are authorized to access the URL requested. You "
+        "either supplied the wrong credentials (e.g. a bad password), or your browser doesn't "
+        "understand how to supply the credentials required."
+    ),
+    405: lazy_gettext("The method is not allowed for the requested URL."),
+    413: lazy_gettext("The data value transmitted exceeds the capacity limit."),
+    429: lazy_gettext("This user has exceeded an allotted request count. Try again later."),
+    500: lazy_gettext(
+        "The server encountered an internal error and was unable to complete your request. "
+        "Either the server is overloaded or there is an error in the application."
+    ),
 }
 # Fields a 429 page never writes back into the page: secrets are typed again.
 SECRET_FIELDS = ("password", "confirm", "code", "otp", "csrf_token", "token")
@@ -67,11 +97,19 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
     page = render_template(
         "errors/error.html",
         status=status,
-        title=PAGE_TITLES.get(status, f"Error {status}"),
-        message=message,
+        title=str(PAGE_TITLES.get(status) or gettext("Error %(status)s", status=status)),
+        message=str(_page_message(status, message)),
         kept=kept,
     )
     return page, status
+
+
+def _page_message(status: int, message: str):
+    """Werkzeug's stock text in the reader's language; any other message as it is."""
+    stock = default_exceptions.get(status)
+    if stock is not None and message == stock.description and status in STOCK_MESSAGES:
+        return STOCK_MESSAGES[status]
+    return message
 
 
 def _kept_input() -> list[tuple[str, str]]:
@@ -110,7 +148,10 @@ def upload_too_large():
     view = upload_view(current_app)
     limit = current_app.config[view.upload_limit_key]
     flash(
-        f"That file is larger than the {limit / (1024 * 1024):g} MB allowed: choose a smaller one.",
+        gettext(
+            "That file is larger than the %(megabytes)s MB allowed: choose a smaller one.",
+            megabytes=format(limit / (1024 * 1024), "g"),
+        ),
         "error",
     )
     return redirect(url_for(view.upload_page, **request.args), 303)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.errors import wants_json
@@ -28,7 +29,7 @@ def public(view):
 def _unauthenticated():
     """API callers get 401; people are sent to the sign-in page."""
     if wants_json():
-        abort(401, "The access token is missing, invalid or expired.")
+        abort(401, gettext("The access token is missing, invalid or expired."))
     return login_manager.unauthorized()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, request, session
+from flask_babel import gettext
 from flask_login import current_user
 
 HSTS = "max-age=31536000; includeSubDomains"
@@ -119,7 +120,10 @@ def install_request_size_limit(app: Flask) -> None:
         limit = body_limit(app)
         request.max_content_length = limit
         if limit and request.content_length is not None and request.content_length > limit:
-            abort(413, f"The request body is larger than the {_size(limit)} allowed.")
+            abort(
+                413,
+                gettext("The request body is larger than the %(size)s allowed.", size=_size(limit)),
+            )
 
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_large_bodies)
 

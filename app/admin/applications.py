@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.admin import bp, form_error
@@ -59,8 +60,12 @@ def verify_application(application_id: int):
         return _page(application_id, DeclineApplicationForm(formdata=None), exc.status_code)
     gaps = ", ".join(access.listing_gaps(doctor))
     flash(
-        f"{doctor.name} is verified: their account is open and a link to choose a password is "
-        f"on its way. Still to do before patients find them: {gaps}.",
+        gettext(
+            "%(name)s is verified: their account is open and a link to choose a password is on "
+            "its way. Still to do before patients find them: %(gaps)s.",
+            name=doctor.name,
+            gaps=gaps,
+        ),
         "success",
     )
     return redirect(url_for("admin.edit_doctor", doctor_id=doctor.id))
@@ -83,7 +88,10 @@ def decline_application(application_id: int):
     except DomainError as exc:
         form_error(form, exc)
         return _page(application_id, form, exc.status_code)
-    flash(f"{declined.name}'s application is declined; they are told why.", "success")
+    flash(
+        gettext("%(name)s's application is declined; they are told why.", name=declined.name),
+        "success",
+    )
     return redirect(url_for("admin.applications"))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -29,7 +30,7 @@ VIEW = ("bookings.view", "bookings.manage")
 @permission_required(*VIEW)
 def appointments():
     form = AppointmentSearchForm(request.args)
-    form.clinic.choices = [SelectChoice("", "Any clinic")] + [
+    form.clinic.choices = [SelectChoice("", gettext("Any clinic"))] + [
         SelectChoice(str(c.id), c.name) for c in list_clinics()
     ]
     results, status = None, 200
@@ -88,10 +89,21 @@ def cancel_appointment(appointment_id: int):
     refunded = [
         format_money(p.refund_target, p.currency) for p in history.payments if p.refund_target
     ]
-    refund = f"; {' and '.join(refunded)} goes back to the card" if refunded else ""
+    if refunded:
+        message = gettext(
+            "Appointment #%(appointment_id)s is cancelled on the clinic's behalf; %(amount)s goes "
+            "back to the card. The patient and the doctor are told.",
+            appointment_id=appointment_id,
+            amount=gettext(" and ").join(refunded),
+        )
+    else:
+        message = gettext(
+            "Appointment #%(appointment_id)s is cancelled on the clinic's behalf. The patient and "
+            "the doctor are told.",
+            appointment_id=appointment_id,
+        )
     flash(
-        f"Appointment #{appointment_id} is cancelled on the clinic's behalf{refund}. "
-        "The patient and the doctor are told.",
+        message,
         "success",
     )
     return redirect(url_for("admin.appointment", appointment_id=appointment_id))

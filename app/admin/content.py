@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.admin import bp, form_error
@@ -49,8 +50,11 @@ def edit_content_page(page_id: int | None):
         except DomainError as exc:
             form_error(form, exc)
             return _form(form, page), exc.status_code
-        state = "published" if saved.published else "saved as a draft (not public)"
-        flash(f"“{saved.title}” {state}.", "success")
+        if saved.published:
+            message = gettext("“%(title)s” published.", title=saved.title)
+        else:
+            message = gettext("“%(title)s” saved as a draft (not public).", title=saved.title)
+        flash(message, "success")
         return redirect(url_for("admin.edit_content_page", page_id=saved.id))
     return _form(form, page), 422 if form.errors else 200
 

@@ -1,6 +1,7 @@
 """Admin pages for the directory: clinics, specialties and doctors."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -59,7 +60,7 @@ def edit_clinic(clinic_id: int | None):
         except DomainError as exc:
             form_error(form, exc)
             return _clinic_form(form, clinic), exc.status_code
-        flash(f"{saved.name} saved.", "success")
+        flash(gettext("%(name)s saved.", name=saved.name), "success")
         return redirect(url_for("admin.clinics"))
     return _clinic_form(form, clinic), 422 if form.errors else 200
 
@@ -87,7 +88,7 @@ def specialties():
         except DomainError as exc:
             form_error(form, exc)
             return _specialties_page(form), exc.status_code
-        flash(f"{specialty.name} added.", "success")
+        flash(gettext("%(name)s added.", name=specialty.name), "success")
         return redirect(url_for("admin.specialties"))
     return _specialties_page(form), 422 if form.errors else 200
 
@@ -105,7 +106,7 @@ def rename_specialty(specialty_id: int):
         return _specialties_page(
             SpecialtyForm(formdata=None), renamed=(specialty_id, form)
         ), exc.status_code
-    flash(f"Renamed to {specialty.name}.", "success")
+    flash(gettext("Renamed to %(name)s.", name=specialty.name), "success")
     return redirect(url_for("admin.specialties"))
 
 
@@ -148,8 +149,13 @@ def edit_doctor(doctor_id: int):
         specialty_ids=[s.id for s in doctor.specialties],
         fee=to_major(doctor.fee_amount),
     )
-    form.clinic_id.choices = [SelectChoice("", "No clinic")] + [
-        SelectChoice(str(c.id), f"{c.name} · {c.city} ({c.currency})")
+    form.clinic_id.choices = [SelectChoice("", gettext("No clinic"))] + [
+        SelectChoice(
+            str(c.id),
+            gettext(
+                "%(name)s · %(city)s (%(currency)s)", name=c.name, city=c.city, currency=c.currency
+            ),
+        )
         for c in directory.list_clinics()
     ]
     form.specialty_ids.choices = [SelectChoice(s.id, s.name) for s in directory.list_specialties()]
@@ -170,7 +176,7 @@ def edit_doctor(doctor_id: int):
         except DomainError as exc:
             form_error(form, exc)
             return _doctor_form(form, doctor), exc.status_code
-        flash(f"{saved.name} saved.", "success")
+        flash(gettext("%(name)s saved.", name=saved.name), "success")
         return redirect(url_for("admin.doctors"))
     return _doctor_form(form, doctor), 422 if form.errors else 200
 

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -51,78 +52,97 @@ class UserSearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
-    q = SearchField("Name or email", validators=[Optional(), Length(max=254)])
-    role = SelectField("Role", choices=[SelectChoice("", "Any role"), *ROLE_CHOICES], default="")
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+    q = SearchField(lazy_gettext("Name or email"), validators=[Optional(), Length(max=254)])
+    role = SelectField(
+        lazy_gettext("Role"),
+        choices=[SelectChoice("", lazy_gettext("Any role")), *ROLE_CHOICES],
+        default="",
+    )
+    page = IntegerField(
+        lazy_gettext("Page"), validators=[Optional(), NumberRange(min=1, max=100_000)]
+    )
 
 
 class NewStaffForm(FlaskForm):
     role = SelectField(
-        "Account type", choices=[SelectChoice("doctor", "Doctor"), SelectChoice("helper", "Helper")]
+        lazy_gettext("Account type"),
+        choices=[
+            SelectChoice("doctor", lazy_gettext("Doctor")),
+            SelectChoice("helper", lazy_gettext("Helper")),
+        ],
     )
-    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    phone = StringField("Phone (optional)", validators=[Optional(), Length(max=32)])
-    clinic_id = SelectField("Clinic (doctors)", coerce=str, choices=[], default="")
-    submit = SubmitField("Create account and send the set-password link")
+    name = StringField(lazy_gettext("Full name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Length(max=254)])
+    phone = StringField(lazy_gettext("Phone (optional)"), validators=[Optional(), Length(max=32)])
+    clinic_id = SelectField(lazy_gettext("Clinic (doctors)"), coerce=str, choices=[], default="")
+    submit = SubmitField(lazy_gettext("Create account and send the set-password link"))
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
-    submit = SubmitField("Change role")
+    role = SelectField(lazy_gettext("Role"), choices=ROLE_CHOICES)
+    submit = SubmitField(lazy_gettext("Change role"))
 
 
 class PermissionsForm(FlaskForm):
     permissions = MultiCheckboxField(
-        "Permissions",
+        lazy_gettext("Permissions"),
         choices=[SelectChoice(p, permission_label(p)) for p in GRANTABLE_PERMISSIONS],
     )
-    submit = SubmitField("Save permissions")
+    submit = SubmitField(lazy_gettext("Save permissions"))
 
 
 class ConfirmForm(FlaskForm):
     """A bare POST (CSRF token only) for one-button actions."""
 
-    submit = SubmitField("Confirm")
+    submit = SubmitField(lazy_gettext("Confirm"))
 
 
 class ClinicForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=160)])
-    address = StringField("Address", validators=[Optional(), Length(max=255)])
-    city = StringField("City", validators=[DataRequired(), Length(max=120)])
-    latitude = FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90)])
-    longitude = FloatField("Longitude", validators=[Optional(), NumberRange(-180, 180)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=32)])
-    email = EmailField("Email", validators=[Optional(), Length(max=254)])
-    website = URLField("Website", validators=[Optional(), Length(max=255)])
-    timezone = StringField(
-        "Time zone (IANA)", validators=[DataRequired(), Length(max=64)], default="UTC"
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=160)])
+    address = StringField(lazy_gettext("Address"), validators=[Optional(), Length(max=255)])
+    city = StringField(lazy_gettext("City"), validators=[DataRequired(), Length(max=120)])
+    latitude = FloatField(lazy_gettext("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
+    longitude = FloatField(
+        lazy_gettext("Longitude"), validators=[Optional(), NumberRange(-180, 180)]
     )
-    currency = StringField("Currency", validators=[DataRequired(), Length(min=3, max=3)])
+    phone = StringField(lazy_gettext("Phone"), validators=[Optional(), Length(max=32)])
+    email = EmailField(lazy_gettext("Email"), validators=[Optional(), Length(max=254)])
+    website = URLField(lazy_gettext("Website"), validators=[Optional(), Length(max=255)])
+    timezone = StringField(
+        lazy_gettext("Time zone (IANA)"), validators=[DataRequired(), Length(max=64)], default="UTC"
+    )
+    currency = StringField(
+        lazy_gettext("Currency"), validators=[DataRequired(), Length(min=3, max=3)]
+    )
     cancellation_window_hours = IntegerField(
-        "Cancellation window (hours)", validators=[InputRequired(), NumberRange(0, 720)], default=24
+        lazy_gettext("Cancellation window (hours)"),
+        validators=[InputRequired(), NumberRange(0, 720)],
+        default=24,
     )
     late_cancellation_refund_percent = IntegerField(
-        "Late cancellation refund (%)", validators=[Optional(), NumberRange(0, 100)]
+        lazy_gettext("Late cancellation refund (%)"), validators=[Optional(), NumberRange(0, 100)]
     )
-    accepts_cash = BooleanField("Accepts cash", default=True)
+    accepts_cash = BooleanField(lazy_gettext("Accepts cash"), default=True)
     reminder_hours = StringField(
-        "Reminders (hours before the visit)", validators=[Length(max=64)], default="24, 2"
+        lazy_gettext("Reminders (hours before the visit)"),
+        validators=[Length(max=64)],
+        default="24, 2",
     )
     chat_days_after_visit = IntegerField(
-        "Messages after a visit (days)",
+        lazy_gettext("Messages after a visit (days)"),
         validators=[Optional(), NumberRange(0, 365)],
         default=14,
     )
     meeting_url_template = StringField(
-        "External meeting link (video visits)", validators=[Optional(), Length(max=500)]
+        lazy_gettext("External meeting link (video visits)"),
+        validators=[Optional(), Length(max=500)],
     )
-    submit = SubmitField("Save clinic")
+    submit = SubmitField(lazy_gettext("Save clinic"))
 
 
 class SpecialtyForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
-    submit = SubmitField("Save")
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=80)])
+    submit = SubmitField(lazy_gettext("Save"))
 
 
 def _cents(_form, field) -> None:
@@ -137,58 +157,72 @@ def _cents(_form, field) -> None:
 
 
 class DoctorForm(FlaskForm):
-    clinic_id = SelectField("Clinic", coerce=str, choices=[], default="")
-    specialty_ids = MultiCheckboxField("Specialties", coerce=int, choices=[])
+    clinic_id = SelectField(lazy_gettext("Clinic"), coerce=str, choices=[], default="")
+    specialty_ids = MultiCheckboxField(lazy_gettext("Specialties"), coerce=int, choices=[])
     fee = DecimalField(
-        "Fee", places=2, validators=[InputRequired(), _cents, NumberRange(min=0, max=100_000)]
+        lazy_gettext("Fee"),
+        places=2,
+        validators=[InputRequired(), _cents, NumberRange(min=0, max=100_000)],
     )
-    licence_number = StringField("Licence number", validators=[Optional(), Length(max=64)])
-    bio = TextAreaField("Bio", validators=[Optional(), Length(max=5000)])
-    requires_approval = BooleanField("Bookings need the doctor's approval")
-    submit = SubmitField("Save doctor")
+    licence_number = StringField(
+        lazy_gettext("Licence number"), validators=[Optional(), Length(max=64)]
+    )
+    bio = TextAreaField(lazy_gettext("Bio"), validators=[Optional(), Length(max=5000)])
+    requires_approval = BooleanField(lazy_gettext("Bookings need the doctor's approval"))
+    submit = SubmitField(lazy_gettext("Save doctor"))
 
 
 class AuditSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    actor = SearchField("Actor (name or email)", validators=[Optional(), Length(max=254)])
-    action = SearchField("Action", validators=[Optional(), Length(max=64)])
-    target_type = SearchField("Target type", validators=[Optional(), Length(max=40)])
-    target_id = SearchField("Target id", validators=[Optional(), Length(max=64)])
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+    actor = SearchField(
+        lazy_gettext("Actor (name or email)"), validators=[Optional(), Length(max=254)]
+    )
+    action = SearchField(lazy_gettext("Action"), validators=[Optional(), Length(max=64)])
+    target_type = SearchField(lazy_gettext("Target type"), validators=[Optional(), Length(max=40)])
+    target_id = SearchField(lazy_gettext("Target id"), validators=[Optional(), Length(max=64)])
+    since = DateField(lazy_gettext("From"), validators=[Optional()])
+    until = DateField(lazy_gettext("To"), validators=[Optional()])
+    page = IntegerField(
+        lazy_gettext("Page"), validators=[Optional(), NumberRange(min=1, max=100_000)]
+    )
 
 
 class PaymentSearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
-    patient = SearchField("Patient (name or email)", validators=[Optional(), Length(max=254)])
-    appointment_id = IntegerField(
-        "Appointment id", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)]
+    patient = SearchField(
+        lazy_gettext("Patient (name or email)"), validators=[Optional(), Length(max=254)]
     )
-    payment_intent_id = SearchField("PaymentIntent id", validators=[Optional(), Length(max=255)])
+    appointment_id = IntegerField(
+        lazy_gettext("Appointment id"), validators=[Optional(), NumberRange(min=1, max=2**31 - 1)]
+    )
+    payment_intent_id = SearchField(
+        lazy_gettext("PaymentIntent id"), validators=[Optional(), Length(max=255)]
+    )
     status = SelectField(
-        "Status",
-        choices=[SelectChoice("", "Any status")]
+        lazy_gettext("Status"),
+        choices=[SelectChoice("", lazy_gettext("Any status"))]
         + [SelectChoice(s.value, s.value.replace("_", " ")) for s in PaymentStatus],
         default="",
     )
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+    since = DateField(lazy_gettext("From"), validators=[Optional()])
+    until = DateField(lazy_gettext("To"), validators=[Optional()])
+    page = IntegerField(
+        lazy_gettext("Page"), validators=[Optional(), NumberRange(min=1, max=100_000)]
+    )
 
 
 class RefundForm(FlaskForm):
     amount = DecimalField(
-        "Amount to refund",
+        lazy_gettext("Amount to refund"),
         places=2,
         validators=[InputRequired(), _cents, NumberRange(min=Decimal("0.01"), max=10_000_000)],
     )
-    reason = StringField("Reason", validators=[Optional(), Length(max=255)])
-    submit = SubmitField("Refund")
+    reason = StringField(lazy_gettext("Reason"), validators=[Optional(), Length(max=255)])
+    submit = SubmitField(lazy_gettext("Refund"))
 
 
 class NotificationLogForm(FlaskForm):
@@ -197,23 +231,29 @@ class NotificationLogForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
-    user = SearchField("User (email or name)", validators=[Optional(), Length(max=254)])
-    kind = SelectField("Kind", choices=[SelectChoice("", "Any kind")], default="")
+    user = SearchField(
+        lazy_gettext("User (email or name)"), validators=[Optional(), Length(max=254)]
+    )
+    kind = SelectField(
+        lazy_gettext("Kind"), choices=[SelectChoice("", lazy_gettext("Any kind"))], default=""
+    )
     channel = SelectField(
-        "Channel",
-        choices=[SelectChoice("", "Any channel")]
+        lazy_gettext("Channel"),
+        choices=[SelectChoice("", lazy_gettext("Any channel"))]
         + [SelectChoice(c.value, c.value.replace("_", "-")) for c in NotificationChannel],
         default="",
     )
     status = SelectField(
-        "Status",
-        choices=[SelectChoice("", "Any status")]
+        lazy_gettext("Status"),
+        choices=[SelectChoice("", lazy_gettext("Any status"))]
         + [SelectChoice(s.value, s.value) for s in NotificationStatus],
         default="",
     )
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+    since = DateField(lazy_gettext("From"), validators=[Optional()])
+    until = DateField(lazy_gettext("To"), validators=[Optional()])
+    page = IntegerField(
+        lazy_gettext("Page"), validators=[Optional(), NumberRange(min=1, max=100_000)]
+    )
 
 
 class ReviewFilterForm(FlaskForm):
@@ -222,23 +262,27 @@ class ReviewFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
-    doctor = SelectField("Doctor", choices=[SelectChoice("", "Any doctor")], default="")
+    doctor = SelectField(
+        lazy_gettext("Doctor"), choices=[SelectChoice("", lazy_gettext("Any doctor"))], default=""
+    )
     visibility = SelectField(
-        "Visibility",
+        lazy_gettext("Visibility"),
         choices=[
-            SelectChoice("all", "Visible and hidden"),
-            SelectChoice("visible", "Visible"),
-            SelectChoice("hidden", "Hidden"),
+            SelectChoice("all", lazy_gettext("Visible and hidden")),
+            SelectChoice("visible", lazy_gettext("Visible")),
+            SelectChoice("hidden", lazy_gettext("Hidden")),
         ],
         default="all",
     )
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=10_000)])
+    page = IntegerField(
+        lazy_gettext("Page"), validators=[Optional(), NumberRange(min=1, max=10_000)]
+    )
 
 
 class ModerationForm(FlaskForm):
     """Hide (a reason required) or restore (a reason optional) one review."""
 
-    reason = StringField("Reason", validators=[Optional(), Length(max=500)])
+    reason = StringField(lazy_gettext("Reason"), validators=[Optional(), Length(max=500)])
 
 
 class AppointmentSearchForm(FlaskForm):
@@ -247,52 +291,62 @@ class AppointmentSearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
-    patient = SearchField("Patient (name or email)", validators=[Optional(), Length(max=254)])
-    doctor = SearchField("Doctor (name or email)", validators=[Optional(), Length(max=254)])
-    clinic = SelectField("Clinic", choices=[SelectChoice("", "Any clinic")], default="")
+    patient = SearchField(
+        lazy_gettext("Patient (name or email)"), validators=[Optional(), Length(max=254)]
+    )
+    doctor = SearchField(
+        lazy_gettext("Doctor (name or email)"), validators=[Optional(), Length(max=254)]
+    )
+    clinic = SelectField(
+        lazy_gettext("Clinic"), choices=[SelectChoice("", lazy_gettext("Any clinic"))], default=""
+    )
     status = SelectField(
-        "Status",
-        choices=[SelectChoice("", "Any status")]
+        lazy_gettext("Status"),
+        choices=[SelectChoice("", lazy_gettext("Any status"))]
         + [SelectChoice(s.value, s.value.replace("_", " ")) for s in AppointmentStatus],
         default="",
     )
-    since = DateField("Visits from", validators=[Optional()])
-    until = DateField("Visits to", validators=[Optional()])
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+    since = DateField(lazy_gettext("Visits from"), validators=[Optional()])
+    until = DateField(lazy_gettext("Visits to"), validators=[Optional()])
+    page = IntegerField(
+        lazy_gettext("Page"), validators=[Optional(), NumberRange(min=1, max=100_000)]
+    )
 
 
 class ClinicCancelForm(FlaskForm):
     """Cancel an appointment on the clinic's behalf: the reason is told to the patient."""
 
     reason = StringField(
-        "Reason (shown to the patient)", validators=[DataRequired(), Length(max=255)]
+        lazy_gettext("Reason (shown to the patient)"), validators=[DataRequired(), Length(max=255)]
     )
-    submit = SubmitField("Cancel on the clinic's behalf")
+    submit = SubmitField(lazy_gettext("Cancel on the clinic's behalf"))
 
 
 class ContentPageForm(FlaskForm):
     """A help entry or a policy page, in Markdown (the service checks the slug's shape)."""
 
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    slug = StringField("Address (slug)", validators=[DataRequired(), Length(max=80)])
+    title = StringField(lazy_gettext("Title"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(lazy_gettext("Address (slug)"), validators=[DataRequired(), Length(max=80)])
     kind = SelectField(
-        "Kind",
+        lazy_gettext("Kind"),
         choices=[
-            SelectChoice("faq", "FAQ entry (on /help)"),
-            SelectChoice("policy", "Policy page (/policies/<slug>)"),
+            SelectChoice("faq", lazy_gettext("FAQ entry (on /help)")),
+            SelectChoice("policy", lazy_gettext("Policy page (/policies/<slug>)")),
         ],
         default="policy",
     )
     position = IntegerField(
-        "Order", validators=[Optional(), NumberRange(min=-10_000, max=10_000)], default=0
+        lazy_gettext("Order"),
+        validators=[Optional(), NumberRange(min=-10_000, max=10_000)],
+        default=0,
     )
     body = TextAreaField(
-        "Text (Markdown)",
+        lazy_gettext("Text (Markdown)"),
         validators=[Optional(), Length(max=100_000)],
         render_kw={"rows": 16},
     )
-    published = BooleanField("Published")
-    submit = SubmitField("Save page")
+    published = BooleanField(lazy_gettext("Published"))
+    submit = SubmitField(lazy_gettext("Save page"))
 
 
 class ApplicationFilterForm(FlaskForm):
@@ -300,34 +354,38 @@ class ApplicationFilterForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     status = SelectField(
-        "Status",
+        lazy_gettext("Status"),
         choices=[
-            SelectChoice("pending", "Waiting"),
-            SelectChoice("verified", "Verified"),
-            SelectChoice("declined", "Declined"),
-            SelectChoice("all", "All"),
+            SelectChoice("pending", lazy_gettext("Waiting")),
+            SelectChoice("verified", lazy_gettext("Verified")),
+            SelectChoice("declined", lazy_gettext("Declined")),
+            SelectChoice("all", lazy_gettext("All")),
         ],
         default="pending",
     )
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+    page = IntegerField(
+        lazy_gettext("Page"), validators=[Optional(), NumberRange(min=1, max=100_000)]
+    )
 
 
 class DeclineApplicationForm(FlaskForm):
     reason = TextAreaField(
-        "Reason (emailed to the applicant)",
+        lazy_gettext("Reason (emailed to the applicant)"),
         validators=[DataRequired(), Length(max=500)],
         render_kw={"rows": 3},
     )
-    submit = SubmitField("Decline")
+    submit = SubmitField(lazy_gettext("Decline"))
 
 
 class WebhookEndpointForm(FlaskForm):
-    clinic_id = SelectField("Clinic", coerce=str, choices=[], validators=[DataRequired()])
-    url = StringField("URL", validators=[DataRequired(), Length(max=2000)])
-    description = StringField("Description", validators=[Optional(), Length(max=200)])
-    events = MultiCheckboxField(
-        "Events",
-        choices=[SelectChoice(name, EVENT_LABELS[name]) for name in EVENTS],
-        validators=[DataRequired(message="Choose at least one event.")],
+    clinic_id = SelectField(
+        lazy_gettext("Clinic"), coerce=str, choices=[], validators=[DataRequired()]
     )
-    submit = SubmitField("Save")
+    url = StringField(lazy_gettext("URL"), validators=[DataRequired(), Length(max=2000)])
+    description = StringField(lazy_gettext("Description"), validators=[Optional(), Length(max=200)])
+    events = MultiCheckboxField(
+        lazy_gettext("Events"),
+        choices=[SelectChoice(name, EVENT_LABELS[name]) for name in EVENTS],
+        validators=[DataRequired(message=lazy_gettext("Choose at least one event."))],
+    )
+    submit = SubmitField(lazy_gettext("Save"))

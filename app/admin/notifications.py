@@ -4,6 +4,7 @@ for the failed ones."""
 from datetime import UTC, datetime
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -29,7 +30,7 @@ RETRY_MESSAGES = {
 @permission_required("notifications.view")
 def notifications():
     form = NotificationLogForm(request.args)
-    form.kind.choices = [SelectChoice("", "Any kind")] + [
+    form.kind.choices = [SelectChoice("", gettext("Any kind"))] + [
         SelectChoice(name, name) for name in admin_log.kind_names()
     ]
     if not form.validate():

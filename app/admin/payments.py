@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.admin import bp, form_error
@@ -13,6 +14,7 @@ from app.services.access import has_permission
 from app.services.chat import conversations
 from app.services.chat.rules import AUDIT_PERMISSION
 from app.services.errors import DomainError
+from app.services.l10n import format_number
 from app.services.payments import refunds, reports
 from app.services.payments.money import to_major, to_minor
 from app.services.payments.settle import PaymentProviderUnavailable
@@ -79,8 +81,12 @@ def refund(payment_id: int):
         form_error(form, exc)
         return _payment_page(reports.get_payment(payment_id), form, exc.status_code)
     flash(
-        f"Refunded {form.amount.data:.2f} {refunded.currency} to "
-        f"{refunded.appointment.patient.name}.",
+        gettext(
+            "Refunded %(amount)s %(currency)s to %(name)s.",
+            amount=format_number(form.amount.data, "#,##0.00"),
+            currency=refunded.currency,
+            name=refunded.appointment.patient.name,
+        ),
         "success",
     )
     return redirect(url_for("admin.payment", payment_id=payment_id))

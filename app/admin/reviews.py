@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -22,7 +23,7 @@ ID = "int(max=2147483647)"
 @permission_required(reviews.MODERATE)
 def reviews_list():
     form = ReviewFilterForm(request.args)
-    form.doctor.choices = [SelectChoice("", "Any doctor")] + [
+    form.doctor.choices = [SelectChoice("", gettext("Any doctor"))] + [
         SelectChoice(str(d.id), d.name) for d in list_doctors()
     ]
     results, status = None, 200
@@ -66,8 +67,16 @@ def _moderate(review_id: int, restore: bool):
     except DomainError as exc:
         flash(exc.message, "error")
     else:
-        done = "restored: it counts in the rating again" if restore else "hidden"
-        flash(f"Review {review_id} {done}; its author is told.", "success")
+        if restore:
+            message = gettext(
+                "Review %(review_id)s restored: it counts in the rating again; its author is told.",
+                review_id=review_id,
+            )
+        else:
+            message = gettext(
+                "Review %(review_id)s hidden; its author is told.", review_id=review_id
+            )
+        flash(message, "success")
     return redirect(back)
 
 

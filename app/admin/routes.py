@@ -17,5 +17,5 @@ def index():
     # helper holding only those sees what they have rather than an unexplained empty page.
     held = sorted(current_user.permission_names) if current_user.role is Role.HELPER else []
     return render_template(
-        "admin/index.html", sections=sections, held=[permission_label(p) for p in held]
+        "admin/index.html", sections=sections, held=[str(permission_label(p)) for p in held]
     )

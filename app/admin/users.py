@@ -1,6 +1,7 @@
 """Admin pages for people: search, staff accounts, roles, permissions, (de)activation."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from wtforms.fields.choices import SelectChoice
 
 from app.admin import acting, bp, form_error
@@ -11,6 +12,7 @@ from app.services.accounts import passwords
 from app.services.directory import list_clinics
 from app.services.errors import DomainError
 from app.services.messaging import DeliveryFailed
+from app.templating import role_label
 
 
 @bp.route("/users")
@@ -27,8 +29,9 @@ def users():
 @permission_required("users.manage")
 def new_user():
     form = NewStaffForm()
-    form.clinic_id.choices = [SelectChoice("", "No clinic yet")] + [
-        SelectChoice(str(c.id), f"{c.name} · {c.city}") for c in list_clinics()
+    form.clinic_id.choices = [SelectChoice("", gettext("No clinic yet"))] + [
+        SelectChoice(str(c.id), gettext("%(name)s · %(city)s", name=c.name, city=c.city))
+        for c in list_clinics()
     ]
     if form.validate_on_submit():
         try:
@@ -50,7 +53,9 @@ def new_user():
         if doctor is not None:
             # One flow: the new doctor's profile (clinic, specialties, fee, verification) is
             # the next screen; the doctor is not listed until it is complete.
-            flash("Now complete the doctor's profile: they are listed once it is.", "success")
+            flash(
+                gettext("Now complete the doctor's profile: they are listed once it is."), "success"
+            )
             return redirect(url_for("admin.edit_doctor", doctor_id=doctor.id))
         return redirect(url_for("admin.user", user_id=user.id))
     return render_template("admin/user_new.html", form=form), 422 if form.errors else 200
@@ -61,9 +66,19 @@ def _send_set_password_link(user) -> None:
     try:
         passwords.send_set_password_link(user.id, **acting())
     except (DomainError, DeliveryFailed):
-        flash(f"Account created, but the email to {user.email} could not be sent.", "error")
+        flash(
+            gettext(
+                "Account created, but the email to %(email)s could not be sent.", email=user.email
+            ),
+            "error",
+        )
         return
-    flash(f"Account created. A link to set a password was emailed to {user.email}.", "success")
+    flash(
+        gettext(
+            "Account created. A link to set a password was emailed to %(email)s.", email=user.email
+        ),
+        "success",
+    )
 
 
 @bp.route("/users/<int:user_id>")
@@ -98,7 +113,10 @@ def change_role(user_id: int):
     except DomainError as exc:
         form.role.errors.append(exc.message)
         return _render_user(staff.get_user(user_id), exc.status_code, role_form=form)
-    flash(f"{account.name} is now {account.role.value}.", "success")
+    flash(
+        gettext("%(name)s is now %(role)s.", name=account.name, role=role_label(account.role)),
+        "success",
+    )
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -113,7 +131,7 @@ def set_permissions(user_id: int):
     except DomainError as exc:
         form.permissions.errors.append(exc.message)
         return _render_user(staff.get_user(user_id), exc.status_code, permissions_form=form)
-    flash(f"Permissions of {account.name} saved.", "success")
+    flash(gettext("Permissions of %(name)s saved.", name=account.name), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -141,7 +159,10 @@ def resend_link(user_id: int):
     try:
         account = staff.resend_set_password_link(user_id, **acting())
     except DeliveryFailed:
-        flash("The email could not be sent. Try again in a moment.", "error")
+        flash(gettext("The email could not be sent. Try again in a moment."), "error")
     else:
-        flash(f"A new set-password link was emailed to {account.email}.", "success")
+        flash(
+            gettext("A new set-password link was emailed to %(email)s.", email=account.email),
+            "success",
+        )
     return redirect(url_for("admin.user", user_id=user_id))

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.extensions import login_manager
+from app.i18n import N_
 from app.services.accounts import sessions, two_factor
 from app.services.accounts.tokens import user_for_token
 from app.services.errors import DomainError
@@ -38,7 +40,8 @@ def init_login(app: Flask) -> None:
     # tests of the rule turn it on.
     app.config.setdefault("ADMIN_2FA_REQUIRED", not app.testing)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message = N_("Please sign in to continue.")
+    login_manager.localize_callback = gettext  # flashed in the reader's language
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader

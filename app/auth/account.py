@@ -3,6 +3,7 @@
 from functools import wraps
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField, SubmitField
@@ -37,7 +38,7 @@ from app.services.errors import DomainError
 
 
 def confirm_first():
-    flash("Please confirm it is you first.", "info")
+    flash(gettext("Please confirm it is you first."), "info")
     return redirect(url_for("auth.confirm", next=request.full_path.rstrip("?")))
 
 
@@ -87,7 +88,14 @@ def sign_out_others():
             current_user.id, keep_token=signin.session_token(), now=signin.now(),
             ip=signin.client_ip(),
         )  # fmt: skip
-        flash(f"Signed out of {count} other session{'s' if count != 1 else ''}.", "success")
+        flash(
+            ngettext(
+                "Signed out of %(num)d other session.",
+                "Signed out of %(num)d other sessions.",
+                count,
+            ),
+            "success",
+        )
     return redirect(url_for("auth.account"))
 
 
@@ -98,9 +106,9 @@ def revoke_api_session(family_id):
         if tokens.revoke_api_session(
             current_user.id, family_id, now=signin.now(), ip=signin.client_ip()
         ):
-            flash("That API session is signed out.", "success")
+            flash(gettext("That API session is signed out."), "success")
         else:
-            flash("That API session had already ended.", "info")
+            flash(gettext("That API session had already ended."), "info")
     return redirect(url_for("auth.account"))
 
 
@@ -108,16 +116,19 @@ def revoke_api_session(family_id):
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("Full name", validators=[DataRequired(), Length(max=profile.MAX_NAME)])
-    date_of_birth = DateField("Date of birth", validators=[Optional()])
+    name = StringField(
+        lazy_gettext("Full name"), validators=[DataRequired(), Length(max=profile.MAX_NAME)]
+    )
+    date_of_birth = DateField(lazy_gettext("Date of birth"), validators=[Optional()])
     insurer = StringField(
-        "Health insurer (optional)", validators=[Optional(), Length(max=profile.MAX_INSURER)]
+        lazy_gettext("Health insurer (optional)"),
+        validators=[Optional(), Length(max=profile.MAX_INSURER)],
     )
     member_number = StringField(
-        "Member number (optional)",
+        lazy_gettext("Member number (optional)"),
         validators=[Optional(), Length(max=profile.MAX_MEMBER_NUMBER)],
     )
-    submit = SubmitField("Save profile")
+    submit = SubmitField(lazy_gettext("Save profile"))
 
 
 def _profile_form() -> ProfileForm:
@@ -153,7 +164,7 @@ def edit_profile():
             return render_template(
                 "account/profile.html", form=form, patient=patient
             ), exc.status_code
-        flash("Your profile is saved.", "success")
+        flash(gettext("Your profile is saved."), "success")
         return redirect(url_for("auth.account"))
     status = 422 if form.errors else 200
     return render_template("account/profile.html", form=form, patient=patient), status
@@ -177,7 +188,7 @@ def _confirm_page(password_form=None, code_form=None, status=200):
 
 
 def _confirmed():
-    flash("Thank you. You can make your change now.", "success")
+    flash(gettext("Thank you. You can make your change now."), "success")
     return redirect(signin.safe_next(request.args.get("next") or url_for("auth.account")))
 
 
@@ -216,7 +227,7 @@ def confirm_code_request():
         flash(exc.message, "error")
         return _confirm_page(status=exc.status_code)
     signin.remember_attempt("reauth", attempt_id)
-    flash(f"We emailed a code to {current_user.email}.", "info")
+    flash(gettext("We emailed a code to %(email)s.", email=current_user.email), "info")
     return redirect(url_for("auth.confirm", next=request.args.get("next")))
 
 
@@ -265,7 +276,7 @@ def change_password():
             form.password.errors.append(exc.message)
             return render_template("account/password.html", form=form), exc.status_code
         # Also when the security note could not be sent: the password is changed either way.
-        flash("Your password is changed. Your other sessions were signed out.", "success")
+        flash(gettext("Your password is changed. Your other sessions were signed out."), "success")
         return redirect(url_for("auth.account"))
     status = 422 if form.errors else 200
     return render_template("account/password.html", form=form), status
@@ -290,7 +301,7 @@ def _start_contact_change(kind: str, form, template: str, start_change, sent_mes
             getattr(form, kind).errors.append(exc.message)
             return render_template(template, form=form), exc.status_code
         if sent is False:
-            flash("Your phone number is removed.", "success")
+            flash(gettext("Your phone number is removed."), "success")
             return redirect(url_for("auth.account"))
         signin.remember_attempt(f"change_{kind}", attempt_id)
         flash(sent_message, "info")
@@ -326,9 +337,10 @@ def _contact_confirm(kind: str, confirm_change):
             form.code.errors.append(exc.message)
             return render_template(template, form=form, kind=kind), exc.status_code
         signin.forget_attempt(f"change_{kind}")
-        flash(
-            f"Your {'email address' if kind == 'email' else 'phone number'} is changed.", "success"
-        )
+        if kind == "email":
+            flash(gettext("Your email address is changed."), "success")
+        else:
+            flash(gettext("Your phone number is changed."), "success")
         return redirect(url_for("auth.account"))
     status = 422 if form.errors else 200
     return render_template(template, form=form, kind=kind), status
@@ -440,7 +452,7 @@ def two_factor_enable():
         form.code.errors.append(exc.message)
         return _two_factor_page(form, status=exc.status_code)
     session.pop("totp_pending", None)
-    flash("Two-factor authentication is on.", "success")
+    flash(gettext("Two-factor authentication is on."), "success")
     return render_template("account/recovery_codes.html", codes=recovery_codes)
 
 
@@ -460,7 +472,7 @@ def two_factor_disable():
     except DomainError as exc:
         flash(exc.message, "error")
         return _two_factor_page(status=exc.status_code)
-    flash("Two-factor authentication is off.", "success")
+    flash(gettext("Two-factor authentication is off."), "success")
     return redirect(url_for("auth.account"))
 
 

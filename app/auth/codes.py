@@ -1,6 +1,7 @@
 """Signing in without a password: a one-time code by email or text message."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.auth import bp, limits, signin
@@ -60,7 +61,7 @@ def code_verify():
             return render_template("auth/code_verify.html", form=form), exc.status_code
         response = signin.finish(user, request.args.get("next"))
         if current_user.is_authenticated:
-            flash(f"Welcome back, {user.name}.", "success")
+            flash(gettext("Welcome back, %(name)s.", name=user.name), "success")
         return response
     status = 422 if form.errors else 200
     return render_template("auth/code_verify.html", form=form), status

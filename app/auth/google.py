@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import requests
 from authlib.integrations.base_client import OAuthError
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from joserfc.errors import JoseError
@@ -32,8 +33,8 @@ _CLIENT_KEY = "carebook.google_client"
 
 
 class LinkGoogleForm(FlaskForm):
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
-    submit = SubmitField("Link and sign in")
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(max=256)])
+    submit = SubmitField(lazy_gettext("Link and sign in"))
 
 
 def google_client():
@@ -66,7 +67,7 @@ def google_client():
 def _refused(reason: str):
     log.warning("google sign-in refused from %s: %s", request.remote_addr, reason)
     google.record_refusal(reason, ip=request.remote_addr)
-    flash("Signing in with Google did not work. Please try again.", "error")
+    flash(gettext("Signing in with Google did not work. Please try again."), "error")
     return redirect(url_for("auth.login"))
 
 
@@ -114,7 +115,7 @@ def google_callback():
         session[PENDING_KEY] = outcome.pending.to_session()
         return redirect(url_for("auth.google_link"))
     response = signin.finish(outcome.user)  # a fresh session, or the 2FA step first
-    flash(f"Welcome, {outcome.user.name}.", "success")
+    flash(gettext("Welcome, %(name)s.", name=outcome.user.name), "success")
     return response
 
 
@@ -141,7 +142,10 @@ def google_link():
                 "auth/google_link.html", form=form, email=pending.email
             ), exc.status_code
         response = signin.finish(user)
-        flash("Google is now linked to your account: next time, one click signs you in.", "success")
+        flash(
+            gettext("Google is now linked to your account: next time, one click signs you in."),
+            "success",
+        )
         return response
     status = 422 if form.errors else 200
     return render_template("auth/google_link.html", form=form, email=pending.email), status

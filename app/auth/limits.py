@@ -7,13 +7,17 @@ held up; everything that sends or checks a code counts every try.
 from __future__ import annotations
 
 from flask import current_app, request, session
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.extensions import limiter
 from app.services.accounts.accounts import normalize_phone
 from app.services.errors import DomainError
 
-MESSAGE = "Too many attempts. Please wait a few minutes and try again."
+
+# Callables: Flask-Limiter asks for the text when it refuses, in that request's language.
+def MESSAGE() -> str:
+    return gettext("Too many attempts. Please wait a few minutes and try again.")
 
 
 def _form_email_address() -> str:
@@ -74,14 +78,20 @@ code_check = [_limit("20/minute"), _limit("10/minute", key_func=_code_attempt)]
 # POST /login/2fa.
 second_factor = [_limit("20/minute"), _limit("5/minute;20/hour", key_func=_pending_user)]
 registration = [_limit("5/minute;20/hour")]
+
+
 # Codes sent to one email address or phone number, whoever asks and from wherever: /register
 # and /account/verify/resend draw on the same count (a registration for an address that has an
 # account counts as well, so the limit does not tell which do).
-CODES_TO_EMAIL = "Too many codes were sent to this email address. Please try again in an hour."
-CODES_TO_PHONE = "Too many codes were sent to this phone number. Please try again in an hour."
+def CODES_TO_EMAIL() -> str:
+    return gettext("Too many codes were sent to this email address. Please try again in an hour.")
 
 
-def _per_destination(scope: str, key, message: str, **kwargs):
+def CODES_TO_PHONE() -> str:
+    return gettext("Too many codes were sent to this phone number. Please try again in an hour.")
+
+
+def _per_destination(scope: str, key, message, **kwargs):
     return limiter.shared_limit(
         "5/hour",
         scope=scope,
@@ -114,8 +124,13 @@ account_code_request = [_limit("5/minute;20/hour", key_func=_signed_in_user)]
 account_check = [_limit("10/minute", key_func=_signed_in_user)]
 # POST /account/confirm (password) and /account/confirm/code: wrong answers, also per hour.
 reauth_check = [_limit("5/minute;20/hour", key_func=_signed_in_user, deduct_when=_failed)]
+
+
 # POST /book/<id> and POST /api/v1/appointments: booking tries per signed-in user.
-BOOKING_MESSAGE = "Too many bookings in a short time. Please wait a while and try again."
+def BOOKING_MESSAGE() -> str:
+    return gettext("Too many bookings in a short time. Please wait a while and try again.")
+
+
 # One budget for both: shared by the page and the API.
 booking = [
     limiter.shared_limit(

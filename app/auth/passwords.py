@@ -2,6 +2,7 @@
 account that was given a temporary one."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.auth import bp, limits, signin
@@ -29,7 +30,9 @@ def forgot_password():
             form.email.errors.append("We could not send the email just now. Please try again.")
             return render_template("auth/forgot_password.html", form=form), 503
         flash(
-            "If an account uses that address, we emailed it a link to choose a new password.",
+            gettext(
+                "If an account uses that address, we emailed it a link to choose a new password."
+            ),
             "info",
         )
         return redirect(url_for("auth.login"))
@@ -68,7 +71,7 @@ def _link_page(purpose: str):
     # (through the second factor, when the account has one), not sent to type it again.
     if current_user.is_authenticated:
         signin.end()
-    flash("Your password is saved.", "success")
+    flash(gettext("Your password is saved."), "success")
     return signin.finish(user)
 
 
@@ -104,7 +107,7 @@ def choose_password():
         except DomainError as exc:
             form.password.errors.append(exc.message)
             return render_template("auth/choose_password.html", form=form), exc.status_code
-        flash("Your password is saved.", "success")
+        flash(gettext("Your password is saved."), "success")
         return redirect(url_for("main.home"))
     status = 422 if form.errors else 200
     return render_template("auth/choose_password.html", form=form), status

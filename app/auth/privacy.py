@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Response, flash, redirect, render_template, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
@@ -20,11 +21,14 @@ from app.services.errors import DomainError
 
 
 class DeleteAccountForm(FlaskForm):
-    password = PasswordField("Your password", validators=[Optional(), Length(max=256)])
-    confirmation = StringField(
-        f"Type {closure.CONFIRMATION_WORD} to confirm", validators=[Optional(), Length(max=32)]
+    password = PasswordField(
+        lazy_gettext("Your password"), validators=[Optional(), Length(max=256)]
     )
-    submit = SubmitField("Delete my account")
+    confirmation = StringField(
+        lazy_gettext("Type %(word)s to confirm", word=closure.CONFIRMATION_WORD),
+        validators=[Optional(), Length(max=32)],
+    )
+    submit = SubmitField(lazy_gettext("Delete my account"))
 
 
 @bp.route("/account/export", methods=["GET"])
@@ -80,5 +84,5 @@ def delete_account():
         (target.errors if target is not None else form.form_errors).append(exc.message)
         return _delete_page(form, exc.status_code)
     signin.end()
-    flash("Your account was deleted. Thank you for having used Carebook.", "success")
+    flash(gettext("Your account was deleted. Thank you for having used Carebook."), "success")
     return redirect(url_for("main.home"))

@@ -1,6 +1,7 @@
 """Opening a patient account, and confirming its email and phone with the codes sent."""
 
 from flask import flash, redirect, render_template, session, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.auth import bp, limits, signin
@@ -38,7 +39,7 @@ def register():
         session["registration"] = {"uid": registration.user_id, "email": registration.email}
         signin.remember_attempt("verify", attempt_id)
         if not registration.sent:
-            flash("We could not send the code just now: try again in a minute.", "error")
+            flash(gettext("We could not send the code just now: try again in a minute."), "error")
         return redirect(url_for("auth.register_confirm"))
     if form.errors:
         # Every field's problem at once: the account rules too, not only the form's own.
@@ -88,7 +89,7 @@ def register_confirm():
             attempt_id = signin.attempt("verify")
             signin.start(user)  # a fresh session for the new account
             signin.remember_attempt("verify", attempt_id)  # the phone code, if any
-            flash(f"Welcome, {user.name}! Your email is confirmed.", "success")
+            flash(gettext("Welcome, %(name)s! Your email is confirmed.", name=user.name), "success")
             if user.phone and user.phone_verified_at is None:
                 return redirect(url_for("auth.verify"))
             return redirect(url_for("main.home"))
@@ -132,8 +133,10 @@ def _check(channel: CodeChannel):
     except DomainError as exc:
         form.code.errors.append(exc.message)
         return _verify_page(**forms, status=exc.status_code)
-    what = "phone number" if channel is CodeChannel.SMS else "email address"
-    flash(f"Thank you: your {what} is confirmed.", "success")
+    if channel is CodeChannel.SMS:
+        flash(gettext("Thank you: your phone number is confirmed."), "success")
+    else:
+        flash(gettext("Thank you: your email address is confirmed."), "success")
     return redirect(url_for("auth.verify"))
 
 
@@ -166,5 +169,5 @@ def verify_resend():
         flash(exc.message, "error")
         return redirect(url_for("auth.verify"))
     signin.remember_attempt("verify", attempt_id)
-    flash("We sent new codes. Earlier codes no longer work.", "info")
+    flash(gettext("We sent new codes. Earlier codes no longer work."), "info")
     return redirect(url_for("auth.verify"))

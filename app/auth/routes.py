@@ -1,6 +1,7 @@
 """Password sign-in, the second factor, sign-out."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.auth import bp, limits, signin
@@ -29,7 +30,7 @@ def login():
             return page, exc.status_code, retry_after_header(exc)
         response = signin.finish(user, request.args.get("next"))
         if current_user.is_authenticated:
-            flash(f"Welcome back, {user.name}.", "success")
+            flash(gettext("Welcome back, %(name)s.", name=user.name), "success")
         return response
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form), status
@@ -41,7 +42,7 @@ def login():
 def second_factor():
     pending = signin.pending_second_factor()
     if pending is None:
-        flash("Please sign in again.", "info")
+        flash(gettext("Please sign in again."), "info")
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
@@ -53,7 +54,7 @@ def second_factor():
             form.code.errors.append(exc.message)
             return render_template("auth/second_factor.html", form=form), exc.status_code
         signin.start(user)
-        flash(f"Welcome back, {user.name}.", "success")
+        flash(gettext("Welcome back, %(name)s.", name=user.name), "success")
         return redirect(signin.safe_next(pending.get("next"), user))
     status = 422 if form.errors else 200
     return render_template("auth/second_factor.html", form=form), status
@@ -64,5 +65,5 @@ def second_factor():
 def logout():
     # CSRFProtect has already checked the token of this POST.
     signin.end()
-    flash("You are signed out.", "info")
+    flash(gettext("You are signed out."), "info")
     return redirect(url_for("main.home"))

@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 
+from app.i18n import visitor_locale
 from app.models import Role, User
-from app.services.accounts import sessions
+from app.services.accounts import profile, sessions
 
 SECOND_FACTOR_WINDOW = timedelta(minutes=5)
 
@@ -75,6 +76,8 @@ def start(user: User) -> None:
     # Signing in is a fresh proof of identity for the sensitive settings.
     session["reauth_at"] = moment.timestamp()
     login_user(user)
+    # Mail and texts follow the account's language, else the one this browser asks for.
+    profile.remember_browser_locale(user.id, visitor_locale())
 
 
 def pending_second_factor() -> dict | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, IntegerField, SubmitField, TextAreaField
@@ -11,9 +12,9 @@ from app.models.chat import MAX_BODY
 
 
 class MessageForm(FlaskForm):
-    body = TextAreaField("Message", validators=[Length(max=MAX_BODY)])
-    file = FileField("Attach an image or a PDF (at most 10 MB)")
-    submit = SubmitField("Send")
+    body = TextAreaField(lazy_gettext("Message"), validators=[Length(max=MAX_BODY)])
+    file = FileField(lazy_gettext("Attach an image or a PDF (at most 10 MB)"))
+    submit = SubmitField(lazy_gettext("Send"))
 
 
 class StartForm(FlaskForm):
@@ -22,4 +23,4 @@ class StartForm(FlaskForm):
     doctor_id = IntegerField(validators=[Optional()])
     patient_id = IntegerField(validators=[Optional()])
     next = HiddenField()
-    submit = SubmitField("Message")
+    submit = SubmitField(lazy_gettext("Message"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from app.doctor import bp
@@ -19,14 +20,19 @@ from app.services.scheduling import availability
 SKIPPED_FLASHED = 10  # a flash lives in the session cookie: keep it short
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _skipped_message(skipped: list) -> str:
-    shown = [f"{skipped_label(s.local_start)} ({s.reason})" for s in skipped[:SKIPPED_FLASHED]]
-    more = len(skipped) - len(shown)
-    return "Skipped: " + "; ".join(shown) + (f"; and {more} more." if more else ".")
+    shown = "; ".join(
+        f"{skipped_label(s.local_start)} ({s.reason})" for s in skipped[:SKIPPED_FLASHED]
+    )
+    more = len(skipped) - min(len(skipped), SKIPPED_FLASHED)
+    if more:
+        return ngettext(
+            "Skipped: %(shown)s; and %(num)d more.",
+            "Skipped: %(shown)s; and %(num)d more.",
+            more,
+            shown=shown,
+        )
+    return gettext("Skipped: %(shown)s.", shown=shown)
 
 
 @bp.route("/slots/bulk", methods=["GET", "POST"])
@@ -57,8 +63,15 @@ def bulk_slots(doctor):
             if not form.create.data:
                 plan = result
             else:
-                created = _plural(result.created, "slot")
-                flash(f"Created {created}; skipped {len(result.skipped)}.", "success")
+                flash(
+                    ngettext(
+                        "Created %(num)d slot; skipped %(skipped)s.",
+                        "Created %(num)d slots; skipped %(skipped)s.",
+                        result.created,
+                        skipped=len(result.skipped),
+                    ),
+                    "success",
+                )
                 if result.skipped:
                     flash(_skipped_message(result.skipped), "info")
                 week = monday_of(pattern.start_date).isoformat()

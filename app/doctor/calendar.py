@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.models import Appointment, AppointmentStatus, Slot, SlotStatus
+from app.services.l10n import format_dt
 from app.services.scheduling.availability import SlotView
 
 ROW_MINUTES = 15  # one row of the week grid
@@ -130,5 +131,5 @@ def planned_days(planned: list, tz: ZoneInfo) -> list[tuple[date, list[tuple[dat
 def skipped_label(when: datetime | date) -> str:
     """A skipped candidate's local time (a date when a whole day was excluded)."""
     if isinstance(when, datetime):
-        return when.strftime("%a %d %b %Y, %H:%M")
-    return when.strftime("%a %d %b %Y")
+        return format_dt(when, "%a %d %b %Y, %H:%M")
+    return format_dt(when, "%a %d %b %Y")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import flash, redirect, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -66,7 +67,7 @@ def _flashing(action) -> tuple[bool, object]:
     the card could not be charged...) is flashed and gives (False, None); a missing consult
     stays a 404."""
     if not FlaskForm().validate():
-        flash("The form expired: please try again.", "error")
+        flash(gettext("The form expired: please try again."), "error")
         return False, None
     try:
         return True, action()

@@ -7,6 +7,7 @@ from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from app.doctor import bp
@@ -17,7 +18,7 @@ from app.services.localtime import zone
 from app.services.scheduling import search
 from app.templating import status_label
 
-MODE_LABELS = {SlotMode.IN_PERSON: "In person", SlotMode.VIDEO: "Video"}
+MODE_LABELS = {SlotMode.IN_PERSON: lazy_gettext("In person"), SlotMode.VIDEO: lazy_gettext("Video")}
 # Dates far outside this range overflow when converted between zones.
 FIRST_DAY, LAST_DAY = date(2000, 1, 8), date(2100, 12, 24)
 
@@ -32,7 +33,7 @@ def _doctor_id_arg() -> int | None:
     if raw is None:
         return None
     if not raw.isdigit() or len(raw) > 9:
-        abort(400, "doctor_id must be a number.")
+        abort(400, gettext("doctor_id must be a number."))
     return int(raw)
 
 
@@ -50,7 +51,7 @@ def scoped_doctor(view):
         else:
             own = access.doctor_of(current_user)
             if own is None:
-                abort(404, "This account has no doctor profile.")
+                abort(404, gettext("This account has no doctor profile."))
             if doctor_id is not None and doctor_id != own.id:
                 abort(403)
             doctor_id = own.id
@@ -74,7 +75,7 @@ def doctor_page_helpers() -> dict:
     return {
         "scope": g.get("doctor_scope", {}),
         "status_label": lambda status: status_label(status, "doctor"),
-        "mode_label": lambda mode: MODE_LABELS.get(mode, str(mode)),
+        "mode_label": lambda mode: str(MODE_LABELS.get(mode, mode)),
     }
 
 
@@ -90,9 +91,16 @@ def parse_day(raw: str | None, default: date) -> date:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        abort(400, "Dates are written YYYY-MM-DD.")
+        abort(400, gettext("Dates are written YYYY-MM-DD."))
     if not FIRST_DAY <= day <= LAST_DAY:
-        abort(400, f"Pick a date between {FIRST_DAY.year} and {LAST_DAY.year}.")
+        abort(
+            400,
+            gettext(
+                "Pick a date between %(year)s and %(year2)s.",
+                year=FIRST_DAY.year,
+                year2=LAST_DAY.year,
+            ),
+        )
     return day
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from flask import abort, render_template, request
+from flask_babel import gettext
 
 from app.doctor import bp
 from app.doctor.context import FIRST_DAY, LAST_DAY, scoped_doctor
@@ -21,9 +22,16 @@ def _month_arg() -> date | None:
     try:
         month = date.fromisoformat(f"{raw}-01")
     except ValueError:
-        abort(400, "Months are written YYYY-MM.")
+        abort(400, gettext("Months are written YYYY-MM."))
     if not FIRST_DAY <= month <= LAST_DAY:
-        abort(400, f"Pick a month between {FIRST_DAY.year} and {LAST_DAY.year}.")
+        abort(
+            400,
+            gettext(
+                "Pick a month between %(year)s and %(year2)s.",
+                year=FIRST_DAY.year,
+                year2=LAST_DAY.year,
+            ),
+        )
     return month
 
 

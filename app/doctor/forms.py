@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -29,11 +30,11 @@ from app.services.scheduling.availability import MAX_SLOT_MINUTES, MIN_SLOT_MINU
 from app.services.scheduling.visit_notes import MAX_NOTE_CHARS
 
 MODE_CHOICES = [
-    SelectChoice(SlotMode.IN_PERSON.value, "In person"),
-    SelectChoice(SlotMode.VIDEO.value, "Video"),
+    SelectChoice(SlotMode.IN_PERSON.value, lazy_gettext("In person")),
+    SelectChoice(SlotMode.VIDEO.value, lazy_gettext("Video")),
 ]
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-GAP_MESSAGE = "This time does not exist on that day (the clocks change)."
+GAP_MESSAGE = lazy_gettext("This time does not exist on that day (the clocks change).")
 # Dates far outside this range overflow when converted between zones.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 _BREAK = re.compile(r"^(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})$")
@@ -89,31 +90,35 @@ def add_domain_error(form: FlaskForm, exc: DomainError) -> None:
 class ReasonForm(FlaskForm):
     """Cancel or reject an appointment, with an optional reason."""
 
-    reason = StringField("Reason (optional)", validators=[Optional(), Length(max=255)])
+    reason = StringField(
+        lazy_gettext("Reason (optional)"), validators=[Optional(), Length(max=255)]
+    )
 
 
 class VisitNoteForm(FlaskForm):
     """A private note on a visit (the service seals it)."""
 
-    text = TextAreaField("Private note", validators=[InputRequired(), Length(max=MAX_NOTE_CHARS)])
-    submit = SubmitField("Save note")
+    text = TextAreaField(
+        lazy_gettext("Private note"), validators=[InputRequired(), Length(max=MAX_NOTE_CHARS)]
+    )
+    submit = SubmitField(lazy_gettext("Save note"))
 
 
 class SlotForm(FlaskForm):
-    date = DateField("Date", validators=[InputRequired(), _sane_date])
-    start = TimeField("Start time", validators=[InputRequired()])
-    end = TimeField("End time", validators=[InputRequired()])
-    mode = SelectField("Mode", choices=MODE_CHOICES, default=SlotMode.IN_PERSON.value)
-    submit = SubmitField("Save slot")
+    date = DateField(lazy_gettext("Date"), validators=[InputRequired(), _sane_date])
+    start = TimeField(lazy_gettext("Start time"), validators=[InputRequired()])
+    end = TimeField(lazy_gettext("End time"), validators=[InputRequired()])
+    mode = SelectField(lazy_gettext("Mode"), choices=MODE_CHOICES, default=SlotMode.IN_PERSON.value)
+    submit = SubmitField(lazy_gettext("Save slot"))
 
     def utc_times(self, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
         """The slot's UTC start and end; None (with field errors) when a time does not exist."""
         start = local_to_utc(self.date.data, self.start.data, tz)
         end = local_to_utc(self.date.data, self.end.data, tz)
         if start is None:
-            self.start.errors = [*self.start.errors, GAP_MESSAGE]
+            self.start.errors = [*self.start.errors, str(GAP_MESSAGE)]
         if end is None:
-            self.end.errors = [*self.end.errors, GAP_MESSAGE]
+            self.end.errors = [*self.end.errors, str(GAP_MESSAGE)]
         return (start, end) if start and end else None
 
 
@@ -124,33 +129,33 @@ class MultiCheckboxField(SelectMultipleField):
 
 class WeeklyPatternForm(FlaskForm):
     weekdays = MultiCheckboxField(
-        "Weekdays",
+        lazy_gettext("Weekdays"),
         choices=[SelectChoice(i, day) for i, day in enumerate(WEEKDAYS)],
         coerce=int,
         default=[0, 1, 2, 3, 4],
     )
-    day_start = TimeField("Day starts", validators=[InputRequired()], default=time(9))
-    day_end = TimeField("Day ends", validators=[InputRequired()], default=time(17))
+    day_start = TimeField(lazy_gettext("Day starts"), validators=[InputRequired()], default=time(9))
+    day_end = TimeField(lazy_gettext("Day ends"), validators=[InputRequired()], default=time(17))
     slot_minutes = IntegerField(
-        "Slot length (minutes)",
+        lazy_gettext("Slot length (minutes)"),
         validators=[InputRequired(), NumberRange(MIN_SLOT_MINUTES, MAX_SLOT_MINUTES)],
         default=30,
     )
     breaks = StringField(
-        "Breaks",
+        lazy_gettext("Breaks"),
         validators=[Optional(), Length(max=500)],
         description="e.g. 12:00-13:00, 15:00-15:15",
     )
-    start_date = DateField("From", validators=[InputRequired(), _sane_date])
-    end_date = DateField("To (inclusive)", validators=[InputRequired(), _sane_date])
+    start_date = DateField(lazy_gettext("From"), validators=[InputRequired(), _sane_date])
+    end_date = DateField(lazy_gettext("To (inclusive)"), validators=[InputRequired(), _sane_date])
     skip_dates = StringField(
-        "Skip dates",
+        lazy_gettext("Skip dates"),
         validators=[Optional(), Length(max=2000)],
-        description="YYYY-MM-DD, separated by commas",
+        description=lazy_gettext("YYYY-MM-DD, separated by commas"),
     )
-    mode = SelectField("Mode", choices=MODE_CHOICES, default=SlotMode.IN_PERSON.value)
-    preview = SubmitField("Preview")
-    create = SubmitField("Create slots")
+    mode = SelectField(lazy_gettext("Mode"), choices=MODE_CHOICES, default=SlotMode.IN_PERSON.value)
+    preview = SubmitField(lazy_gettext("Preview"))
+    create = SubmitField(lazy_gettext("Create slots"))
 
     def validate_weekdays(self, field) -> None:
         if not field.data:
@@ -185,34 +190,36 @@ class WeeklyPatternForm(FlaskForm):
 
 class LanguagesForm(FlaskForm):
     # Choices come from services/languages.py; the service says which code it does not know.
-    languages = MultiCheckboxField("Languages you speak with patients", validate_choice=False)
-    submit = SubmitField("Save languages")
+    languages = MultiCheckboxField(
+        lazy_gettext("Languages you speak with patients"), validate_choice=False
+    )
+    submit = SubmitField(lazy_gettext("Save languages"))
 
 
 class PhotoForm(FlaskForm):
     # The type is read from the bytes by services/photos.py, never from the name: `accept`
     # only helps the browser's file picker.
     photo = FileField(
-        "Photo (JPEG, PNG or WebP)",
+        lazy_gettext("Photo (JPEG, PNG or WebP)"),
         validators=[FileRequired("Choose a photo to upload.")],
         render_kw={"accept": "image/jpeg,image/png,image/webp"},
     )
-    submit = SubmitField("Upload photo")
+    submit = SubmitField(lazy_gettext("Upload photo"))
 
 
 class RemovePhotoForm(FlaskForm):
-    submit = SubmitField("Remove photo")
+    submit = SubmitField(lazy_gettext("Remove photo"))
 
 
 class ReplyForm(FlaskForm):
     """The doctor's reply to a review (also its change)."""
 
     body = TextAreaField(
-        "Your reply",
+        lazy_gettext("Your reply"),
         validators=[
-            InputRequired(message="Write the reply."),
-            Length(max=2000, message="At most 2,000 characters."),
+            InputRequired(message=lazy_gettext("Write the reply.")),
+            Length(max=2000, message=lazy_gettext("At most 2,000 characters.")),
         ],
         render_kw={"maxlength": 2000, "rows": 3},
     )
-    submit = SubmitField("Publish the reply")
+    submit = SubmitField(lazy_gettext("Publish the reply"))

@@ -4,6 +4,7 @@ the doctor's page."""
 from __future__ import annotations
 
 from flask import flash, render_template
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.doctor import bp
@@ -56,7 +57,7 @@ def profile_languages(doctor):
     except InvalidInput as exc:
         form.languages.errors = [*form.languages.errors, exc.message]
         return _page(doctor, languages_form=form, status=exc.status_code)
-    flash("Languages saved.", "success")
+    flash(gettext("Languages saved."), "success")
     return back("doctor.profile")
 
 
@@ -75,7 +76,7 @@ def profile_photo(doctor):
     except InvalidInput as exc:
         form.photo.errors = [*form.photo.errors, exc.message]
         return _page(doctor, photo_form=form, status=exc.status_code)
-    flash("Photo saved: patients see it on search and on your page.", "success")
+    flash(gettext("Photo saved: patients see it on search and on your page."), "success")
     return back("doctor.profile")
 
 
@@ -85,5 +86,5 @@ def profile_photo(doctor):
 def remove_profile_photo(doctor):
     if RemovePhotoForm().validate():
         photos.remove_doctor_photo(doctor.id, actor_id=current_user.id)
-        flash("Photo removed: patients see your initials instead.", "success")
+        flash(gettext("Photo removed: patients see your initials instead."), "success")
     return back("doctor.profile")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import abort, flash, render_template, request
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.doctor import bp
@@ -19,7 +20,7 @@ from app.services.reviews import listing, reviews
 def _page_arg() -> int:
     raw = request.args.get("page", "1")
     if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
-        abort(400, "page is a number from 1 to 10000.")
+        abort(400, gettext("page is a number from 1 to 10000."))
     return int(raw)
 
 
@@ -43,7 +44,7 @@ def reply(review_id: int):
     form = ReplyForm()
     if not form.validate():
         if "csrf_token" in form.errors:
-            abort(400, "The form has expired: please try again.")
+            abort(400, gettext("The form has expired: please try again."))
         for error in form.body.errors:
             flash(error, "error")
         return back("doctor.reviews_page", "page")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from flask import abort, flash, render_template, request
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from app.doctor import bp
@@ -29,11 +30,11 @@ VIEWS = ("day", "week")
 # What a doctor does from this page (patients' actions such as rebook are elsewhere).
 DOCTOR_ACTIONS = ("approve", "reject", "cancel", "complete", "no_show")
 ACTION_DONE = {
-    "approve": "Approved",
-    "reject": "Rejected",
-    "cancel": "Cancelled",
-    "complete": "Marked completed",
-    "no_show": "Marked as a no-show",
+    "approve": lazy_gettext("Approved: %(patient)s, %(when)s."),
+    "reject": lazy_gettext("Rejected: %(patient)s, %(when)s."),
+    "cancel": lazy_gettext("Cancelled: %(patient)s, %(when)s."),
+    "complete": lazy_gettext("Marked completed: %(patient)s, %(when)s."),
+    "no_show": lazy_gettext("Marked as a no-show: %(patient)s, %(when)s."),
 }
 
 
@@ -46,7 +47,7 @@ def dashboard(doctor):
     today = now.astimezone(tz).date()
     view = request.args.get("view", "day")
     if view not in VIEWS:
-        abort(400, "The view is day or week.")
+        abort(400, gettext("The view is day or week."))
     day = parse_day(request.args.get("date"), today)
     first, length = (monday_of(day), 7) if view == "week" else (day, 1)
     start = day_bounds(first, tz)[0]
@@ -113,5 +114,8 @@ def appointment_action(appointment_id: int, action: str):
     if done:
         tz = appointment.doctor.timezone
         when = local_format(appointment.starts_at, tz, "%a %d %b, %H:%M")
-        flash(f"{ACTION_DONE[action]}: {appointment.patient.name}, {when}.", "success")
+        flash(
+            str(ACTION_DONE[action]) % {"patient": appointment.patient.name, "when": when},
+            "success",
+        )
     return back("doctor.dashboard", "view", "date")

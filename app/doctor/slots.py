@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.doctor import bp
@@ -159,5 +160,5 @@ def delete_slot(slot_id: int):
         )
     )
     if done:
-        flash("Slot deleted.", "success")
+        flash(gettext("Slot deleted."), "success")
     return back("doctor.slots", "week")

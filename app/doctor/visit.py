@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.doctor import bp
@@ -62,5 +63,5 @@ def add_visit_note(appointment_id: int):
     except InvalidInput as exc:
         add_domain_error(form, exc)
         return _page(appointment_id, form, exc.status_code)
-    flash("Note saved. Only you can read it.", "success")
+    flash(gettext("Note saved. Only you can read it."), "success")
     return redirect(url_for("doctor.appointment_page", appointment_id=appointment_id))

@@ -12,4 +12,4 @@ def _navigation():
     return {"nav_links": nav_links}
 
 
-from app.main import media, onboarding, pages, routes  # noqa: E402,F401
+from app.main import language, media, onboarding, pages, routes  # noqa: E402,F401

@@ -1,5 +1,6 @@
 """Public forms of the main area: a doctor's application to join."""
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -23,20 +24,22 @@ class MultiCheckboxField(SelectMultipleField):
 class DoctorApplicationForm(FlaskForm):
     """`clinic_id.choices` and `specialty_ids.choices` are set from the directory."""
 
-    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    name = StringField(lazy_gettext("Full name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Length(max=254)])
     phone = StringField(
-        "Phone (optional, international form, e.g. +14155550123)",
+        lazy_gettext("Phone (optional, international form, e.g. +14155550123)"),
         validators=[Optional(), Length(max=20)],
     )
     licence_number = StringField(
-        "Medical licence number", validators=[DataRequired(), Length(max=64)]
+        lazy_gettext("Medical licence number"), validators=[DataRequired(), Length(max=64)]
     )
-    clinic_id = SelectField("Clinic", coerce=str, choices=[], validators=[DataRequired()])
-    specialty_ids = MultiCheckboxField("Specialties", coerce=int, choices=[])
+    clinic_id = SelectField(
+        lazy_gettext("Clinic"), coerce=str, choices=[], validators=[DataRequired()]
+    )
+    specialty_ids = MultiCheckboxField(lazy_gettext("Specialties"), coerce=int, choices=[])
     message = TextAreaField(
-        "Anything else we should know (optional)",
+        lazy_gettext("Anything else we should know (optional)"),
         validators=[Optional(), Length(max=MAX_APPLICATION_MESSAGE)],
         render_kw={"rows": 4},
     )
-    submit = SubmitField("Send my application")
+    submit = SubmitField(lazy_gettext("Send my application"))

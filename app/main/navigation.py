@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.models import Role
@@ -11,25 +12,25 @@ from app.services.access import has_permission
 # Areas added by later work append their (label, endpoint) here.
 NAV_LINKS: dict[Role, list[tuple[str, str]]] = {
     Role.PATIENT: [
-        ("Find a doctor", "patient.search"),
-        ("My appointments", "patient.appointments"),
+        (_l("Find a doctor"), "patient.search"),
+        (_l("My appointments"), "patient.appointments"),
     ],
     Role.DOCTOR: [
-        ("Appointments", "doctor.dashboard"),
-        ("Availability", "doctor.slots"),
-        ("Earnings", "doctor.earnings"),
-        ("Reports", "doctor.reports"),
-        ("Reviews", "doctor.reviews_page"),
-        ("Profile", "doctor.profile"),
+        (_l("Appointments"), "doctor.dashboard"),
+        (_l("Availability"), "doctor.slots"),
+        (_l("Earnings"), "doctor.earnings"),
+        (_l("Reports"), "doctor.reports"),
+        (_l("Reviews"), "doctor.reviews_page"),
+        (_l("Profile"), "doctor.profile"),
     ],
-    Role.HELPER: [("Find a doctor", "patient.search")],
-    Role.ADMIN: [("Find a doctor", "patient.search"), ("Admin", "admin.index")],
+    Role.HELPER: [(_l("Find a doctor"), "patient.search")],
+    Role.ADMIN: [(_l("Find a doctor"), "patient.search"), (_l("Admin"), "admin.index")],
 }
 
 # Links for helpers holding any of the permissions: (label, endpoint, permissions).
 HELPER_LINKS: list[tuple[str, str, tuple[str, ...]]] = [
     (
-        "Admin",
+        _l("Admin"),
         "admin.index",
         (
             "users.manage",
@@ -40,8 +41,8 @@ HELPER_LINKS: list[tuple[str, str, tuple[str, ...]]] = [
             "bookings.manage",
         ),
     ),
-    ("Payments", "admin.payments", ("payments.view",)),
-    ("Reports", "admin.reports", ("reports.view",)),
+    (_l("Payments"), "admin.payments", ("payments.view",)),
+    (_l("Reports"), "admin.reports", ("reports.view",)),
 ]
 
 
@@ -55,7 +56,7 @@ def nav_links() -> list[tuple[str, str]]:
             for label, endpoint, permissions in HELPER_LINKS
             if any(has_permission(current_user, p) for p in permissions)
         ]
-    links.append(("Account", "auth.account"))
+    links.append((_l("Account"), "auth.account"))
     return [
         (label, endpoint) for label, endpoint in links if endpoint in current_app.view_functions
     ]

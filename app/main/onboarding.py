@@ -3,9 +3,12 @@
 from datetime import UTC, datetime
 
 from flask import render_template
+from flask_babel import gettext
+from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from app.auth import limits
+from app.i18n import current_locale
 from app.main import bp
 from app.main.forms import DoctorApplicationForm
 from app.rbac import public
@@ -19,8 +22,9 @@ from app.services.errors import DomainError
 @limits.apply(limits.doctor_application)
 def doctor_apply():
     form = DoctorApplicationForm()
-    form.clinic_id.choices = [SelectChoice("", "Choose your clinic")] + [
-        SelectChoice(str(c.id), f"{c.name}, {c.city}") for c in list_clinics()
+    form.clinic_id.choices = [SelectChoice("", _("Choose your clinic"))] + [
+        SelectChoice(str(c.id), gettext("%(name)s, %(city)s", name=c.name, city=c.city))
+        for c in list_clinics()
     ]
     form.specialty_ids.choices = [SelectChoice(s.id, s.name) for s in list_specialties()]
     if form.validate_on_submit():
@@ -34,6 +38,7 @@ def doctor_apply():
                     clinic_id=int(form.clinic_id.data),
                     specialty_ids=list(form.specialty_ids.data or []),
                     message=form.message.data,
+                    locale=current_locale(),
                 ),
                 now=datetime.now(UTC),
             )

@@ -91,6 +91,8 @@ class DoctorApplication(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decline_reason: Mapped[str | None] = mapped_column(String(500))
+    # The language the application was written in (app/i18n.py): the answer is in it.
+    locale: Mapped[str | None] = mapped_column(String(8))
     doctor_id: Mapped[int | None] = mapped_column(ForeignKey("doctors.id", ondelete="SET NULL"))
 
     clinic: Mapped[Clinic | None] = relationship()

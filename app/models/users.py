@@ -48,6 +48,11 @@ class User(AuditColumns, UserMixin, db.Model):
     # Every API token carries the version it was issued under; bumping it (sign-out
     # everywhere, password or 2FA change, role change, (de)activation) ends them all.
     token_version: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
+    # The language pages, mail and texts are in (app/i18n.py): the account's setting ('en',
+    # 'es'; None: follow the browser), and what the browser asked for at the last sign-in
+    # (mail and texts leave outside any request of the person's).
+    locale: Mapped[str | None] = mapped_column(String(8))
+    browser_locale: Mapped[str | None] = mapped_column(String(8))
 
     permissions: Mapped[list[UserPermission]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="UserPermission.user_id"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
@@ -19,14 +20,14 @@ SEPARATOR = ":"
 
 
 class MarkAllReadForm(FlaskForm):
-    submit = SubmitField("Mark all as read")
+    submit = SubmitField(lazy_gettext("Mark all as read"))
 
 
 class SettingsForm(FlaskForm):
     """The grid's checkboxes are plain inputs named `on` (see parse_grid); this carries the
     CSRF token and the button."""
 
-    submit = SubmitField("Save settings")
+    submit = SubmitField(lazy_gettext("Save settings"))
 
 
 def cell_value(category: str, channel: NotificationChannel) -> str:
@@ -41,5 +42,7 @@ def parse_grid(values: list[str]) -> set[tuple[str, NotificationChannel]]:
         try:
             cells.add((category, NotificationChannel(channel)))
         except ValueError as exc:
-            raise InvalidInput(f"Unknown notification setting {value!r}.", field="on") from exc
+            raise InvalidInput(
+                gettext("Unknown notification setting %(value)r.", value=value), field="on"
+            ) from exc
     return cells

@@ -1,4 +1,5 @@
 from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.auth.signin import now
@@ -49,7 +50,7 @@ def open_notification(notification_id: int):
 def read_all():
     if MarkAllReadForm().validate_on_submit():
         inbox.mark_all_read(user_id=current_user.id, now=now())
-        flash("All notifications are marked as read.", "success")
+        flash(gettext("All notifications are marked as read."), "success")
     return redirect(url_for("notifications.index"))
 
 
@@ -66,7 +67,7 @@ def settings():
             flash(exc.message, "error")
             status = 422
         else:
-            flash("Your notification settings are saved.", "success")
+            flash(gettext("Your notification settings are saved."), "success")
             return redirect(url_for("notifications.settings"))
     return render_template(
         "notifications/settings.html",

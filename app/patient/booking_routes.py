@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.auth import limits
@@ -69,7 +70,7 @@ def book(slot_id: int):
         return _render_book(
             slot,
             form,
-            error="Sorry, that slot was just taken.",
+            error=gettext("Sorry, that slot was just taken."),
             alternatives=presenters.alternatives(exc.details),
         ), exc.status_code
     except DomainError as exc:
@@ -78,9 +79,18 @@ def book(slot_id: int):
         return redirect(url_for("payments.checkout", appointment_id=appointment.id))
     doctor = appointment.doctor.name
     if appointment.status is AppointmentStatus.PENDING_APPROVAL:
-        flash(f"Requested: awaiting the doctor's approval ({doctor}, {_when(appointment)}).")
+        flash(
+            gettext(
+                "Requested: awaiting the doctor's approval (%(doctor)s, %(when)s).",
+                doctor=doctor,
+                when=_when(appointment),
+            )
+        )
     else:
-        flash(f"Booked: {doctor}, {_when(appointment)}.", "success")
+        flash(
+            gettext("Booked: %(doctor)s, %(when)s.", doctor=doctor, when=_when(appointment)),
+            "success",
+        )
     return redirect(url_for("patient.appointment", appointment_id=appointment.id))
 
 
@@ -126,7 +136,7 @@ def appointment(appointment_id: int):
 @roles_required(Role.PATIENT)
 def cancel(appointment_id: int):
     if not CancelForm().validate():
-        abort(400, "The form has expired: please try again.")
+        abort(400, gettext("The form has expired: please try again."))
     try:
         appointment = booking.cancel_appointment(
             appointment_id=appointment_id, actor_id=current_user.id, now=datetime.now(UTC)
@@ -136,14 +146,21 @@ def cancel(appointment_id: int):
             raise  # someone else's appointment: the 404 page, no hint it exists
         flash(exc.message, "error")
     else:
-        flash(f"Cancelled: {appointment.doctor.name}, {_when(appointment)}.", "success")
+        flash(
+            gettext(
+                "Cancelled: %(doctor)s, %(when)s.",
+                doctor=appointment.doctor.name,
+                when=_when(appointment),
+            ),
+            "success",
+        )
     return redirect(url_for("patient.appointment", appointment_id=appointment_id))
 
 
 def _week(first: date | None, today: date) -> date:
     first = max(first or today, today)  # past weeks have nothing to move to
     if first > today + FURTHEST_WEEK:
-        abort(422, "Pick a week within the next ten years.")
+        abort(422, gettext("Pick a week within the next ten years."))
     return first
 
 
@@ -153,7 +170,7 @@ def _render_reschedule(appointment_id: int, form: RescheduleForm, now: datetime,
     tz = zone(appointment.doctor.timezone)
     week_form = WeekForm(formdata=request.args)
     if not week_form.validate():
-        abort(422, "The week is a date such as 2031-03-07.")
+        abort(422, gettext("The week is a date such as 2031-03-07."))
     today = now.astimezone(tz).date()
     first = _week(week_form.week.data, today)
     days = week_days(first)
@@ -202,7 +219,12 @@ def reschedule(appointment_id: int):
             if exc.status_code == 404 and not isinstance(exc, SlotNotFound):
                 raise
             return _render_reschedule(appointment_id, form, now, exc.message), exc.status_code
-        flash(f"Rescheduled: {moved.doctor.name}, {_when(moved)}.", "success")
+        flash(
+            gettext(
+                "Rescheduled: %(doctor)s, %(when)s.", doctor=moved.doctor.name, when=_when(moved)
+            ),
+            "success",
+        )
         return redirect(url_for("patient.appointment", appointment_id=moved.id))
     status = 422 if form.errors else 200
     return _render_reschedule(appointment_id, form, now), status

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import current_app, flash, jsonify, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
@@ -39,7 +40,7 @@ def consult_new():
     if waiting is not None:
         return redirect(url_for("patient.consult_page", consult_id=waiting.id))
     form = ConsultForm()
-    form.specialty.choices = [SelectChoice("", "Choose a specialty")] + [
+    form.specialty.choices = [SelectChoice("", gettext("Choose a specialty"))] + [
         SelectChoice(s.slug, s.name) for s in directory.list_specialties()
     ]
     if not form.is_submitted() and not gateway.is_configured():
@@ -95,7 +96,10 @@ def consult_confirm_payment(consult_id: int):
             consult_id=consult_id, patient_id=current_user.id, now=datetime.now(UTC)
         )
     ):
-        flash("Your bank's check went through: the doctors on call see your request.", "success")
+        flash(
+            gettext("Your bank's check went through: the doctors on call see your request."),
+            "success",
+        )
     return redirect(url_for("patient.consult_page", consult_id=consult_id))
 
 
@@ -114,7 +118,7 @@ def consult_cancel(consult_id: int):
             consult_id=consult_id, patient_id=current_user.id, now=datetime.now(UTC)
         )
     ):
-        flash("Your consult request was withdrawn. Nothing was charged.", "success")
+        flash(gettext("Your consult request was withdrawn. Nothing was charged."), "success")
     return redirect(url_for("patient.consult_page", consult_id=consult_id))
 
 
@@ -122,7 +126,7 @@ def _flashing(action) -> bool:
     """Run a button's use case (after its CSRF check): a refusal is flashed and gives False;
     a consult that is not the patient's stays a 404."""
     if not FlaskForm().validate():
-        flash("The form expired: please try again.", "error")
+        flash(gettext("The form expired: please try again."), "error")
         return False
     try:
         action()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext, lazy_gettext, lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -35,49 +36,63 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    specialty = SelectField("Specialty", choices=[SelectChoice("", "Any specialty")], default="")
-    clinic = SelectField("Clinic", coerce=optional_int, choices=[SelectChoice("", "Any clinic")])
-    city = StringField("City", validators=[Optional(), Length(max=120)])
-    q = StringField("Doctor's name", validators=[Optional(), Length(max=120)])
-    available_on = DateField("Free on", validators=[Optional()])
+    specialty = SelectField(
+        lazy_gettext("Specialty"),
+        choices=[SelectChoice("", lazy_gettext("Any specialty"))],
+        default="",
+    )
+    clinic = SelectField(
+        lazy_gettext("Clinic"),
+        coerce=optional_int,
+        choices=[SelectChoice("", lazy_gettext("Any clinic"))],
+    )
+    city = StringField(lazy_gettext("City"), validators=[Optional(), Length(max=120)])
+    q = StringField(lazy_gettext("Doctor's name"), validators=[Optional(), Length(max=120)])
+    available_on = DateField(lazy_gettext("Free on"), validators=[Optional()])
     lat = FloatField(
-        "Latitude", validators=[Optional(), NumberRange(-90, 90)], render_kw={"step": "any"}
+        lazy_gettext("Latitude"),
+        validators=[Optional(), NumberRange(-90, 90)],
+        render_kw={"step": "any"},
     )
     lng = FloatField(
-        "Longitude", validators=[Optional(), NumberRange(-180, 180)], render_kw={"step": "any"}
+        lazy_gettext("Longitude"),
+        validators=[Optional(), NumberRange(-180, 180)],
+        render_kw={"step": "any"},
     )
     radius_km = FloatField(
-        "Within (km)",
+        lazy_gettext("Within (km)"),
         validators=[Optional()],
         render_kw={"step": "any", "min": "1", "placeholder": "25"},
     )
     # Unknown values are the search service's to refuse, with its own clear message.
     language = SelectField(
-        "Speaks",
-        choices=[SelectChoice("", "Any language")]
+        lazy_gettext("Speaks"),
+        choices=[SelectChoice("", lazy_gettext("Any language"))]
         + [SelectChoice(code, name) for code, name in language_choices()],
         default="",
         validate_choice=False,
     )
     sort = SelectField(
-        "Sort by",
+        lazy_gettext("Sort by"),
         choices=[
-            SelectChoice("relevance", "Best match"),
-            SelectChoice("price", "Price: low to high"),
-            SelectChoice("price_desc", "Price: high to low"),
-            SelectChoice("earliest", "Earliest available"),
-            SelectChoice("rating", "Best rated"),
+            SelectChoice("relevance", lazy_gettext("Best match")),
+            SelectChoice("price", lazy_gettext("Price: low to high")),
+            SelectChoice("price_desc", lazy_gettext("Price: high to low")),
+            SelectChoice("earliest", lazy_gettext("Earliest available")),
+            SelectChoice("rating", lazy_gettext("Best rated")),
         ],
         default="relevance",
         validate_choice=False,
     )
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
+    page = IntegerField(
+        lazy_gettext("Page"), validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)]
+    )
 
     def set_choices(self, specialties, clinics) -> None:
-        self.specialty.choices = [SelectChoice("", "Any specialty")] + [
+        self.specialty.choices = [SelectChoice("", gettext("Any specialty"))] + [
             SelectChoice(s.slug, s.name) for s in specialties
         ]
-        self.clinic.choices = [SelectChoice("", "Any clinic")] + [
+        self.clinic.choices = [SelectChoice("", gettext("Any clinic"))] + [
             SelectChoice(str(c.id), c.name) for c in clinics
         ]
 
@@ -104,39 +119,42 @@ class SearchForm(FlaskForm):
 
 
 class WaitlistForm(FlaskForm):
-    day = DateField("Day", validators=[InputRequired()])
-    submit = SubmitField("Join the waitlist")
+    day = DateField(lazy_gettext("Day"), validators=[InputRequired()])
+    submit = SubmitField(lazy_gettext("Join the waitlist"))
 
 
 class BookForm(FlaskForm):
     # The page offers cash only where the clinic takes it; the booking service checks too.
     payment_method = RadioField(
-        "Payment",
+        lazy_gettext("Payment"),
         choices=[
-            SelectChoice("card", "Pay by card now"),
-            SelectChoice("cash", "Pay at the clinic (cash)"),
+            SelectChoice("card", lazy_gettext("Pay by card now")),
+            SelectChoice("cash", lazy_gettext("Pay at the clinic (cash)")),
         ],
         default="card",
     )
     notes = TextAreaField(
-        "Notes for the doctor (optional)", validators=[Optional(), Length(max=2000)]
+        lazy_gettext("Notes for the doctor (optional)"), validators=[Optional(), Length(max=2000)]
     )
     acknowledge_policy = BooleanField(
-        "I understand this time is inside the clinic's no-change window"
+        lazy_gettext("I understand this time is inside the clinic's no-change window")
     )
-    submit = SubmitField("Confirm booking")
+    submit = SubmitField(lazy_gettext("Confirm booking"))
 
 
 class CancelForm(FlaskForm):
-    submit = SubmitField("Cancel appointment")
+    submit = SubmitField(lazy_gettext("Cancel appointment"))
 
 
 class RescheduleForm(FlaskForm):
-    slot_id = IntegerField("New time", validators=[InputRequired(message="Pick a new time.")])
-    acknowledge_policy = BooleanField(
-        "I understand this time is inside the clinic's no-change window"
+    slot_id = IntegerField(
+        lazy_gettext("New time"),
+        validators=[InputRequired(message=lazy_gettext("Pick a new time."))],
     )
-    submit = SubmitField("Move my appointment")
+    acknowledge_policy = BooleanField(
+        lazy_gettext("I understand this time is inside the clinic's no-change window")
+    )
+    submit = SubmitField(lazy_gettext("Move my appointment"))
 
 
 class WeekForm(FlaskForm):
@@ -145,43 +163,53 @@ class WeekForm(FlaskForm):
     class Meta:
         csrf = False
 
-    week = DateField("Week starting", validators=[Optional()])
-    reviews_page = IntegerField("Reviews page", validators=[Optional(), NumberRange(1, 10_000)])
+    week = DateField(lazy_gettext("Week starting"), validators=[Optional()])
+    reviews_page = IntegerField(
+        lazy_gettext("Reviews page"), validators=[Optional(), NumberRange(1, 10_000)]
+    )
 
 
 class ReviewForm(FlaskForm):
     """A review of a completed visit (also its change within the edit window)."""
 
     rating = RadioField(
-        "Rating",
-        choices=[SelectChoice(str(n), f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)],
-        validators=[InputRequired(message="Choose a rating from 1 to 5 stars.")],
+        lazy_gettext("Rating"),
+        choices=[
+            SelectChoice(str(n), lazy_ngettext("%(num)d star", "%(num)d stars", n))
+            for n in range(5, 0, -1)
+        ],
+        validators=[InputRequired(message=lazy_gettext("Choose a rating from 1 to 5 stars."))],
     )
     comment = TextAreaField(
-        "Comment (optional)",
-        validators=[Optional(), Length(max=2000, message="At most 2,000 characters.")],
+        lazy_gettext("Comment (optional)"),
+        validators=[
+            Optional(),
+            Length(max=2000, message=lazy_gettext("At most 2,000 characters.")),
+        ],
         render_kw={"maxlength": 2000, "rows": 5},
     )
-    submit = SubmitField("Publish the review")
+    submit = SubmitField(lazy_gettext("Publish the review"))
 
 
 class ConsultForm(FlaskForm):
     """Ask for an on-demand video consult ("See a doctor now")."""
 
-    specialty = SelectField("Specialty", validators=[InputRequired("Choose a specialty.")])
+    specialty = SelectField(
+        lazy_gettext("Specialty"), validators=[InputRequired("Choose a specialty.")]
+    )
     reason = TextAreaField(
-        "What is it about? (optional)",
+        lazy_gettext("What is it about? (optional)"),
         validators=[Optional(), Length(max=500)],
         render_kw={"maxlength": 500, "rows": 3},
     )
     payment_method = RadioField(
-        "Pay by",
+        lazy_gettext("Pay by"),
         choices=[
-            SelectChoice("card", "Card (held now, charged when a doctor accepts)"),
-            SelectChoice("cash", "Cash"),
+            SelectChoice("card", lazy_gettext("Card (held now, charged when a doctor accepts)")),
+            SelectChoice("cash", lazy_gettext("Cash")),
         ],
         default="card",
         validators=[InputRequired("Choose how you pay.")],
     )
     card_token = StringField(validators=[Optional(), Length(max=255)])
-    submit = SubmitField("Ask for a doctor now")
+    submit = SubmitField(lazy_gettext("Ask for a doctor now"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.models import Role
@@ -19,7 +20,7 @@ def _submitted() -> ReviewForm:
     form = ReviewForm()
     if not form.validate():
         if "csrf_token" in form.errors:
-            abort(400, "The form has expired: please try again.")
+            abort(400, gettext("The form has expired: please try again."))
         for errors in (form.rating.errors, form.comment.errors):
             for error in errors:
                 flash(error, "error")
@@ -50,7 +51,7 @@ def write_review(appointment_id: int):
             abort(404)  # someone else's visit: no hint it exists
         flash(exc.message, "error")
     else:
-        flash("Thank you: your review is published on the doctor's page.", "success")
+        flash(gettext("Thank you: your review is published on the doctor's page."), "success")
     return _back(appointment_id)
 
 
@@ -73,5 +74,5 @@ def edit_review(review_id: int):
         if exc.status_code in (403, 404):
             abort(404)
         raise
-    flash("Your review is changed.", "success")
+    flash(gettext("Your review is changed."), "success")
     return _back(review.appointment_id)

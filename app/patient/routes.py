@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.models import Role
@@ -14,6 +15,7 @@ from app.patient.presenters import by_local_day, closed_slot_ids, waitlist_days,
 from app.rbac import public, roles_required
 from app.services.directory import list_clinics, list_specialties
 from app.services.errors import DomainError, InvalidInput
+from app.services.l10n import format_dt
 from app.services.localtime import day_bounds, zone
 from app.services.reviews import listing as review_listing
 from app.services.scheduling import booking
@@ -79,11 +81,11 @@ def doctor(doctor_id: int):
     week_form = WeekForm(formdata=request.args)
     if not week_form.validate():
         if week_form.reviews_page.errors:
-            abort(422, "The page of reviews is a number from 1 to 10000.")
-        abort(422, "The week is a date such as 2031-03-07.")
+            abort(422, gettext("The page of reviews is a number from 1 to 10000."))
+        abort(422, gettext("The week is a date such as 2031-03-07."))
     first = max(week_form.week.data or today, today)  # past weeks have nothing to book
     if first > today + FURTHEST_WEEK:
-        abort(422, "Pick a week within the next ten years.")
+        abort(422, gettext("Pick a week within the next ten years."))
     days = week_days(first)
     start, _ = day_bounds(days[0], tz)
     _, end = day_bounds(days[-1], tz)
@@ -115,7 +117,7 @@ def doctor(doctor_id: int):
 def join_waitlist(doctor_id: int):
     form = WaitlistForm()
     if not form.validate():
-        abort(422, "Pick the day you would like to wait for.")
+        abort(422, gettext("Pick the day you would like to wait for."))
     day = form.day.data
     try:
         booking.join_waitlist(
@@ -129,8 +131,11 @@ def join_waitlist(doctor_id: int):
         flash(
             # A freed slot records a notice for the first patients waiting (booking's
             # _free_slot_side_effects); nothing delivers it yet, so promise only the place.
-            f"You are on the waitlist for {day:%A %d %B}: we keep your place. We cannot tell you "
-            "yet when a time comes free, so check this page again.",
+            gettext(
+                "You are on the waitlist for %(day)s: we keep your place. We cannot tell you yet "
+                "when a time comes free, so check this page again.",
+                day=format_dt(day, "%A %d %B"),
+            ),
             "success",
         )
     return redirect(url_for("patient.doctor", doctor_id=doctor_id, week=day.isoformat()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -59,7 +60,7 @@ def checkout(appointment_id: int):
 def pay(appointment_id: int):
     """The card form posts a Stripe.js token here; 3-D Secure continues on the page."""
     if not FlaskForm().validate():
-        abort(400, "The form has expired: please reload the page.")
+        abort(400, gettext("The form has expired: please reload the page."))
     try:
         result = cards.pay_with_card(
             appointment_id=appointment_id,
@@ -80,7 +81,7 @@ def pay(appointment_id: int):
 def confirm(appointment_id: int):
     """The page's return call once Stripe.js has finished (the twin of the API's)."""
     if not FlaskForm().validate():
-        abort(400, "The form has expired: please reload the page.")
+        abort(400, gettext("The form has expired: please reload the page."))
     try:
         cards.confirm_paid(appointment_id=appointment_id, actor_id=current_user.id, now=_now())
     except DomainError as exc:
@@ -94,7 +95,7 @@ def confirm(appointment_id: int):
 def abandon(appointment_id: int):
     """Give up the hold: the slot is free again and the card is not charged."""
     if not FlaskForm().validate():
-        abort(400, "The form has expired: please reload the page.")
+        abort(400, gettext("The form has expired: please reload the page."))
     try:
         booking.cancel_appointment(
             appointment_id=appointment_id,
@@ -105,7 +106,7 @@ def abandon(appointment_id: int):
     except DomainError as exc:
         _flash_error(exc)
         return redirect(_checkout_url(appointment_id))
-    flash("Your hold is released: you have not been charged.", "success")
+    flash(gettext("Your hold is released: you have not been charged."), "success")
     return redirect(url_for("main.home"))
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from flask import Response, abort, request, stream_with_context
+from flask_babel import gettext
 
 from app.reports.charts import bar_chart, line_chart
 from app.services.errors import InvalidInput
+from app.services.l10n import format_dt, format_number, locale_code
 from app.services.reports import DETAIL, Report, build_table, table_names
 from app.services.reports.csvsafe import csv_lines
 from app.services.reports.filters import ReportScope, authorize, parse_scope
@@ -36,14 +38,19 @@ def page_scope(actor_id: int, **pinned) -> tuple[ReportScope, str | None]:
         return authorize(actor_id, parse_scope(args, today=datetime.now(UTC).date())), exc.message
 
 
+def format_percent(rate: float) -> str:
+    """0.125 -> '12.5%' (Spanish: '12,5 %')."""
+    return format_number(rate * 100, "0.0") + ("%" if locale_code() == "en" else "\u00a0%")
+
+
 def period_label(value, group_by: str) -> str:
     if not isinstance(value, date):
         return "" if value is None else str(value)
     if group_by == "month":
-        return value.strftime("%b %Y")
+        return format_dt(value, "%b %Y")
     if group_by == "week":
-        return "w/c " + value.strftime("%d %b").lstrip("0")
-    return value.strftime("%d %b").lstrip("0")
+        return gettext("w/c %(day)s", day=format_dt(value, "%d %b").lstrip("0"))
+    return format_dt(value, "%d %b").lstrip("0")
 
 
 def cell(key: str, value, group_by: str, row: dict | None = None) -> str:
@@ -54,8 +61,10 @@ def cell(key: str, value, group_by: str, row: dict | None = None) -> str:
         return "—"
     if key == "period":
         return period_label(value, group_by)
+    if key == "band":
+        return gettext(value)  # a lead-time band's name (N_ in services/reports/queries.py)
     if key in RATE_COLUMNS:
-        return f"{value * 100:.1f}%"
+        return format_percent(value)
     if key in MONEY_COLUMNS and row and row.get("currency"):
         return money(value, row["currency"])
     return str(value)
@@ -75,59 +84,59 @@ def charts(report: Report) -> dict:
 
     b = tables["bookings"]
     out["bookings"] = bar_chart(
-        "Bookings by status",
+        gettext("Bookings by status"),
         labels(b),
         [
-            ("Completed", column(b, "completed")),
-            ("Confirmed", column(b, "confirmed")),
-            ("No-show", column(b, "no_show")),
-            ("Cancelled", column(b, "cancelled")),
-            ("Awaiting approval", column(b, "pending_approval")),
-            ("Declined", column(b, "rejected")),
+            (gettext("Completed"), column(b, "completed")),
+            (gettext("Confirmed"), column(b, "confirmed")),
+            (gettext("No-show"), column(b, "no_show")),
+            (gettext("Cancelled"), column(b, "cancelled")),
+            (gettext("Awaiting approval"), column(b, "pending_approval")),
+            (gettext("Declined"), column(b, "rejected")),
         ],
     )
     u = tables["utilisation"]
     out["utilisation"] = line_chart(
-        "Utilisation", labels(u), column(u, "utilisation"), percent=True
+        gettext("Utilisation"), labels(u), column(u, "utilisation"), percent=True
     )
     lead = tables["lead_time"]
     out["lead_time"] = line_chart(
-        "Average lead time (hours)", labels(lead), column(lead, "average_hours")
+        gettext("Average lead time (hours)"), labels(lead), column(lead, "average_hours")
     )
     bands = tables["lead_time_bands"]
     out["lead_time_bands"] = bar_chart(
-        "How far ahead patients book",
-        [r["band"] for r in bands.rows],
-        [("Bookings", column(bands, "bookings"))],
+        gettext("How far ahead patients book"),
+        [gettext(r["band"]) for r in bands.rows],
+        [(gettext("Bookings"), column(bands, "bookings"))],
     )
     p = tables["patients"]
     out["patients"] = bar_chart(
-        "New and returning patients",
+        gettext("New and returning patients"),
         labels(p),
-        [("New", column(p, "new")), ("Returning", column(p, "returning"))],
+        [(gettext("New"), column(p, "new")), (gettext("Returning"), column(p, "returning"))],
     )
     r = tables["ratings"]
-    out["ratings"] = line_chart("Average rating", labels(r), column(r, "average"), top=5)
+    out["ratings"] = line_chart(gettext("Average rating"), labels(r), column(r, "average"), top=5)
     h = tables["busiest_hours"]
     out["busiest_hours"] = bar_chart(
-        "Bookings by hour of the day",
+        gettext("Bookings by hour of the day"),
         [row["hour"][:2] for row in h.rows],
-        [("Bookings", column(h, "bookings"))],
+        [(gettext("Bookings"), column(h, "bookings"))],
     )
     if "revenue" in tables:
         rev = tables["revenue"]
         currencies = sorted({row["currency"] for row in rev.rows})
         if len(currencies) == 1:
             out["revenue"] = bar_chart(
-                f"Net revenue ({currencies[0]}, minor units)",
+                gettext("Net revenue (%(currency)s, minor units)", currency=currencies[0]),
                 [period_label(row["period"], group_by) for row in rev.rows],
-                [("Net", [max(row["net"], 0) for row in rev.rows])],
+                [(gettext("Net"), [max(row["net"], 0) for row in rev.rows])],
             )
         methods = tables["payment_methods"]
         out["payment_methods"] = bar_chart(
-            "Payment methods",
+            gettext("Payment methods"),
             [f"{row['method']} {row['currency']}" for row in methods.rows],
-            [("Bookings", column(methods, "bookings"))],
+            [(gettext("Bookings"), column(methods, "bookings"))],
         )
     return out
 

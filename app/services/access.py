@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import and_, select
 
 from app.extensions import db
@@ -25,18 +26,22 @@ PERMISSIONS = (
 
 # What each permission is called on the pages, and what it opens.
 PERMISSION_LABELS = {
-    "bookings.view": "See appointments (admin pages and the API)",
-    "bookings.manage": "Manage appointments (cancel on the clinic's behalf; the API)",
-    "doctors.manage": "Manage doctors",
-    "payments.view": "See payments",
-    "payments.refund": "Refund payments",
-    "content.manage": "Manage clinics, specialties and the help and policy pages",
-    "reports.view": "See reports (bookings, utilisation, revenue; CSV downloads)",
-    "users.manage": "Manage users",
-    "notifications.view": "See notifications and queues (and retry failures)",
-    "reviews.moderate": "Moderate reviews (hide and restore them)",
-    "conversations.audit": "Open patient-doctor conversations (disputes; each opening is audited)",
-    "integrations.manage": "Manage clinics' webhooks (endpoints, their secrets, replays)",
+    "bookings.view": lazy_gettext("See appointments (admin pages and the API)"),
+    "bookings.manage": lazy_gettext("Manage appointments (cancel on the clinic's behalf; the API)"),
+    "doctors.manage": lazy_gettext("Manage doctors"),
+    "payments.view": lazy_gettext("See payments"),
+    "payments.refund": lazy_gettext("Refund payments"),
+    "content.manage": lazy_gettext("Manage clinics, specialties and the help and policy pages"),
+    "reports.view": lazy_gettext("See reports (bookings, utilisation, revenue; CSV downloads)"),
+    "users.manage": lazy_gettext("Manage users"),
+    "notifications.view": lazy_gettext("See notifications and queues (and retry failures)"),
+    "reviews.moderate": lazy_gettext("Moderate reviews (hide and restore them)"),
+    "conversations.audit": lazy_gettext(
+        "Open patient-doctor conversations (disputes; each opening is audited)"
+    ),
+    "integrations.manage": lazy_gettext(
+        "Manage clinics' webhooks (endpoints, their secrets, replays)"
+    ),
 }
 
 # The permissions an admin page offers to grant: those that open something (all of them now
@@ -45,6 +50,8 @@ GRANTABLE_PERMISSIONS = PERMISSIONS
 
 
 def permission_label(permission: str) -> str:
+    """The permission's name in the reader's language (a lazy string where defined at import:
+    a form's choices)."""
     return PERMISSION_LABELS.get(permission, permission)
 
 
@@ -99,17 +106,17 @@ def listing_gaps(doctor: Doctor) -> list[str]:
     """What keeps a doctor out of search, in words for the admin pages (empty: listed)."""
     gaps = []
     if not doctor.user.is_active:
-        gaps.append("the account is deactivated")
+        gaps.append(gettext("the account is deactivated"))
     if doctor.user.role is not Role.DOCTOR:
-        gaps.append("the account is no longer a doctor")
+        gaps.append(gettext("the account is no longer a doctor"))
     if doctor.verified_at is None:
-        gaps.append("not verified")
+        gaps.append(gettext("not verified"))
     if doctor.clinic_id is None:
-        gaps.append("no clinic")
+        gaps.append(gettext("no clinic"))
     if not doctor.specialties:
-        gaps.append("no specialty")
+        gaps.append(gettext("no specialty"))
     if doctor.fee_amount <= 0:
-        gaps.append("no fee")
+        gaps.append(gettext("no fee"))
     return gaps
 
 
@@ -130,7 +137,7 @@ def managed_doctor(actor_id: int, doctor_id: int, *, lock: bool = False) -> Doct
     if doctor is None:
         raise DoctorNotFound()
     if not can_manage_doctor(load_actor(actor_id), doctor):
-        raise Forbidden("Only this doctor or an admin can manage this doctor.")
+        raise Forbidden(gettext("Only this doctor or an admin can manage this doctor."))
     return doctor
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 
 import markdown
 import nh3
+from flask_babel import gettext
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -26,6 +27,7 @@ from app.services import audit
 from app.services.access import has_permission, load_actor
 from app.services.content_defaults import DEFAULT_PAGES
 from app.services.errors import Conflict, Forbidden, InvalidInput, PageNotFound
+from app.services.l10n import format_number
 from app.services.transaction import use_case
 
 PERMISSION = "content.manage"
@@ -127,7 +129,7 @@ class PageInput:
 
 def _require(actor_id: int) -> None:
     if not has_permission(load_actor(actor_id), PERMISSION):
-        raise Forbidden("You may not edit pages.")
+        raise Forbidden(gettext("You may not edit pages."))
 
 
 def list_pages(*, actor_id: int) -> list[ContentPage]:
@@ -154,21 +156,24 @@ def _checked(data: PageInput) -> dict:
     slug = (data.slug or "").strip().lower()
     if not SLUG.match(slug) or len(slug) > 80:
         raise InvalidInput(
-            "Use lower-case letters, digits and single hyphens, e.g. cancellation-policy.",
+            gettext("Use lower-case letters, digits and single hyphens, e.g. cancellation-policy."),
             field="slug",
         )
     title = (data.title or "").strip()
     if not title:
-        raise InvalidInput("A title is required.", field="title")
+        raise InvalidInput(gettext("A title is required."), field="title")
     if len(title) > 200:
-        raise InvalidInput("At most 200 characters.", field="title")
+        raise InvalidInput(gettext("At most 200 characters."), field="title")
     body = (data.body or "").replace("\r\n", "\n")
     if len(body) > MAX_PAGE_BODY:
-        raise InvalidInput(f"At most {MAX_PAGE_BODY:,} characters.", field="body")
+        raise InvalidInput(
+            gettext("At most %(limit)s characters.", limit=format_number(MAX_PAGE_BODY)),
+            field="body",
+        )
     try:
         kind = PageKind(data.kind)
     except ValueError as exc:
-        raise InvalidInput("A page is a FAQ entry or a policy.", field="kind") from exc
+        raise InvalidInput(gettext("A page is a FAQ entry or a policy."), field="kind") from exc
     return {
         "slug": slug,
         "title": title,

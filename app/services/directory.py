@@ -13,6 +13,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
+from flask_babel import gettext
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -199,14 +200,14 @@ def update_doctor(doctor_id: int, values: DoctorInput, *, actor_id: int, ip: str
     if values.clinic_id is not None:
         clinic = db.session.get(Clinic, values.clinic_id)
         if clinic is None:
-            raise InvalidInput("There is no such clinic.", field="clinic_id")
+            raise InvalidInput(gettext("There is no such clinic."), field="clinic_id")
     specialties = list(
         db.session.scalars(select(Specialty).where(Specialty.id.in_(values.specialty_ids)))
     )
     if len(specialties) != len(set(values.specialty_ids)):
-        raise InvalidInput("Unknown specialty.", field="specialty_ids")
+        raise InvalidInput(gettext("Unknown specialty."), field="specialty_ids")
     if values.fee_amount < 0:
-        raise InvalidInput("The fee cannot be negative.", field="fee_amount")
+        raise InvalidInput(gettext("The fee cannot be negative."), field="fee_amount")
     doctor.clinic = clinic
     doctor.specialties = specialties
     doctor.fee_amount = values.fee_amount
@@ -278,43 +279,48 @@ def _clean_clinic(values: ClinicInput) -> dict:
     name = (values.name or "").strip()
     city = (values.city or "").strip()
     if not name:
-        raise InvalidInput("A clinic needs a name.", field="name")
+        raise InvalidInput(gettext("A clinic needs a name."), field="name")
     if not city:
-        raise InvalidInput("A clinic needs a city.", field="city")
+        raise InvalidInput(gettext("A clinic needs a city."), field="city")
     timezone = (values.timezone or "").strip()
     if timezone not in _time_zones():
         raise InvalidInput(
-            f"{timezone!r} is not an IANA time zone (e.g. Europe/London).", field="timezone"
+            gettext("%(zone)r is not an IANA time zone (e.g. Europe/London).", zone=timezone),
+            field="timezone",
         )
     currency = (values.currency or "").strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise InvalidInput("A currency is a three-letter ISO code, e.g. USD.", field="currency")
+        raise InvalidInput(
+            gettext("A currency is a three-letter ISO code, e.g. USD."), field="currency"
+        )
     if (values.latitude is None) != (values.longitude is None):
-        raise InvalidInput("Give both latitude and longitude, or neither.", field="latitude")
+        raise InvalidInput(
+            gettext("Give both latitude and longitude, or neither."), field="latitude"
+        )
     if values.latitude is not None and not -90 <= values.latitude <= 90:
-        raise InvalidInput("Latitude is between -90 and 90.", field="latitude")
+        raise InvalidInput(gettext("Latitude is between -90 and 90."), field="latitude")
     if values.longitude is not None and not -180 <= values.longitude <= 180:
-        raise InvalidInput("Longitude is between -180 and 180.", field="longitude")
+        raise InvalidInput(gettext("Longitude is between -180 and 180."), field="longitude")
     if values.cancellation_window_hours < 0 or values.cancellation_window_hours > 24 * 30:
         raise InvalidInput(
-            "The cancellation window is between 0 and 720 hours.",
+            gettext("The cancellation window is between 0 and 720 hours."),
             field="cancellation_window_hours",
         )
     late_percent = values.late_cancellation_refund_percent
     if late_percent is not None and not 0 <= late_percent <= 100:
         raise InvalidInput(
-            "The late-cancellation refund is between 0 and 100 percent, or empty.",
+            gettext("The late-cancellation refund is between 0 and 100 percent, or empty."),
             field="late_cancellation_refund_percent",
         )
     offsets = reminder_offsets(values.reminder_hours)
     if not 0 <= values.chat_days_after_visit <= 365:
         raise InvalidInput(
-            "Messaging after a visit stays open between 0 and 365 days.",
+            gettext("Messaging after a visit stays open between 0 and 365 days."),
             field="chat_days_after_visit",
         )
     website = _optional(values.website, 255)
     if website and urlsplit(website).scheme not in ("http", "https"):
-        raise InvalidInput("A website starts with https://.", field="website")
+        raise InvalidInput(gettext("A website starts with https://."), field="website")
     email = _optional(values.email, 254)
     return {
         "name": name[:160],
@@ -346,8 +352,11 @@ def reminder_offsets(hours: str | None) -> list[int] | None:
         return None
     parts = [p for p in re.split(r"[,\s]+", hours.strip()) if p]
     problem = InvalidInput(
-        f"Give up to {MAX_REMINDERS} reminder times in hours before the visit, between 0.25 "
-        "and 336 (two weeks), e.g. 24, 2.",
+        gettext(
+            "Give up to %(MAX_REMINDERS)s reminder times in hours before the visit, between 0.25 "
+            "and 336 (two weeks), e.g. 24, 2.",
+            MAX_REMINDERS=MAX_REMINDERS,
+        ),
         field="reminder_hours",
     )
     if len(parts) > MAX_REMINDERS:
@@ -372,14 +381,14 @@ def reminder_hours_text(offsets: list[int]) -> str:
 def _specialty_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name or len(name) > 80:
-        raise InvalidInput("A specialty name has 1 to 80 characters.", field="name")
+        raise InvalidInput(gettext("A specialty name has 1 to 80 characters."), field="name")
     return name
 
 
 def _slug(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     if not slug:
-        raise InvalidInput("A specialty name needs letters or digits.", field="name")
+        raise InvalidInput(gettext("A specialty name needs letters or digits."), field="name")
     return slug[:80]
 
 

@@ -1,6 +1,12 @@
-"""The base of every domain error; app/errors.py maps them to HTTP responses once."""
+"""The base of every domain error; app/errors.py maps them to HTTP responses once.
+
+Messages are for people: pages show them in the reader's language (gettext when raised, or
+lazy_gettext for the class defaults); the JSON API is always English (app/i18n.py).
+"""
 
 from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
 
 
 class DomainError(Exception):
@@ -8,85 +14,87 @@ class DomainError(Exception):
 
     status_code = 422
     code = "invalid"
-    default_message = "The request could not be processed."
+    default_message = _l("The request could not be processed.")
 
     def __init__(self, message: str | None = None, **details):
-        super().__init__(message or self.default_message)
-        self.message = message or self.default_message
+        # A plain str now, in the language of the moment (a flash message is stored as one).
+        text = str(message or self.default_message)
+        super().__init__(text)
+        self.message = text
         self.details = details
 
 
 class InvalidInput(DomainError):
     status_code = 422
     code = "invalid_input"
-    default_message = "Some of the input is not valid."
+    default_message = _l("Some of the input is not valid.")
 
 
 class NotFound(DomainError):
     status_code = 404
     code = "not_found"
-    default_message = "Not found."
+    default_message = _l("Not found.")
 
 
 class Forbidden(DomainError):
     status_code = 403
     code = "forbidden"
-    default_message = "You are not allowed to do that."
+    default_message = _l("You are not allowed to do that.")
 
 
 class Conflict(DomainError):
     status_code = 409
     code = "conflict"
-    default_message = "That conflicts with the current state."
+    default_message = _l("That conflicts with the current state.")
 
 
 # The not-found family: one class per kind of thing, each with its own code, raised wherever
 # that thing is looked up (a caller may not tell "missing" from "not yours": both are these).
 class SlotNotFound(NotFound):
     code = "slot_not_found"
-    default_message = "There is no such slot."
+    default_message = _l("There is no such slot.")
 
 
 class AppointmentNotFound(NotFound):
     code = "appointment_not_found"
-    default_message = "There is no such appointment."
+    default_message = _l("There is no such appointment.")
 
 
 class DoctorNotFound(NotFound):
     code = "doctor_not_found"
-    default_message = "There is no such doctor."
+    default_message = _l("There is no such doctor.")
 
 
 class PaymentNotFound(NotFound):
     code = "payment_not_found"
-    default_message = "There is no such payment."
+    default_message = _l("There is no such payment.")
 
 
 class UserNotFound(NotFound):
     code = "user_not_found"
-    default_message = "There is no such account."
+    default_message = _l("There is no such account.")
 
 
 class ClinicNotFound(NotFound):
     code = "clinic_not_found"
-    default_message = "There is no such clinic."
+    default_message = _l("There is no such clinic.")
 
 
 class SpecialtyNotFound(NotFound):
     code = "specialty_not_found"
-    default_message = "There is no such specialty."
+    default_message = _l("There is no such specialty.")
 
 
 class NotificationNotFound(NotFound):
     code = "notification_not_found"
-    default_message = "There is no such notification."
+    default_message = _l("There is no such notification.")
 
 
 class PageNotFound(NotFound):
     code = "page_not_found"
-    default_message = "There is no such page."
+    default_message = _l("There is no such page.")
 
 
 class ApplicationNotFound(NotFound):
     code = "application_not_found"
-    default_message = "There is no such application."
+    default_message = _l("There is no such application.")

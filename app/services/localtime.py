@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext
+
 from app.services.errors import InvalidInput
 
 
@@ -12,7 +14,9 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(f"Unknown time zone {name!r}.", field="timezone") from exc
+        raise InvalidInput(
+            gettext("Unknown time zone %(zone)r.", zone=name), field="timezone"
+        ) from exc
 
 
 def local_to_utc(day: date, at: time, tz: ZoneInfo) -> datetime | None:
@@ -32,7 +36,7 @@ MAX_DAY = date(9000, 1, 1)
 def check_day(day: date, field: str) -> date:
     """Refuse calendar days far outside anything Carebook schedules (and date overflow)."""
     if not MIN_DAY <= day <= MAX_DAY:
-        raise InvalidInput(f"{field} is out of range.", field=field)
+        raise InvalidInput(gettext("%(field)s is out of range.", field=field), field=field)
     return day
 
 
@@ -48,12 +52,17 @@ def parse_aware(value: str, field: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"{field} must be an ISO 8601 date-time.", field=field) from exc
+        raise InvalidInput(
+            gettext("%(field)s must be an ISO 8601 date-time.", field=field), field=field
+        ) from exc
     if parsed.tzinfo is None:
         raise InvalidInput(
-            f"{field} must include a UTC offset, e.g. 2030-01-31T09:00:00+01:00.", field=field
+            gettext(
+                "%(field)s must include a UTC offset, e.g. 2030-01-31T09:00:00+01:00.", field=field
+            ),
+            field=field,
         )
     try:
         return parsed.astimezone(UTC)
     except OverflowError as exc:  # e.g. 0001-01-01T00:00+01:00 has no UTC instant
-        raise InvalidInput(f"{field} is out of range.", field=field) from exc
+        raise InvalidInput(gettext("%(field)s is out of range.", field=field), field=field) from exc

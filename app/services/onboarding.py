@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -37,6 +38,7 @@ from app.services.access import has_permission, load_actor
 from app.services.accounts import passwords
 from app.services.accounts.accounts import normalize_email, normalize_phone
 from app.services.errors import ApplicationNotFound, Conflict, Forbidden, InvalidInput
+from app.services.l10n import format_number
 from app.services.notifications import outbox
 from app.services.paging import Paged
 from app.services.transaction import transaction, use_case
@@ -62,36 +64,47 @@ class ApplicationInput:
     specialty_ids: list[int]
     phone: str | None = None
     message: str | None = None
+    locale: str | None = None  # the language the applicant wrote in: the answer's
 
 
 def _checked(data: ApplicationInput) -> dict:
     name = (data.name or "").strip()
     if not name:
-        raise InvalidInput("Your name is required.", field="name")
+        raise InvalidInput(gettext("Your name is required."), field="name")
     if len(name) > 120:
-        raise InvalidInput("At most 120 characters.", field="name")
+        raise InvalidInput(gettext("At most 120 characters."), field="name")
     email = normalize_email(data.email)  # InvalidInput on the email field
     phone = normalize_phone(data.phone) if (data.phone or "").strip() else None
     licence = " ".join((data.licence_number or "").split())
     if not LICENCE.match(licence):
         raise InvalidInput(
-            "Enter your licence number as issued: 3 to 64 letters, digits, spaces, dots, "
-            "slashes or hyphens.",
+            gettext(
+                "Enter your licence number as issued: 3 to 64 letters, digits, spaces, dots, "
+                "slashes or hyphens."
+            ),
             field="licence_number",
         )
     if data.clinic_id is None or db.session.get(Clinic, data.clinic_id) is None:
-        raise InvalidInput("Choose the clinic you work at.", field="clinic_id")
+        raise InvalidInput(gettext("Choose the clinic you work at."), field="clinic_id")
     wanted = sorted(set(data.specialty_ids or []))
     if not wanted:
-        raise InvalidInput("Choose at least one specialty.", field="specialty_ids")
+        raise InvalidInput(gettext("Choose at least one specialty."), field="specialty_ids")
     if len(wanted) > MAX_SPECIALTIES:
-        raise InvalidInput(f"Choose at most {MAX_SPECIALTIES} specialties.", field="specialty_ids")
+        raise InvalidInput(
+            gettext(
+                "Choose at most %(MAX_SPECIALTIES)s specialties.", MAX_SPECIALTIES=MAX_SPECIALTIES
+            ),
+            field="specialty_ids",
+        )
     known = db.session.scalar(select(func.count(Specialty.id)).where(Specialty.id.in_(wanted)))
     if known != len(wanted):
-        raise InvalidInput("Choose specialties from the list.", field="specialty_ids")
+        raise InvalidInput(gettext("Choose specialties from the list."), field="specialty_ids")
     message = (data.message or "").strip() or None
     if message is not None and len(message) > MAX_APPLICATION_MESSAGE:
-        raise InvalidInput(f"At most {MAX_APPLICATION_MESSAGE:,} characters.", field="message")
+        raise InvalidInput(
+            gettext("At most %(limit)s characters.", limit=format_number(MAX_APPLICATION_MESSAGE)),
+            field="message",
+        )
     return {
         "name": name,
         "email": email,
@@ -116,7 +129,9 @@ def apply(data: ApplicationInput, *, now: datetime) -> DoctorApplication | None:
         )
         if waiting is not None:
             return None
-        application = DoctorApplication(**values, status=S.PENDING, created_at=now)
+        application = DoctorApplication(
+            **values, locale=data.locale, status=S.PENDING, created_at=now
+        )
         try:
             with db.session.begin_nested():
                 db.session.add(application)
@@ -148,7 +163,7 @@ class ApplicationPage(Paged):
 def _manager(actor_id: int) -> User:
     actor = load_actor(actor_id)
     if not has_permission(actor, PERMISSION):
-        raise Forbidden("You may not decide doctors' applications.")
+        raise Forbidden(gettext("You may not decide doctors' applications."))
     return actor
 
 
@@ -233,6 +248,7 @@ def verify(*, application_id: int, actor_id: int, now: datetime, ip: str | None 
         now=now,
         ip=ip,
     )
+    user.browser_locale = application.locale  # the welcome is in the application's language
     doctor = db.session.scalar(select(Doctor).where(Doctor.user_id == user.id))
     doctor.licence_number = application.licence_number
     doctor.specialties = specialties_of(application)
@@ -265,9 +281,9 @@ def decline(
     actor = _manager(actor_id)
     reason = " ".join((reason or "").split())
     if not reason:
-        raise InvalidInput("Say why: the applicant is told.", field="reason")
+        raise InvalidInput(gettext("Say why: the applicant is told."), field="reason")
     if len(reason) > 500:
-        raise InvalidInput("At most 500 characters.", field="reason")
+        raise InvalidInput(gettext("At most 500 characters."), field="reason")
     application = _pending_locked(application_id)
     application.status = S.DECLINED
     application.decline_reason = reason
@@ -285,6 +301,6 @@ def decline(
         application.email,
         "doctor_application.declined",
         key=f"doctor-application:{application.id}:declined",
-        data={"name": application.name, "reason": reason},
+        data={"name": application.name, "reason": reason, "locale": application.locale},
     )
     return application

@@ -17,6 +17,7 @@ import warnings
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from app.extensions import db
@@ -75,18 +76,26 @@ def _open(data: bytes) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except UnidentifiedImageError as exc:
-        raise InvalidPhoto("The photo must be a JPEG, PNG or WebP image.", field="photo") from exc
+        raise InvalidPhoto(
+            gettext("The photo must be a JPEG, PNG or WebP image."), field="photo"
+        ) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InvalidPhoto("The photo has too many pixels.", field="photo") from exc
+        raise InvalidPhoto(gettext("The photo has too many pixels."), field="photo") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidPhoto(
-            "The photo could not be read: the file is damaged.", field="photo"
+            gettext("The photo could not be read: the file is damaged."), field="photo"
         ) from exc
     if image.width * image.height > MAX_PIXELS:
-        raise InvalidPhoto("The photo has too many pixels (50 megapixels at most).", field="photo")
+        raise InvalidPhoto(
+            gettext("The photo has too many pixels (50 megapixels at most)."), field="photo"
+        )
     if min(image.size) < MIN_SIDE:
         raise InvalidPhoto(
-            f"The photo is too small: at least {MIN_SIDE} × {MIN_SIDE} pixels.", field="photo"
+            gettext(
+                "The photo is too small: at least %(MIN_SIDE)s × %(MIN_SIDE)s pixels.",
+                MIN_SIDE=MIN_SIDE,
+            ),
+            field="photo",
         )
     return image
 
@@ -116,10 +125,13 @@ def prepare_photo(data: bytes, *, max_bytes: int) -> PreparedPhoto:
     """The files to keep for an uploaded photo. Raises InvalidPhoto (too large, not JPEG,
     PNG or WebP, damaged, too small or too many pixels)."""
     if not data:
-        raise InvalidPhoto("Choose a photo to upload.", field="photo")
+        raise InvalidPhoto(gettext("Choose a photo to upload."), field="photo")
     if len(data) > max_bytes:
         raise InvalidPhoto(
-            f"The photo is larger than {_megabytes(max_bytes)}: choose a smaller one.",
+            gettext(
+                "The photo is larger than %(size)s: choose a smaller one.",
+                size=_megabytes(max_bytes),
+            ),
             field="photo",
         )
     image = _open(data)
@@ -131,7 +143,7 @@ def prepare_photo(data: bytes, *, max_bytes: int) -> PreparedPhoto:
         square = ImageOps.fit(_srgb(upright), (side, side), Image.LANCZOS)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise InvalidPhoto(
-            "The photo could not be read: the file is damaged.", field="photo"
+            gettext("The photo could not be read: the file is damaged."), field="photo"
         ) from exc
     finally:
         image.close()

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import or_, select
 
@@ -101,9 +102,9 @@ def open_staff_account(
     caller's transaction. Raises InvalidInput, AccountExists."""
     role = _role(account.role)
     if role not in STAFF_ROLES:
-        raise InvalidInput("Staff accounts are doctors or helpers.", field="role")
+        raise InvalidInput(gettext("Staff accounts are doctors or helpers."), field="role")
     if not (account.name or "").strip():
-        raise InvalidInput("A name is required.", field="name")
+        raise InvalidInput(gettext("A name is required."), field="name")
     user = accounts.build_account(
         email=account.email,
         role=role,
@@ -158,7 +159,7 @@ def resend_set_password_link(user_id: int, *, actor_id: int, now: datetime, ip: 
     InvalidInput (the account has a password already), messaging.DeliveryFailed."""
     actor, user = _actor_and_target(actor_id, user_id)
     if not user.must_change_password:
-        raise InvalidInput("This account has set its password already.")
+        raise InvalidInput(gettext("This account has set its password already."))
     passwords.send_set_password_link(user.id, now=now, actor_id=actor.id, ip=ip)
     return user
 
@@ -173,7 +174,7 @@ def change_role(
     actor, user = _actor_and_target(actor_id, user_id)
     new_role = _role(role)
     if new_role is Role.ADMIN and actor.role is not Role.ADMIN:
-        raise Forbidden("Only an admin can make someone an admin.")
+        raise Forbidden(gettext("Only an admin can make someone an admin."))
     old_role = user.role
     if new_role is old_role:
         return user
@@ -217,7 +218,7 @@ def set_permissions(
     do not hold), NotOnYourself, NotFound, InvalidInput (not a helper, unknown permission)."""
     actor, user = _actor_and_target(actor_id, user_id)
     if user.role is not Role.HELPER:
-        raise InvalidInput("Only helpers carry permissions.", field="permissions")
+        raise InvalidInput(gettext("Only helpers carry permissions."), field="permissions")
     wanted = set(permissions)
     unknown = wanted - set(PERMISSIONS)
     if unknown:
@@ -249,7 +250,7 @@ def _actor_and_target(actor_id: int, user_id: int) -> tuple[User, User]:
     if user.id == actor.id:
         raise NotOnYourself()
     if user.role is Role.ADMIN and actor.role is not Role.ADMIN:
-        raise Forbidden("Only an admin can change an admin account.")
+        raise Forbidden(gettext("Only an admin can change an admin account."))
     return actor, user
 
 
@@ -261,7 +262,7 @@ def _require(actor: User, permission: str) -> None:
 def _require_held(actor: User, permissions: Iterable[str]) -> None:
     """Helpers grant or remove only permissions they hold themselves (admins hold all)."""
     if any(not has_permission(actor, p) for p in permissions):
-        raise Forbidden("You can only grant or remove permissions you hold yourself.")
+        raise Forbidden(gettext("You can only grant or remove permissions you hold yourself."))
 
 
 def _role(value: Role | str) -> Role:

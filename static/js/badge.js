@@ -6,6 +6,7 @@
 // the message queue). The poll does not count as activity: an idle tab still signs out.
 (function () {
   "use strict";
+  var _ = window.carebookGettext;
 
   window.carebookBadge = function (link, options) {
     var badge = link.querySelector(options.countSelector);
@@ -13,7 +14,7 @@
 
     function setUnread(count) {
       count = Math.max(0, parseInt(count, 10) || 0);
-      link.setAttribute("aria-label", count ? options.name + ", " + count + " unread" : options.name);
+      link.setAttribute("aria-label", count ? _("%(name)s, %(count)s unread", { name: options.name, count: count }) : options.name);
       if (badge) {
         badge.textContent = count ? String(count) : "";
         badge.hidden = !count;

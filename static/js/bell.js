@@ -2,10 +2,11 @@
 // 30 seconds and pushed by `unread_notifications`.
 (function () {
   "use strict";
+  var _ = window.carebookGettext;
   var bell = document.querySelector("a.bell[data-unread-url]");
   if (bell && window.carebookBadge) {
     window.carebookBell = window.carebookBadge(bell, {
-      name: "Notifications",
+      name: _("Notifications"),
       countSelector: ".bell-count",
       pollMs: 30000,
       event: "unread_notifications"

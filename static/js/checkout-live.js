@@ -1,6 +1,7 @@
 // Checkout: told by the server when this hold lapsed (or was released elsewhere).
 (function () {
   "use strict";
+  var _ = window.carebookGettext;
   var root = document.getElementById("checkout");
   if (!root || !window.carebookLive) return;
   var socket = window.carebookLive.user();
@@ -16,7 +17,7 @@
       el.disabled = true;
     });
     var countdown = root.querySelector("[data-expires-at]");
-    if (countdown) countdown.textContent = "Lapsed";
+    if (countdown) countdown.textContent = _("Lapsed");
     root.dataset.status = event.status;
   });
 })();

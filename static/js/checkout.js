@@ -1,6 +1,7 @@
 // Checkout: Stripe Elements card entry, the hold's countdown, 3-D Secure, then confirm.
 (function () {
   "use strict";
+  var _ = window.carebookGettext;
 
   var root = document.getElementById("checkout");
   if (!root) return;
@@ -17,8 +18,8 @@
       var minutes = Math.floor(left / 60);
       var seconds = String(left % 60).padStart(2, "0");
       countdown.textContent = left > 0
-        ? minutes + ":" + seconds + " left to pay"
-        : "This hold has lapsed: reload the page to see the slot.";
+        ? _("%(time)s left to pay", { time: minutes + ":" + seconds })
+        : _("This hold has lapsed: reload the page to see the slot.");
       if (left === 0) {
         if (button) button.disabled = true;
         window.clearInterval(timer);
@@ -29,7 +30,7 @@
   }
 
   if (typeof window.Stripe !== "function" || !root.dataset.publishableKey) {
-    errors.textContent = "Card payments cannot load right now. Please try again later.";
+    errors.textContent = _("Card payments cannot load right now. Please try again later.");
     if (button) button.disabled = true;
     return;
   }
@@ -39,7 +40,7 @@
   if (root.dataset.status === "requires_action" && root.dataset.clientSecret) {
     stripe.confirmCardPayment(root.dataset.clientSecret).then(function (result) {
       if (result.error) {
-        errors.textContent = result.error.message || "The check by your bank failed.";
+        errors.textContent = result.error.message || _("The check by your bank failed.");
       }
       confirmForm.submit(); // the server reads the outcome from Stripe either way
     });
@@ -55,7 +56,7 @@
     button.setAttribute("aria-busy", "true");
     stripe.createToken(card).then(function (result) {
       if (result.error || !result.token) {
-        errors.textContent = (result.error && result.error.message) || "Check your card details.";
+        errors.textContent = (result.error && result.error.message) || _("Check your card details.");
         button.disabled = false;
         button.removeAttribute("aria-busy");
         return;

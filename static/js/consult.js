@@ -3,6 +3,7 @@
 // accepts (told over the socket; a poll of the consult's state is the fallback).
 (function () {
   "use strict";
+  var _ = window.carebookGettext;
 
   var request = document.getElementById("consult-request");
   if (request) {
@@ -30,7 +31,7 @@
       errors.textContent = "";
       stripe.createToken(card).then(function (result) {
         if (result.error || !result.token) {
-          errors.textContent = (result.error && result.error.message) || "Check your card details.";
+          errors.textContent = (result.error && result.error.message) || _("Check your card details.");
           return;
         }
         document.getElementById("card_token").value = result.token.id;
@@ -56,10 +57,10 @@
     if (done || !event || event.id !== id) return;
     if (event.status === "accepted" && event.visit_url) {
       done = true;
-      status.textContent = "A doctor accepted: joining the video visit…";
+      status.textContent = _("A doctor accepted: joining the video visit…");
       window.location.assign(event.visit_url);
     } else if (event.status === "waiting") {
-      status.textContent = "Waiting for a doctor to accept…";
+      status.textContent = _("Waiting for a doctor to accept…");
     } else if (event.status === "expired" || event.status === "cancelled") {
       done = true;
       window.location.reload(); // the page says what happened and offers to ask again
@@ -83,7 +84,9 @@
     var expires = new Date(countdown.dataset.expiresAt).getTime();
     var tick = function () {
       var left = Math.max(0, Math.round((expires - Date.now()) / 1000));
-      countdown.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0") + " left";
+      countdown.textContent = _("%(time)s left", {
+        time: Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0")
+      });
     };
     tick();
     window.setInterval(tick, 1000);

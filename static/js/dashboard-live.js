@@ -2,18 +2,19 @@
 // lists in place (this page fetched again) and says so, without a reload.
 (function () {
   "use strict";
+  var _ = window.carebookGettext;
   var region = document.querySelector("[data-live-appointments]");
   if (!region || !window.carebookLive) return;
   var socket = window.carebookLive.user();
   if (!socket) return;
   var notice = document.querySelector("[data-testid=live-notice]");
   var WORDS = {
-    pending_payment: "A patient is booking a time",
-    pending_approval: "A booking needs your approval",
-    confirmed: "An appointment was confirmed",
-    cancelled: "An appointment was cancelled",
-    rejected: "A request was declined",
-    expired: "A booking was not paid in time"
+    pending_payment: _("A patient is booking a time"),
+    pending_approval: _("A booking needs your approval"),
+    confirmed: _("An appointment was confirmed"),
+    cancelled: _("An appointment was cancelled"),
+    rejected: _("A request was declined"),
+    expired: _("A booking was not paid in time")
   };
   var pending = null;
 
@@ -28,14 +29,16 @@
           .querySelector("[data-live-appointments]");
         if (fresh) region.replaceChildren.apply(region, Array.from(fresh.childNodes));
         if (notice) {
-          notice.textContent = (WORDS[status] || "Your appointments changed") +
-            " · updated " + new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+          notice.textContent = _("%(what)s · updated %(time)s", {
+            what: WORDS[status] || _("Your appointments changed"),
+            time: new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+          });
           notice.hidden = false;
         }
       })
       .catch(function () {
         if (notice) {
-          notice.textContent = "Your appointments changed: reload the page to see them.";
+          notice.textContent = _("Your appointments changed: reload the page to see them.");
           notice.hidden = false;
         }
       });

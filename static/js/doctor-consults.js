@@ -4,6 +4,7 @@
 // Loaded from the page body: it waits for live.js (loaded at the end of the page).
 document.addEventListener("DOMContentLoaded", function () {
   "use strict";
+  var _ = window.carebookGettext;
   var panel = document.querySelector("[data-testid=consults]");
   if (!panel || panel.dataset.onCall !== "true" || !window.carebookLive) return;
   var socket = window.carebookLive.user();
@@ -38,8 +39,10 @@ document.addEventListener("DOMContentLoaded", function () {
     var meta = document.createElement("span");
     meta.className = "muted";
     var since = new Date(event.created_at);
-    meta.textContent = " · " + event.payment_method + " · waiting since " +
-      since.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    meta.textContent = " · " + (event.payment_method === "card" ? _("card") : _("cash")) + " · " +
+      _("waiting since %(time)s", {
+        time: since.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+      });
     li.append(title, meta);
     if (event.reason) {
       var reason = document.createElement("p");
@@ -57,7 +60,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var button = document.createElement("button");
     button.type = "submit";
     button.className = "btn-sm";
-    button.textContent = "Accept and start the video visit";
+    button.textContent = _("Accept and start the video visit");
     form.append(csrf, button);
     li.append(form);
     return li;

@@ -1,6 +1,7 @@
 // A doctor's public page: slots taken or freed by others show at once, without a reload.
 (function () {
   "use strict";
+  var _ = window.carebookGettext;
   var section = document.querySelector("[data-live-slots]");
   if (!section || !window.carebookLive) return;
   var socket = window.carebookLive.publicFeed();
@@ -19,7 +20,7 @@
       link.setAttribute("aria-disabled", "true");
       link.dataset.href = link.getAttribute("href");
       link.removeAttribute("href");
-      link.title = "Just taken";
+      link.title = _("Just taken");
       link.dataset.state = "taken";
     } else if (event.state === "free" && link && link.dataset.state === "taken") {
       link.classList.remove("taken");
@@ -29,10 +30,10 @@
       link.dataset.state = "free";
     } else if (event.state === "free" && notice) {
       // A time this page never showed: offer a reload rather than guessing where it goes.
-      notice.textContent = "A time has just come free. ";
+      notice.textContent = _("A time has just come free.") + " ";
       var reload = document.createElement("a");
       reload.href = window.location.href;
-      reload.textContent = "Show it";
+      reload.textContent = _("Show it");
       notice.appendChild(reload);
       notice.hidden = false;
     }

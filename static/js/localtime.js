@@ -3,6 +3,7 @@
 // becomes "... 09:00 EST (15:00 your time)".
 (function () {
   "use strict";
+  var _ = window.carebookGettext;
   var viewerZone;
   try {
     viewerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -36,7 +37,7 @@
     }
     var note = document.createElement("span");
     note.className = "your-time";
-    note.textContent = " (" + text + " your time)";
+    note.textContent = " (" + _("%(time)s your time", { time: text }) + ")";
     element.after(note);
   });
 })();

@@ -2,10 +2,11 @@
 // every 20 seconds and pushed by Socket.IO's "unread" ({total}).
 (function () {
   "use strict";
+  var _ = window.carebookGettext;
   var link = document.querySelector("a.messages-link[data-unread-url]");
   if (link && window.carebookBadge) {
     window.carebookMessages = window.carebookBadge(link, {
-      name: "Messages",
+      name: _("Messages"),
       countSelector: ".messages-count",
       pollMs: 20000,
       event: "unread"
@@ -35,7 +36,8 @@
   var TYPING_EVERY_MS = 3000;
   var typingTimer = null;
   var lastTyped = 0;
-  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  var MONTHS = [_("Jan"), _("Feb"), _("Mar"), _("Apr"), _("May"), _("Jun"), _("Jul"), _("Aug"),
+    _("Sep"), _("Oct"), _("Nov"), _("Dec")];
 
   function two(n) { return (n < 10 ? "0" : "") + n; }
 
@@ -89,7 +91,7 @@
       meta.appendChild(document.createTextNode(" · "));
       var receipt = document.createElement("span");
       receipt.setAttribute("data-testid", "receipt");
-      receipt.textContent = message.read_at ? "Read" : "Sent";
+      receipt.textContent = message.read_at ? _("Read") : _("Sent");
       meta.appendChild(receipt);
     }
     item.appendChild(meta);
@@ -123,7 +125,7 @@
       var id = parseInt(item.getAttribute("data-message-id"), 10);
       var receipt = item.querySelector('[data-testid="receipt"]');
       if (receipt && id <= event.up_to_id) {
-        receipt.textContent = "Read";
+        receipt.textContent = _("Read");
       }
     });
   });

@@ -11,6 +11,7 @@
 // comes back. The early page reloads itself when the room opens.
 (function () {
   "use strict";
+  var _ = window.carebookGettext;
 
   var early = document.querySelector("[data-opens-at]");
   if (early) {
@@ -56,7 +57,7 @@
   }
 
   function waiting() {
-    setStatus(side === "patient" ? "Waiting for the doctor…" : "Waiting for " + peerName + " to join…");
+    setStatus(side === "patient" ? _("Waiting for the doctor…") : _("Waiting for %(name)s to join…", { name: peerName }));
   }
 
   function showMediaError(text) {
@@ -73,21 +74,16 @@
   // -- camera and microphone ---------------------------------------------------------------
 
   var MEDIA_WORDS = {
-    NotAllowedError: "Carebook may not use your camera and microphone. Allow them for this site " +
-      "in your browser (the icon beside the address), then press Rejoin.",
-    SecurityError: "Your browser blocks the camera and microphone on this page. Allow them for " +
-      "this site, then press Rejoin.",
-    NotFoundError: "No camera or microphone was found. Connect one, then press Rejoin.",
-    NotReadableError: "Your camera or microphone is used by another program. Close it, then " +
-      "press Rejoin.",
-    OverconstrainedError: "Your camera or microphone cannot be used here. Try another one, then " +
-      "press Rejoin."
+    NotAllowedError: _("Carebook may not use your camera and microphone. Allow them for this site in your browser (the icon beside the address), then press Rejoin."),
+    SecurityError: _("Your browser blocks the camera and microphone on this page. Allow them for this site, then press Rejoin."),
+    NotFoundError: _("No camera or microphone was found. Connect one, then press Rejoin."),
+    NotReadableError: _("Your camera or microphone is used by another program. Close it, then press Rejoin."),
+    OverconstrainedError: _("Your camera or microphone cannot be used here. Try another one, then press Rejoin.")
   };
 
   function getMedia() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      showMediaError("This browser cannot use a camera or microphone here (it needs a secure " +
-        "https:// connection and a recent browser). You can still see and hear the other side.");
+      showMediaError(_("This browser cannot use a camera or microphone here (it needs a secure https:// connection and a recent browser). You can still see and hear the other side."));
       return Promise.resolve(null);
     }
     return navigator.mediaDevices.getUserMedia({ audio: true, video: true })
@@ -95,7 +91,7 @@
         if (error && (error.name === "NotFoundError" || error.name === "NotReadableError")) {
           // No camera (or a busy one): a call with the microphone alone still works.
           return navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
-            showMediaError("No camera could be used: " + peerName + " hears you but does not see you.");
+            showMediaError(_("No camera could be used: %(name)s hears you but does not see you.", { name: peerName }));
             return stream;
           });
         }
@@ -109,8 +105,8 @@
       })
       .catch(function (error) {
         showMediaError((MEDIA_WORDS[error && error.name] ||
-          "Your camera and microphone could not be started.") +
-          " Meanwhile you can still see and hear " + peerName + ".");
+          _("Your camera and microphone could not be started.")) + " " +
+          _("Meanwhile you can still see and hear %(name)s.", { name: peerName }));
         return null;
       });
   }
@@ -124,9 +120,9 @@
     }
     muteButton.disabled = !joined || !hasAudio;
     cameraButton.disabled = !joined || !hasVideo;
-    muteButton.textContent = muted ? "Unmute" : "Mute";
+    muteButton.textContent = muted ? _("Unmute") : _("Mute");
     muteButton.setAttribute("aria-pressed", String(muted));
-    cameraButton.textContent = cameraOff ? "Turn camera on" : "Turn camera off";
+    cameraButton.textContent = cameraOff ? _("Turn camera on") : _("Turn camera off");
     cameraButton.setAttribute("aria-pressed", String(cameraOff));
     hangupButton.disabled = !joined;
     rejoinButton.hidden = joined;
@@ -202,13 +198,13 @@
       if (connection !== pc) return;
       var state = connection.connectionState;
       if (state === "connected") {
-        setStatus("In the call with " + peerName + ".");
+        setStatus(_("In the call with %(name)s.", { name: peerName }));
       } else if (state === "connecting") {
-        setStatus("Connecting to " + peerName + "…");
+        setStatus(_("Connecting to %(name)s…", { name: peerName }));
       } else if (state === "disconnected") {
-        setStatus("The connection is unsteady: reconnecting…");
+        setStatus(_("The connection is unsteady: reconnecting…"));
       } else if (state === "failed") {
-        setStatus("The connection dropped: reconnecting…");
+        setStatus(_("The connection dropped: reconnecting…"));
       }
     };
     connection.oniceconnectionstatechange = function () {
@@ -273,7 +269,7 @@
   }
 
   if (!socket) {
-    setStatus("The video call needs a live connection to Carebook: reload the page.");
+    setStatus(_("The video call needs a live connection to Carebook: reload the page."));
     return;
   }
 
@@ -290,12 +286,12 @@
   socket.on("visit_peer", function (event) {
     if (!joined || event.appointment_id !== appointmentId) return;
     if (event.state === "joined") {
-      setStatus(peerName + " is joining…");
+      setStatus(_("%(name)s is joining…", { name: peerName }));
     } else if (event.state === "left") {
       closePc();
       peerSession = null;
-      setStatus(peerName + " left the call. " +
-        (side === "patient" ? "Waiting for the doctor…" : "Waiting for them to come back…"));
+      setStatus(_("%(name)s left the call.", { name: peerName }) + " " +
+        (side === "patient" ? _("Waiting for the doctor…") : _("Waiting for them to come back…")));
     }
   });
 
@@ -303,7 +299,7 @@
 
   function join() {
     rejoinButton.hidden = true;
-    setStatus("Joining…");
+    setStatus(_("Joining…"));
     (localStream ? Promise.resolve(localStream) : getMedia()).then(function (stream) {
       localStream = stream;
       localVideo.srcObject = stream;
@@ -312,7 +308,7 @@
       socket.emit("visit_join", { appointment_id: appointmentId }, function (ack) {
         if (!ack || !ack.ok) {
           joined = false;
-          setStatus((ack && ack.error && ack.error.message) || "Could not join the visit.");
+          setStatus((ack && ack.error && ack.error.message) || _("Could not join the visit."));
           applyControls();
           return;
         }
@@ -320,7 +316,7 @@
         iceServers = ack.ice_servers || [];
         applyControls();
         if (ack.peer_present) {
-          setStatus("Connecting to " + peerName + "…");
+          setStatus(_("Connecting to %(name)s…", { name: peerName }));
           newPc(true);
         } else {
           waiting();
@@ -337,7 +333,7 @@
     peerSession = null;
     stopMedia();
     applyControls();
-    setStatus("You left the call. Press Rejoin to come back.");
+    setStatus(_("You left the call. Press Rejoin to come back."));
   }
 
   muteButton.addEventListener("click", function () { muted = !muted; applyControls(); });
@@ -376,7 +372,7 @@
           outcomeForm.querySelectorAll("button").forEach(function (b) { b.remove(); });
           result.textContent = answer.body.message;
         } else {
-          result.textContent = answer.body.error ? answer.body.error.message : "Not saved.";
+          result.textContent = answer.body.error ? answer.body.error.message : _("Not saved.");
         }
       }).catch(function () {
         outcomeForm.submit();

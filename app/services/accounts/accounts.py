@@ -15,6 +15,7 @@ import phonenumbers
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext
 from sqlalchemy import null, select
 from sqlalchemy.exc import IntegrityError
 
@@ -80,10 +81,20 @@ def check_password_rules(password: str | None, field: str = "password") -> str:
     """Raises InvalidInput for a password that is too short or too long."""
     if not password or len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"Passwords have at least {MIN_PASSWORD_LENGTH} characters.", field=field
+            gettext(
+                "Passwords have at least %(MIN_PASSWORD_LENGTH)s characters.",
+                MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH,
+            ),
+            field=field,
         )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(f"Passwords have at most {MAX_PASSWORD_LENGTH} characters.", field=field)
+        raise InvalidInput(
+            gettext(
+                "Passwords have at most %(MAX_PASSWORD_LENGTH)s characters.",
+                MAX_PASSWORD_LENGTH=MAX_PASSWORD_LENGTH,
+            ),
+            field=field,
+        )
     return password
 
 
@@ -103,7 +114,9 @@ def normalize_email(email: str) -> str:
     try:
         valid = validate_email((email or "").strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise InvalidInput(f"Invalid email address: {exc}", field="email") from exc
+        raise InvalidInput(
+            gettext("Invalid email address: %(exc)s", exc=exc), field="email"
+        ) from exc
     return valid.normalized.lower()
 
 
@@ -115,10 +128,11 @@ def normalize_phone(phone: str | None) -> str | None:
         parsed = phonenumbers.parse(phone.strip(), None)
     except phonenumbers.NumberParseException as exc:
         raise InvalidInput(
-            "Phone numbers are written in international form, e.g. +14155550123.", field="phone"
+            gettext("Phone numbers are written in international form, e.g. +14155550123."),
+            field="phone",
         ) from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidInput("That phone number is not valid.", field="phone")
+        raise InvalidInput(gettext("That phone number is not valid."), field="phone")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -151,7 +165,9 @@ def build_account(
     if clinic_id is not None:
         clinic = db.session.get(Clinic, clinic_id)
         if clinic is None:
-            raise InvalidInput(f"There is no clinic {clinic_id}.", field="clinic_id")
+            raise InvalidInput(
+                gettext("There is no clinic %(clinic_id)s.", clinic_id=clinic_id), field="clinic_id"
+            )
     user = User(
         email=email,
         name=((name or "").strip() or email.split("@")[0])[:120],
@@ -310,7 +326,7 @@ def registration_problems(
 def _check_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("Please tell us your name.", field="name")
+        raise InvalidInput(gettext("Please tell us your name."), field="name")
     return name
 
 
@@ -595,7 +611,7 @@ def reauthenticate(
     if password is not None:
         if not verify_password(user.password_hash, password):
             audit.record("auth.reauth_failed", actor_id=user.id, ip=ip)
-            raise InvalidCredentials("That password is not right.")
+            raise InvalidCredentials(gettext("That password is not right."))
     else:
         codes.consume(
             attempt_id=attempt_id,

@@ -20,6 +20,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import String, cast, delete, or_, select, update
 
 from app.extensions import db
@@ -126,7 +127,9 @@ def _check_proof(
         raise StaffAccount()
     if user.password_hash is not None:
         if not password:
-            raise InvalidInput("Enter your password to delete the account.", field="password")
+            raise InvalidInput(
+                gettext("Enter your password to delete the account."), field="password"
+            )
         if not verify_password(user.password_hash, password):
             audit.record("account.deletion_refused", actor_id=user.id, data={"why": "password"})
             raise WrongPassword()
@@ -136,15 +139,22 @@ def _check_proof(
         require_recent_auth(reauthenticated_at, now)
         if (confirmation or "").strip() != CONFIRMATION_WORD:
             raise InvalidInput(
-                f"Type {CONFIRMATION_WORD} to confirm the deletion.", field="confirmation"
+                gettext(
+                    "Type %(CONFIRMATION_WORD)s to confirm the deletion.",
+                    CONFIRMATION_WORD=CONFIRMATION_WORD,
+                ),
+                field="confirmation",
             )
     for appointment in _upcoming(user.id, now):
         refusal = policy_for(appointment, user, now).cancel_refusal
         if refusal is not None:
             raise VisitCannotBeCancelled(
-                f"Your visit on {appointment.starts_at:%Y-%m-%d %H:%M} UTC can no longer be "
-                "cancelled online, so the account cannot be deleted yet: call the clinic, or "
-                "delete the account after the visit."
+                gettext(
+                    "Your visit on %(when)s UTC can no longer be cancelled online, so the account "
+                    "cannot be deleted yet: call the clinic, or delete the account after the "
+                    "visit.",
+                    when=appointment.starts_at.strftime("%Y-%m-%d %H:%M"),
+                )
             )
     return user
 

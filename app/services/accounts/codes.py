@@ -13,6 +13,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.extensions import db
@@ -25,12 +27,12 @@ CODE_TTL = timedelta(minutes=10)
 MAX_WRONG_TRIES = 5
 
 _SUBJECTS = {
-    CodePurpose.SIGN_IN: "Your Carebook sign-in code",
-    CodePurpose.VERIFY_EMAIL: "Confirm your email for Carebook",
-    CodePurpose.VERIFY_PHONE: "Confirm your phone for Carebook",
-    CodePurpose.REAUTH: "Your Carebook confirmation code",
-    CodePurpose.CHANGE_EMAIL: "Confirm your new email for Carebook",
-    CodePurpose.CHANGE_PHONE: "Confirm your new phone for Carebook",
+    CodePurpose.SIGN_IN: _l("Your Carebook sign-in code"),
+    CodePurpose.VERIFY_EMAIL: _l("Confirm your email for Carebook"),
+    CodePurpose.VERIFY_PHONE: _l("Confirm your phone for Carebook"),
+    CodePurpose.REAUTH: _l("Your Carebook confirmation code"),
+    CodePurpose.CHANGE_EMAIL: _l("Confirm your new email for Carebook"),
+    CodePurpose.CHANGE_PHONE: _l("Confirm your new phone for Carebook"),
 }
 
 
@@ -121,15 +123,22 @@ def issue(
 
 
 def _deliver(channel: CodeChannel, destination: str, purpose: CodePurpose, code: str) -> None:
-    text = (
-        f"Your Carebook code is {code}.\n\n"
-        "It works once, for the next 10 minutes. If you did not ask for it, ignore this "
-        "message: nobody can use it without also having your browser."
+    # In the language of the page that asked for it (the person is at that browser).
+    text = "\n\n".join(
+        (
+            _("Your Carebook code is %(code)s.", code=code),
+            _(
+                "It works once, for the next 10 minutes. If you did not ask for it, ignore "
+                "this message: nobody can use it without also having your browser."
+            ),
+        )
     )
     if channel is CodeChannel.SMS:
-        messaging.send_sms(to=destination, body=f"Carebook code: {code} (valid 10 minutes)")
+        messaging.send_sms(
+            to=destination, body=_("Carebook code: %(code)s (valid 10 minutes)", code=code)
+        )
     else:
-        messaging.send_email(to=destination, subject=_SUBJECTS[purpose], body=text)
+        messaging.send_email(to=destination, subject=str(_SUBJECTS[purpose]), body=text)
 
 
 def consume(

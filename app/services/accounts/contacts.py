@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -38,7 +39,7 @@ def start_email_change(
     user = db.session.get(User, user_id)
     new_email = normalize_email(new_email)
     if new_email == user.email:
-        raise InvalidInput("That is already your email address.", field="email")
+        raise InvalidInput(gettext("That is already your email address."), field="email")
     codes.issue(
         user,
         purpose=CodePurpose.CHANGE_EMAIL,
@@ -92,8 +93,10 @@ def _switch_email(
         audit.record("account.email_change_clash", actor_id=user.id, target_type="user",
                      target_id=user.id, ip=ip)  # fmt: skip
         raise AccountExists(
-            "That address already has a Carebook account: sign in to it instead, or choose "
-            "another address."
+            gettext(
+                "That address already has a Carebook account: sign in to it instead, or choose "
+                "another address."
+            )
         )
     old_email = user.email
     user.email = row.destination
@@ -137,7 +140,7 @@ def start_phone_change(
             audit.record("account.phone_removed", actor_id=user.id, target_id=user.id, ip=ip)
         return False
     if new_phone == user.phone and user.phone_verified_at is not None:
-        raise InvalidInput("That is already your phone number.", field="phone")
+        raise InvalidInput(gettext("That is already your phone number."), field="phone")
     codes.issue(
         user,
         purpose=CodePurpose.CHANGE_PHONE,

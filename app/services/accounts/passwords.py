@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -254,7 +255,9 @@ def choose_first_password(
         raise PasswordNotRequired()
     check_password_rules(new_password)
     if verify_password(user.password_hash, new_password):
-        raise InvalidInput("Choose a password different from the temporary one.", field="password")
+        raise InvalidInput(
+            gettext("Choose a password different from the temporary one."), field="password"
+        )
     _set_password(user, new_password, now=now, keep_token=session_token)
     audit.record(
         "auth.password_changed",

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import pyotp
 import segno
+from flask_babel import gettext
 from sqlalchemy import delete, select
 
 from app.extensions import db
@@ -174,7 +175,7 @@ def regenerate_recovery_codes(
     require_recent_auth(reauthenticated_at, now)
     user = db.session.get(User, user_id)
     if not user.totp_secret:
-        raise Conflict("Two-factor authentication is off.")
+        raise Conflict(gettext("Two-factor authentication is off."))
     codes = _new_recovery_codes(user, now)
     audit.record("auth.2fa_recovery_codes_regenerated", actor_id=user.id, ip=ip)
     return codes
@@ -216,7 +217,7 @@ def verify(user_id: int, code: str, *, now: datetime, ip: str | None = None) -> 
     replayed = counter is not None or spent is not None
     audit.record("auth.2fa_failed", actor_id=user.id, data={"replayed": replayed}, ip=ip)
     if spent is not None:
-        raise SecondFactorAlreadyUsed("That recovery code was already used.")
+        raise SecondFactorAlreadyUsed(gettext("That recovery code was already used."))
     if counter is not None:
         raise SecondFactorAlreadyUsed()
     raise InvalidSecondFactor()

@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext
 from PIL import Image, UnidentifiedImageError
 
 from app.services.chat.errors import AttachmentTooLarge, InvalidAttachment
@@ -76,7 +77,9 @@ def detect_type(data: bytes) -> str:
         ValueError,
     ) as exc:
         raise InvalidAttachment(
-            "Attach an image (JPEG, PNG, WebP or GIF) or a PDF: this file is none of them.",
+            gettext(
+                "Attach an image (JPEG, PNG, WebP or GIF) or a PDF: this file is none of them."
+            ),
             field="file",
         ) from exc
     return IMAGE_TYPES[image.format]
@@ -98,12 +101,15 @@ def check(upload: Upload) -> tuple[str, str]:
     limit = max_bytes()
     if len(upload.data) > limit:
         raise AttachmentTooLarge(
-            f"The file is larger than the {_megabytes(limit)} allowed: choose a smaller one.",
+            gettext(
+                "The file is larger than the %(size)s allowed: choose a smaller one.",
+                size=_megabytes(limit),
+            ),
             field="file",
             max_bytes=limit,
         )
     if not upload.data:
-        raise InvalidAttachment("The file is empty.", field="file")
+        raise InvalidAttachment(gettext("The file is empty."), field="file")
     content_type = detect_type(upload.data)
     return content_type, clean_name(upload.filename, content_type)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -42,19 +43,23 @@ def open_conversation(
     actor = load_actor(actor_id)
     if actor.role is Role.PATIENT:
         if doctor_id is None or patient_id is not None:
-            raise InvalidInput("Name the doctor to write to (doctor_id).", field="doctor_id")
+            raise InvalidInput(
+                gettext("Name the doctor to write to (doctor_id)."), field="doctor_id"
+            )
         doctor = db.session.get(Doctor, doctor_id)
         if doctor is None:
             raise DoctorNotFound()
         patient = actor
     elif actor.role is Role.DOCTOR and (doctor := doctor_of(actor)) is not None:
         if patient_id is None or doctor_id is not None:
-            raise InvalidInput("Name the patient to write to (patient_id).", field="patient_id")
+            raise InvalidInput(
+                gettext("Name the patient to write to (patient_id)."), field="patient_id"
+            )
         patient = db.session.get(User, patient_id)
         if patient is None or patient.role is not Role.PATIENT:
             raise UserNotFound()
     else:
-        raise Forbidden("Only a patient and their doctor can open a conversation.")
+        raise Forbidden(gettext("Only a patient and their doctor can open a conversation."))
     if not shares_appointment(patient.id, doctor.id):
         raise NoSharedAppointment()
     return _get_or_create(patient.id, doctor.id, now)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import func, select, update
 
 from app.extensions import db
@@ -22,6 +23,7 @@ from app.services.chat.conversations import unread_total
 from app.services.chat.errors import ChatClosed, InvalidMessage, MessageNotFound, TooManyMessages
 from app.services.chat.rules import Side, conversation_for, other_participant_id, patient_may_write
 from app.services.errors import InvalidInput
+from app.services.l10n import format_number
 from app.services.links import public_url, site_path
 from app.services.notifications import outbox
 from app.services.transaction import transaction, use_case
@@ -69,12 +71,17 @@ def _check_body(body: str | None, has_file: bool) -> str:
     body = body or ""
     if len(body) > MAX_BODY:
         raise InvalidMessage(
-            f"A message is at most {MAX_BODY:,} characters ({len(body):,} given).", field="body"
+            gettext(
+                "A message is at most %(limit)s characters (%(given)s given).",
+                limit=format_number(MAX_BODY),
+                given=format_number(len(body)),
+            ),
+            field="body",
         )
     if "\x00" in body:
-        raise InvalidMessage("The message contains a NUL character.", field="body")
+        raise InvalidMessage(gettext("The message contains a NUL character."), field="body")
     if not body.strip() and not has_file:
-        raise InvalidMessage("Write a message or attach a file.", field="body")
+        raise InvalidMessage(gettext("Write a message or attach a file."), field="body")
     return body
 
 
@@ -93,8 +100,15 @@ def _check_rate(sender_id: int, now: datetime) -> None:
         wait = recent[-1] + RATE_WINDOW - now  # when the oldest of the window leaves it
         seconds = max(1, int(wait.total_seconds() + 0.999))
         raise TooManyMessages(
-            f"You sent {RATE_LIMIT} messages in {int(RATE_WINDOW.total_seconds())} seconds: "
-            f"wait {seconds} second{'s' if seconds != 1 else ''} and send again.",
+            ngettext(
+                "You sent %(sent)s messages in %(window)s seconds: wait %(num)d second and send "
+                "again.",
+                "You sent %(sent)s messages in %(window)s seconds: wait %(num)d seconds and send "
+                "again.",
+                seconds,
+                sent=RATE_LIMIT,
+                window=int(RATE_WINDOW.total_seconds()),
+            ),
             retry_after=seconds,
         )
 
@@ -118,8 +132,11 @@ def send_message(
             conversation, side, sender = conversation_for(conversation_id, sender_id)
             if side is Side.PATIENT and not patient_may_write(conversation, now):
                 raise ChatClosed(
-                    "You can write to your doctor while a visit is upcoming and for "
-                    "a few days after it. To ask something now, book a visit or call the clinic."
+                    gettext(
+                        "You can write to your doctor while a visit is upcoming and for "
+                        "a few days after it. To ask something now, book a visit or call the "
+                        "clinic."
+                    )
                 )
             body = _check_body(body, upload is not None)
             _check_rate(sender.id, now)
@@ -209,9 +226,11 @@ def history(
     holding conversations.audit may read too, and each such reading is audited. Raises
     ConversationNotFound, InvalidInput."""
     if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit is between 1 and {MAX_PAGE}.", field="limit")
+        raise InvalidInput(
+            gettext("limit is between 1 and %(MAX_PAGE)s.", MAX_PAGE=MAX_PAGE), field="limit"
+        )
     if before_id is not None and before_id < 1:
-        raise InvalidInput("before_id is a message id.", field="before_id")
+        raise InvalidInput(gettext("before_id is a message id."), field="before_id")
     conversation, side, viewer = conversation_for(conversation_id, viewer_id, audit=True)
     if side is Side.AUDITOR:
         audit.record(
@@ -251,7 +270,7 @@ def attachment_of(
             )
     data = attachments.read(message.attachment_key)
     if data is None:
-        raise MessageNotFound("The file of this message is no longer available.")
+        raise MessageNotFound(gettext("The file of this message is no longer available."))
     return message, data
 
 
@@ -261,7 +280,7 @@ def mark_read(*, conversation_id: int, reader_id: int, up_to_id: int, now: datet
     the conversation's chat notifications with them; returns how many were unread. Raises
     ConversationNotFound, InvalidInput."""
     if up_to_id < 1:
-        raise InvalidInput("up_to_id is a message id.", field="up_to_id")
+        raise InvalidInput(gettext("up_to_id is a message id."), field="up_to_id")
     conversation, side, reader = conversation_for(conversation_id, reader_id)
     marked = db.session.execute(
         update(Message)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -53,7 +54,7 @@ S = ConsultStatus
 def _specialty(specialty: int | str | None) -> Specialty:
     """A specialty by id or slug. Raises SpecialtyNotFound, InvalidInput."""
     if specialty is None or specialty == "":
-        raise InvalidInput("Choose a specialty.", field="specialty")
+        raise InvalidInput(gettext("Choose a specialty."), field="specialty")
     if isinstance(specialty, int) or (isinstance(specialty, str) and specialty.isdigit()):
         found = db.session.get(Specialty, int(specialty)) if int(specialty) < 2**31 else None
     else:
@@ -67,7 +68,9 @@ def _method(payment_method: PaymentMethod | str) -> PaymentMethod:
     try:
         return PaymentMethod(payment_method)
     except ValueError as exc:
-        raise InvalidInput("Payment method is cash or card.", field="payment_method") from exc
+        raise InvalidInput(
+            gettext("Payment method is cash or card."), field="payment_method"
+        ) from exc
 
 
 @use_case
@@ -78,7 +81,10 @@ def _open_request(
     found = _specialty(specialty)
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > MAX_REASON:
-        raise InvalidInput(f"The reason is at most {MAX_REASON} characters.", field="reason")
+        raise InvalidInput(
+            gettext("The reason is at most %(MAX_REASON)s characters.", MAX_REASON=MAX_REASON),
+            field="reason",
+        )
     if db.session.scalar(
         select(Consult.id).where(Consult.patient_id == patient_id, Consult.status == S.WAITING)
     ):
@@ -211,7 +217,7 @@ def confirm_card_check(*, consult_id: int, patient_id: int, now: datetime) -> Co
     if intent.status == "requires_capture":
         return _offer(consult_id=consult_id, now=now)
     if intent.status == "requires_action":
-        raise PaymentIncomplete("Please complete the check from your bank first.")
+        raise PaymentIncomplete(gettext("Please complete the check from your bank first."))
     _withdraw_unheld(consult_id, "card check failed", now)
     raise CardDeclined(intent.error_message or "The check by your bank did not succeed.")
 
@@ -276,7 +282,9 @@ def cancel_consult(*, consult_id: int, patient_id: int, now: datetime) -> Consul
         if consult is None or consult.patient_id != patient_id:
             raise ConsultNotFound()
         if consult.status is S.ACCEPTED:
-            raise ConsultTaken("A doctor has already accepted this consult: join the visit.")
+            raise ConsultTaken(
+                gettext("A doctor has already accepted this consult: join the visit.")
+            )
         if consult.status is not S.WAITING:
             raise ConsultClosed()
         _close(consult, S.CANCELLED, "withdrawn by the patient", now, actor_id=patient_id)
@@ -319,7 +327,7 @@ def accept_consult(*, consult_id: int, doctor_user_id: int, now: datetime) -> Ap
             if not won:
                 if consult.status is S.ACCEPTED:
                     raise ConsultTaken()
-                raise ConsultClosed("This consult request has expired or was withdrawn.")
+                raise ConsultClosed(gettext("This consult request has expired or was withdrawn."))
             slot = availability.open_slot_now(
                 doctor_id=doctor.id,
                 minutes=current_app.config["CONSULT_MINUTES"],
@@ -363,7 +371,7 @@ def accept_consult(*, consult_id: int, doctor_user_id: int, now: datetime) -> Ap
         holds.refund_uncommitted_capture(captured)
         _end(consult_id=consult_id, status=S.CANCELLED, reason="payment not recorded", now=now)
         raise PaymentNotRecorded(
-            "The consult could not be recorded, so the patient's payment was refunded."
+            gettext("The consult could not be recorded, so the patient's payment was refunded.")
         ) from exc
     return db.session.get(Appointment, appointment.id)
 
@@ -452,7 +460,7 @@ def open_consult(*, patient_id: int) -> Consult | None:
 def _doctor(doctor_user_id: int) -> Doctor:
     doctor = access.doctor_of(access.load_actor(doctor_user_id))
     if doctor is None:
-        raise Forbidden("Only doctors go on call.")
+        raise Forbidden(gettext("Only doctors go on call."))
     return doctor
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from app.extensions import db
@@ -43,13 +44,13 @@ class HoldEnded(Conflict):
 def check_card(card_token: str | None) -> str:
     """A card consult can be asked for: card payments are on and a card was given."""
     if not gateway.is_configured():
-        raise CardPaymentsOff("Card payments are not available here: please choose cash.")
+        raise CardPaymentsOff(gettext("Card payments are not available here: please choose cash."))
     if (
         not isinstance(card_token, str)
         or not card_token.startswith("tok_")
         or len(card_token) > 255
     ):
-        raise InvalidInput("Enter your card details.", field="card_token")
+        raise InvalidInput(gettext("Enter your card details."), field="card_token")
     return card_token
 
 
@@ -79,9 +80,11 @@ def place_hold(*, consult: Consult, card_token: str) -> gateway.Intent:
     except gateway.GatewayUnavailable as exc:
         raise unavailable(exc) from exc
     except gateway.GatewayError as exc:
-        raise PaymentIncomplete("The card could not be used: check it and try again.") from exc
+        raise PaymentIncomplete(
+            gettext("The card could not be used: check it and try again.")
+        ) from exc
     if intent.status not in ("requires_capture", "requires_action"):
-        raise PaymentIncomplete("The card could not be authorised. Please try again.")
+        raise PaymentIncomplete(gettext("The card could not be authorised. Please try again."))
     return intent
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import or_, select, true
 
 from app.extensions import db
@@ -118,7 +119,7 @@ def offered_to(doctor: Doctor, now: datetime):
 def check_can_take(doctor: Doctor | None, consult: Consult) -> Doctor:
     """The doctor may take this consult. Raises NotOnCall, WrongSpecialty, CashNotTaken."""
     if doctor is None:
-        raise Forbidden("Only doctors take consults.")
+        raise Forbidden(gettext("Only doctors take consults."))
     if not doctor.on_call or not access.is_listed(doctor):
         raise NotOnCall()
     if consult.specialty_id not in {s.id for s in doctor.specialties}:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
@@ -48,7 +49,7 @@ def search(query: LogQuery, *, page: int = 1, per_page: int = PER_PAGE) -> Pagin
     """Notifications matching `query`, newest first, with their recipient.
     Raises InvalidInput for a date range that ends before it starts."""
     if query.since and query.until and query.since > query.until:
-        raise InvalidInput("The start of the range is after its end.", field="since")
+        raise InvalidInput(gettext("The start of the range is after its end."), field="since")
     statement = (
         select(Notification)
         .options(joinedload(Notification.user))
@@ -109,7 +110,10 @@ def retry(notification_id: int, *, actor_id: int, now: datetime) -> RetryOutcome
             raise NotificationNotFound()
         if row.status is not NotificationStatus.FAILED:
             raise Conflict(
-                f"Only a failed notification can be retried; this one is {row.status.value}."
+                gettext(
+                    "Only a failed notification can be retried; this one is %(value)s.",
+                    value=row.status.value,
+                )
             )
         audit.record(
             "notification.retried",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from app.extensions import db
@@ -20,6 +21,7 @@ from app.models import (
 )
 from app.models.types import utcnow
 from app.services import sealing
+from app.services.l10n import format_dt
 from app.services.links import absolute_url, public_url
 from app.services.localtime import zone
 from app.services.notifications.kinds import ALL, EMAIL_AND_APP, Gone, Message, kind
@@ -31,9 +33,10 @@ EMAIL_ONLY = (EMAIL_AND_APP[0],)
 
 
 def when(moment: datetime, timezone: str) -> str:
-    """'Tue 08 Dec 2026, 09:30 CET (Europe/Madrid)'."""
+    """'Tue 08 Dec 2026, 09:30 CET (Europe/Madrid)' (Spanish: 'mar 8 dic 2026, 09:30 CET
+    (Europe/Madrid)'): the recipient's language (delivery renders in it)."""
     shown = moment.astimezone(zone(timezone))
-    return f"{shown.strftime('%a %d %b %Y, %H:%M')} {shown.tzname()} ({timezone})"
+    return f"{format_dt(shown, '%a %d %b %Y, %H:%M')} {shown.tzname()} ({timezone})"
 
 
 def _appointment(data: dict) -> Appointment:
@@ -43,28 +46,51 @@ def _appointment(data: dict) -> Appointment:
     return appointment
 
 
+def _is_video(appointment: Appointment) -> bool:
+    return appointment.slot.mode is SlotMode.VIDEO
+
+
 def _visit(appointment: Appointment) -> tuple[str, list[tuple[str, str]]]:
     """('Video visit with Dr Ann Lee on ...', detail rows) for either side."""
     doctor = appointment.doctor
     clinic = doctor.clinic
-    video = appointment.slot.mode is SlotMode.VIDEO
-    what = "Video visit" if video else "Visit"
+    video = _is_video(appointment)
     at = when(appointment.starts_at, doctor.timezone)
-    details = [("When", at), ("Doctor", doctor.name), ("Patient", appointment.patient.name)]
+    details = [
+        (_("When"), at),
+        (_("Doctor"), doctor.name),
+        (_("Patient"), appointment.patient.name),
+    ]
     if clinic is not None:
-        place = "By video" if video else ", ".join(p for p in (clinic.address, clinic.city) if p)
-        details.append(("Clinic", clinic.name))
-        details.append(("Where", place or clinic.city))
-    return f"{what} with {doctor.name} on {at}", details
+        place = _("By video") if video else ", ".join(p for p in (clinic.address, clinic.city) if p)
+        details.append((_("Clinic"), clinic.name))
+        details.append((_("Where"), place or clinic.city))
+    names = {"doctor": doctor.name, "when": at}
+    if video:
+        return _("Video visit with %(doctor)s on %(when)s", **names), details
+    return _("Visit with %(doctor)s on %(when)s", **names), details
+
+
+def _names(appointment: Appointment) -> dict[str, str]:
+    """What the sentences about a visit fill in: the doctor, when, the patient, short when."""
+    return {
+        "doctor": appointment.doctor.name,
+        "when": when(appointment.starts_at, appointment.doctor.timezone),
+        "patient": appointment.patient.name,
+        "short": _short(appointment),
+    }
 
 
 def _patient_link(appointment: Appointment) -> tuple[str, str]:
-    return ("See the appointment", public_url("patient.appointment", appointment_id=appointment.id))
+    return (
+        _("See the appointment"),
+        public_url("patient.appointment", appointment_id=appointment.id),
+    )
 
 
 def _doctor_link(appointment: Appointment) -> tuple[str, str]:
     return (
-        "Open the appointment",
+        _("Open the appointment"),
         public_url("doctor.appointment_page", appointment_id=appointment.id),
     )
 
@@ -75,21 +101,26 @@ def _invite(appointment: Appointment, user: User) -> bytes:
 
 def _short(appointment: Appointment) -> str:
     shown = appointment.starts_at.astimezone(zone(appointment.doctor.timezone))
-    return f"{shown.strftime('%a %d %b, %H:%M')} {shown.tzname()}"
+    return f"{format_dt(shown, '%a %d %b, %H:%M')} {shown.tzname()}"
 
 
 # --- appointments -------------------------------------------------------------------------
+# Every text is gettext'ed when rendered: delivery renders in the recipient's language
+# (app/i18n.py, recipient_locale), the inbox in the reader's.
 
 
 @kind("appointment.confirmed", category="appointments")
 def confirmed(data: dict, user: User) -> Message:
     appointment = _appointment(data)
     visit, details = _visit(appointment)
+    names = _names(appointment)
     return Message(
-        subject=f"Booked: {visit}",
+        subject=_("Booked: %(visit)s", visit=visit),
         lines=[
-            f"Your {visit[0].lower()}{visit[1:]} is confirmed.",
-            "The calendar invitation attached keeps your calendar up to date if it changes.",
+            _("Your video visit with %(doctor)s on %(when)s is confirmed.", **names)
+            if _is_video(appointment)
+            else _("Your visit with %(doctor)s on %(when)s is confirmed.", **names),
+            _("The calendar invitation attached keeps your calendar up to date if it changes."),
         ],
         action=_patient_link(appointment),
         details=details,
@@ -100,10 +131,11 @@ def confirmed(data: dict, user: User) -> Message:
 @kind("appointment.booked_for_doctor", category="appointments")
 def booked_for_doctor(data: dict, user: User) -> Message:
     appointment = _appointment(data)
-    _, details = _visit(appointment)
+    _visit_title, details = _visit(appointment)
+    names = _names(appointment)
     return Message(
-        subject=f"New booking: {appointment.patient.name}, {_short(appointment)}",
-        lines=[f"{appointment.patient.name} booked {_short(appointment)}."],
+        subject=_("New booking: %(patient)s, %(short)s", **names),
+        lines=[_("%(patient)s booked %(short)s.", **names)],
         action=_doctor_link(appointment),
         details=details,
     )
@@ -112,12 +144,13 @@ def booked_for_doctor(data: dict, user: User) -> Message:
 @kind("appointment.awaiting_approval", category="appointments")
 def awaiting_approval(data: dict, user: User) -> Message:
     appointment = _appointment(data)
-    _, details = _visit(appointment)
+    _visit_title, details = _visit(appointment)
+    names = _names(appointment)
     return Message(
-        subject=f"Booking request: {appointment.patient.name}, {_short(appointment)}",
+        subject=_("Booking request: %(patient)s, %(short)s", **names),
         lines=[
-            f"{appointment.patient.name} asks to book {_short(appointment)}.",
-            "Approve or decline it from your dashboard; the slot is held until you answer.",
+            _("%(patient)s asks to book %(short)s.", **names),
+            _("Approve or decline it from your dashboard; the slot is held until you answer."),
         ],
         action=_doctor_link(appointment),
         details=details,
@@ -129,8 +162,13 @@ def approved(data: dict, user: User) -> Message:
     appointment = _appointment(data)
     visit, details = _visit(appointment)
     return Message(
-        subject=f"Approved: {visit}",
-        lines=[f"{appointment.doctor.name} approved your request. Your visit is confirmed."],
+        subject=_("Approved: %(visit)s", visit=visit),
+        lines=[
+            _(
+                "%(doctor)s approved your request. Your visit is confirmed.",
+                doctor=appointment.doctor.name,
+            )
+        ],
         action=_patient_link(appointment),
         details=details,
         ics=lambda: _invite(appointment, user),
@@ -141,15 +179,15 @@ def approved(data: dict, user: User) -> Message:
 def rejected(data: dict, user: User) -> Message:
     appointment = _appointment(data)
     visit, details = _visit(appointment)
-    lines = [f"{appointment.doctor.name} could not accept your request for {_short(appointment)}."]
+    lines = [_("%(doctor)s could not accept your request for %(short)s.", **_names(appointment))]
     if appointment.payment_method.value == "card":
-        lines.append("Nothing was charged: the hold on your card has been released.")
-    lines.append("You can book another time from the doctor's page.")
+        lines.append(_("Nothing was charged: the hold on your card has been released."))
+    lines.append(_("You can book another time from the doctor's page."))
     return Message(
-        subject=f"Request declined: {visit}",
+        subject=_("Request declined: %(visit)s", visit=visit),
         lines=lines,
         action=(
-            "Find another time",
+            _("Find another time"),
             public_url("patient.doctor", doctor_id=appointment.doctor_id),
         ),
         details=details,
@@ -162,16 +200,20 @@ def rescheduled(data: dict, user: User) -> Message:
     old = db.session.get(Appointment, data["from_id"]) if data.get("from_id") else None
     visit, details = _visit(appointment)
     is_patient = user.id == appointment.patient_id
-    before = f" (was {_short(old)})" if old is not None else ""
-    lines = [f"The visit moved to {_short(appointment)}{before}."]
+    short = _short(appointment)
+    lines = [
+        _("The visit moved to %(short)s (was %(before)s).", short=short, before=_short(old))
+        if old is not None
+        else _("The visit moved to %(short)s.", short=short)
+    ]
     if is_patient:
-        lines.append("The calendar invitation attached updates the event in your calendar.")
+        lines.append(_("The calendar invitation attached updates the event in your calendar."))
     return Message(
-        subject=f"Moved: {visit}",
+        subject=_("Moved: %(visit)s", visit=visit),
         lines=lines,
         action=_patient_link(appointment) if is_patient else _doctor_link(appointment),
         details=details,
-        sms=f"Carebook: your visit moved to {_short(appointment)}." if is_patient else None,
+        sms=_("Carebook: your visit moved to %(short)s.", short=short) if is_patient else None,
         ics=(lambda: _invite(appointment, user)) if is_patient else None,
     )
 
@@ -182,25 +224,31 @@ def cancelled(data: dict, user: User) -> Message:
     visit, details = _visit(appointment)
     is_patient = user.id == appointment.patient_id
     by = data.get("by")
-    who = {"patient": appointment.patient.name, "doctor": appointment.doctor.name}.get(
-        by, "The clinic"
-    )
-    lines = [f"{who} cancelled the visit of {_short(appointment)}."]
+    short = _short(appointment)
+    if by in ("patient", "doctor"):
+        who = appointment.patient.name if by == "patient" else appointment.doctor.name
+        lines = [_("%(who)s cancelled the visit of %(short)s.", who=who, short=short)]
+    else:
+        lines = [_("The clinic cancelled the visit of %(short)s.", short=short)]
     reason = appointment.cancellation_reason
     if by == "clinic" and reason and reason != "cancelled by clinic":
-        lines.append(f"The reason given: {reason}")
+        lines.append(_("The reason given: %(reason)s", reason=reason))
     refund = data.get("refund_amount")
     if is_patient and refund:
         money = format_money(refund, appointment.fee_currency)
-        lines.append(f"{money} goes back to your card; banks take a few days to show it.")
+        lines.append(
+            _("%(amount)s goes back to your card; banks take a few days to show it.", amount=money)
+        )
     elif is_patient and appointment.payment_method.value == "card":
-        lines.append("No refund is due under the clinic's cancellation policy.")
+        lines.append(_("No refund is due under the clinic's cancellation policy."))
     return Message(
-        subject=f"Cancelled: {visit}",
+        subject=_("Cancelled: %(visit)s", visit=visit),
         lines=lines,
         action=_patient_link(appointment) if is_patient else _doctor_link(appointment),
         details=details,
-        sms=f"Carebook: your visit of {_short(appointment)} was cancelled." if is_patient else None,
+        sms=_("Carebook: your visit of %(short)s was cancelled.", short=short)
+        if is_patient
+        else None,
         ics=(lambda: _invite(appointment, user)) if is_patient else None,
     )
 
@@ -210,13 +258,19 @@ def approval_lapsed(data: dict, user: User) -> Message:
     appointment = _appointment(data)
     visit, details = _visit(appointment)
     return Message(
-        subject=f"Request not answered: {visit}",
+        subject=_("Request not answered: %(visit)s", visit=visit),
         lines=[
-            f"{appointment.doctor.name} did not answer your request in time, so it was "
-            "withdrawn. Nothing was charged.",
-            "You can book another time from the doctor's page.",
+            _(
+                "%(doctor)s did not answer your request in time, so it was withdrawn. Nothing "
+                "was charged.",
+                doctor=appointment.doctor.name,
+            ),
+            _("You can book another time from the doctor's page."),
         ],
-        action=("Find another time", public_url("patient.doctor", doctor_id=appointment.doctor_id)),
+        action=(
+            _("Find another time"),
+            public_url("patient.doctor", doctor_id=appointment.doctor_id),
+        ),
         details=details,
     )
 
@@ -240,16 +294,21 @@ def _upcoming_and_confirmed(data: dict) -> bool:
 def reminder(data: dict, user: User) -> Message:
     appointment = _appointment(data)
     visit, details = _visit(appointment)
+    names = _names(appointment)
     return Message(
-        subject=f"Reminder: {visit}",
+        subject=_("Reminder: %(visit)s", visit=visit),
         lines=[
-            f"This is a reminder of your {visit[0].lower()}{visit[1:]}.",
-            "If you cannot come, cancel or move it from the appointment page so that "
-            "someone else can take the time.",
+            _("This is a reminder of your video visit with %(doctor)s on %(when)s.", **names)
+            if _is_video(appointment)
+            else _("This is a reminder of your visit with %(doctor)s on %(when)s.", **names),
+            _(
+                "If you cannot come, cancel or move it from the appointment page so that "
+                "someone else can take the time."
+            ),
         ],
         action=_patient_link(appointment),
         details=details,
-        sms=f"Carebook reminder: {appointment.doctor.name}, {_short(appointment)}.",
+        sms=_("Carebook reminder: %(doctor)s, %(short)s.", **names),
     )
 
 
@@ -268,26 +327,35 @@ def consult_accepted(data: dict, user: User) -> Message:
     consult = _consult(data)
     doctor = consult.accepted_by
     return Message(
-        subject=f"{doctor.name} accepted your consult: join the video visit now",
+        subject=_("%(doctor)s accepted your consult: join the video visit now", doctor=doctor.name),
         lines=[
-            f"{doctor.name} accepted your {consult.specialty.name} consult and is waiting "
-            "for you in the video visit.",
+            _(
+                "%(doctor)s accepted your %(specialty)s consult and is waiting for you in the "
+                "video visit.",
+                doctor=doctor.name,
+                specialty=consult.specialty.name,
+            ),
         ],
-        action=("Join the video visit", absolute_url(f"/visits/{data['appointment_id']}")),
+        action=(_("Join the video visit"), absolute_url(f"/visits/{data['appointment_id']}")),
     )
 
 
 @kind("consult.expired", category="appointments", essential=True)
 def consult_expired(data: dict, user: User) -> Message:
     consult = _consult(data)
-    lines = [f"No {consult.specialty.name} doctor could take your consult in time."]
+    lines = [
+        _(
+            "No %(specialty)s doctor could take your consult in time.",
+            specialty=consult.specialty.name,
+        )
+    ]
     if consult.stripe_payment_intent_id:
-        lines.append("Nothing was charged: the hold on your card has been released.")
-    lines.append("You can ask again, or book a visit with a doctor.")
+        lines.append(_("Nothing was charged: the hold on your card has been released."))
+    lines.append(_("You can ask again, or book a visit with a doctor."))
     return Message(
-        subject="Your consult request expired",
+        subject=_("Your consult request expired"),
         lines=lines,
-        action=("Find a doctor", public_url("patient.search")),
+        action=(_("Find a doctor"), public_url("patient.search")),
     )
 
 
@@ -298,16 +366,21 @@ def consult_expired(data: dict, user: User) -> Message:
 def refunded(data: dict, user: User) -> Message:
     appointment = _appointment(data)
     money = format_money(data["amount"], data.get("currency") or appointment.fee_currency)
-    _, details = _visit(appointment)
+    _visit_title, details = _visit(appointment)
     action = _patient_link(appointment)
     if data.get("refund_id"):
         action = (
-            "Download the receipt",
+            _("Download the receipt"),
             public_url("payments.refund_receipt", refund_id=data["refund_id"]),
         )
     return Message(
-        subject=f"Refund issued: {money}",
-        lines=[f"We refunded {money} to your card. Banks take a few days to show it."],
+        subject=_("Refund issued: %(amount)s", amount=money),
+        lines=[
+            _(
+                "We refunded %(amount)s to your card. Banks take a few days to show it.",
+                amount=money,
+            )
+        ],
         action=action,
         details=details,
     )
@@ -316,14 +389,17 @@ def refunded(data: dict, user: User) -> Message:
 @kind("payment.released", category="payments", essential=True)
 def released(data: dict, user: User) -> Message:
     appointment = _appointment(data)
-    _, details = _visit(appointment)
+    _visit_title, details = _visit(appointment)
     return Message(
-        subject="Card hold released: nothing was charged",
+        subject=_("Card hold released: nothing was charged"),
         lines=[
-            f"The hold on your card for the visit of {_short(appointment)} has ended and "
-            "nothing was charged. The visit is not booked.",
+            _(
+                "The hold on your card for the visit of %(short)s has ended and nothing was "
+                "charged. The visit is not booked.",
+                short=_short(appointment),
+            ),
         ],
-        action=("Book again", public_url("patient.doctor", doctor_id=appointment.doctor_id)),
+        action=(_("Book again"), public_url("patient.doctor", doctor_id=appointment.doctor_id)),
         details=details,
     )
 
@@ -333,12 +409,19 @@ def refunded_slot_taken(data: dict, user: User) -> Message:
     appointment = _appointment(data)
     money = format_money(data["amount"], appointment.fee_currency)
     return Message(
-        subject=f"Payment refunded: the time was taken ({money})",
+        subject=_("Payment refunded: the time was taken (%(amount)s)", amount=money),
         lines=[
-            f"Your payment arrived after the hold on {_short(appointment)} ended and someone "
-            f"else booked that time. We refund all of it ({money}).",
+            _(
+                "Your payment arrived after the hold on %(short)s ended and someone else booked "
+                "that time. We refund all of it (%(amount)s).",
+                short=_short(appointment),
+                amount=money,
+            ),
         ],
-        action=("Pick another time", public_url("patient.doctor", doctor_id=appointment.doctor_id)),
+        action=(
+            _("Pick another time"),
+            public_url("patient.doctor", doctor_id=appointment.doctor_id),
+        ),
     )
 
 
@@ -346,12 +429,15 @@ def refunded_slot_taken(data: dict, user: User) -> Message:
 def not_recorded(data: dict, user: User) -> Message:
     appointment = _appointment(data)
     return Message(
-        subject="Payment failed: your money is refunded",
+        subject=_("Payment failed: your money is refunded"),
         lines=[
-            f"We could not complete your booking of {_short(appointment)}, so the payment "
-            "was refunded in full. Please try booking again.",
+            _(
+                "We could not complete your booking of %(short)s, so the payment was refunded "
+                "in full. Please try booking again.",
+                short=_short(appointment),
+            ),
         ],
-        action=("Book again", public_url("patient.doctor", doctor_id=appointment.doctor_id)),
+        action=(_("Book again"), public_url("patient.doctor", doctor_id=appointment.doctor_id)),
     )
 
 
@@ -362,15 +448,15 @@ def not_recorded(data: dict, user: User) -> Message:
 def slot_free(data: dict, user: User) -> Message:
     doctor = db.session.get(Doctor, data["doctor_id"])
     start = datetime.fromisoformat(data["start"])
-    at = when(start, doctor.timezone)
+    names = {"doctor": doctor.name, "when": when(start, doctor.timezone)}
     return Message(
-        subject=f"A time came free with {doctor.name}: {at}",
+        subject=_("A time came free with %(doctor)s: %(when)s", **names),
         lines=[
-            f"A time you were waiting for came free: {at} with {doctor.name}.",
-            "It goes to whoever books first.",
+            _("A time you were waiting for came free: %(when)s with %(doctor)s.", **names),
+            _("It goes to whoever books first."),
         ],
-        action=("Book it", public_url("patient.book", slot_id=data["slot_id"])),
-        sms=f"Carebook: {doctor.name} has a free time {at}. First to book gets it.",
+        action=(_("Book it"), public_url("patient.book", slot_id=data["slot_id"])),
+        sms=_("Carebook: %(doctor)s has a free time %(when)s. First to book gets it.", **names),
     )
 
 
@@ -380,27 +466,33 @@ def slot_free(data: dict, user: User) -> Message:
 @kind("account.staff_created", category="account", essential=True, channels=EMAIL_ONLY)
 def staff_created(data: dict, user: User) -> Message:
     return Message(
-        subject="Choose your Carebook password",
+        subject=_("Choose your Carebook password"),
         lines=[
-            f"Hello {user.name},",
-            "A Carebook account was opened for you. Choose your password with the link "
-            f"below (it works once, within {data['hours']} hours).",
+            _("Hello %(name)s,", name=user.name),
+            _(
+                "A Carebook account was opened for you. Choose your password with the link "
+                "below (it works once, within %(hours)s hours).",
+                hours=data["hours"],
+            ),
         ],
-        action=("Choose a password", sealing.unseal(data["link_sealed"])),
+        action=(_("Choose a password"), sealing.unseal(data["link_sealed"])),
     )
 
 
 @kind("doctor_application.verified", category="account", essential=True, channels=EMAIL_ONLY)
 def application_verified(data: dict, user: User) -> Message:
     return Message(
-        subject="Welcome to Carebook: choose your password",
+        subject=_("Welcome to Carebook: choose your password"),
         lines=[
-            f"Hello {user.name},",
-            "Your application to join Carebook as a doctor was verified, and your account is "
-            f"open. Choose your password with the link below (it works once, within "
-            f"{data['hours']} hours); then set up your profile and your free times.",
+            _("Hello %(name)s,", name=user.name),
+            _(
+                "Your application to join Carebook as a doctor was verified, and your account "
+                "is open. Choose your password with the link below (it works once, within "
+                "%(hours)s hours); then set up your profile and your free times.",
+                hours=data["hours"],
+            ),
         ],
-        action=("Choose a password", sealing.unseal(data["link_sealed"])),
+        action=(_("Choose a password"), sealing.unseal(data["link_sealed"])),
     )
 
 
@@ -408,41 +500,48 @@ def application_verified(data: dict, user: User) -> Message:
 def application_declined(data: dict, user: User | None) -> Message:
     """To the applicant's address: there is no account (outbox.notify_address)."""
     return Message(
-        subject="Your application to join Carebook",
+        subject=_("Your application to join Carebook"),
         lines=[
-            f"Hello {data['name']},",
-            "Thank you for applying to join Carebook as a doctor. We could not verify your "
-            "application, for this reason:",
+            _("Hello %(name)s,", name=data["name"]),
+            _(
+                "Thank you for applying to join Carebook as a doctor. We could not verify your "
+                "application, for this reason:"
+            ),
             data["reason"],
-            "You may apply again once this is resolved.",
+            _("You may apply again once this is resolved."),
         ],
-        action=("Apply again", public_url("main.doctor_apply")),
+        action=(_("Apply again"), public_url("main.doctor_apply")),
     )
 
 
 @kind("account.password_reset", category="account", essential=True, channels=EMAIL_ONLY)
 def password_reset(data: dict, user: User) -> Message:
     return Message(
-        subject="Reset your Carebook password",
+        subject=_("Reset your Carebook password"),
         lines=[
-            f"Hello {user.name},",
-            f"To choose a new password, open the link below within {data['minutes']} minutes. "
-            "It works once. If you did not ask for it, ignore this email: your password "
-            "stays as it is.",
+            _("Hello %(name)s,", name=user.name),
+            _(
+                "To choose a new password, open the link below within %(minutes)s minutes. It "
+                "works once. If you did not ask for it, ignore this email: your password stays "
+                "as it is.",
+                minutes=data["minutes"],
+            ),
         ],
-        action=("Choose a new password", sealing.unseal(data["link_sealed"])),
+        action=(_("Choose a new password"), sealing.unseal(data["link_sealed"])),
     )
 
 
 @kind("account.password_changed", category="account", essential=True, channels=EMAIL_ONLY)
 def password_changed(data: dict, user: User) -> Message:
     return Message(
-        subject="Your Carebook password was changed",
+        subject=_("Your Carebook password was changed"),
         lines=[
-            f"Hello {user.name},",
-            "The password of your Carebook account was just changed and your other "
-            "sessions were signed out. If this was not you, reset your password now and "
-            "contact us.",
+            _("Hello %(name)s,", name=user.name),
+            _(
+                "The password of your Carebook account was just changed and your other "
+                "sessions were signed out. If this was not you, reset your password now and "
+                "contact us."
+            ),
         ],
     )
 
@@ -450,11 +549,14 @@ def password_changed(data: dict, user: User) -> Message:
 @kind("account.email_changed", category="account", essential=True, channels=EMAIL_ONLY)
 def email_changed(data: dict, user: User) -> Message:
     return Message(
-        subject="Your Carebook email address was changed",
+        subject=_("Your Carebook email address was changed"),
         lines=[
-            f"Hello {user.name},",
-            f"Your Carebook account now uses {data['new_email']}. If this was not you, "
-            "contact us at once.",
+            _("Hello %(name)s,", name=user.name),
+            _(
+                "Your Carebook account now uses %(email)s. If this was not you, contact us at "
+                "once.",
+                email=data["new_email"],
+            ),
         ],
     )
 
@@ -462,13 +564,16 @@ def email_changed(data: dict, user: User) -> Message:
 @kind("account.registration_attempt", category="account", essential=True, channels=EMAIL_ONLY)
 def registration_attempt(data: dict, user: User) -> Message:
     return Message(
-        subject="Someone tried to create a Carebook account with your email",
+        subject=_("Someone tried to create a Carebook account with your email"),
         lines=[
-            "Hello,",
-            "Someone (perhaps you) tried to create a new Carebook account with "
-            f"{user.email}, which already has one. If it was you, sign in instead, or reset "
-            "your password from the sign-in page if you forgot it. If it was not you, you "
-            "can ignore this email: nothing has changed.",
+            _("Hello,"),
+            _(
+                "Someone (perhaps you) tried to create a new Carebook account with %(email)s, "
+                "which already has one. If it was you, sign in instead, or reset your password "
+                "from the sign-in page if you forgot it. If it was not you, you can ignore this "
+                "email: nothing has changed.",
+                email=user.email,
+            ),
         ],
     )
 
@@ -488,16 +593,21 @@ def _not_reviewed_yet(data: dict) -> bool:
 @kind("review.request", category="reviews", still_relevant=_not_reviewed_yet)
 def review_request(data: dict, user: User) -> Message:
     appointment = _appointment(data)
-    visit, details = _visit(appointment)
+    _visit_title, details = _visit(appointment)
+    names = _names(appointment)
     return Message(
-        subject=f"How was your visit with {appointment.doctor.name}?",
+        subject=_("How was your visit with %(doctor)s?", **names),
         lines=[
-            f"Thank you for your {visit[0].lower()}{visit[1:]}.",
-            "A rating and a few words help other patients choose, and help the doctor. "
-            "You can review the visit from its page (and change it for 14 days).",
+            _("Thank you for your video visit with %(doctor)s on %(when)s.", **names)
+            if _is_video(appointment)
+            else _("Thank you for your visit with %(doctor)s on %(when)s.", **names),
+            _(
+                "A rating and a few words help other patients choose, and help the doctor. You "
+                "can review the visit from its page (and change it for 14 days)."
+            ),
         ],
         action=(
-            "Review the visit",
+            _("Review the visit"),
             public_url("patient.appointment", appointment_id=appointment.id),
         ),
         details=details,
@@ -516,14 +626,17 @@ def _review(data: dict) -> Review:
 def review_hidden(data: dict, user: User) -> Message:
     review = _review(data)
     return Message(
-        subject=f"Your review of {review.doctor.name} was hidden",
+        subject=_("Your review of %(doctor)s was hidden", doctor=review.doctor.name),
         lines=[
-            f"Our moderators hid your review of {review.doctor.name}: it no longer shows on "
-            "the doctor's page nor counts in their rating.",
-            f"The reason given: {data['reason']}",
+            _(
+                "Our moderators hid your review of %(doctor)s: it no longer shows on the "
+                "doctor's page nor counts in their rating.",
+                doctor=review.doctor.name,
+            ),
+            _("The reason given: %(reason)s", reason=data["reason"]),
         ],
         action=(
-            "See the visit",
+            _("See the visit"),
             public_url("patient.appointment", appointment_id=review.appointment_id),
         ),
     )
@@ -533,14 +646,21 @@ def review_hidden(data: dict, user: User) -> Message:
 def review_restored(data: dict, user: User) -> Message:
     review = _review(data)
     return Message(
-        subject=f"Your review of {review.doctor.name} is shown again",
+        subject=_("Your review of %(doctor)s is shown again", doctor=review.doctor.name),
         lines=[
-            f"Our moderators restored your review of {review.doctor.name}: it shows on the "
-            "doctor's page and counts in their rating again.",
-            *([f"The reason given: {data['reason']}"] if data.get("reason") else []),
+            _(
+                "Our moderators restored your review of %(doctor)s: it shows on the doctor's "
+                "page and counts in their rating again.",
+                doctor=review.doctor.name,
+            ),
+            *(
+                [_("The reason given: %(reason)s", reason=data["reason"])]
+                if data.get("reason")
+                else []
+            ),
         ],
         action=(
-            "See the doctor's page",
+            _("See the doctor's page"),
             public_url("patient.doctor", doctor_id=review.doctor_id),
         ),
     )

@@ -7,6 +7,8 @@ and goes only if the first message of the burst is still unread then.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from app.extensions import db
 from app.models import Conversation, User
 from app.models import Message as ChatMessage
@@ -26,14 +28,17 @@ def chat_message(data: dict, user: User) -> Message:
     if conversation is None or sender is None:
         raise Gone(f"conversation {data['conversation_id']} is gone")
     return Message(
-        subject=f"New message from {sender.name}",
+        subject=_("New message from %(name)s", name=sender.name),
         lines=[
-            f"Hello {user.name},",
-            f"{sender.name} sent you a message in Carebook. Open the conversation to read it "
-            "and reply.",
+            _("Hello %(name)s,", name=user.name),
+            _(
+                "%(name)s sent you a message in Carebook. Open the conversation to read it and "
+                "reply.",
+                name=sender.name,
+            ),
         ],
         action=(
-            "Read the message",
+            _("Read the message"),
             public_url("chat.thread", conversation_id=conversation.id),
         ),
     )

@@ -27,6 +27,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.i18n import current_locale, recipient_locale, speaking
 from app.models import Appointment, Doctor, Notification, NotificationChannel, NotificationStatus
 from app.services import messaging, queues
 from app.services.notifications import (  # noqa: F401 — registers the kinds
@@ -158,12 +159,15 @@ def _prepare(row: Notification) -> tuple[Outcome | None, messaging.Email | None]
             raise LookupError(f"unknown notification kind {row.kind!r}")
         if spec.still_relevant is not None and not spec.still_relevant(row.data):
             return (St.SKIPPED, "no longer relevant"), None
-        message = spec.render(row.data, row.user)
-        if row.channel is C.EMAIL:
-            return None, email_for(row, message)
-        if message.sms is None:
-            return (St.SKIPPED, "this kind has no text message"), None
-        messaging.send_sms(to=row.destination, body=message.sms)
+        # In the recipient's language, whoever's request (or worker) delivers it.
+        with speaking(row_locale(row)):
+            message = spec.render(row.data, row.user)
+            if row.channel is C.EMAIL:
+                return None, email_for(row, message)
+            if message.sms is None:
+                return (St.SKIPPED, "this kind has no text message"), None
+            sms = message.sms
+        messaging.send_sms(to=row.destination, body=sms)
     except Gone as exc:
         return (St.SKIPPED, str(exc)), None
     except messaging.DeliveryFailed as exc:
@@ -172,6 +176,14 @@ def _prepare(row: Notification) -> tuple[Outcome | None, messaging.Email | None]
         log.exception("notification %s could not be rendered", row.id)
         return (St.PENDING, f"{exc.__class__.__name__}: {exc}"), None
     return (St.SENT, None), None
+
+
+def row_locale(row: Notification) -> str:
+    """The recipient's language: the account's (app/i18n.py), or for an address without an
+    account the one its notice recorded (a doctor's application)."""
+    if row.user is not None:
+        return recipient_locale(row.user)
+    return (row.data or {}).get("locale") or recipient_locale(None)
 
 
 def message_id(row: Notification) -> str:
@@ -187,7 +199,12 @@ def email_for(row: Notification, message: Message) -> messaging.Email:
         if spec.essential or row.user_id is None
         else unsubscribe_url(row.user_id, spec.category)
     )
-    context = {"message": message, "user": row.user, "unsubscribe": unsubscribe}
+    context = {
+        "message": message,
+        "user": row.user,
+        "unsubscribe": unsubscribe,
+        "locale": current_locale(),
+    }
     headers = {"Message-ID": message_id(row)}
     if unsubscribe:
         headers["List-Unsubscribe"] = f"<{unsubscribe}>"

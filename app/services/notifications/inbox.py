@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from app.extensions import db
@@ -27,14 +29,14 @@ log = logging.getLogger(__name__)
 MAX_PER_PAGE = 50
 # What an item says when its renderer cannot tell more, by the kind's family.
 GENERIC_TITLES = {
-    "appointment": "An update about an appointment",
-    "payment": "An update about a payment",
-    "waitlist": "A waitlist update",
-    "account": "An update about your account",
-    "review": "An update about a review",
-    "chat": "A new message",
+    "appointment": _l("An update about an appointment"),
+    "payment": _l("An update about a payment"),
+    "waitlist": _l("A waitlist update"),
+    "account": _l("An update about your account"),
+    "review": _l("An update about a review"),
+    "chat": _l("A new message"),
 }
-GENERIC_TITLE = "A notification"
+GENERIC_TITLE = _l("A notification")
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,10 @@ def inbox(*, user_id: int, page: int = 1, per_page: int = 20) -> InboxPage:
     Raises InvalidInput for a page below 1 or per_page outside 1..MAX_PER_PAGE."""
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidInput(
-            f"page starts at 1 and per_page is 1 to {MAX_PER_PAGE}.", field="per_page"
+            gettext(
+                "page starts at 1 and per_page is 1 to %(MAX_PER_PAGE)s.", MAX_PER_PAGE=MAX_PER_PAGE
+            ),
+            field="per_page",
         )
     user = _user(user_id)
     total = db.session.scalar(select(func.count()).select_from(Notification).where(*_mine(user_id)))
@@ -144,7 +149,7 @@ def render_item(row: Notification, user: User) -> InboxItem:
 
 
 def _fallback(kind: str) -> str:
-    return GENERIC_TITLES.get(kind.partition(".")[0], GENERIC_TITLE)
+    return str(GENERIC_TITLES.get(kind.partition(".")[0], GENERIC_TITLE))
 
 
 @use_case

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
+
 from app.models import NotificationChannel, User
 
 C = NotificationChannel
@@ -19,11 +21,11 @@ EMAIL_AND_APP = (C.EMAIL, C.IN_APP)
 
 # Optional categories a user may turn off per channel (the account's notification settings).
 OPTIONAL_CATEGORIES = {
-    "appointments": "Bookings, approvals and changes",
-    "reminders": "Visit reminders",
-    "waitlist": "Waitlist openings",
-    "reviews": "Requests to review a visit",
-    "messages": "Messages from your doctor or patient",
+    "appointments": _l("Bookings, approvals and changes"),
+    "reminders": _l("Visit reminders"),
+    "waitlist": _l("Waitlist openings"),
+    "reviews": _l("Requests to review a visit"),
+    "messages": _l("Messages from your doctor or patient"),
 }
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -166,7 +167,7 @@ def begin_checkout(*, appointment_id: int, patient_id: int, now: datetime) -> Ch
     appointment = _own_appointment(appointment_id, patient_id)
     if appointment.payment_method is not PaymentMethod.CARD:
         db.session.rollback()
-        raise NotPayable("This appointment is paid at the clinic.")
+        raise NotPayable(gettext("This appointment is paid at the clinic."))
     key = gateway.publishable_key()
     payment = live_payment(appointment.id, lock=True)
     if not hold_is_live(appointment, now):
@@ -212,7 +213,7 @@ def pay_with_card(
         or not card_token.startswith("tok_")
         or len(card_token) > 255
     ):
-        raise InvalidInput("Enter your card details.", field="card_token")
+        raise InvalidInput(gettext("Enter your card details."), field="card_token")
     appointment = _own_appointment(appointment_id, patient_id)
     if appointment.status in KEPT:
         db.session.rollback()
@@ -221,11 +222,11 @@ def pay_with_card(
         )
     if not hold_is_live(appointment, now):
         db.session.rollback()
-        raise HoldLapsed("Your hold on this slot has lapsed. You have not been charged.")
+        raise HoldLapsed(gettext("Your hold on this slot has lapsed. You have not been charged."))
     payment = live_payment(appointment.id, lock=True)
     if payment is None:
         db.session.rollback()
-        raise PaymentIncomplete("Please reload the page to pay for this appointment.")
+        raise PaymentIncomplete(gettext("Please reload the page to pay for this appointment."))
     intent_id = payment.stripe_payment_intent_id
     try:
         intent = gateway.retrieve_intent(intent_id)
@@ -241,7 +242,7 @@ def pay_with_card(
     except gateway.GatewayError as exc:
         db.session.rollback()
         raise PaymentIncomplete(
-            "The card could not be used. Please check it and try again."
+            gettext("The card could not be used. Please check it and try again.")
         ) from exc
     db.session.commit()
     if intent.status == "requires_action":
@@ -295,14 +296,16 @@ def confirm_paid(*, appointment_id: int, actor_id: int, now: datetime) -> Appoin
     if appointment is None or not access.can_view_appointment(actor, appointment):
         raise AppointmentNotFound()
     if not access.can_settle_payment(actor, appointment):  # before anything reaches Stripe
-        raise Forbidden("Only the patient, or staff who handle payments, can confirm a payment.")
+        raise Forbidden(
+            gettext("Only the patient, or staff who handle payments, can confirm a payment.")
+        )
     payment = live_payment(appointment_id) or latest_payment(appointment_id)
     if appointment.status in KEPT and (
         payment is None or payment.amount_captured > 0 or payment.status is P.AUTHORIZED
     ):
         return appointment
     if payment is None:
-        raise PaymentIncomplete("There is no card payment for this appointment yet.")
+        raise PaymentIncomplete(gettext("There is no card payment for this appointment yet."))
     settlement = settle(payment.stripe_payment_intent_id, now)
     db.session.refresh(appointment)
     if appointment.status in KEPT:
@@ -311,14 +314,18 @@ def confirm_paid(*, appointment_id: int, actor_id: int, now: datetime) -> Appoin
     if settlement.result is Outcome.DECLINED:
         raise CardDeclined(payment.failure_message or CardDeclined.default_message)
     if settlement.result is Outcome.ACTION:
-        raise PaymentIncomplete("Please complete the check from your bank to finish paying.")
+        raise PaymentIncomplete(
+            gettext("Please complete the check from your bank to finish paying.")
+        )
     if settlement.result is Outcome.REFUNDED:
         raise HoldLapsed(
-            "Your hold lapsed and the slot was taken meanwhile: your payment has been refunded."
+            gettext(
+                "Your hold lapsed and the slot was taken meanwhile: your payment has been refunded."
+            )
         )
     if settlement.result is Outcome.RELEASED or not hold_is_live(appointment, now):
         raise HoldLapsed()
-    raise PaymentIncomplete("The payment is not complete yet.")
+    raise PaymentIncomplete(gettext("The payment is not complete yet."))
 
 
 def capture_on_approval(
@@ -340,8 +347,10 @@ def capture_on_approval(
         raise ApprovalNotCharged() from exc
     except PaymentNotRecorded as exc:
         raise PaymentNotRecorded(
-            "The approval could not be recorded, so the patient's payment was refunded and "
-            "the request cancelled."
+            gettext(
+                "The approval could not be recorded, so the patient's payment was refunded and "
+                "the request cancelled."
+            )
         ) from exc
     if settlement.result is Outcome.RELEASED:
         raise RequestClosed()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from babel.numbers import format_currency
+
+from app.services.l10n import locale_code
+
 # Every currency Carebook takes has two decimals (zero-decimal ones such as JPY are not
 # supported yet).
 MINOR_PER_MAJOR = 100
@@ -20,5 +24,9 @@ def to_major(minor: int) -> Decimal:
 
 
 def format_money(minor: int, currency: str) -> str:
-    """9000, "USD" -> "USD 90.00"."""
-    return f"{currency} {to_major(minor):,.2f}"
+    """9000, "USD" -> "USD 90.00" in English; in other languages as they write it (Babel's
+    CLDR data: Spanish "90,00 US$", "45,00 €")."""
+    language = locale_code()
+    if language == "en":
+        return f"{currency} {to_major(minor):,.2f}"
+    return format_currency(to_major(minor), currency, locale=language)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -78,7 +79,7 @@ def payment_receipt(*, payment_id: int, viewer_id: int) -> Receipt:
     viewer's, or nothing captured)."""
     payment = _visible_payment(payment_id, viewer_id)
     if payment.amount_captured <= 0:
-        raise ReceiptNotFound("This payment was not charged, so it has no receipt.")
+        raise ReceiptNotFound(gettext("This payment was not charged, so it has no receipt."))
     return Receipt(
         number=payment_number(payment),
         kind="payment",

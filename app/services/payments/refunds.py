@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext
 from sqlalchemy import select, update
 
 from app.extensions import db
@@ -107,7 +108,7 @@ def refund_payment(
     with transaction():  # decided and recorded first; Stripe is called after the commit
         actor = access.load_actor(actor_id)
         if not access.has_permission(actor, "payments.refund"):
-            raise Forbidden("You may not refund payments.")
+            raise Forbidden(gettext("You may not refund payments."))
         payment = db.session.scalar(
             select(Payment).where(Payment.id == payment_id).with_for_update()
         )
@@ -115,10 +116,14 @@ def refund_payment(
             raise PaymentNotFound()
         refundable = refundable_amount(payment)
         if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-            raise InvalidInput("Enter an amount above zero.", field="amount")
+            raise InvalidInput(gettext("Enter an amount above zero."), field="amount")
         if amount > refundable:
             raise InvalidInput(
-                f"At most {refundable} ({payment.currency} minor units) can be refunded.",
+                gettext(
+                    "At most %(refundable)s (%(currency)s minor units) can be refunded.",
+                    refundable=refundable,
+                    currency=payment.currency,
+                ),
                 field="amount",
             )
         payment.refund_target = max(payment.amount_refunded, payment.refund_target or 0) + amount
@@ -131,6 +136,8 @@ def refund_payment(
         )
     if issue_owed_refund(payment_id=payment.id, now=now, actor_id=actor_id) == 0:
         raise PaymentProviderUnavailable(
-            "The refund is recorded but Stripe could not be reached; it will be sent shortly."
+            gettext(
+                "The refund is recorded but Stripe could not be reached; it will be sent shortly."
+            )
         )
     return db.session.get(Payment, payment_id)

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
@@ -74,7 +75,7 @@ def search_payments(query: PaymentQuery, *, page: int = 1, per_page: int = 50) -
     if query.status is not None:
         statement = statement.where(Payment.status == query.status)
     if query.since and query.until and query.since > query.until:
-        raise InvalidInput("The start of the range is after its end.", field="since")
+        raise InvalidInput(gettext("The start of the range is after its end."), field="since")
     if query.since:
         begin = datetime.combine(query.since, time(0), UTC)
         statement = statement.where(Payment.created_at >= begin)

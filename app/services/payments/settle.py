@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -281,7 +282,7 @@ def settle(
     except gateway.GatewayError as exc:
         db.session.rollback()
         log.error("stripe refused settling %s: %s", intent_id, exc)
-        raise PaymentIncomplete("The payment could not be completed.") from exc
+        raise PaymentIncomplete(gettext("The payment could not be completed.")) from exc
     try:
         db.session.commit()
     except SQLAlchemyError as exc:

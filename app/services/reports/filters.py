@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from app.extensions import db
@@ -54,10 +55,18 @@ def _day(args: Mapping[str, str], key: str) -> date | None:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"'{key}' must be a date written YYYY-MM-DD.", field=key) from None
+        raise InvalidInput(
+            gettext("'%(key)s' must be a date written YYYY-MM-DD.", key=key), field=key
+        ) from None
     if not FIRST_DAY <= day <= LAST_DAY:
         raise InvalidInput(
-            f"'{key}' must lie between {FIRST_DAY.year} and {LAST_DAY.year}.", field=key
+            gettext(
+                "'%(key)s' must lie between %(year)s and %(year2)s.",
+                key=key,
+                year=FIRST_DAY.year,
+                year2=LAST_DAY.year,
+            ),
+            field=key,
         )
     return day
 
@@ -67,7 +76,9 @@ def _id(args: Mapping[str, str], key: str) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 9 or int(raw) == 0:
-        raise InvalidInput(f"'{key}' must be a positive whole number.", field=key)
+        raise InvalidInput(
+            gettext("'%(key)s' must be a positive whole number.", key=key), field=key
+        )
     return int(raw)
 
 
@@ -81,12 +92,14 @@ def parse_scope(args: Mapping[str, str], *, today: date) -> ReportScope:
     if start is None:
         start = end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        raise InvalidInput("'from' is after 'to'.", field="from")
+        raise InvalidInput(gettext("'from' is after 'to'."), field="from")
     if (end - start).days + 1 > MAX_DAYS:
-        raise InvalidInput(f"A report covers at most {MAX_DAYS} days.", field="to")
+        raise InvalidInput(
+            gettext("A report covers at most %(MAX_DAYS)s days.", MAX_DAYS=MAX_DAYS), field="to"
+        )
     group_by = (args.get("group_by") or "day").strip()
     if group_by not in GROUPINGS:
-        raise InvalidInput("'group_by' must be day, week or month.", field="group_by")
+        raise InvalidInput(gettext("'group_by' must be day, week or month."), field="group_by")
     return ReportScope(
         start=start,
         end=end,
@@ -106,12 +119,12 @@ def authorize(actor_id: int, scope: ReportScope) -> ReportScope:
     if actor.role is Role.DOCTOR:
         own = doctor_of(actor)
         if own is None:
-            raise Forbidden("This account has no doctor profile.")
+            raise Forbidden(gettext("This account has no doctor profile."))
         if scope.doctor_id is not None and scope.doctor_id != own.id:
-            raise Forbidden("Doctors see their own reports only.")
+            raise Forbidden(gettext("Doctors see their own reports only."))
         return replace(scope, doctor_id=own.id, staff=False)
     if not has_permission(actor, PERMISSION):
-        raise Forbidden("Reports need the reports.view permission.")
+        raise Forbidden(gettext("Reports need the reports.view permission."))
     if scope.clinic_id is not None and db.session.get(Clinic, scope.clinic_id) is None:
         raise ClinicNotFound()
     if scope.specialty_id is not None and db.session.get(Specialty, scope.specialty_id) is None:

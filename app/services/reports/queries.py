@@ -30,6 +30,7 @@ from sqlalchemy import and_, case, exists, extract, func, literal, literal_colum
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
+from app.i18n import N_
 from app.models import (
     Appointment,
     AppointmentStatus,
@@ -57,11 +58,11 @@ RESCHEDULED = "rescheduled"  # the cancellation_reason a reschedule leaves on th
 TOOK_PLACE = (S.COMPLETED, S.NO_SHOW)
 OCCUPIED = (S.PENDING_APPROVAL, S.CONFIRMED, S.COMPLETED, S.NO_SHOW)
 LEAD_BUCKETS = (
-    ("same_day", "Under a day", 0, 86400),
-    ("1_2_days", "1–2 days", 86400, 3 * 86400),
-    ("3_7_days", "3–7 days", 3 * 86400, 8 * 86400),
-    ("8_30_days", "8–30 days", 8 * 86400, 31 * 86400),
-    ("over_30_days", "Over 30 days", 31 * 86400, None),
+    ("same_day", N_("Under a day"), 0, 86400),
+    ("1_2_days", N_("1–2 days"), 86400, 3 * 86400),
+    ("3_7_days", N_("3–7 days"), 3 * 86400, 8 * 86400),
+    ("8_30_days", N_("8–30 days"), 8 * 86400, 31 * 86400),
+    ("over_30_days", N_("Over 30 days"), 31 * 86400, None),
 )
 
 TZ = func.coalesce(Clinic.timezone, literal("UTC"))
@@ -339,18 +340,18 @@ def _rate(part: float, whole: float) -> float | None:
 # --- The reports ---------------------------------------------------------------------------
 
 BOOKING_COLUMNS = [
-    ("period", "Period"),
-    ("booked", "Booked"),
-    ("pending_approval", "Awaiting approval"),
-    ("confirmed", "Confirmed"),
-    ("completed", "Completed"),
-    ("no_show", "No-show"),
-    ("cancelled", "Cancelled"),
-    ("rejected", "Declined"),
-    ("rescheduled", "Moved away"),
-    ("expired", "Abandoned holds"),
-    ("cancellation_rate", "Cancellation rate"),
-    ("no_show_rate", "No-show rate"),
+    ("period", N_("Period")),
+    ("booked", N_("Booked")),
+    ("pending_approval", N_("Awaiting approval")),
+    ("confirmed", N_("Confirmed")),
+    ("completed", N_("Completed")),
+    ("no_show", N_("No-show")),
+    ("cancelled", N_("Cancelled")),
+    ("rejected", N_("Declined")),
+    ("rescheduled", N_("Moved away")),
+    ("expired", N_("Abandoned holds")),
+    ("cancellation_rate", N_("Cancellation rate")),
+    ("no_show_rate", N_("No-show rate")),
 ]
 STATUS_COUNTS = {
     "pending_approval": Appointment.status == S.PENDING_APPROVAL,
@@ -388,11 +389,13 @@ def bookings(scope: ReportScope) -> Table:
     rows = [_booking_row(p, totals.get((p,), {})) for p in periods(scope)]
     return Table(
         "bookings",
-        "Bookings by status",
+        N_("Bookings by status"),
         BOOKING_COLUMNS,
         rows,
-        "By the visit's date. Booked leaves out holds never paid and the old time of a moved"
-        " visit. Cancellation rate: cancelled ÷ booked; no-show rate: no-shows ÷ visits due.",
+        N_(
+            "By the visit's date. Booked leaves out holds never paid and the old time of a moved"
+            " visit. Cancellation rate: cancelled ÷ booked; no-show rate: no-shows ÷ visits due."
+        ),
     )
 
 
@@ -441,15 +444,15 @@ def utilisation(scope: ReportScope) -> Table:
         )
     return Table(
         "utilisation",
-        "Utilisation",
+        N_("Utilisation"),
         [
-            ("period", "Period"),
-            ("offered_minutes", "Offered (minutes)"),
-            ("booked_minutes", "Booked (minutes)"),
-            ("utilisation", "Utilisation"),
+            ("period", N_("Period")),
+            ("offered_minutes", N_("Offered (minutes)")),
+            ("booked_minutes", N_("Booked (minutes)")),
+            ("utilisation", N_("Utilisation")),
         ],
         rows,
-        "Booked slot time ÷ open slot time, by the slot's date.",
+        N_("Booked slot time ÷ open slot time, by the slot's date."),
     )
 
 
@@ -536,15 +539,19 @@ def lead_time(scope: ReportScope, *, median: bool = True) -> tuple[Table, Table,
     }
     by_period = Table(
         "lead_time",
-        "Lead time from booking to visit",
-        [("period", "Period"), ("bookings", "Bookings"), ("average_hours", "Average (hours)")],
+        N_("Lead time from booking to visit"),
+        [
+            ("period", N_("Period")),
+            ("bookings", N_("Bookings")),
+            ("average_hours", N_("Average (hours)")),
+        ],
         rows,
-        "Hours from booking to the visit's start, by the visit's date.",
+        N_("Hours from booking to the visit's start, by the visit's date."),
     )
     spread = Table(
         "lead_time_bands",
-        "How far ahead patients book",
-        [("band", "Booked ahead"), ("bookings", "Bookings")],
+        N_("How far ahead patients book"),
+        [("band", N_("Booked ahead")), ("bookings", N_("Bookings"))],
         distribution,
     )
     return by_period, spread, summary
@@ -610,10 +617,14 @@ def patients(scope: ReportScope) -> Table:
         rows.append({"period": p, "new": new, "returning": visits - new})
     return Table(
         "patients",
-        "New and returning patients",
-        [("period", "Period"), ("new", "New patients"), ("returning", "Returning patients")],
+        N_("New and returning patients"),
+        [
+            ("period", N_("Period")),
+            ("new", N_("New patients")),
+            ("returning", N_("Returning patients")),
+        ],
         rows,
-        "Completed visits: a patient's first with the doctor is new, later ones returning.",
+        N_("Completed visits: a patient's first with the doctor is new, later ones returning."),
     )
 
 
@@ -644,10 +655,10 @@ def ratings(scope: ReportScope) -> Table:
         )
     return Table(
         "ratings",
-        "Rating over time",
-        [("period", "Period"), ("reviews", "Reviews"), ("average", "Average rating")],
+        N_("Rating over time"),
+        [("period", N_("Period")), ("reviews", N_("Reviews")), ("average", N_("Average rating"))],
         rows,
-        "Visible reviews only (hidden ones are left out), by the review's date.",
+        N_("Visible reviews only (hidden ones are left out), by the review's date."),
     )
 
 
@@ -669,10 +680,10 @@ def busiest_hours(scope: ReportScope) -> Table:
     ]
     return Table(
         "busiest_hours",
-        "Busiest hours",
-        [("hour", "Hour (clinic time)"), ("bookings", "Bookings")],
+        N_("Busiest hours"),
+        [("hour", N_("Hour (clinic time)")), ("bookings", N_("Bookings"))],
         rows,
-        "Booked visits by the local hour they start at.",
+        N_("Booked visits by the local hour they start at."),
     )
 
 
@@ -741,19 +752,21 @@ def revenue(scope: ReportScope) -> Table:
         )
     return Table(
         "revenue",
-        "Revenue",
+        N_("Revenue"),
         [
-            ("period", "Period"),
-            ("currency", "Currency"),
-            ("payments", "Payments"),
-            ("captured", "Captured"),
-            ("refunds", "Refunds"),
-            ("refunded", "Refunded"),
-            ("net", "Net"),
+            ("period", N_("Period")),
+            ("currency", N_("Currency")),
+            ("payments", N_("Payments")),
+            ("captured", N_("Captured")),
+            ("refunds", N_("Refunds")),
+            ("refunded", N_("Refunded")),
+            ("net", N_("Net")),
         ],
         rows,
-        "Card money through Carebook, in minor units: captured on the capture's date, refunds"
-        " on the refund's; net is captured less refunded.",
+        N_(
+            "Card money through Carebook, in minor units: captured on the capture's date, refunds"
+            " on the refund's; net is captured less refunded."
+        ),
     )
 
 
@@ -799,16 +812,16 @@ def payment_methods(scope: ReportScope) -> Table:
     ]
     return Table(
         "payment_methods",
-        "Payment methods",
+        N_("Payment methods"),
         [
-            ("method", "Method"),
-            ("currency", "Currency"),
-            ("bookings", "Bookings"),
-            ("share", "Share"),
-            ("fees", "Fees booked"),
+            ("method", N_("Method")),
+            ("currency", N_("Currency")),
+            ("bookings", N_("Bookings")),
+            ("share", N_("Share")),
+            ("fees", N_("Fees booked")),
         ],
         rows,
-        "Booked visits (declined requests aside) by payment method; fees in minor units.",
+        N_("Booked visits (declined requests aside) by payment method; fees in minor units."),
     )
 
 
@@ -832,23 +845,23 @@ def by_doctor(scope: ReportScope) -> Table:
         del row["period"]
         rows.append({"doctor_id": key[1], "doctor": key[2], "clinic": key[3], **row})
     rows.sort(key=lambda r: (-r["booked"], r["doctor"]))
-    columns = [("doctor_id", "Doctor id"), ("doctor", "Doctor"), ("clinic", "Clinic")]
+    columns = [("doctor_id", N_("Doctor id")), ("doctor", N_("Doctor")), ("clinic", N_("Clinic"))]
     columns += [c for c in BOOKING_COLUMNS if c[0] != "period"]
-    return Table("doctors", "Doctors", columns, rows, "Bookings by status for each doctor.")
+    return Table("doctors", N_("Doctors"), columns, rows, N_("Bookings by status for each doctor."))
 
 
 APPOINTMENT_COLUMNS = [
-    ("id", "Appointment"),
-    ("starts_local", "Visit (clinic time)"),
-    ("timezone", "Time zone"),
-    ("clinic", "Clinic"),
-    ("doctor", "Doctor"),
-    ("status", "Status"),
-    ("cancellation_reason", "Cancellation reason"),
-    ("payment_method", "Payment"),
-    ("fee_amount", "Fee"),
-    ("currency", "Currency"),
-    ("booked_at", "Booked at (UTC)"),
+    ("id", N_("Appointment")),
+    ("starts_local", N_("Visit (clinic time)")),
+    ("timezone", N_("Time zone")),
+    ("clinic", N_("Clinic")),
+    ("doctor", N_("Doctor")),
+    ("status", N_("Status")),
+    ("cancellation_reason", N_("Cancellation reason")),
+    ("payment_method", N_("Payment")),
+    ("fee_amount", N_("Fee")),
+    ("currency", N_("Currency")),
+    ("booked_at", N_("Booked at (UTC)")),
 ]
 
 

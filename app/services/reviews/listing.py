@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -29,9 +30,12 @@ class ReviewPage(Paged):
 
 def _page(stmt, page: int, per_page: int) -> ReviewPage:
     if page < 1 or page > 10_000:
-        raise InvalidInput("page is between 1 and 10000.", field="page")
+        raise InvalidInput(gettext("page is between 1 and 10000."), field="page")
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput(f"per_page is between 1 and {MAX_PER_PAGE}.", field="per_page")
+        raise InvalidInput(
+            gettext("per_page is between 1 and %(MAX_PER_PAGE)s.", MAX_PER_PAGE=MAX_PER_PAGE),
+            field="per_page",
+        )
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     items = db.session.scalars(
         stmt.order_by(Review.created_at.desc(), Review.id.desc())

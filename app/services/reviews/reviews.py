@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
@@ -26,6 +27,7 @@ from app.services.errors import (
     InvalidInput,
     NotFound,
 )
+from app.services.l10n import format_number
 from app.services.notifications.outbox import notify
 from app.services.reviews.rating import add_to_totals
 from app.services.transaction import use_case
@@ -87,7 +89,7 @@ def can_edit(review: Review, user_id: int, now: datetime) -> bool:
 
 def _rating(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-        raise InvalidInput("The rating is a whole number from 1 to 5.", field="rating")
+        raise InvalidInput(gettext("The rating is a whole number from 1 to 5."), field="rating")
     return value
 
 
@@ -96,18 +98,23 @@ def _text(value: str | None, field: str) -> str | None:
     if value is None or not value.strip():
         return None
     if "\x00" in value:
-        raise InvalidInput("Text cannot contain NUL characters.", field=field)
+        raise InvalidInput(gettext("Text cannot contain NUL characters."), field=field)
     if len(value) > MAX_COMMENT:
-        raise InvalidInput(f"At most {MAX_COMMENT:,} characters.", field=field)
+        raise InvalidInput(
+            gettext("At most %(limit)s characters.", limit=format_number(MAX_COMMENT)), field=field
+        )
     return value
 
 
 def _reason(value: str | None) -> str:
     reason = (value or "").strip()
     if not reason:
-        raise InvalidInput("Give the reason.", field="reason")
+        raise InvalidInput(gettext("Give the reason."), field="reason")
     if len(reason) > MAX_REASON or "\x00" in reason:
-        raise InvalidInput(f"The reason is at most {MAX_REASON} characters.", field="reason")
+        raise InvalidInput(
+            gettext("The reason is at most %(MAX_REASON)s characters.", MAX_REASON=MAX_REASON),
+            field="reason",
+        )
     return reason
 
 
@@ -131,7 +138,7 @@ def write_review(
     if appointment is None:
         raise AppointmentNotFound()
     if appointment.patient_id != patient_id:
-        raise Forbidden("Only the patient of this visit can review it.")
+        raise Forbidden(gettext("Only the patient of this visit can review it."))
     if appointment.status is not AppointmentStatus.COMPLETED:
         raise NotReviewable()
     stars, text = _rating(rating), _text(comment, "comment")
@@ -177,9 +184,9 @@ def edit_review(
     access.load_actor(patient_id)
     review = _locked_review(review_id)
     if review.patient_id != patient_id:
-        raise Forbidden("Only its author can change a review.")
+        raise Forbidden(gettext("Only its author can change a review."))
     if not review.is_visible:
-        raise EditWindowClosed("A hidden review cannot be changed.")
+        raise EditWindowClosed(gettext("A hidden review cannot be changed."))
     if now >= editable_until(review):
         raise EditWindowClosed()
     if not isinstance(rating, Unset):
@@ -211,7 +218,7 @@ def _doctor_review(review_id: int, actor_id: int) -> Review:
     actor = access.load_actor(actor_id)
     review = _locked_review(review_id)
     if not access.is_the_doctor(actor, review.doctor):
-        raise Forbidden("Only the doctor reviewed can reply.")
+        raise Forbidden(gettext("Only the doctor reviewed can reply."))
     return review
 
 
@@ -223,7 +230,7 @@ def reply_to_review(*, review_id: int, doctor_user_id: int, body: str, now: date
         raise ReplyExists()
     text = _text(body, "body")
     if text is None:
-        raise InvalidInput("Write the reply.", field="body")
+        raise InvalidInput(gettext("Write the reply."), field="body")
     review.reply, review.replied_at = text, now
     audit.record(
         "review.replied", actor_id=doctor_user_id, target_type="review", target_id=review.id
@@ -240,7 +247,7 @@ def edit_reply(*, review_id: int, doctor_user_id: int, body: str, now: datetime)
         raise NoReply()
     text = _text(body, "body")
     if text is None:
-        raise InvalidInput("Write the reply.", field="body")
+        raise InvalidInput(gettext("Write the reply."), field="body")
     review.reply, review.reply_edited_at = text, now
     audit.record(
         "review.reply_edited", actor_id=doctor_user_id, target_type="review", target_id=review.id
@@ -250,7 +257,7 @@ def edit_reply(*, review_id: int, doctor_user_id: int, body: str, now: datetime)
 
 def _moderated(review_id: int, actor_id: int) -> Review:
     if not access.has_permission(access.load_actor(actor_id), MODERATE):
-        raise Forbidden("Moderating reviews needs the reviews.moderate permission.")
+        raise Forbidden(gettext("Moderating reviews needs the reviews.moderate permission."))
     return _locked_review(review_id)
 
 
@@ -262,7 +269,7 @@ def hide_review(*, review_id: int, actor_id: int, reason: str, now: datetime) ->
     review = _moderated(review_id, actor_id)
     why = _reason(reason)
     if not review.is_visible:
-        raise ModerationConflict("This review is hidden already.")
+        raise ModerationConflict(gettext("This review is hidden already."))
     review.hidden_at, review.hidden_reason, review.hidden_by_id = now, why, actor_id
     add_to_totals(review.doctor_id, count=-1, total=-review.rating)
     _moderation_event(review, "hidden", actor_id, why, now)
@@ -279,7 +286,7 @@ def restore_review(
     review = _moderated(review_id, actor_id)
     why = _reason(reason) if reason and reason.strip() else None
     if review.is_visible:
-        raise ModerationConflict("This review is not hidden.")
+        raise ModerationConflict(gettext("This review is not hidden."))
     review.hidden_at = review.hidden_reason = review.hidden_by_id = None
     add_to_totals(review.doctor_id, count=1, total=review.rating)
     _moderation_event(review, "restored", actor_id, why, now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -57,7 +58,13 @@ def doctor_schedule(
 ) -> list[Appointment]:
     """A doctor's appointments starting in [start, end). Raises InvalidInput for a bad range."""
     if end <= start or end - start > timedelta(days=MAX_SCHEDULE_DAYS):
-        raise InvalidInput(f"A schedule covers 1 to {MAX_SCHEDULE_DAYS} days.", field="end")
+        raise InvalidInput(
+            gettext(
+                "A schedule covers 1 to %(MAX_SCHEDULE_DAYS)s days.",
+                MAX_SCHEDULE_DAYS=MAX_SCHEDULE_DAYS,
+            ),
+            field="end",
+        )
     stmt = (
         select(Appointment)
         .where(
@@ -102,7 +109,10 @@ def appointments_for(
     """The appointments a viewer may list: a patient's own, a doctor's own, all for staff
     (admins, helpers with bookings.view). Newest first."""
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput(f"page starts at 1 and per_page is 1 to {MAX_PER_PAGE}.", field="page")
+        raise InvalidInput(
+            gettext("page starts at 1 and per_page is 1 to %(most)s.", most=MAX_PER_PAGE),
+            field="page",
+        )
     viewer = access.load_actor(viewer_id)
     stmt = select(Appointment)
     if viewer.role is Role.PATIENT:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -105,17 +106,21 @@ def managed_slot(*, slot_id: int, actor_id: int) -> Slot:
 
 def _check_times(start: datetime, end: datetime, now: datetime) -> None:
     if end <= start:
-        raise InvalidInput("The end must be after the start.", field="end")
+        raise InvalidInput(gettext("The end must be after the start."), field="end")
     minutes = (end - start).total_seconds() / 60
     if minutes < MIN_SLOT_MINUTES or minutes > MAX_SLOT_MINUTES:
         raise InvalidInput(
-            f"A slot lasts between {MIN_SLOT_MINUTES} minutes and {MAX_SLOT_MINUTES // 60} hours.",
+            gettext(
+                "A slot lasts between %(minutes)s minutes and %(hours)s hours.",
+                minutes=MIN_SLOT_MINUTES,
+                hours=MAX_SLOT_MINUTES // 60,
+            ),
             field="end",
         )
     if start <= now:
-        raise InvalidInput("Slots can only be added in the future.", field="start")
+        raise InvalidInput(gettext("Slots can only be added in the future."), field="start")
     if start > now + timedelta(days=MAX_FUTURE_DAYS):
-        raise InvalidInput("Slots can be added at most two years ahead.", field="start")
+        raise InvalidInput(gettext("Slots can be added at most two years ahead."), field="start")
 
 
 def _overlaps(doctor_id: int, start: datetime, end: datetime, exclude_id: int | None = None):
@@ -206,8 +211,11 @@ def open_slot_now(*, doctor_id: int, minutes: int, actor_id: int, now: datetime)
         end = next_start
     if end - now < timedelta(minutes=MIN_SLOT_MINUTES):
         raise DoctorBusy(
-            f"Your next slot starts in less than {MIN_SLOT_MINUTES} minutes: there is no room "
-            "for a consult before it."
+            gettext(
+                "Your next slot starts in less than %(MIN_SLOT_MINUTES)s minutes: there is no "
+                "room for a consult before it.",
+                MIN_SLOT_MINUTES=MIN_SLOT_MINUTES,
+            )
         )
     slot = Slot(
         doctor_id=doctor.id,
@@ -231,7 +239,7 @@ def _mode(mode: SlotMode | str) -> SlotMode:
     try:
         return SlotMode(mode)
     except ValueError as exc:
-        raise InvalidInput("The mode is in_person or video.", field="mode") from exc
+        raise InvalidInput(gettext("The mode is in_person or video."), field="mode") from exc
 
 
 @use_case
@@ -255,7 +263,7 @@ def update_slot(
     moved = (new_start, new_end) != (slot.start_at, slot.end_at)
     if moved:
         if _has_active_appointment(slot.id, now):
-            raise SlotHasAppointment("This slot is booked: it cannot be moved.")
+            raise SlotHasAppointment(gettext("This slot is booked: it cannot be moved."))
         _check_times(new_start, new_end, now)
         if _overlaps(slot.doctor_id, new_start, new_end, exclude_id=slot.id):
             raise SlotOverlap()
@@ -264,8 +272,10 @@ def update_slot(
         # The patient booked an in-person visit or a video call: that is theirs to keep.
         if _has_active_appointment(slot.id, now):
             raise SlotHasAppointment(
-                "This slot is booked: its mode (in person or video) cannot be changed. "
-                "Cancel or move the appointment first."
+                gettext(
+                    "This slot is booked: its mode (in person or video) cannot be changed. "
+                    "Cancel or move the appointment first."
+                )
             )
         slot.mode = _mode(mode)
     slot.updated_by_id = actor_id
@@ -300,7 +310,7 @@ def delete_slot(*, slot_id: int, actor_id: int, now: datetime) -> None:
     """
     slot = _managed_slot(actor_id, slot_id, lock=True)
     if _has_active_appointment(slot.id, now):
-        raise SlotHasAppointment("This slot is booked: it cannot be deleted.")
+        raise SlotHasAppointment(gettext("This slot is booked: it cannot be deleted."))
     if db.session.scalar(select(exists().where(Appointment.slot_id == slot.id))):
         raise SlotHasHistory()
     db.session.delete(slot)
@@ -341,26 +351,34 @@ def doctor_slots(
 
 def _validate_pattern(pattern: WeeklyPattern, now: datetime) -> None:
     if pattern.end_date > now.date() + timedelta(days=MAX_FUTURE_DAYS):
-        raise InvalidInput("Slots can be added at most two years ahead.", field="end_date")
+        raise InvalidInput(gettext("Slots can be added at most two years ahead."), field="end_date")
     check_day(pattern.start_date, "start_date")
     if not pattern.weekdays or not pattern.weekdays <= frozenset(range(7)):
-        raise InvalidInput("Choose at least one weekday.", field="weekdays")
+        raise InvalidInput(gettext("Choose at least one weekday."), field="weekdays")
     if pattern.day_end <= pattern.day_start:
-        raise InvalidInput("The day must end after it starts.", field="day_end")
+        raise InvalidInput(gettext("The day must end after it starts."), field="day_end")
     if not MIN_SLOT_MINUTES <= pattern.slot_minutes <= MAX_SLOT_MINUTES:
         raise InvalidInput(
-            f"Slot length is between {MIN_SLOT_MINUTES} and {MAX_SLOT_MINUTES} minutes.",
+            gettext(
+                "Slot length is between %(MIN_SLOT_MINUTES)s and %(MAX_SLOT_MINUTES)s minutes.",
+                MIN_SLOT_MINUTES=MIN_SLOT_MINUTES,
+                MAX_SLOT_MINUTES=MAX_SLOT_MINUTES,
+            ),
             field="slot_minutes",
         )
     if pattern.end_date < pattern.start_date:
-        raise InvalidInput("The last date must not be before the first.", field="end_date")
+        raise InvalidInput(gettext("The last date must not be before the first."), field="end_date")
     if (pattern.end_date - pattern.start_date).days >= MAX_PATTERN_DAYS:
         raise InvalidInput(
-            f"A pattern covers at most {MAX_PATTERN_DAYS} days at a time.", field="end_date"
+            gettext(
+                "A pattern covers at most %(MAX_PATTERN_DAYS)s days at a time.",
+                MAX_PATTERN_DAYS=MAX_PATTERN_DAYS,
+            ),
+            field="end_date",
         )
     for break_start, break_end in pattern.breaks:
         if break_end <= break_start:
-            raise InvalidInput("A break must end after it starts.", field="breaks")
+            raise InvalidInput(gettext("A break must end after it starts."), field="breaks")
 
 
 def _candidates(pattern: WeeklyPattern):
@@ -400,7 +418,7 @@ def plan_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int, 
     result = BulkResult()
     for skipped_day in sorted(pattern.skip_dates):
         if pattern.start_date <= skipped_day <= pattern.end_date:
-            result.skipped.append(Skipped(skipped_day, "date excluded"))
+            result.skipped.append(Skipped(skipped_day, gettext("date excluded")))
     first, last = pattern.start_date - timedelta(days=1), pattern.end_date + timedelta(days=2)
     existing = list(
         db.session.execute(
@@ -418,18 +436,24 @@ def plan_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int, 
         start = local_to_utc(day, start_time, tz)
         end = local_to_utc(day, end_time, tz)
         if start is None or end is None:
-            result.skipped.append(Skipped(local_start, "time does not exist (clock change)"))
+            result.skipped.append(
+                Skipped(local_start, gettext("time does not exist (clock change)"))
+            )
             continue
         if start <= now:
-            result.skipped.append(Skipped(local_start, "in the past"))
+            result.skipped.append(Skipped(local_start, gettext("in the past")))
             continue
         if any(s < end and e > start for s, e in existing):
-            result.skipped.append(Skipped(local_start, "overlaps an existing slot"))
+            result.skipped.append(Skipped(local_start, gettext("overlaps an existing slot")))
             continue
         result.planned.append(PlannedSlot(start, end, local_start))
         if len(result.planned) > MAX_PATTERN_SLOTS:
             raise InvalidInput(
-                f"A pattern creates at most {MAX_PATTERN_SLOTS} slots at a time.", field="end_date"
+                gettext(
+                    "A pattern creates at most %(MAX_PATTERN_SLOTS)s slots at a time.",
+                    MAX_PATTERN_SLOTS=MAX_PATTERN_SLOTS,
+                ),
+                field="end_date",
             )
     return result
 
@@ -459,7 +483,9 @@ def create_weekly_slots(*, doctor_id: int, pattern: WeeklyPattern, actor_id: int
             result.created_slots.append(slot)
             result.planned.append(planned)  # planned = what was created
         except IntegrityError:
-            result.skipped.append(Skipped(planned.local_start, "overlaps an existing slot"))
+            result.skipped.append(
+                Skipped(planned.local_start, gettext("overlaps an existing slot"))
+            )
     audit.record(
         "slot.bulk_created",
         actor_id=actor_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -125,15 +126,21 @@ def _check_booking_caps(patient_id: int, doctor_id: int, now: datetime) -> None:
     )
     if db.session.scalar(upcoming) >= total_cap:
         raise BookingLimitReached(
-            f"You already have {total_cap} upcoming appointments, the most one patient can "
-            "hold. Cancel one, or book again after a visit.",
+            gettext(
+                "You already have %(total_cap)s upcoming appointments, the most one patient can "
+                "hold. Cancel one, or book again after a visit.",
+                total_cap=total_cap,
+            ),
             limit=total_cap,
             scope="total",
         )
     if db.session.scalar(upcoming.where(Appointment.doctor_id == doctor_id)) >= doctor_cap:
         raise BookingLimitReached(
-            f"You already have {doctor_cap} upcoming appointments with this doctor, the most "
-            "one patient can hold. Cancel or reschedule one instead.",
+            gettext(
+                "You already have %(doctor_cap)s upcoming appointments with this doctor, the most "
+                "one patient can hold. Cancel or reschedule one instead.",
+                doctor_cap=doctor_cap,
+            ),
             limit=doctor_cap,
             scope="doctor",
         )
@@ -152,7 +159,7 @@ def _bookable_slot(slot_id: int, now: datetime) -> Slot:
     if slot is None:
         raise SlotNotFound()
     if slot.start_at <= now:
-        raise InvalidInput("That slot has already started.", field="slot_id")
+        raise InvalidInput(gettext("That slot has already started."), field="slot_id")
     if slot.status is not SlotStatus.OPEN or not access.is_listed(slot.doctor):
         raise SlotUnavailable(alternatives=free_alternatives(slot.doctor_id, now, exclude=slot.id))
     return slot
@@ -218,14 +225,18 @@ def book_slot(
     try:
         method = PaymentMethod(payment_method)
     except ValueError as exc:
-        raise InvalidInput("Payment method is cash or card.", field="payment_method") from exc
+        raise InvalidInput(
+            gettext("Payment method is cash or card."), field="payment_method"
+        ) from exc
     if notes is not None and len(notes) > 2000:
-        raise InvalidInput("Notes are at most 2000 characters.", field="notes")
+        raise InvalidInput(gettext("Notes are at most 2000 characters."), field="notes")
     slot = _bookable_slot(slot_id, now)
     doctor = slot.doctor
     require_acknowledged(slot.start_at, doctor.clinic, now, acknowledge_policy)
     if method is PaymentMethod.CASH and doctor.clinic and not doctor.clinic.accepts_cash:
-        raise PaymentMethodUnavailable("This clinic does not take cash: please pay by card.")
+        raise PaymentMethodUnavailable(
+            gettext("This clinic does not take cash: please pay by card.")
+        )
 
     # A lapsed hold frees its slot (and its patient's time) from now on.
     occupancy.expire_lapsed_holds(
@@ -527,9 +538,11 @@ def reschedule_appointment(
         raise rules.reschedule_refusal
     slot = _bookable_slot(new_slot_id, now)
     if slot.doctor_id != old.doctor_id:
-        raise InvalidInput("Pick another time with the same doctor.", field="slot_id")
+        raise InvalidInput(gettext("Pick another time with the same doctor."), field="slot_id")
     if slot.id == old.slot_id:
-        raise InvalidInput("That is the current time of this appointment.", field="slot_id")
+        raise InvalidInput(
+            gettext("That is the current time of this appointment."), field="slot_id"
+        )
     if rules.by_patient:  # the doctor and staff are held to no window
         require_acknowledged(slot.start_at, slot.doctor.clinic, now, acknowledge_policy)
 
@@ -582,7 +595,7 @@ def reschedule_appointment(
 def _doctor_side(appointment_id: int, actor_id: int) -> tuple[Appointment, User]:
     appointment, actor = _locked(appointment_id, actor_id)
     if _is_patient_side(actor, appointment):
-        raise Forbidden("Only the doctor or the clinic's staff can do that.")
+        raise Forbidden(gettext("Only the doctor or the clinic's staff can do that."))
     return appointment, actor
 
 
@@ -613,7 +626,7 @@ def _pending_request(appointment_id: int, actor_id: int) -> Appointment:
     """The request awaiting approval, locked, for its doctor or staff."""
     appointment, _ = _doctor_side(appointment_id, actor_id)
     if appointment.status is not S.PENDING_APPROVAL:
-        raise InvalidTransition("Only appointments awaiting approval can be approved.")
+        raise InvalidTransition(gettext("Only appointments awaiting approval can be approved."))
     return appointment
 
 
@@ -651,7 +664,7 @@ def reject_appointment(
     with transaction():
         appointment, _ = _doctor_side(appointment_id, actor_id)
         if appointment.status is not S.PENDING_APPROVAL:
-            raise InvalidTransition("Only appointments awaiting approval can be rejected.")
+            raise InvalidTransition(gettext("Only appointments awaiting approval can be rejected."))
         _transition(appointment, S.REJECTED, actor_id, now)
         appointment.cancellation_reason = (reason or "").strip()[:255] or None
         _free_slot_side_effects(appointment, now)
@@ -667,12 +680,12 @@ def record_outcome(
 ) -> Appointment:
     """After the start time, the doctor marks a confirmed visit completed or a no-show."""
     if outcome not in (S.COMPLETED, S.NO_SHOW):
-        raise InvalidInput("The outcome is completed or no_show.", field="outcome")
+        raise InvalidInput(gettext("The outcome is completed or no_show."), field="outcome")
     appointment, _ = _doctor_side(appointment_id, actor_id)
     if appointment.status is not S.CONFIRMED:
-        raise InvalidTransition("Only confirmed appointments get an outcome.")
+        raise InvalidTransition(gettext("Only confirmed appointments get an outcome."))
     if now < appointment.starts_at:
-        raise InvalidTransition("The outcome can be recorded once the visit has started.")
+        raise InvalidTransition(gettext("The outcome can be recorded once the visit has started."))
     _transition(appointment, outcome, actor_id, now)
     if outcome is S.COMPLETED:
         reviews.request_review(appointment)
@@ -730,9 +743,9 @@ def join_waitlist(*, patient_id: int, doctor_id: int, day: date, now: datetime) 
     doctor = public_doctor(doctor_id)
     tz = zone(doctor.timezone)
     if day < now.astimezone(tz).date():
-        raise InvalidInput("That day has passed.", field="day")
+        raise InvalidInput(gettext("That day has passed."), field="day")
     if day > now.astimezone(tz).date() + timedelta(days=366):
-        raise InvalidInput("Waitlists go at most a year ahead.", field="day")
+        raise InvalidInput(gettext("Waitlists go at most a year ahead."), field="day")
     existing = db.session.scalar(
         select(WaitlistEntry).where(
             WaitlistEntry.patient_id == patient_id,

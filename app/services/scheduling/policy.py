@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
+
 from app.models import Appointment, AppointmentStatus, Clinic, User
 from app.services.errors import Conflict, InvalidInput
 
@@ -51,13 +53,20 @@ def window_terms(clinic: Clinic | None) -> str:
     """The clinic's change policy in a sentence, for the pages and the acknowledgement error."""
     hours = clinic.cancellation_window_hours if clinic else 0
     if not hours:
-        return "You can cancel or move this visit online until it starts."
+        return gettext("You can cancel or move this visit online until it starts.")
     late = clinic.late_cancellation_refund_percent
     if late is None:
-        inside = "no online changes: to cancel or move the visit you must call the clinic"
-    else:
-        inside = f"no online rescheduling; cancelling online refunds {late}% of a card payment"
-    return f"Online changes close {hours} hours before the visit; inside that window, {inside}."
+        return gettext(
+            "Online changes close %(hours)s hours before the visit; inside that window, no "
+            "online changes: to cancel or move the visit you must call the clinic.",
+            hours=hours,
+        )
+    return gettext(
+        "Online changes close %(hours)s hours before the visit; inside that window, no online "
+        "rescheduling; cancelling online refunds %(percent)s%% of a card payment.",
+        hours=hours,
+        percent=late,
+    )
 
 
 def require_acknowledged(
@@ -67,8 +76,11 @@ def require_acknowledged(
     patient's explicit acknowledgement of the policy."""
     if inside_window(slot_start, clinic, now) and not acknowledged:
         raise PolicyNotAcknowledged(
-            "This time is inside the clinic's no-change window. "
-            f"{window_terms(clinic)} Please confirm that you accept this.",
+            gettext(
+                "This time is inside the clinic's no-change window. %(terms)s Please confirm "
+                "that you accept this.",
+                terms=window_terms(clinic),
+            ),
             field="acknowledge_policy",
         )
 
@@ -138,24 +150,36 @@ def policy_for(appointment: Appointment, actor: User | None, now: datetime) -> P
     window_closed = by_patient and now >= deadline
 
     def closed(what: str) -> PolicyWindowClosed:
-        return PolicyWindowClosed(
-            f"Online {what} closes {hours} hours before the visit: please call the clinic."
-        )
+        if what == "cancellation":
+            message = gettext(
+                "Online cancellation closes %(hours)s hours before the visit: please call the "
+                "clinic.",
+                hours=hours,
+            )
+        else:
+            message = gettext(
+                "Online rescheduling closes %(hours)s hours before the visit: please call the "
+                "clinic.",
+                hours=hours,
+            )
+        return PolicyWindowClosed(message)
 
     hold_lapsed = status is S.PENDING_PAYMENT and appointment.hold_expires_at <= now
     if status not in CHANGEABLE or hold_lapsed:
-        cancel = InvalidTransition("Only upcoming appointments can be cancelled.")
+        cancel = InvalidTransition(gettext("Only upcoming appointments can be cancelled."))
     elif started:
-        cancel = InvalidTransition("This appointment has already started.")
+        cancel = InvalidTransition(gettext("This appointment has already started."))
     elif window_closed and status is not S.PENDING_PAYMENT and late_percent is None:
         cancel = closed("cancellation")
     else:
         cancel = None
 
     if status not in RESCHEDULABLE:
-        reschedule = InvalidTransition("Only booked upcoming appointments can be rescheduled.")
+        reschedule = InvalidTransition(
+            gettext("Only booked upcoming appointments can be rescheduled.")
+        )
     elif started:
-        reschedule = InvalidTransition("This appointment has already started.")
+        reschedule = InvalidTransition(gettext("This appointment has already started."))
     elif window_closed:
         reschedule = closed("rescheduling")
     else:

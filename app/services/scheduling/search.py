@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -110,13 +111,18 @@ MAX_PAGE = 10_000
 
 def _validate(criteria: DoctorSearch) -> None:
     if not 1 <= criteria.page <= MAX_PAGE:
-        raise InvalidInput(f"page is between 1 and {MAX_PAGE}.", field="page")
+        raise InvalidInput(
+            gettext("page is between 1 and %(MAX_PAGE)s.", MAX_PAGE=MAX_PAGE), field="page"
+        )
     if not 1 <= criteria.per_page <= MAX_PER_PAGE:
-        raise InvalidInput(f"per_page is between 1 and {MAX_PER_PAGE}.", field="per_page")
+        raise InvalidInput(
+            gettext("per_page is between 1 and %(MAX_PER_PAGE)s.", MAX_PER_PAGE=MAX_PER_PAGE),
+            field="per_page",
+        )
     if criteria.near is not None:
         lat, lng = criteria.near
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-            raise InvalidInput("near is LAT,LNG with -90..90 and -180..180.", field="near")
+            raise InvalidInput(gettext("near is LAT,LNG with -90..90 and -180..180."), field="near")
     if criteria.available_on is not None:
         check_day(criteria.available_on, "available_on")
     if criteria.sort not in SORTS:
@@ -125,7 +131,7 @@ def _validate(criteria: DoctorSearch) -> None:
         check_language(criteria.language)
     if criteria.radius_km is not None:
         if criteria.near is None:
-            raise InvalidInput("radius_km needs near=LAT,LNG.", field="radius_km")
+            raise InvalidInput(gettext("radius_km needs near=LAT,LNG."), field="radius_km")
         if not 0 < criteria.radius_km <= MAX_RADIUS_KM:
             raise InvalidInput(f"radius_km is between 0 and {MAX_RADIUS_KM:g}.", field="radius_km")
 
@@ -264,9 +270,15 @@ def slot_listing(
     Raises InvalidInput for a reversed or too long range.
     """
     if end <= start:
-        raise InvalidInput("'to' must be after 'from'.", field="to")
+        raise InvalidInput(gettext("'to' must be after 'from'."), field="to")
     if end - start > timedelta(days=MAX_LISTING_DAYS):
-        raise InvalidInput(f"A listing covers at most {MAX_LISTING_DAYS} days.", field="to")
+        raise InvalidInput(
+            gettext(
+                "A listing covers at most %(MAX_LISTING_DAYS)s days.",
+                MAX_LISTING_DAYS=MAX_LISTING_DAYS,
+            ),
+            field="to",
+        )
     free = free_slot_clause(now)
     stmt = (
         select(Slot, free)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
@@ -66,7 +67,7 @@ class AppointmentPage(Paged):
 def _require_viewer(actor_id: int) -> User:
     actor = access.load_actor(actor_id)
     if not may_view(actor):
-        raise Forbidden("You may not see appointments.")
+        raise Forbidden(gettext("You may not see appointments."))
     return actor
 
 
@@ -77,7 +78,7 @@ def search_appointments(
     Raises Forbidden, InvalidInput (a range that ends before it starts)."""
     _require_viewer(actor_id)
     if query.since and query.until and query.since > query.until:
-        raise InvalidInput("The start of the range is after its end.", field="since")
+        raise InvalidInput(gettext("The start of the range is after its end."), field="since")
     patient = aliased(User)
     doctor_user = aliased(User)
     where = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -101,9 +102,14 @@ def add_visit_note(*, appointment_id: int, actor_id: int, text: str, now: dateti
     appointment = _own_appointment(appointment_id, actor_id)
     text = (text or "").strip()
     if not text:
-        raise InvalidInput("Write something first.", field="text")
+        raise InvalidInput(gettext("Write something first."), field="text")
     if len(text) > MAX_NOTE_CHARS:
-        raise InvalidInput(f"A note holds at most {MAX_NOTE_CHARS} characters.", field="text")
+        raise InvalidInput(
+            gettext(
+                "A note holds at most %(MAX_NOTE_CHARS)s characters.", MAX_NOTE_CHARS=MAX_NOTE_CHARS
+            ),
+            field="text",
+        )
     note = VisitNote(
         appointment_id=appointment.id,
         author_id=actor_id,

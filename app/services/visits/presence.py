@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -84,7 +85,9 @@ def record_join(*, appointment_id: int, user_id: int, socket_id: str, now: datet
     Raises VisitNotFound, VisitNotOpen, Forbidden."""
     visit = rooms.open_visit(appointment_id=appointment_id, user_id=user_id, now=now)
     if visit.external_url is not None:
-        raise rooms.VisitNotOpen("This clinic holds its video visits at an external meeting link.")
+        raise rooms.VisitNotOpen(
+            gettext("This clinic holds its video visits at an external meeting link.")
+        )
     db.session.add(
         VisitEvent(
             appointment_id=appointment_id,

@@ -22,6 +22,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext
 
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus, SlotMode, User
@@ -211,12 +212,18 @@ def clean_meeting_template(raw: str | None) -> str | None:
     field = "meeting_url_template"
     if len(template) > MAX_TEMPLATE_LENGTH:
         raise InvalidInput(
-            f"The meeting link is at most {MAX_TEMPLATE_LENGTH} characters.", field=field
+            gettext(
+                "The meeting link is at most %(MAX_TEMPLATE_LENGTH)s characters.",
+                MAX_TEMPLATE_LENGTH=MAX_TEMPLATE_LENGTH,
+            ),
+            field=field,
         )
     if not any(p in template for p in PLACEHOLDERS):
         raise InvalidInput(
-            "The meeting link needs {appointment_id} or {token} (best both), so that each "
-            "visit gets its own meeting.",
+            gettext(
+                "The meeting link needs {appointment_id} or {token} (best both), so that each "
+                "visit gets its own meeting."
+            ),
             field=field,
         )
     bare = template
@@ -224,15 +231,19 @@ def clean_meeting_template(raw: str | None) -> str | None:
         bare = bare.replace(placeholder, "x")
     if "{" in bare or "}" in bare:
         raise InvalidInput(
-            "The meeting link may use only {appointment_id} and {token}.", field=field
+            gettext("The meeting link may use only {appointment_id} and {token}."), field=field
         )
     if re.search(r"[\s\"'<>\\]", bare) or any(ord(ch) < 0x20 for ch in bare):
-        raise InvalidInput("The meeting link cannot contain spaces or quotes.", field=field)
+        raise InvalidInput(
+            gettext("The meeting link cannot contain spaces or quotes."), field=field
+        )
     parts = urlsplit(bare)
     if parts.scheme != "https" or not parts.hostname or "{" in (urlsplit(template).netloc):
         raise InvalidInput(
-            "The meeting link is an https:// address with a fixed host, e.g. "
-            "https://meet.jit.si/carebook-{appointment_id}-{token}.",
+            gettext(
+                "The meeting link is an https:// address with a fixed host, e.g. "
+                "https://meet.jit.si/carebook-{appointment_id}-{token}."
+            ),
             field=field,
         )
     return template
