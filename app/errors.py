@@ -28,6 +28,7 @@ from werkzeug.exceptions import (
 )
 
 from app.extensions import db
+from app.i18n import N_, speaking, visitor_locale
 from app.security import upload_view
 from app.services.errors import DomainError
 
@@ -187,7 +188,7 @@ def handle_untrusted_host(_exc: SecurityError):
 # needed): 503 with Retry-After, never a traceback. pool_pre_ping and the next request's fresh
 # connection bring the app back by itself once it returns.
 UNAVAILABLE_RETRY_AFTER = 5
-UNAVAILABLE_MESSAGE = (
+UNAVAILABLE_MESSAGE = N_(
     "Carebook cannot reach a service it needs right now. Please try again in a few seconds."
 )
 
@@ -218,11 +219,15 @@ def service_unavailable(what: str, exc: BaseException):
         return jsonify(body), 503, headers
     # Its own page, rendered without the context processors: those and the site's layout
     # read the database (Flask-Login loads the signed-in user for every template).
-    page = current_app.jinja_env.get_template("errors/unavailable.html").render(
-        title=PAGE_TITLES[503],
-        message=UNAVAILABLE_MESSAGE,
-        retry_after=UNAVAILABLE_RETRY_AFTER,
-    )
+    # In the visitor's language from the request alone (the account's setting is in the
+    # database).
+    with speaking(visitor_locale()):
+        page = current_app.jinja_env.get_template("errors/unavailable.html").render(
+            title=str(PAGE_TITLES[503]),
+            message=gettext(UNAVAILABLE_MESSAGE),
+            retry_after=UNAVAILABLE_RETRY_AFTER,
+            current_locale=visitor_locale() or "en",
+        )
     return page, 503, headers
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from wtforms.fields.choices import SelectChoice
 
 from app.admin import acting, actor_and_ip, bp, form_error
@@ -59,7 +60,7 @@ def new_webhook():
     except DomainError as exc:
         form_error(form, exc)
         return _form_page(form, None, exc.status_code)
-    flash("Endpoint registered. Copy its signing secret into the receiver.", "success")
+    flash(gettext("Endpoint registered. Copy its signing secret into the receiver."), "success")
     return redirect(url_for("admin.webhook", endpoint_id=endpoint.id))
 
 
@@ -83,7 +84,7 @@ def edit_webhook(endpoint_id: int):
     except DomainError as exc:
         form_error(form, exc)
         return _form_page(form, endpoint, exc.status_code)
-    flash("Endpoint saved.", "success")
+    flash(gettext("Endpoint saved."), "success")
     return redirect(url_for("admin.webhook", endpoint_id=endpoint_id))
 
 
@@ -106,7 +107,7 @@ def webhook(endpoint_id: int):
 def _confirmed_post(endpoint_id: int, action, done: str):
     back = url_for("admin.webhook", endpoint_id=endpoint_id)
     if not ConfirmForm().validate():
-        flash("The form expired: try again.", "error")
+        flash(gettext("The form expired: try again."), "error")
         return redirect(back)
     try:
         action()
@@ -123,7 +124,7 @@ def enable_webhook(endpoint_id: int):
     return _confirmed_post(
         endpoint_id,
         lambda: endpoints.set_enabled(endpoint_id=endpoint_id, enabled=True, **acting()),
-        "Endpoint enabled: new events go to it again.",
+        gettext("Endpoint enabled: new events go to it again."),
     )
 
 
@@ -133,7 +134,7 @@ def disable_webhook(endpoint_id: int):
     return _confirmed_post(
         endpoint_id,
         lambda: endpoints.set_enabled(endpoint_id=endpoint_id, enabled=False, **acting()),
-        "Endpoint disabled: no events go to it.",
+        gettext("Endpoint disabled: no events go to it."),
     )
 
 
@@ -141,14 +142,14 @@ def disable_webhook(endpoint_id: int):
 @permission_required(PERMISSION)
 def delete_webhook(endpoint_id: int):
     if not ConfirmForm().validate():
-        flash("The form expired: try again.", "error")
+        flash(gettext("The form expired: try again."), "error")
         return redirect(url_for("admin.webhook", endpoint_id=endpoint_id))
     try:
         endpoints.delete_endpoint(endpoint_id=endpoint_id, **actor_and_ip())
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.webhooks"))
-    flash("Endpoint deleted, with its delivery log.", "success")
+    flash(gettext("Endpoint deleted, with its delivery log."), "success")
     return redirect(url_for("admin.webhooks"))
 
 
@@ -162,12 +163,19 @@ def replay_webhook(delivery_id: int):
         else url_for("admin.webhooks")
     )
     if not ConfirmForm().validate():
-        flash("The form expired: try again.", "error")
+        flash(gettext("The form expired: try again."), "error")
         return redirect(back)
     try:
         replay = endpoints.replay_delivery(delivery_id=delivery_id, **acting())
     except DomainError as exc:
         flash(exc.message, "error")
     else:
-        flash(f"Delivery {delivery_id} is sent again as delivery {replay.id}.", "success")
+        flash(
+            gettext(
+                "Delivery %(id)s is sent again as delivery %(replay)s.",
+                id=delivery_id,
+                replay=replay.id,
+            ),
+            "success",
+        )
     return redirect(back)

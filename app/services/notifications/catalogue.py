@@ -676,13 +676,19 @@ def webhook_disabled(data: dict, user: User) -> Message:
     if endpoint is None:
         raise Gone(f"webhook endpoint {data['endpoint_id']} is gone")
     return Message(
-        subject=f"A webhook endpoint of {endpoint.clinic.name} was disabled",
+        subject=_("A webhook endpoint of %(clinic)s was disabled", clinic=endpoint.clinic.name),
         lines=[
-            f"Carebook stopped sending events to {endpoint.url}: its last "
-            f"{data['failures']} deliveries failed after a day of retries each.",
-            f"The last error: {data.get('error') or 'none recorded'}",
-            "Fix the receiver, enable the endpoint again and replay what it missed from the "
-            "admin page.",
+            _(
+                "Carebook stopped sending events to %(url)s: its last %(failures)s deliveries "
+                "failed after a day of retries each.",
+                url=endpoint.url,
+                failures=data["failures"],
+            ),
+            _("The last error: %(error)s", error=data.get("error") or _("none recorded")),
+            _(
+                "Fix the receiver, enable the endpoint again and replay what it missed from the "
+                "admin page."
+            ),
         ],
-        action=("Open the endpoint", public_url("admin.webhook", endpoint_id=endpoint.id)),
+        action=(_("Open the endpoint"), public_url("admin.webhook", endpoint_id=endpoint.id)),
     )

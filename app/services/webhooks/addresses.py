@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext, lazy_gettext
 
 from app.services.errors import InvalidInput
 
@@ -31,7 +32,7 @@ RESPONSE_BYTES_READ = 1024  # of the answer's body: enough for an error line, bo
 
 class UnsafeURL(InvalidInput):
     code = "webhook_url_refused"
-    default_message = "This address cannot receive webhooks."
+    default_message = lazy_gettext("This address cannot receive webhooks.")
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,13 @@ def _refused_reason(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> s
     if mapped is not None:
         address = mapped
     for reason, flag in (
-        ("a loopback address", address.is_loopback),
-        ("a link-local address", address.is_link_local),
-        ("a private address", address.is_private),
-        ("a multicast address", address.is_multicast),
-        ("a reserved address", address.is_reserved),
-        ("an unspecified address", address.is_unspecified),
-        ("not a public address", not address.is_global),
+        (lazy_gettext("a loopback address"), address.is_loopback),
+        (lazy_gettext("a link-local address"), address.is_link_local),
+        (lazy_gettext("a private address"), address.is_private),
+        (lazy_gettext("a multicast address"), address.is_multicast),
+        (lazy_gettext("a reserved address"), address.is_reserved),
+        (lazy_gettext("an unspecified address"), address.is_unspecified),
+        (lazy_gettext("not a public address"), not address.is_global),
     ):
         if flag:
             return reason
@@ -80,37 +81,50 @@ def check_url(url: str) -> Target:
     config = current_app.config
     url = (url or "").strip()
     if not url or len(url) > MAX_URL_LENGTH:
-        raise UnsafeURL(f"Give a URL of at most {MAX_URL_LENGTH} characters.", field="url")
+        raise UnsafeURL(
+            gettext("Give a URL of at most %(most)s characters.", most=MAX_URL_LENGTH), field="url"
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise UnsafeURL("This is not a valid URL.", field="url") from exc
+        raise UnsafeURL(gettext("This is not a valid URL."), field="url") from exc
     allowed = ("https",) if config.get("WEBHOOKS_REQUIRE_HTTPS") else ("https", "http")
     if parts.scheme not in allowed:
-        raise UnsafeURL(f"The URL must begin with {' or '.join(allowed)}://.", field="url")
+        raise UnsafeURL(
+            gettext(
+                "The URL must begin with %(schemes)s.",
+                schemes=" / ".join(f"{scheme}://" for scheme in allowed),
+            ),
+            field="url",
+        )
     if not parts.hostname:
-        raise UnsafeURL("The URL has no host.", field="url")
+        raise UnsafeURL(gettext("The URL has no host."), field="url")
     if parts.username or parts.password:
-        raise UnsafeURL("Credentials do not belong in the URL.", field="url")
+        raise UnsafeURL(gettext("Credentials do not belong in the URL."), field="url")
     if parts.fragment:
-        raise UnsafeURL("A webhook URL has no #fragment.", field="url")
+        raise UnsafeURL(gettext("A webhook URL has no #fragment."), field="url")
     port = port or (443 if parts.scheme == "https" else 80)
     host = parts.hostname
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise UnsafeURL(f"{host} could not be resolved.", field="url") from exc
+        raise UnsafeURL(gettext("%(host)s could not be resolved.", host=host), field="url") from exc
     addresses = tuple(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
-        raise UnsafeURL(f"{host} could not be resolved.", field="url")
+        raise UnsafeURL(gettext("%(host)s could not be resolved.", host=host), field="url")
     if not config.get("WEBHOOKS_ALLOW_PRIVATE"):
         for address in addresses:
             reason = _refused_reason(ipaddress.ip_address(address.split("%", 1)[0]))
             if reason is not None:
                 raise UnsafeURL(
-                    f"{host} resolves to {address}, {reason}: webhooks go to public addresses "
-                    "only.",
+                    gettext(
+                        "%(host)s resolves to %(address)s, %(reason)s: webhooks go to public "
+                        "addresses only.",
+                        host=host,
+                        address=address,
+                        reason=reason,
+                    ),
                     field="url",
                 )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
+from flask_babel import gettext, lazy_gettext
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -36,17 +37,17 @@ MAX_DESCRIPTION = 200
 
 class EndpointNotFound(NotFound):
     code = "webhook_endpoint_not_found"
-    default_message = "There is no such webhook endpoint."
+    default_message = lazy_gettext("There is no such webhook endpoint.")
 
 
 class DeliveryNotFound(NotFound):
     code = "webhook_delivery_not_found"
-    default_message = "There is no such webhook delivery."
+    default_message = lazy_gettext("There is no such webhook delivery.")
 
 
 def _require_manager(actor_id: int) -> None:
     if not access.has_permission(access.load_actor(actor_id), PERMISSION):
-        raise Forbidden("Only staff who manage integrations can do that.")
+        raise Forbidden(gettext("Only staff who manage integrations can do that."))
 
 
 def _endpoint(endpoint_id: int, *, lock: bool = False) -> WebhookEndpoint:
@@ -63,9 +64,11 @@ def _events(events: Iterable[str]) -> list[str]:
     chosen = sorted(set(events))
     unknown = [e for e in chosen if e not in EVENTS]
     if unknown:
-        raise InvalidInput(f"Unknown events: {', '.join(unknown)}.", field="events")
+        raise InvalidInput(
+            gettext("Unknown events: %(events)s.", events=", ".join(unknown)), field="events"
+        )
     if not chosen:
-        raise InvalidInput("Choose at least one event.", field="events")
+        raise InvalidInput(gettext("Choose at least one event."), field="events")
     return chosen
 
 
@@ -73,7 +76,8 @@ def _description(description: str | None) -> str | None:
     text = (description or "").strip()
     if len(text) > MAX_DESCRIPTION:
         raise InvalidInput(
-            f"The description is at most {MAX_DESCRIPTION} characters.", field="description"
+            gettext("The description is at most %(most)s characters.", most=MAX_DESCRIPTION),
+            field="description",
         )
     return text or None
 
@@ -222,9 +226,9 @@ def replay_delivery(
     if original is None:
         raise DeliveryNotFound()
     if original.status is WebhookDeliveryStatus.PENDING:
-        raise InvalidInput(f"Delivery {original.id} is still being tried.")
+        raise InvalidInput(gettext("Delivery %(id)s is still being tried.", id=original.id))
     if not original.endpoint.enabled:
-        raise InvalidInput("Enable the endpoint before replaying its deliveries.")
+        raise InvalidInput(gettext("Enable the endpoint before replaying its deliveries."))
     replay = WebhookDelivery(
         endpoint_id=original.endpoint_id,
         event_id=original.event_id,

@@ -15,6 +15,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import and_, insert, literal, select
 
 from app.extensions import db
@@ -39,13 +40,13 @@ EVENTS = (
     "payment.refunded",
 )
 EVENT_LABELS = {
-    "appointment.created": "Appointment created (booked or requested)",
-    "appointment.confirmed": "Appointment confirmed",
-    "appointment.cancelled": "Appointment cancelled (or declined, or lapsed)",
-    "appointment.rescheduled": "Appointment rescheduled",
-    "appointment.completed": "Visit completed",
-    "payment.captured": "Payment captured",
-    "payment.refunded": "Payment refunded",
+    "appointment.created": lazy_gettext("Appointment created (booked or requested)"),
+    "appointment.confirmed": lazy_gettext("Appointment confirmed"),
+    "appointment.cancelled": lazy_gettext("Appointment cancelled (or declined, or lapsed)"),
+    "appointment.rescheduled": lazy_gettext("Appointment rescheduled"),
+    "appointment.completed": lazy_gettext("Visit completed"),
+    "payment.captured": lazy_gettext("Payment captured"),
+    "payment.refunded": lazy_gettext("Payment refunded"),
 }
 # session.info: delivery ids flushed in the open transaction (handed on by delivery.py)
 NEW = "carebook_webhooks_new"
