@@ -240,6 +240,7 @@ def _erase(user_id: int, cancelled: list[int], now: datetime) -> tuple[ClosedAcc
     user.email = f"deleted-{user.id}-{secrets.token_hex(6)}@{ERASED_DOMAIN}"
     user.name = ERASED_NAME
     user.phone = user.password_hash = user.google_sub = user.totp_secret = None
+    user.locale = user.browser_locale = None
     user.totp_last_counter = user.last_login_at = None
     user.email_verified_at = user.phone_verified_at = None
     user.is_active = False

@@ -59,6 +59,8 @@ def _account(user: User) -> dict[str, Any]:
         "google_linked": user.google_sub is not None,
         "two_factor_enabled": user.two_factor_enabled,
         "permissions": sorted(user.permission_names),
+        "language": user.locale,  # None: the browser's
+        "browser_language": user.browser_locale,  # at the last sign-in
     }
 
 

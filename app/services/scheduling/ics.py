@@ -13,6 +13,7 @@ from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext, lazy_gettext
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import select
 
@@ -23,14 +24,14 @@ S = AppointmentStatus
 ENDED = (S.CANCELLED, S.REJECTED, S.EXPIRED)
 PENDING = (S.PENDING_PAYMENT, S.PENDING_APPROVAL)
 WORDING = {
-    S.PENDING_PAYMENT: "Held for you while you pay: not booked yet.",
-    S.PENDING_APPROVAL: "Requested: the doctor has not confirmed it yet.",
-    S.CONFIRMED: "Confirmed.",
-    S.COMPLETED: "Completed.",
-    S.NO_SHOW: "Marked as missed.",
-    S.CANCELLED: "Cancelled.",
-    S.REJECTED: "Declined by the doctor.",
-    S.EXPIRED: "The hold ended before it was paid.",
+    S.PENDING_PAYMENT: lazy_gettext("Held for you while you pay: not booked yet."),
+    S.PENDING_APPROVAL: lazy_gettext("Requested: the doctor has not confirmed it yet."),
+    S.CONFIRMED: lazy_gettext("Confirmed."),
+    S.COMPLETED: lazy_gettext("Completed."),
+    S.NO_SHOW: lazy_gettext("Marked as missed."),
+    S.CANCELLED: lazy_gettext("Cancelled."),
+    S.REJECTED: lazy_gettext("Declined by the doctor."),
+    S.EXPIRED: lazy_gettext("The hold ended before it was paid."),
 }
 MAX_CHAIN = 100  # reschedules followed, at most (a loop guard, not a policy)
 
@@ -86,18 +87,46 @@ def appointment_ics(
     event.add("dtstamp", now)
     event.add("dtstart", visit.starts_at)
     event.add("dtend", visit.ends_at)
-    what = "Video visit" if video else "Visit"
-    pending = " (not confirmed yet)" if visit.status in PENDING else ""
-    event.add("summary", f"{what} with {doctor.name}{pending}")
+    pending = visit.status in PENDING
+    # In the language of the page or the mail it comes with (app/i18n.py).
+    if video:
+        summary = (
+            gettext("Video visit with %(doctor)s (not confirmed yet)", doctor=doctor.name)
+            if pending
+            else gettext("Video visit with %(doctor)s", doctor=doctor.name)
+        )
+    else:
+        summary = (
+            gettext("Visit with %(doctor)s (not confirmed yet)", doctor=doctor.name)
+            if pending
+            else gettext("Visit with %(doctor)s", doctor=doctor.name)
+        )
+    event.add("summary", summary)
     if clinic is not None and not video:
         event["location"] = vText(
             ", ".join(p for p in (clinic.name, clinic.address, clinic.city) if p)
         )
-    where = "by video" if video else (f"at {clinic.name}" if clinic else "in person")
-    event.add(
-        "description",
-        f"{what} with {doctor.name} {where}, booked on Carebook. {WORDING[visit.status]}",
-    )
+    state = str(WORDING[visit.status])
+    if video:
+        description = gettext(
+            "Video visit with %(doctor)s by video, booked on Carebook. %(state)s",
+            doctor=doctor.name,
+            state=state,
+        )
+    elif clinic is not None:
+        description = gettext(
+            "Visit with %(doctor)s at %(clinic)s, booked on Carebook. %(state)s",
+            doctor=doctor.name,
+            clinic=clinic.name,
+            state=state,
+        )
+    else:
+        description = gettext(
+            "Visit with %(doctor)s in person, booked on Carebook. %(state)s",
+            doctor=doctor.name,
+            state=state,
+        )
+    event.add("description", description)
     event.add("status", "CANCELLED" if ended else "TENTATIVE" if pending else "CONFIRMED")
     if invite_to:
         sender = parseaddr(current_app.config["MAIL_FROM"])[1] or f"no-reply@{_uid_domain()}"
