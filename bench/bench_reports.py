@@ -59,7 +59,8 @@ from benchlib import (
 
 WATCHED = (
     "slots", "appointments", "payments", "refunds", "reviews",
-    "report_days", "report_money_days", "report_doctor_days",
+    "report_days", "report_money_days", "report_doctor_days", "report_doctor_weeks",
+    "report_lead_days", "report_lead_weeks",
 )  # fmt: skip
 # The tables seed_large builds that the history needs (its slots and bookings are not).
 BASE_LABELS = (
@@ -307,7 +308,10 @@ def roll(app, db, enabled: bool) -> None:
         db.session.remove()
     with psycopg.connect(psycopg_url(BENCH_URL), autocommit=True) as conn:
         # As autovacuum would after the first refresh (index-only scans need the visibility map).
-        conn.execute("VACUUM ANALYZE report_days, report_money_days, report_doctor_days")
+        conn.execute(
+            "VACUUM ANALYZE report_days, report_money_days, report_doctor_days,"
+            " report_doctor_weeks, report_lead_days, report_lead_weeks"
+        )
 
 
 def time_reports(app, db, runs: int) -> list[float]:
