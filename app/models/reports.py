@@ -116,6 +116,59 @@ class ReportDoctorDay(db.Model):
     expired: Mapped[int] = _count()
 
 
+class ReportDoctorWeek(db.Model):
+    """ReportDoctorDay summed over one ISO week (day: its Monday), written by `refresh` for
+    the weeks whose seven days are all rolled: a long range of the table of doctors reads a
+    row per doctor and week inside it, and day rows at its edges only."""
+
+    __tablename__ = "report_doctor_weeks"
+    __table_args__ = (
+        Index(
+            "ix_report_doctor_weeks_day",
+            "day",
+            postgresql_include=["doctor_id", "clinic_id", *STATUS_COLUMNS],
+        ),
+    )
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    clinic_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    pending_approval: Mapped[int] = _count()
+    confirmed: Mapped[int] = _count()
+    completed: Mapped[int] = _count()
+    no_show: Mapped[int] = _count()
+    cancelled: Mapped[int] = _count()
+    rejected: Mapped[int] = _count()
+    rescheduled: Mapped[int] = _count()
+    expired: Mapped[int] = _count()
+
+
+class ReportLeadDay(db.Model):
+    """Booked visits of one clinic's local day (by their start), over every doctor or one
+    specialty's, by lead time bucket (lead_bucket in services/reports/queries: whole hours
+    under two days, whole days up to a year, then one): the lead-time median's histogram."""
+
+    __tablename__ = "report_lead_days"
+
+    specialty_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    n: Mapped[int] = _count()
+
+
+class ReportLeadWeek(db.Model):
+    """ReportLeadDay summed over one ISO week (day: its Monday), as ReportDoctorWeek."""
+
+    __tablename__ = "report_lead_weeks"
+
+    specialty_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    n: Mapped[int] = _count()
+
+
 class ReportRollupClinic(db.Model):
     """How far a clinic's days are rolled: every local day up to `rolled_through`, in the
     zone `timezone` (a clinic whose zone has changed since counts live until refreshed)."""

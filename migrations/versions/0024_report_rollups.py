@@ -239,6 +239,31 @@ def upgrade():
         postgresql_include=['doctor_id', 'clinic_id', *STATUS],
     )
     op.create_table(
+        'report_doctor_weeks',
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('doctor_id', sa.Integer(), nullable=False),
+        sa.Column('clinic_id', sa.Integer(), nullable=False),
+        *_counts(STATUS),
+        sa.PrimaryKeyConstraint('day', 'doctor_id', 'clinic_id',
+                                name=op.f('pk_report_doctor_weeks')),
+    )
+    op.create_index(
+        'ix_report_doctor_weeks_day', 'report_doctor_weeks', ['day'],
+        postgresql_include=['doctor_id', 'clinic_id', *STATUS],
+    )
+    # The lead-time median's histogram, per day and per complete ISO week (day: its Monday).
+    for name in ('report_lead_days', 'report_lead_weeks'):
+        op.create_table(
+            name,
+            sa.Column('specialty_id', sa.Integer(), nullable=False),
+            sa.Column('day', sa.Date(), nullable=False),
+            sa.Column('clinic_id', sa.Integer(), nullable=False),
+            sa.Column('bucket', sa.SmallInteger(), nullable=False),
+            *_counts(['n']),
+            sa.PrimaryKeyConstraint('specialty_id', 'day', 'clinic_id', 'bucket',
+                                    name=op.f(f'pk_{name}')),
+        )
+    op.create_table(
         'report_rollup_clinics',
         sa.Column('clinic_id', sa.Integer(), nullable=False),
         sa.Column('timezone', sa.String(length=64), nullable=False),
@@ -276,6 +301,7 @@ def downgrade():
             'report_mark_doctor_specialties_insert', 'report_mark_doctor_specialties_delete',
         ]:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    for table in ('report_dirty', 'report_rollup_clinics', 'report_doctor_days',
+    for table in ('report_dirty', 'report_rollup_clinics', 'report_lead_weeks',
+                  'report_lead_days', 'report_doctor_weeks', 'report_doctor_days',
                   'report_money_days', 'report_days'):
         op.drop_table(table)

@@ -15,7 +15,7 @@ filtered and summed here. Every aggregate is a count or a sum, so both give the 
 
 A report over every doctor, a clinic or a specialty counts live only the days the rollups do
 not hold untouched, and adds the rollup rows of the others (rollup.py says which and why);
-the lead-time median and one doctor's reports are always counted live.
+one doctor's reports are always counted live.
 """
 
 from __future__ import annotations
@@ -26,7 +26,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, case, exists, extract, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    cast,
+    exists,
+    extract,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -485,8 +497,8 @@ def lead_band():
 def lead_time(scope: ReportScope, *, median: bool = True) -> tuple[Table, Table, dict]:
     """How long before the visit it was booked: per period (count and average), a
     distribution in bands, and the range's median and average, in hours. One grouped query
-    (period x band) gives the first two; the median (left out with median=False: it is
-    the one figure no rollup holds, counted live over the whole range) is a second."""
+    (period x band) gives the first two; the median (left out with median=False) a
+    histogram of lead times (`_median_hours`: to the hour under two days, to the day beyond)."""
     lead = _lead_seconds()
     base = _appointments(scope).where(_booked())
     live, rolled = _split(scope)
@@ -531,11 +543,10 @@ def lead_time(scope: ReportScope, *, median: bool = True) -> tuple[Table, Table,
     ]
     n = sum(v[0] for v in per_period.values())
     total = sum(v[1] for v in per_period.values())
-    median = _median_seconds(base, scope, lead) if n and median else None
     summary = {
         "bookings": n,
         "average_hours": round(total / n / 3600, 1) if n else None,
-        "median_hours": round(median / 3600, 1) if median is not None else None,
+        "median_hours": _median_hours(base, scope, live, rolled) if n and median else None,
     }
     by_period = Table(
         "lead_time",
@@ -557,32 +568,56 @@ def lead_time(scope: ReportScope, *, median: bool = True) -> tuple[Table, Table,
     return by_period, spread, summary
 
 
-def _median_seconds(base, scope: ReportScope, lead) -> float | None:
-    if not _postgres():
-        return _sqlite_median(base, scope, lead)
-    found = _grouped(
-        base,
-        Appointment.starts_at,
-        "all",
-        scope_spans(scope, zones_in_scope(scope)),
-        {"median": func.percentile_cont(0.5).within_group(lead)},
-        additive=False,
+# The median's histogram: lead times in buckets with exact edges, so that the rolled days'
+# counts (report_lead_days) and the live days' add up to the same median. Buckets 0..47: the
+# whole hours of the first two days; 48..411: the whole days 2..365; 412: a year or more.
+HOUR_BUCKETS = 48
+LAST_DAY_BUCKET = 365
+YEAR_BUCKET = HOUR_BUCKETS - 2 + LAST_DAY_BUCKET + 1
+
+
+def lead_bucket():
+    """SQL: the median histogram's bucket of a visit's lead time (rounded to the second)."""
+    seconds = func.round(_lead_seconds())
+
+    def whole(value):  # floor of a non-negative quotient, as an integer
+        if _postgres():
+            return cast(func.floor(value), Integer)
+        return cast(value, Integer)
+
+    return case(
+        (seconds < 3600, 0),
+        (seconds < HOUR_BUCKETS * 3600, whole(seconds / 3600)),
+        (seconds < (LAST_DAY_BUCKET + 1) * 86400, HOUR_BUCKETS - 2 + whole(seconds / 86400)),
+        else_=YEAR_BUCKET,
     )
-    return found[(None,)]["median"] if (None,) in found else None
 
 
-def _sqlite_median(base, scope: ReportScope, lead) -> float | None:
-    """SQLite has no percentile: group by lead time (to the minute) and walk the counts."""
-    minutes = func.round(lead / 60.0)
-    spans = scope_spans(scope, zones_in_scope(scope))
-    counts = _grouped(base, Appointment.starts_at, "all", spans, {"n": func.count()}, (minutes,))
-    ordered = sorted((key[1], values["n"]) for key, values in counts.items())
-    total = sum(n for _, n in ordered)
-    seen = 0
-    for value, n in ordered:
-        seen += n
-        if seen * 2 >= total:
-            return value * 60
+def bucket_start_hours(bucket: int) -> int:
+    """The lower edge, in hours, of a lead_bucket."""
+    if bucket < HOUR_BUCKETS:
+        return bucket
+    return (bucket - HOUR_BUCKETS + 2) * 24
+
+
+def _median_hours(base, scope: ReportScope, live: list[Span], rolled: list[Span]) -> float | None:
+    """The lower median of the range's lead times, as the start of its histogram bucket
+    (to the hour under two days, to the day up to a year): counted from the live days'
+    visits and the rolled days' histograms, which give the same counts."""
+    counts: dict[int, float] = defaultdict(float)
+    found = _grouped(
+        base, Appointment.starts_at, "all", live, {"n": func.count()}, (lead_bucket(),)
+    )
+    for (_all, bucket), values in found.items():
+        counts[int(bucket)] += values["n"]
+    for bucket, n in rollup.read_lead(rolled, scope).items():
+        counts[bucket] += n
+    total = sum(counts.values())
+    seen = 0.0
+    for bucket in sorted(counts):
+        seen += counts[bucket]
+        if total and seen * 2 >= total:
+            return float(bucket_start_hours(bucket))
     return None
 
 
@@ -808,7 +843,9 @@ def payment_methods(scope: ReportScope) -> Table:
             "share": _rate(values["n"], all_bookings),
             "fees": int(values["fees"]),
         }
-        for key, values in sorted(totals.items(), key=lambda kv: (-kv[1]["n"], str(kv[0][1])))
+        for key, values in sorted(
+            totals.items(), key=lambda kv: (-kv[1]["n"], str(kv[0][1]), kv[0][2])
+        )
     ]
     return Table(
         "payment_methods",

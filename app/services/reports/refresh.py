@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, delete, func, insert, select, text
+from sqlalchemy import Date, and_, case, cast, delete, func, insert, select, text
 
 from app.extensions import db
 from app.models import (
@@ -26,6 +26,9 @@ from app.models import (
     ReportDay,
     ReportDirty,
     ReportDoctorDay,
+    ReportDoctorWeek,
+    ReportLeadDay,
+    ReportLeadWeek,
     ReportMoneyDay,
     ReportRollupClinic,
     Review,
@@ -46,6 +49,8 @@ from app.services.transaction import transaction
 # than this.
 SETTLE = timedelta(hours=2)
 EVERYONE = ReportScope(start=FIRST_DAY, end=FIRST_DAY)  # no doctor, clinic or specialty filter
+DAILY = (ReportDay, ReportMoneyDay, ReportDoctorDay, ReportLeadDay)
+ROLLED = (*DAILY, ReportDoctorWeek, ReportLeadWeek)
 
 
 @dataclass
@@ -195,6 +200,84 @@ def _count_doctors(spans: list[Span]) -> list[dict]:
     ]
 
 
+def _count_lead(spans: list[Span]) -> list[dict]:
+    """The median's histogram: booked visits per clinic, specialty, local day and bucket."""
+    rows = []
+    for by_specialty in (False, True):
+        stmt, specialty = _with_specialty(
+            queries._appointments(EVERYONE).where(queries._booked()), by_specialty
+        )
+        found = queries._grouped(
+            stmt,
+            Appointment.starts_at,
+            "day",
+            spans,
+            {"n": func.count()},
+            (_clinic_key(), queries.lead_bucket(), *specialty),
+        )
+        for key, values in found.items():
+            rows.append(
+                {
+                    "specialty_id": key[3] if by_specialty else ALL_SPECIALTIES,
+                    "day": key[0],
+                    "clinic_id": key[1],
+                    "bucket": int(key[2]),
+                    "n": int(values["n"]),
+                }
+            )
+    return rows
+
+
+def _week_of(day):
+    """SQL: the Monday of a date column's ISO week."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("week", day), Date)
+    return func.date(day, "weekday 0", "-6 days")
+
+
+# (week table, its day table, the summed columns, the grouping columns but the day)
+WEEKLY = (
+    (ReportDoctorWeek, ReportDoctorDay, STATUS_COLUMNS, ("doctor_id", "clinic_id")),
+    (ReportLeadWeek, ReportLeadDay, ("n",), ("specialty_id", "clinic_id", "bucket")),
+)
+
+
+def _roll_weeks(key: int, ranges: list[tuple], through) -> int:
+    """Rewrite a clinic's week rows of the weeks that the recounted `ranges` touch, for
+    the weeks rolled to their Sunday (`through`): each the sum of its seven day rows."""
+    weeks = _merged(
+        [
+            (a - timedelta(days=a.weekday()), b - timedelta(days=b.weekday()) + timedelta(days=6))
+            for a, b in ranges
+        ]
+    )
+    written = 0
+    for week_table, day_table, summed, grouped in WEEKLY:
+        for a, b in weeks:
+            db.session.execute(
+                delete(week_table).where(week_table.clinic_id == key, week_table.day.between(a, b))
+            )
+            last = min(b, through - timedelta(days=(through.weekday() + 1) % 7))
+            if last < a:
+                continue  # no week of the range rolled to its Sunday yet
+            week = _week_of(day_table.day)
+            keys = [getattr(day_table, c) for c in grouped]
+            source = (
+                select(
+                    week.label("day"),
+                    *keys,
+                    *(func.sum(getattr(day_table, c)).label(c) for c in summed),
+                )
+                .where(day_table.clinic_id == key, day_table.day.between(a, last))
+                .group_by(week, *keys)
+            )
+            result = db.session.execute(
+                insert(week_table).from_select(["day", *grouped, *summed], source)
+            )
+            written += max(result.rowcount or 0, 0)
+    return written
+
+
 def _days_of(ranges: list[tuple]) -> int:
     return sum((b - a).days + 1 for a, b in ranges)
 
@@ -217,16 +300,17 @@ def refresh(*, now: datetime | None = None) -> RefreshReport:
         for clinic_id, day in db.session.execute(select(ReportDirty.clinic_id, ReportDirty.day)):
             dirty[clinic_id].add(day)
         gone = [key for key in states if key not in clinics]
-        for table in (ReportDay, ReportMoneyDay, ReportDoctorDay, ReportRollupClinic):
+        for table in (*ROLLED, ReportRollupClinic):
             if gone:
                 db.session.execute(delete(table).where(table.clinic_id.in_(gone)))
         work: dict[tuple, list[int]] = defaultdict(list)  # (tz, ranges) -> clinic keys
+        weeks: dict[int, tuple] = {}  # clinic key -> (recounted ranges, rolled through)
         for key, tz in clinics.items():
             through = (now - SETTLE).astimezone(zone(tz)).date() - timedelta(days=1)
             state = states.get(key)
             if state is None or state.timezone != tz or ALL_DAYS in dirty[key]:
                 ranges = [(FIRST_DAY, through)]
-                for table in (ReportDay, ReportMoneyDay, ReportDoctorDay):
+                for table in ROLLED:
                     db.session.execute(delete(table).where(table.clinic_id == key))
             else:
                 through = max(through, state.rolled_through)
@@ -242,7 +326,7 @@ def refresh(*, now: datetime | None = None) -> RefreshReport:
                 if through > state.rolled_through:
                     ranges.append((state.rolled_through + timedelta(days=1), through))
                 ranges = _merged(ranges)
-                for table in (ReportDay, ReportMoneyDay, ReportDoctorDay):
+                for table in DAILY:
                     for a, b in ranges:
                         db.session.execute(
                             delete(table).where(table.clinic_id == key, table.day.between(a, b))
@@ -256,6 +340,7 @@ def refresh(*, now: datetime | None = None) -> RefreshReport:
             else:
                 state.timezone, state.rolled_through, state.refreshed_at = tz, through, now
             if ranges:
+                weeks[key] = (ranges, through)
                 work[(tz, tuple(ranges))].append(key)
                 report.clinics += 1
                 report.days += _days_of(ranges)
@@ -270,10 +355,13 @@ def refresh(*, now: datetime | None = None) -> RefreshReport:
                 (ReportDay, _count_days(part)),
                 (ReportMoneyDay, _count_money(part)),
                 (ReportDoctorDay, _count_doctors(part)),
+                (ReportLeadDay, _count_lead(part)),
             ):
                 if rows:
                     db.session.execute(insert(table), rows)
                     report.rows += len(rows)
+        for key, (ranges, through) in weeks.items():
+            report.rows += _roll_weeks(key, ranges, through)
         db.session.execute(delete(ReportDirty))
         db.session.flush()
     return report

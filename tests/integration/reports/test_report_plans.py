@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, text
 
 from app.extensions import db
 from app.models import Clinic, Doctor, Specialty
-from app.services.reports import build_table, table_names
+from app.services.reports import build_table, queries, table_names
 from app.services.reports.filters import ReportScope
 from app.services.reports.refresh import refresh
 from tests.integration.test_search_plans import captured_statements, plan_nodes
@@ -28,9 +28,10 @@ from tests.integration.test_search_plans import captured_statements, plan_nodes
 DOCTORS, DAYS = 200, 365
 WATCHED = {
     "slots", "appointments", "payments", "refunds", "reviews",
-    "report_days", "report_money_days", "report_doctor_days",
+    "report_days", "report_money_days", "report_doctor_days", "report_doctor_weeks",
+    "report_lead_days", "report_lead_weeks",
 }  # fmt: skip
-ROLLUPS = ("report_days", "report_money_days", "report_doctor_days")
+ROLLUPS = ("report_days", "report_money_days", "report_doctor_days", "report_doctor_weeks")
 
 SEED_SQL = [
     """
@@ -284,4 +285,16 @@ def test_rolled_report_reads_through_indexes(app, rolled, kind, report):
         assert offenders(statements, rolled) == []
         read_rollups = any(t in s for s, _ in statements for t in ROLLUPS)
         assert read_rollups == (not kind.startswith("a doctor"))  # one doctor's stay live
+        db.session.remove()
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if not k.startswith("a doctor")])
+def test_rolled_median_reads_its_histogram_through_indexes(app, rolled, kind):
+    with app.app_context():
+        scope = _scope(kind)
+        with captured_statements() as statements:
+            _by_period, _bands, summary = queries.lead_time(scope)
+        assert summary["median_hours"] is not None
+        assert offenders(statements, rolled) == []
+        assert any("report_lead_days" in s or "report_lead_weeks" in s for s, _ in statements)
         db.session.remove()

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal, select
 
 from app.extensions import db
 from app.models import (
+    Appointment,
     AppointmentStatus,
     PaymentMethod,
     ReportDay,
@@ -20,9 +21,9 @@ from app.models import (
     Slot,
     SlotStatus,
 )
-from app.services.reports import build_report, queries
+from app.services.reports import build_report, queries, rollup
 from app.services.reports.filters import ReportScope
-from app.services.reports.refresh import refresh
+from app.services.reports.refresh import WEEKLY, refresh
 from tests.factories import make_clinic, make_doctor, make_payment, make_user
 from tests.integration.reports.builders import open_slot, refund, review, visit
 
@@ -231,3 +232,49 @@ def test_a_booking_of_a_future_visit_marks_nothing(any_db):
     refresh()
     visit(month["june"], datetime.now(UTC) + timedelta(days=2), S.CONFIRMED)
     assert not db.session.scalar(select(func.count()).select_from(ReportDirty))
+
+
+def test_long_ranges_read_week_rows_and_the_median_comes_from_the_histogram(any_db):
+    month = past_month()
+    refresh()
+    scope = scopes(month)[0]
+    _live, rolled = queries._split(scope)
+    edges, weeks = rollup.by_weeks(rolled)
+    assert weeks and all(s.first.weekday() == 0 == s.last.weekday() for s in weeks)
+    assert sum(((s.last - s.first).days + 7) * len(s.clinics) for s in weeks) + sum(
+        ((s.last - s.first).days + 1) * len(s.clinics) for s in edges
+    ) == rolled_days(scope)  # fmt: skip
+    # Each week row is the sum of its seven day rows.
+    for week_table, day_table, summed, grouped in WEEKLY:
+        for row in db.session.scalars(select(week_table)):
+            days = select(*(func.sum(getattr(day_table, c)) for c in summed)).where(
+                day_table.day.between(row.day, row.day + timedelta(days=6)),
+                *(getattr(day_table, c) == getattr(row, c) for c in grouped),
+            )
+            assert tuple(db.session.execute(days).one()) == tuple(getattr(row, c) for c in summed)
+        assert db.session.scalar(select(func.count()).select_from(week_table))
+    # The rolled median is read from the histogram alone: with the visits gone, it stays.
+    summary = figures(scope)["lead_summary"]
+    assert summary["median_hours"] is not None
+    live, rolled = queries._split(scope)
+    base = queries._appointments(scope).where(queries._booked()).where(literal(False))
+    assert queries._median_hours(base, scope, live, rolled) == summary["median_hours"]
+
+
+def test_lead_buckets_have_exact_edges(any_db):
+    doctor = make_doctor(clinic=make_clinic(timezone="UTC"))
+    start = datetime.now(UTC) + timedelta(days=400)
+    ahead = {0.5: 0, 1: 1, 47.99: 47, 48: 48, 71.99: 48, 72: 49, 365 * 24: 411, 366 * 24: 412}
+    rows = {}
+    for i, (hours, bucket) in enumerate(ahead.items()):
+        v = visit(doctor, start + timedelta(hours=i), S.CONFIRMED, booked_hours_ahead=hours)
+        rows[v.id] = bucket
+    found = dict(
+        db.session.execute(
+            select(Appointment.id, queries.lead_bucket()).where(Appointment.id.in_(rows))
+        ).all()
+    )
+    assert found == rows
+    assert [queries.bucket_start_hours(b) for b in (0, 47, 48, 49, 411, 412)] == [
+        0, 47, 48, 72, 365 * 24, 366 * 24
+    ]  # fmt: skip
