@@ -1,9 +1,10 @@
 // A header link with an unread count (the notification bell, Messages): setUnread(n) shows
-// the count (the badge and the link's name for screen readers), and a poll asks the link's
-// data-unread-url for {"unread": n} every pollMs while the page is visible. With a socket
-// (live.js) the `event` ({total}) pushes the count at once; the poll stays beside it as the
-// fallback for a push that cannot arrive (WebSockets and polling blocked, a server without
-// the message queue). The poll does not count as activity: an idle tab still signs out.
+// the count (the badge and the link's name for screen readers; a rise is read out through
+// announce.js), and a poll asks the link's data-unread-url for {"unread": n} every pollMs
+// while the page is visible. With a socket (live.js) the `event` ({total}) pushes the count
+// at once; the poll stays beside it as the fallback for a push that cannot arrive
+// (WebSockets and polling blocked, a server without the message queue). The poll does not
+// count as activity: an idle tab still signs out.
 (function () {
   "use strict";
   var _ = window.carebookGettext;
@@ -11,14 +12,20 @@
   window.carebookBadge = function (link, options) {
     var badge = link.querySelector(options.countSelector);
     var timer = null;
+    var shown = badge ? parseInt(badge.textContent, 10) || 0 : 0;
 
     function setUnread(count) {
       count = Math.max(0, parseInt(count, 10) || 0);
-      link.setAttribute("aria-label", count ? _("%(name)s, %(count)s unread", { name: options.name, count: count }) : options.name);
+      var label = count ? _("%(name)s, %(count)s unread", { name: options.name, count: count }) : options.name;
+      link.setAttribute("aria-label", label);
       if (badge) {
         badge.textContent = count ? String(count) : "";
         badge.hidden = !count;
       }
+      if (count > shown && window.carebookAnnounce) {
+        window.carebookAnnounce(label); // a new notification or message: say so
+      }
+      shown = count;
     }
 
     function stop() {

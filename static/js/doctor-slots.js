@@ -1,4 +1,5 @@
-// A doctor's public page: slots taken or freed by others show at once, without a reload.
+// A doctor's public page: slots taken or freed by others show at once, without a reload (a
+// time taken is read out through announce.js; a time come free, by the page's live notice).
 (function () {
   "use strict";
   var _ = window.carebookGettext;
@@ -22,6 +23,11 @@
       link.removeAttribute("href");
       link.title = _("Just taken");
       link.dataset.state = "taken";
+      if (window.carebookAnnounce) {
+        var day = link.closest("article.day");
+        var heading = day && day.querySelector("h3");
+        window.carebookAnnounce((heading ? heading.textContent + " " : "") + link.textContent + ": " + link.title);
+      }
     } else if (event.state === "free" && link && link.dataset.state === "taken") {
       link.classList.remove("taken");
       link.removeAttribute("aria-disabled");

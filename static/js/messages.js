@@ -16,7 +16,8 @@
 
 // The open thread (/messages/<id>), live when a socket is available (live.js): incoming
 // `message` events for this conversation are appended (as text, never HTML), `read` marks
-// my messages "Read", `typing` shows "… is typing" for a few seconds, and the form sends
+// my messages "Read", `typing` shows "… is typing" for a few seconds (a message received and
+// the typing line are read out through announce.js), and the form sends
 // through `send_message` (the normal form POST when there is no socket, a file is attached,
 // or the acknowledgement fails). Typing is told at most every 3 seconds.
 (function () {
@@ -99,6 +100,11 @@
     item.scrollIntoView({ block: "end" });
     if (!mine) {
       hideTyping();
+      if (window.carebookAnnounce) {
+        var title = thread.querySelector("#thread-title");
+        window.carebookAnnounce((title ? title.textContent + ": " : "") +
+          (message.body || (message.attachment && message.attachment.name) || ""));
+      }
       if (document.visibilityState === "visible") {
         socket.emit("mark_read", { conversation_id: conversationId, up_to_id: message.id });
       }
@@ -133,6 +139,9 @@
   socket.on("typing", function (event) {
     if (!typingNote || event.conversation_id !== conversationId || event.user_id === me) {
       return;
+    }
+    if (typingNote.hidden && window.carebookAnnounce) {
+      window.carebookAnnounce(typingNote.textContent);
     }
     typingNote.hidden = false;
     if (typingTimer !== null) {

@@ -94,7 +94,9 @@ def test_declined_card_shows_the_error_and_keeps_the_hold(page, held):
     sign_in(page, patient.email)
     page.goto(f"/checkout/{appointment.id}")
     enter_card(page, "4000000000000341")
-    expect(page.get_by_role("status")).to_contain_text("Your card was declined.")
+    # An error is flashed as an alert (base.html), not as a polite status message.
+    declined = page.get_by_role("alert").filter(has_text="Your card was declined.")
+    expect(declined.first).to_be_visible()
     expect(page.get_by_test_id("countdown")).to_contain_text("left to pay")
 
 
