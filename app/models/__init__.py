@@ -31,7 +31,7 @@ from app.models.notifications import (
 )
 from app.models.payments import Payment, PaymentProvider, PaymentStatus, Refund, StripeEvent
 from app.models.reviews import Review
-from app.models.scheduling import Slot, SlotMode, SlotStatus
+from app.models.scheduling import DoctorFreeDay, Slot, SlotMode, SlotStatus
 from app.models.users import PatientProfile, Role, User, UserPermission
 from app.models.visits import VisitEvent, VisitEventKind
 
@@ -51,6 +51,7 @@ __all__ = [
     "Consult",
     "ConsultStatus",
     "Doctor",
+    "DoctorFreeDay",
     "DoctorLanguage",
     "Message",
     "Notification",
