@@ -60,7 +60,7 @@ def content_security_policy(config) -> str:
     )
 
 
-def _is_personal() -> bool:
+def is_personal() -> bool:
     """The response is for someone: a signed-in user, a request with a bearer token (or the
     token endpoint's answer, which is one), or one that sets the session cookie."""
     if request.path.startswith("/api/") and (
@@ -141,6 +141,6 @@ def install_security_headers(app: Flask) -> None:
         # Nothing of a signed-in user, a token or a session stays in a browser's or proxy's
         # cache (the back button after signing out, a shared computer). Static files keep
         # their caching, and so do photos: they are the same for everyone.
-        if request.endpoint not in SHARED_ENDPOINTS and _is_personal():
+        if request.endpoint not in SHARED_ENDPOINTS and is_personal():
             headers["Cache-Control"] = "no-store"
         return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.api import ID, ErrorSchema, bp, request_now
 from app.api.doctor_schemas import DoctorPageSchema, DoctorSchema, DoctorSearchArgsSchema
+from app.httpcache import cacheable
 from app.rbac import public
 from app.services.scheduling import search
 
@@ -13,6 +14,7 @@ from app.services.scheduling import search
 @bp.response(200, DoctorPageSchema)
 @bp.alt_response(422, schema=ErrorSchema, description="Invalid filters or paging")
 @public
+@cacheable()
 def search_doctors(**criteria):
     """Search doctors by specialty, clinic, city, name, a free day or distance."""
     page = search.search_doctors(search.DoctorSearch(**criteria), now=request_now())
@@ -29,6 +31,7 @@ def search_doctors(**criteria):
 @bp.response(200, DoctorSchema)
 @bp.alt_response(404, schema=ErrorSchema, description="No such doctor")
 @public
+@cacheable()
 def get_doctor(doctor_id: int):
     """One doctor, with their next free slot."""
     return search.doctor_profile(doctor_id, now=request_now())

@@ -17,6 +17,7 @@ from app.api.slot_schemas import (
     SlotUpdateSchema,
     WeeklyPatternSchema,
 )
+from app.httpcache import cacheable
 from app.models import Role
 from app.rbac import public, roles_required
 from app.services.localtime import day_bounds, zone
@@ -39,6 +40,7 @@ def _instant(value: date | datetime, clinic_zone) -> datetime:
 @bp.alt_response(404, schema=ErrorSchema, description="No such doctor")
 @bp.alt_response(422, schema=ErrorSchema, description="Bad, reversed or too long range")
 @public
+@cacheable()
 def list_slots(args, doctor_id: int):
     """A doctor's slots starting in [from, to), each saying whether it can be booked now."""
     # slot_listing neither checks the doctor nor knows their zone: public_doctor does both.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, case, exists, false, func, or_, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, raiseload
 
 from app.extensions import db
 from app.models import (
@@ -26,7 +26,7 @@ from app.models import (
     User,
     occupies_slot,
 )
-from app.services import like
+from app.services import catalogue, like
 from app.services.access import listed_doctor_clause
 from app.services.errors import InvalidInput
 from app.services.languages import check_language
@@ -132,8 +132,8 @@ def _validate(criteria: DoctorSearch) -> None:
 
 
 def clinic_zones() -> list[str]:
-    """The time zones of the clinics (each one once)."""
-    return list(db.session.scalars(select(Clinic.timezone).distinct()))
+    """The time zones of the clinics (each one once; kept by services/catalogue.py)."""
+    return catalogue.clinic_zones()
 
 
 def _day_probe(day: date, now: datetime, zones):
@@ -242,20 +242,36 @@ def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
         .offset((criteria.page - 1) * criteria.per_page)
         .subquery("page")
     )
+    # The page's next free times, each probed once (a LIMIT keeps PostgreSQL from merging
+    # this into the statement below, where it would be probed again for every row of the
+    # joined specialties and languages).
     next_free = _next_free(now, _day_start(day, zones) if day else None)
-    rows = db.session.execute(
-        select(Doctor, next_free.label("next_available"), page.c.total)
-        .join(page, page.c.id == Doctor.id)
-        .join(Doctor.user)
-        .join(Doctor.clinic)
-        .order_by(page.c.position)
-        .options(
-            contains_eager(Doctor.user),
-            contains_eager(Doctor.clinic),
-            selectinload(Doctor.specialties),
-            selectinload(Doctor.spoken_languages),
+    paged = (
+        select(page.c.id, page.c.position, page.c.total, next_free.label("next_available"))
+        .select_from(page)
+        .join(Doctor, Doctor.id == page.c.id)
+        .join(Clinic, Clinic.id == Doctor.clinic_id)
+        .limit(criteria.per_page)
+        .subquery("paged")
+    )
+    rows = (
+        db.session.execute(
+            select(Doctor, paged.c.next_available, paged.c.total)
+            .join(paged, paged.c.id == Doctor.id)
+            .join(Doctor.user)
+            .join(Doctor.clinic)
+            .order_by(paged.c.position)
+            .options(
+                contains_eager(Doctor.user).raiseload("*", sql_only=True),
+                contains_eager(Doctor.clinic).raiseload("*", sql_only=True),
+                joinedload(Doctor.specialties),
+                joinedload(Doctor.spoken_languages),
+                raiseload("*", sql_only=True),  # a hot path: what is not loaded here raises
+            )
         )
-    ).all()
+        .unique()
+        .all()
+    )
     if rows:
         total = rows[0].total
     elif criteria.page == 1:
@@ -317,6 +333,7 @@ def slot_listing(
         select(Slot, free)
         .where(Slot.doctor_id == doctor_id, Slot.start_at >= start, Slot.start_at < end)
         .order_by(Slot.start_at)
+        .options(raiseload("*", sql_only=True))  # a hot path: its doctor is loaded already
     )
     if available_only:
         stmt = stmt.where(free)
