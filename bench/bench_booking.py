@@ -232,7 +232,12 @@ def tokens_for(patient_ids: list[int]) -> list[str]:
 
     now = datetime.now(UTC)
     return [
-        issue_token(SimpleNamespace(id=i), secret_key=BENCH_SECRET_KEY, ttl_seconds=3600, now=now)
+        issue_token(
+            SimpleNamespace(id=i, token_version=0),
+            secret_key=BENCH_SECRET_KEY,
+            ttl_seconds=3600,
+            now=now,
+        )
         for i in patient_ids
     ]
 
