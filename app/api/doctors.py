@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from flask import jsonify
+
 from app.api import ID, ErrorSchema, bp, request_now
-from app.api.doctor_schemas import DoctorPageSchema, DoctorSchema, DoctorSearchArgsSchema
+from app.api.doctor_schemas import (
+    DoctorPageSchema,
+    DoctorSchema,
+    DoctorSearchArgsSchema,
+    dump_doctor_page,
+)
 from app.httpcache import cacheable
 from app.rbac import public
 from app.services.scheduling import search
@@ -18,13 +25,7 @@ from app.services.scheduling import search
 def search_doctors(**criteria):
     """Search doctors by specialty, clinic, city, name, a free day or distance."""
     page = search.search_doctors(search.DoctorSearch(**criteria), now=request_now())
-    return {
-        "items": page.items,
-        "page": page.page,
-        "per_page": page.per_page,
-        "total": page.total,
-        "pages": page.pages,
-    }
+    return jsonify(dump_doctor_page(page))  # = DoctorPageSchema, without its per-object cost
 
 
 @bp.route(f"/doctors/<{ID}:doctor_id>")
