@@ -15,6 +15,7 @@ client books its own doctor's free slots; every appointment made is deleted afte
 
     .venv/bin/python bench/seed_large.py                 # once
     .venv/bin/python bench/bench_http.py                 # gevent, 1 worker (as `make run`)
+    .venv/bin/python bench/bench_http.py --worker-class gevent --workers 2
     .venv/bin/python bench/bench_http.py --worker-class gthread --workers 2 --threads 8
 """
 
@@ -38,6 +39,9 @@ from bench_booking import bench_patients, clean_up, free_slots, tokens_for
 from benchlib import ROOT, percentile, psycopg_url, server_env
 
 PORTS = os.environ.get("BENCH_HTTP_PORTS", "5500-5549")
+# The server's Redis, as in production: notifications and jobs are queued there (no worker
+# takes them; the database is emptied afterwards) instead of being sent inside the request.
+REDIS = os.environ.get("BENCH_HTTP_REDIS", "redis://127.0.0.1:6379/7")
 
 
 # --- the server -------------------------------------------------------------------------------
@@ -75,6 +79,8 @@ def start_server(args) -> tuple[subprocess.Popen, str]:
         "MAX_ACTIVE_BOOKINGS_PER_DOCTOR": "1000000",
         "EMBEDDED_SCHEDULE": "false",
     }
+    if args.redis:
+        env["REDIS_URL"] = args.redis
     process = subprocess.Popen([*command, "wsgi:app"], cwd=ROOT, env=env)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -204,6 +210,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=8, help="with gthread")
     parser.add_argument("--only", help="measure only endpoints whose name contains this")
+    parser.add_argument(
+        "--redis", default=REDIS, help="the server's REDIS_URL, emptied afterwards ('' for none)"
+    )
     args = parser.parse_args()
 
     day = (datetime.now(UTC) + timedelta(days=3)).date()
@@ -255,6 +264,10 @@ def main() -> None:
         process.wait(timeout=30)
         with psycopg.connect(psycopg_url(), autocommit=True) as conn:
             clean_up(conn, patient_ids)
+        if args.redis:
+            import redis
+
+            redis.Redis.from_url(args.redis).flushdb()  # the jobs and notices queued
 
 
 def report(args, results: dict, measured: list[dict]) -> None:
