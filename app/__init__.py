@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.background import init_background
 from app.cli import register_cli
+from app.compression import install_compression
 from app.config import load_config
 from app.errors import register_error_handlers
 from app.extensions import (
@@ -19,11 +20,13 @@ from app.extensions import (
     oauth,
     release_sessions_safely,
 )
+from app.httpcache import install_http_cache
 from app.i18n import init_i18n
 from app.metrics import init_metrics
 from app.requestlog import configure_logging
 from app.security import install_request_size_limit, install_security_headers
 from app.sockets import init_sockets
+from app.static_files import install_static_fingerprints
 from app.templating import init_templating
 
 
@@ -74,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
         visits,
     )
     from app.api import init_api  # noqa: PLC0415 — same: the API blueprint and its routes
+    from app.services import catalogue  # noqa: F401, PLC0415 — its session hooks forget on commit
 
     init_i18n(app)
     init_templating(app)
@@ -90,6 +94,10 @@ def create_app(config: dict | None = None) -> Flask:
     init_api(app)
     register_error_handlers(app)
     install_security_headers(app)
+    # Run in the reverse order: static caching, then gzip, then the ETag (of what is sent).
+    install_http_cache(app)
+    install_compression(app)
+    install_static_fingerprints(app)
     install_request_size_limit(app)
     register_cli(app)
     init_metrics(app)

@@ -245,6 +245,9 @@ def load_config(instance_path: str | Path) -> dict:
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
         # The database gauges of /metrics are read at most this often per process.
         "METRICS_DB_CACHE_SECONDS": _int("METRICS_DB_CACHE_SECONDS", 15),
+        # Specialties, clinics and the footer's policy links are read at most this often per
+        # process (services/catalogue.py; a change is seen at once by the process making it).
+        "CATALOGUE_CACHE_SECONDS": _int("CATALOGUE_CACHE_SECONDS", 30),
         # Key for secrets sealed in the database (a Fernet key); unset: derived from SECRET_KEY.
         "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY") or None,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),

@@ -92,6 +92,10 @@ def configure_sqlite(engine) -> None:
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
         dbapi_connection.execute("PRAGMA busy_timeout = 30000")
         dbapi_connection.execute("PRAGMA journal_mode = WAL")
+        # lower() as PostgreSQL folds (services/like.py): search finds the same rows on both.
+        from app.services.like import SQLITE_FOLD, sqlite_fold
+
+        dbapi_connection.create_function(SQLITE_FOLD, 1, sqlite_fold, deterministic=True)
 
     if _gevent_patched():
         _serialise_transactions(engine)

@@ -61,7 +61,7 @@ def content_security_policy(config) -> str:
     )
 
 
-def _is_personal() -> bool:
+def is_personal() -> bool:
     """The response is for someone: a signed-in user, a request with a bearer token (or the
     token endpoint's answer, which is one), or one that sets the session cookie."""
     if request.path.startswith("/api/") and (
@@ -150,7 +150,7 @@ def install_security_headers(app: Flask) -> None:
         if (
             headers.get("Cache-Control") != "no-store"
             and request.endpoint not in SHARED_ENDPOINTS
-            and _is_personal()
+            and is_personal()
         ):
             headers["Cache-Control"] = "no-store"
         return response

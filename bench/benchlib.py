@@ -88,14 +88,14 @@ def plan_nodes(plan: dict):
         yield from plan_nodes(child)
 
 
-def access_paths(plan: dict) -> list[str]:
+def access_paths(plan: dict, watched=WATCHED) -> list[str]:
     """How the plan reads the watched tables, e.g. 'Index Scan uq_slots_doctor_id_start_at';
     an index read whole (no Index Cond) is marked, as it reads every row all the same."""
     paths = []
     for node in plan_nodes(plan):
         relation, index = node.get("Relation Name"), node.get("Index Name")
-        watched_index = index and any(table in index for table in WATCHED)
-        if relation not in WATCHED and not watched_index:
+        watched_index = index and any(table in index for table in watched)
+        if relation not in watched and not watched_index:
             continue
         how = node["Node Type"] + (f" {index}" if index else "")
         if index and "Index Cond" not in node:

@@ -54,6 +54,9 @@ def build_app(database_url: str, **overrides):
         "REDIS_URL": None,
         "LOG_LEVEL": "WARNING",
         "MEDIA_ROOT": MEDIA_ROOT,
+        # Tests empty the tables with TRUNCATE, behind the catalogue cache's back: no cache
+        # (tests/integration/test_catalogue.py turns it on).
+        "CATALOGUE_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     app = create_app(config)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import marshmallow as ma
 
 from app.api import bp
+from app.httpcache import cacheable
 from app.rbac import public
-from app.services import directory
+from app.services import catalogue
+
+# Specialties and clinics change seldom: clients may reuse an answer for this long.
+CATALOGUE_MAX_AGE = 300
 
 
 class SpecialtySchema(ma.Schema):
@@ -48,14 +52,16 @@ class ClinicListSchema(ma.Schema):
 @bp.route("/specialties")
 @bp.response(200, SpecialtyListSchema)
 @public
+@cacheable(CATALOGUE_MAX_AGE)
 def list_specialties():
     """All specialties, by name."""
-    return {"items": directory.list_specialties()}
+    return {"items": catalogue.specialties()}
 
 
 @bp.route("/clinics")
 @bp.response(200, ClinicListSchema)
 @public
+@cacheable(CATALOGUE_MAX_AGE)
 def list_clinics():
     """All clinics, by name."""
-    return {"items": directory.list_clinics()}
+    return {"items": catalogue.clinics()}

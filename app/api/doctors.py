@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from flask import jsonify
+
 from app.api import ID, ErrorSchema, bp, request_now
-from app.api.doctor_schemas import DoctorPageSchema, DoctorSchema, DoctorSearchArgsSchema
+from app.api.doctor_schemas import (
+    DoctorPageSchema,
+    DoctorSchema,
+    DoctorSearchArgsSchema,
+    dump_doctor_page,
+)
+from app.httpcache import cacheable
 from app.rbac import public
 from app.services.scheduling import search
 
@@ -13,22 +21,18 @@ from app.services.scheduling import search
 @bp.response(200, DoctorPageSchema)
 @bp.alt_response(422, schema=ErrorSchema, description="Invalid filters or paging")
 @public
+@cacheable()
 def search_doctors(**criteria):
     """Search doctors by specialty, clinic, city, name, a free day or distance."""
     page = search.search_doctors(search.DoctorSearch(**criteria), now=request_now())
-    return {
-        "items": page.items,
-        "page": page.page,
-        "per_page": page.per_page,
-        "total": page.total,
-        "pages": page.pages,
-    }
+    return jsonify(dump_doctor_page(page))  # = DoctorPageSchema, without its per-object cost
 
 
 @bp.route(f"/doctors/<{ID}:doctor_id>")
 @bp.response(200, DoctorSchema)
 @bp.alt_response(404, schema=ErrorSchema, description="No such doctor")
 @public
+@cacheable()
 def get_doctor(doctor_id: int):
     """One doctor, with their next free slot."""
     return search.doctor_profile(doctor_id, now=request_now())

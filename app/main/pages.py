@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.extensions import db
 from app.main import bp
 from app.rbac import public
-from app.services import content
+from app.services import catalogue, content
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def footer_policies() -> list[tuple[str, str]]:
     when the database is what failed: then the footer has no policy links."""
     if "footer_policies" not in g:
         try:
-            g.footer_policies = content.footer_policies()
+            g.footer_policies = catalogue.footer_policies()
         except SQLAlchemyError:
             log.warning("footer policy links left out: the database did not answer")
             g.footer_policies = []

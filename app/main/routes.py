@@ -2,14 +2,14 @@ from flask import current_app, jsonify, render_template
 
 from app.main import bp
 from app.rbac import public
-from app.services.directory import list_specialties
+from app.services import catalogue
 from app.services.health import check_readiness
 
 
 @bp.route("/")
 @public
 def home():
-    return render_template("main/home.html", specialties=list_specialties())
+    return render_template("main/home.html", specialties=catalogue.specialties())
 
 
 @bp.route("/healthz")

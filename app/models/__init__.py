@@ -41,7 +41,7 @@ from app.models.reports import (
     ReportRollupClinic,
 )
 from app.models.reviews import Review
-from app.models.scheduling import Slot, SlotMode, SlotStatus
+from app.models.scheduling import DoctorFreeDay, Slot, SlotMode, SlotStatus
 from app.models.users import PatientProfile, Role, User, UserPermission
 from app.models.visits import VisitEvent, VisitEventKind
 from app.models.webhooks import (
@@ -76,6 +76,7 @@ __all__ = [
     "Consult",
     "ConsultStatus",
     "Doctor",
+    "DoctorFreeDay",
     "DoctorLanguage",
     "Message",
     "Notification",

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint, func, literal_column
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    UniqueConstraint,
+    func,
+    literal_column,
+)
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -61,3 +69,40 @@ class Slot(AuditColumns, db.Model):
 
     def __repr__(self) -> str:
         return f"<Slot {self.id} doctor={self.doctor_id} {self.start_at:%Y-%m-%d %H:%M}Z>"
+
+
+class DoctorFreeDay(db.Model):
+    """A doctor's slots on one clinic-local day, counted: what search reads to answer
+    `available_on` without a probe per doctor.
+
+    Kept by the database itself on PostgreSQL: statement-level triggers on slots and
+    appointments (and on a doctor's clinic or a clinic's zone changing) recount the days each
+    statement touched, in its transaction, whichever path made the change (migration 0023).
+    The counts know nothing of the clock: `free_slots` are the open slots no active
+    appointment occupies and `last_free_at` the latest start among them (a day has a free slot
+    still to come when it is later than now), `held_slots` the open slots a pending_payment
+    hold occupies (it may have lapsed since: search probes those). On SQLite (no time zones in
+    its SQL) the table stays empty and search probes the slots, as before.
+    """
+
+    __tablename__ = "doctor_free_days"
+    __table_args__ = (
+        # The doctors with a free slot on a day, from the index alone.
+        Index(
+            "ix_doctor_free_days_day",
+            "day",
+            "doctor_id",
+            postgresql_include=["last_free_at", "held_slots"],
+        ),
+    )
+
+    doctor_id: Mapped[int] = mapped_column(
+        ForeignKey("doctors.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # in the doctor's clinic's zone
+    free_slots: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+    held_slots: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+    last_free_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<DoctorFreeDay doctor={self.doctor_id} {self.day} free={self.free_slots}>"

@@ -6,7 +6,16 @@ import enum
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -26,6 +35,14 @@ class User(AuditColumns, UserMixin, db.Model):
     __table_args__ = (
         # Emails are unique case-insensitively: the database keeps them lower-cased.
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        # Search by a doctor's name, "contains" (lower(name) LIKE '%...%'), through trigrams
+        # (pg_trgm, PostgreSQL only: migration 0023). SQLite reads the table.
+        Index(
+            "ix_users_doctor_name_trgm",
+            text("lower(name) gin_trgm_ops"),
+            postgresql_using="gin",
+            postgresql_where=text("role = 'doctor'"),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

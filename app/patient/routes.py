@@ -8,12 +8,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
+from app.httpcache import cacheable
 from app.models import Role
 from app.patient import bp
 from app.patient.forms import SearchForm, WaitlistForm, WeekForm
 from app.patient.presenters import by_local_day, closed_slot_ids, waitlist_days, week_days
 from app.rbac import public, roles_required
-from app.services.directory import list_clinics, list_specialties
+from app.services import catalogue
 from app.services.errors import DomainError, InvalidInput
 from app.services.l10n import format_dt
 from app.services.localtime import day_bounds, zone
@@ -54,9 +55,10 @@ def _show_on_form(form: SearchForm, exc: InvalidInput) -> None:
 
 @bp.get("/doctors")
 @public
+@cacheable()
 def search():
     form = SearchForm(formdata=request.args)
-    form.set_choices(list_specialties(), list_clinics())
+    form.set_choices(catalogue.specialties(), catalogue.clinics())
     results, status = None, 200
     if form.validate():
         try:
@@ -73,6 +75,7 @@ def search():
 
 @bp.get("/doctors/<int:doctor_id>")
 @public
+@cacheable()
 def doctor(doctor_id: int):
     now = datetime.now(UTC)
     doctor = public_doctor(doctor_id)
@@ -94,6 +97,7 @@ def doctor(doctor_id: int):
         doctor_id=doctor.id, start=max(start, now), end=end, available_only=False, now=now
     )
     free = [slot for slot, available in listing if available]
+    can_wait = current_user.is_authenticated and current_user.role is Role.PATIENT
     return render_template(
         "patient/doctor.html",
         doctor=doctor,
@@ -103,8 +107,10 @@ def doctor(doctor_id: int):
         chosen_day=week_form.week.data,
         prev_week=max(first - timedelta(days=7), today) if first > today else None,
         next_week=first + timedelta(days=7),
-        waitlist_form=WaitlistForm(),
-        can_wait=current_user.is_authenticated and current_user.role is Role.PATIENT,
+        # Only a patient is offered the waitlist: only they get its form and CSRF token (which
+        # would give every visitor a session cookie, and the page could not be cached).
+        waitlist_form=WaitlistForm() if can_wait else None,
+        can_wait=can_wait,
         reviews=review_listing.visible_reviews(
             doctor_id=doctor.id, page=week_form.reviews_page.data or 1
         ),

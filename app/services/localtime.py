@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext
@@ -12,11 +13,18 @@ from app.services.errors import InvalidInput
 
 def zone(name: str) -> ZoneInfo:
     try:
-        return ZoneInfo(name)
+        return _zone(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise InvalidInput(
             gettext("Unknown time zone %(zone)r.", zone=name), field="timezone"
         ) from exc
+
+
+@lru_cache(maxsize=1024)
+def _zone(name: str) -> ZoneInfo:
+    # ZoneInfo keeps only the 8 zones used last: more clinics' zones than that would have
+    # their files read again and again.
+    return ZoneInfo(name)
 
 
 def local_to_utc(day: date, at: time, tz: ZoneInfo) -> datetime | None:

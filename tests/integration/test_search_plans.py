@@ -267,6 +267,12 @@ def _criteria(name: str, now: datetime) -> DoctorSearch:
         "earliest on a day": DoctorSearch(
             sort="earliest", available_on=(now + timedelta(days=4)).date()
         ),
+        "available_on filtered": DoctorSearch(
+            specialty="dermatology",
+            city="New York",
+            available_on=(now + timedelta(days=5)).date(),
+            language="en",
+        ),
         "everything": DoctorSearch(
             specialty="dermatology",
             city="New York",
@@ -294,6 +300,7 @@ def _criteria(name: str, now: datetime) -> DoctorSearch:
         "rating",
         "earliest",
         "earliest on a day",
+        "available_on filtered",
         "everything",
     ],
 )
@@ -364,3 +371,70 @@ def test_a_doctors_visible_reviews_are_read_through_an_index(seeded):
         page = listing.visible_reviews(doctor_id=doctor.id, page=2, per_page=10)
     assert page.items and all(review.hidden_at is None for review in page.items)
     assert not_index_driven(statements, seeded) == []
+
+
+def _explain(conn, statement, parameters, *, analyze: bool = False) -> dict:
+    options = "ANALYZE, FORMAT JSON" if analyze else "FORMAT JSON"
+    return conn.exec_driver_sql(f"EXPLAIN ({options}) " + statement, parameters or {}).scalar_one()[
+        0
+    ]["Plan"]
+
+
+@pytest.mark.parametrize("criteria", ["available_on", "available_on filtered"])
+def test_available_on_reads_the_day_from_free_days_not_a_probe_per_doctor(seeded, criteria):
+    """A day ahead is answered by ix_doctor_free_days_day (one range for the day), not by a
+    probe of slots per doctor: executed, the slot reads run at most once per doctor shown
+    (their next free time), never once per doctor searched. ("earliest" over a day orders
+    every match by its first free time, so that one still probes each match.)"""
+    search = _criteria(criteria, seeded.now)
+    with captured_statements() as statements:
+        page = search_doctors(search, now=seeded.now)
+    assert page.total > 0
+    read_days = 0
+    with db.engine.connect() as conn:
+        for statement, parameters in statements:
+            if "doctor_free_days" not in statement:
+                continue
+            plan = _explain(conn, statement, parameters, analyze=True)
+            for node in plan_nodes(plan):
+                if node.get("Relation Name") == "doctor_free_days" or node.get(
+                    "Index Name", ""
+                ).startswith("ix_doctor_free_days"):
+                    assert node["Node Type"] != "Seq Scan", statement
+                    if "Index Name" in node:
+                        assert "day =" in node.get("Index Cond", ""), node
+                        read_days += 1
+                if node.get("Relation Name") == "slots":
+                    assert node.get("Actual Loops", 0) <= search.per_page, (
+                        f"slots read {node['Actual Loops']} times: a probe per doctor\n{statement}"
+                    )
+    assert read_days, "doctor_free_days was not read through its index"
+
+
+def test_name_search_reads_doctors_through_the_trigram_index(seeded):
+    """`q` is lower(name) LIKE '%...%': answered from the trigram index
+    (ix_users_doctor_name_trgm, pg_trgm), not by lower-casing every doctor's name. 100
+    doctors are few enough that reading the table is the planner's right choice, so the plans
+    are made, inside a transaction rolled back afterwards, with 20,000 more doctors' accounts
+    ANALYZEd: as many as a large directory has."""
+    with captured_statements() as statements:
+        page = search_doctors(_criteria("name", seeded.now), now=seeded.now)
+    assert page.total > 0
+    checked = 0
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO users (email, name, role, must_change_password, is_active, created_at,"
+            " updated_at)"
+            " SELECT 'many' || n || '@example.com', 'Dr. Many ' || md5(n::text), 'doctor',"
+            " false, true, now(), now() FROM generate_series(1, 20000) AS n"
+        )
+        conn.exec_driver_sql("ANALYZE users")
+        for statement, parameters in statements:
+            if "FROM doctors JOIN users" not in statement:
+                continue
+            plan = _explain(conn, statement, parameters)
+            used = {node.get("Index Name") for node in plan_nodes(plan)}
+            assert "ix_users_doctor_name_trgm" in used, statement
+            checked += 1
+        conn.rollback()
+    assert checked == 1  # the page, which counts the matches too

@@ -8,7 +8,7 @@ checkout page both settling one payment) tells nobody twice.
 from __future__ import annotations
 
 from app.models import Appointment, AppointmentStatus, User
-from app.services.notifications.outbox import notify
+from app.services.notifications.outbox import Notice, notify, notify_all
 
 S = AppointmentStatus
 
@@ -22,12 +22,17 @@ def booked(appointment: Appointment) -> None:
     doctor_user = appointment.doctor.user
     if appointment.status is S.CONFIRMED:
         key = f"appointment:{appointment.id}:confirmed"
-        notify(appointment.patient, "appointment.confirmed", key=key, data=_ids(appointment))
-        notify(
-            doctor_user,
-            "appointment.booked_for_doctor",
-            key=f"{key}:doctor",
-            data=_ids(appointment),
+        # Both at once: one preferences query, one insert (booking is a hot path).
+        notify_all(
+            [
+                Notice(appointment.patient, "appointment.confirmed", key, _ids(appointment)),
+                Notice(
+                    doctor_user,
+                    "appointment.booked_for_doctor",
+                    f"{key}:doctor",
+                    _ids(appointment),
+                ),
+            ]
         )
     elif appointment.status is S.PENDING_APPROVAL:
         notify(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, raiseload
 
 from app.extensions import db
 from app.models import Doctor, Review
@@ -36,21 +36,32 @@ def _page(stmt, page: int, per_page: int) -> ReviewPage:
             gettext("per_page is between 1 and %(MAX_PER_PAGE)s.", MAX_PER_PAGE=MAX_PER_PAGE),
             field="per_page",
         )
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = db.session.scalars(
-        stmt.order_by(Review.created_at.desc(), Review.id.desc())
+    # The page and the total in one statement (a window count over the matches).
+    rows = db.session.execute(
+        stmt.add_columns(func.count().over())
+        .order_by(Review.created_at.desc(), Review.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
         .options(joinedload(Review.patient))
     ).all()
-    return ReviewPage(list(items), total, page, per_page)
+    if rows:
+        total = rows[0][1]
+    elif page == 1:
+        total = 0
+    else:  # past the last page: count on its own
+        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    return ReviewPage([review for review, _ in rows], total, page, per_page)
 
 
 def visible_reviews(*, doctor_id: int, page: int = 1, per_page: int = 10) -> ReviewPage:
     """A listed doctor's visible reviews, newest first (with replies). Raises
     DoctorNotFound."""
     public_doctor(doctor_id)
-    stmt = select(Review).where(Review.doctor_id == doctor_id, Review.hidden_at.is_(None))
+    stmt = (
+        select(Review)
+        .where(Review.doctor_id == doctor_id, Review.hidden_at.is_(None))
+        .options(raiseload("*", sql_only=True))  # the doctor's public page: a hot path
+    )
     return _page(stmt, page, per_page)
 
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from app.extensions import db
-from app.models import Appointment, AppointmentStatus, Doctor, Role, Slot
+from app.models import Appointment, AppointmentStatus, Clinic, Doctor, Role, Slot
 from app.services import access
 from app.services.errors import DoctorNotFound, InvalidInput, SlotNotFound
 
@@ -138,15 +138,44 @@ def appointments_for(
     return AppointmentPage(list(items), total, page, per_page)
 
 
+# A doctor as the public pages and the API show them, in one statement: the account, the
+# clinic, specialties and languages. Anything else they would load lazily raises instead
+# (raiseload): the public pages are hot paths, and a relationship added to what they show
+# without being loaded here fails the tests (tests/integration/pages/test_hot_paths.py)
+# rather than costing a query per page in production.
+PUBLIC_DOCTOR = (
+    joinedload(Doctor.user).raiseload("*", sql_only=True),
+    joinedload(Doctor.clinic).raiseload("*", sql_only=True),
+    joinedload(Doctor.specialties),
+    joinedload(Doctor.spoken_languages),
+    raiseload("*", sql_only=True),
+)
+
+
 def public_doctor(doctor_id: int) -> Doctor:
     """The one loader of a doctor as patients see them (access.managed_doctor is the one for
-    managing them). Raises DoctorNotFound for unknown or deactivated doctors and for accounts
-    no longer in the doctor role."""
+    managing them), with what the public pages show (PUBLIC_DOCTOR). Raises DoctorNotFound
+    for unknown or deactivated doctors and for accounts no longer in the doctor role."""
 
-    doctor = db.session.get(Doctor, doctor_id)
+    doctor = db.session.get(Doctor, doctor_id, options=PUBLIC_DOCTOR)
     if doctor is None or not access.is_listed(doctor):
         raise DoctorNotFound()
     return doctor
+
+
+def public_doctor_zone(doctor_id: int) -> str:
+    """The clinic zone of a listed doctor, in one small query (for the slot listing, which
+    needs no more of the doctor). Raises DoctorNotFound as public_doctor does."""
+    timezone = db.session.scalar(
+        select(Clinic.timezone)
+        .select_from(Doctor)
+        .join(Doctor.user)
+        .join(Doctor.clinic)
+        .where(Doctor.id == doctor_id, access.listed_doctor_clause())
+    )
+    if timezone is None:
+        raise DoctorNotFound()
+    return timezone
 
 
 def slot_with_doctor(slot_id: int) -> Slot:

@@ -121,10 +121,16 @@ def _check_booking_caps(patient_id: int, doctor_id: int, now: datetime) -> None:
     config = current_app.config
     total_cap = config.get("MAX_ACTIVE_BOOKINGS", 10)
     doctor_cap = config.get("MAX_ACTIVE_BOOKINGS_PER_DOCTOR", 3)
-    upcoming = select(func.count(Appointment.id)).where(
-        Appointment.patient_id == patient_id, occupies_slot(now), Appointment.starts_at > now
-    )
-    if db.session.scalar(upcoming) >= total_cap:
+    # Both counts in one statement: in all, and with this doctor.
+    total, with_doctor = db.session.execute(
+        select(
+            func.count(Appointment.id),
+            func.count(Appointment.id).filter(Appointment.doctor_id == doctor_id),
+        ).where(
+            Appointment.patient_id == patient_id, occupies_slot(now), Appointment.starts_at > now
+        )
+    ).one()
+    if total >= total_cap:
         raise BookingLimitReached(
             gettext(
                 "You already have %(total_cap)s upcoming appointments, the most one patient can "
@@ -134,7 +140,7 @@ def _check_booking_caps(patient_id: int, doctor_id: int, now: datetime) -> None:
             limit=total_cap,
             scope="total",
         )
-    if db.session.scalar(upcoming.where(Appointment.doctor_id == doctor_id)) >= doctor_cap:
+    if with_doctor >= doctor_cap:
         raise BookingLimitReached(
             gettext(
                 "You already have %(doctor_cap)s upcoming appointments with this doctor, the most "
@@ -147,13 +153,15 @@ def _check_booking_caps(patient_id: int, doctor_id: int, now: datetime) -> None:
 
 
 def _bookable_slot(slot_id: int, now: datetime) -> Slot:
-    # The slot with its doctor, the doctor's account and clinic: one query, not four.
+    # The slot with its doctor, the doctor's account, clinic and specialties (is_listed reads
+    # them): one query, not five.
     slot = db.session.get(
         Slot,
         slot_id,
         options=[
             joinedload(Slot.doctor).joinedload(Doctor.user),
             joinedload(Slot.doctor).joinedload(Doctor.clinic),
+            joinedload(Slot.doctor).joinedload(Doctor.specialties),
         ],
     )
     if slot is None:
@@ -200,7 +208,6 @@ def _new_appointment(
     return appointment
 
 
-@use_case
 def book_slot(
     *,
     patient_id: int,
@@ -221,6 +228,29 @@ def book_slot(
     PolicyNotAcknowledged (422: a slot inside the clinic's no-change window needs
     `acknowledge_policy`), InvalidInput, Forbidden.
     """
+    appointment_id = _book_slot(
+        patient_id=patient_id,
+        slot_id=slot_id,
+        payment_method=payment_method,
+        notes=notes,
+        now=now,
+        acknowledge_policy=acknowledge_policy,
+    )
+    # Read once after the commit (the commit expires what the transaction loaded): the
+    # appointment with what the pages and the API show of it, in one query.
+    return _reloaded(appointment_id)
+
+
+@use_case
+def _book_slot(
+    *,
+    patient_id: int,
+    slot_id: int,
+    payment_method: PaymentMethod | str,
+    notes: str | None,
+    now: datetime,
+    acknowledge_policy: bool,
+) -> int:
     require_patient(patient_id)
     try:
         method = PaymentMethod(payment_method)
@@ -242,9 +272,10 @@ def book_slot(
     occupancy.expire_lapsed_holds(
         now, or_(Appointment.slot_id == slot.id, Appointment.patient_id == patient_id)
     )
-    if occupancy.slot_taken(slot.id, now):
+    taken, busy = occupancy.slot_and_patient_taken(slot, patient_id, now)
+    if taken:
         raise SlotUnavailable(alternatives=free_alternatives(slot.doctor_id, now, exclude=slot_id))
-    if occupancy.patient_busy(patient_id, slot, now):
+    if busy:
         raise OverlappingAppointment()
     _check_booking_caps(patient_id, slot.doctor_id, now)
 
@@ -266,7 +297,7 @@ def book_slot(
     events.booked(appointment)
     webhooks.booked(appointment, now=now)
     occupancy.announce(appointment, was=None)
-    return _reloaded(appointment.id)
+    return appointment.id
 
 
 def _insert_booked(

@@ -106,6 +106,20 @@ def _publish(
         )
 
 
+def slot_and_patient_taken(slot: Slot, patient_id: int, now: datetime) -> tuple[bool, bool]:
+    """slot_taken and patient_busy in one statement: (the slot is occupied, the patient has
+    another appointment overlapping it)."""
+    taken = select(Appointment.id).where(Appointment.slot_id == slot.id, occupies_slot(now))
+    busy = select(Appointment.id).where(
+        Appointment.patient_id == patient_id,
+        occupies_slot(now),
+        Appointment.starts_at < slot.end_at,
+        Appointment.ends_at > slot.start_at,
+    )
+    row = db.session.execute(select(taken.exists(), busy.exists())).one()
+    return bool(row[0]), bool(row[1])
+
+
 def slot_taken(slot_id: int, now: datetime, *, exclude: int | None = None) -> bool:
     """Whether an appointment (other than `exclude`) occupies the slot now."""
     stmt = select(Appointment.id).where(Appointment.slot_id == slot_id, occupies_slot(now))

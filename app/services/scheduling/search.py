@@ -12,13 +12,14 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext
 from sqlalchemy import and_, case, exists, false, func, or_, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, raiseload
 
 from app.extensions import db
 from app.models import (
     Appointment,
     Clinic,
     Doctor,
+    DoctorFreeDay,
     DoctorLanguage,
     Slot,
     SlotStatus,
@@ -26,7 +27,7 @@ from app.models import (
     User,
     occupies_slot,
 )
-from app.services import like
+from app.services import catalogue, like
 from app.services.access import listed_doctor_clause
 from app.services.errors import InvalidInput
 from app.services.languages import check_language
@@ -136,37 +137,59 @@ def _validate(criteria: DoctorSearch) -> None:
             raise InvalidInput(f"radius_km is between 0 and {MAX_RADIUS_KM:g}.", field="radius_km")
 
 
-def _available_on_clause(day: date, now: datetime):
-    """A doctor has a free slot on `day`, read in their clinic's own zone."""
-    zones = db.session.scalars(select(Clinic.timezone).distinct()).all()
-    per_zone = []
-    for name in zones:
-        start, end = day_bounds(day, zone(name))
-        per_zone.append(
-            and_(
-                Clinic.timezone == name,
-                exists().where(
-                    Slot.doctor_id == Doctor.id,
-                    Slot.start_at >= start,
-                    Slot.start_at < end,
-                    free_slot_clause(now),
-                ),
-            )
-        )
-    return or_(*per_zone) if per_zone else false()
+def clinic_zones() -> list[str]:
+    """The time zones of the clinics (each one once; kept by services/catalogue.py)."""
+    return catalogue.clinic_zones()
+
+
+def _day_probe(day: date, now: datetime, zones):
+    """SQL: the doctor has a free slot on `day` in their clinic's zone, when that zone is one
+    of `zones`, by probing their slots (one index probe per doctor asked). The day's bounds
+    are picked by the clinic's zone inside the subquery: PostgreSQL then probes per doctor,
+    and never hashes every free slot of the day instead."""
+    if not zones:
+        return false()
+    bounds = {name: day_bounds(day, zone(name)) for name in zones}
+    start = case({name: b[0] for name, b in bounds.items()}, value=Clinic.timezone)
+    end = case({name: b[1] for name, b in bounds.items()}, value=Clinic.timezone)
+    return exists().where(
+        Slot.doctor_id == Doctor.id,
+        Slot.start_at >= start,
+        Slot.start_at < end,
+        free_slot_clause(now),
+    )
+
+
+def _available_on_clause(day: date, now: datetime, zones: list[str]):
+    """A doctor has a free slot on `day`, read in their clinic's own zone.
+
+    On PostgreSQL from doctor_free_days (models/scheduling.py), one index range for the day
+    instead of a probe per doctor: the day's latest free start is still to come. Only the
+    doctors whose day has a slot held for payment are probed as well (a hold may have lapsed
+    since, freeing its slot). SQLite keeps no counts: it probes every doctor.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return _day_probe(day, now, zones)
+    days = select(DoctorFreeDay.doctor_id).where(DoctorFreeDay.day == day)
+    return or_(
+        Doctor.id.in_(days.where(DoctorFreeDay.last_free_at > now)),
+        and_(
+            Doctor.id.in_(days.where(DoctorFreeDay.held_slots > 0)),
+            _day_probe(day, now, zones),
+        ),
+    )
 
 
 def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
     """Doctors matching the criteria, with their next free slot, in the order `sort` names
-    (SORTS). Raises InvalidInput."""
+    (SORTS). Raises InvalidInput.
+
+    One statement finds the page: the matches are ranked and counted from their ids and sort
+    keys alone (a narrow subquery, with the total as a window count), and only the page's
+    doctors are joined to their accounts and clinics and probed for their next free slot.
+    """
     _validate(criteria)
-    stmt = (
-        select(Doctor)
-        .join(Doctor.user)
-        .join(Doctor.clinic)
-        .where(listed_doctor_clause())
-        .options(contains_eager(Doctor.user), contains_eager(Doctor.clinic))
-    )
+    stmt = select(Doctor.id).join(Doctor.user).join(Doctor.clinic).where(listed_doctor_clause())
     if criteria.specialty:
         stmt = stmt.where(Doctor.specialties.any(Specialty.slug == criteria.specialty))
     if criteria.clinic_id is not None:
@@ -174,9 +197,10 @@ def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
     if criteria.city:
         stmt = stmt.where(func.lower(Clinic.city) == criteria.city.strip().lower())
     if criteria.q and criteria.q.strip():
-        stmt = stmt.where(like.contains(func.lower(User.name), criteria.q, ignore_case=False))
+        stmt = stmt.where(like.contains(like.folded(User.name), criteria.q, ignore_case=False))
+    zones = clinic_zones() if criteria.available_on is not None else []
     if criteria.available_on is not None:
-        stmt = stmt.where(_available_on_clause(criteria.available_on, now))
+        stmt = stmt.where(_available_on_clause(criteria.available_on, now, zones))
     if criteria.language is not None:
         code = criteria.language.strip().lower()
         stmt = stmt.where(
@@ -202,36 +226,73 @@ def search_doctors(criteria: DoctorSearch, *, now: datetime) -> SearchPage:
     else:
         order = []
 
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     # With a day asked for, the next free time shown is that day's first.
-    after = _day_start(criteria.available_on) if criteria.available_on is not None else None
-    next_free = _next_free(now, after).label("next_available")
+    day = criteria.available_on
     if criteria.sort == "price":
         order = [Doctor.fee_currency, Doctor.fee_amount]
     elif criteria.sort == "price_desc":
         order = [Doctor.fee_currency, Doctor.fee_amount.desc()]
     elif criteria.sort == "earliest":
         # The database sorts by the same per-doctor index probe it shows, then pages.
-        order = [next_free.asc().nulls_last()]
+        order = [_next_free(now, _day_start(day, zones) if day else None).asc().nulls_last()]
     elif criteria.sort == "rating":
         order = [bayesian_score().desc(), Doctor.rating_count.desc()]
-    rows = db.session.execute(
-        stmt.add_columns(next_free)
-        .order_by(*order, User.name, Doctor.id)
+    keys = [*order, User.name, Doctor.id]
+    page = (
+        stmt.add_columns(
+            func.row_number().over(order_by=keys).label("position"),
+            func.count().over().label("total"),
+        )
+        .order_by(*keys)
         .limit(criteria.per_page)
         .offset((criteria.page - 1) * criteria.per_page)
-        .options(selectinload(Doctor.specialties), selectinload(Doctor.spoken_languages))
-    ).all()
+        .subquery("page")
+    )
+    # The page's next free times, each probed once (a LIMIT keeps PostgreSQL from merging
+    # this into the statement below, where it would be probed again for every row of the
+    # joined specialties and languages).
+    next_free = _next_free(now, _day_start(day, zones) if day else None)
+    paged = (
+        select(page.c.id, page.c.position, page.c.total, next_free.label("next_available"))
+        .select_from(page)
+        .join(Doctor, Doctor.id == page.c.id)
+        .join(Clinic, Clinic.id == Doctor.clinic_id)
+        .limit(criteria.per_page)
+        .subquery("paged")
+    )
+    rows = (
+        db.session.execute(
+            select(Doctor, paged.c.next_available, paged.c.total)
+            .join(paged, paged.c.id == Doctor.id)
+            .join(Doctor.user)
+            .join(Doctor.clinic)
+            .order_by(paged.c.position)
+            .options(
+                contains_eager(Doctor.user).raiseload("*", sql_only=True),
+                contains_eager(Doctor.clinic).raiseload("*", sql_only=True),
+                joinedload(Doctor.specialties),
+                joinedload(Doctor.spoken_languages),
+                raiseload("*", sql_only=True),  # a hot path: what is not loaded here raises
+            )
+        )
+        .unique()
+        .all()
+    )
+    if rows:
+        total = rows[0].total
+    elif criteria.page == 1:
+        total = 0
+    else:  # past the last page: count the matches on their own
+        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     items = [
         DoctorResult(doctor, _aware(next_at), distances.get(doctor.clinic_id))
-        for doctor, next_at in rows
+        for doctor, next_at, _total in rows
     ]
     return SearchPage(items, total, criteria.page, criteria.per_page)
 
 
-def _day_start(day: date):
+def _day_start(day: date, zones: list[str]):
     """SQL: the start of `day` in the doctor's clinic's zone (the query joins Clinic)."""
-    zones = db.session.scalars(select(Clinic.timezone).distinct()).all()
     if not zones:
         return None  # no clinic, no doctor to find
     return case({name: day_bounds(day, zone(name))[0] for name in zones}, value=Clinic.timezone)
@@ -284,6 +345,7 @@ def slot_listing(
         select(Slot, free)
         .where(Slot.doctor_id == doctor_id, Slot.start_at >= start, Slot.start_at < end)
         .order_by(Slot.start_at)
+        .options(raiseload("*", sql_only=True))  # a hot path: its doctor is loaded already
     )
     if available_only:
         stmt = stmt.where(free)
