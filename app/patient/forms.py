@@ -95,13 +95,17 @@ class SearchForm(FlaskForm):
         self.clinic.choices = [SelectChoice("", gettext("Any clinic"))] + [
             SelectChoice(str(c.id), c.name) for c in clinics
         ]
+        # The languages' names in the reader's language ('inglés'), sorted in it.
+        self.language.choices = [SelectChoice("", gettext("Any language"))] + [
+            SelectChoice(code, name) for code, name in language_choices()
+        ]
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         if not (self.lat.errors or self.lng.errors) and (self.lat.data is None) != (
             self.lng.data is None
         ):
-            self.lat.errors = [*self.lat.errors, "Give both latitude and longitude."]
+            self.lat.errors = [*self.lat.errors, gettext("Give both latitude and longitude.")]
             ok = False
         if self.radius_km.data is not None and self.near is None:
             self.radius_km.errors = [
