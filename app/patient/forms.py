@@ -199,7 +199,7 @@ class ConsultForm(FlaskForm):
     """Ask for an on-demand video consult ("See a doctor now")."""
 
     specialty = SelectField(
-        lazy_gettext("Specialty"), validators=[InputRequired("Choose a specialty.")]
+        lazy_gettext("Specialty"), validators=[InputRequired(lazy_gettext("Choose a specialty."))]
     )
     reason = TextAreaField(
         lazy_gettext("What is it about? (optional)"),
@@ -213,7 +213,7 @@ class ConsultForm(FlaskForm):
             SelectChoice("cash", lazy_gettext("Cash")),
         ],
         default="card",
-        validators=[InputRequired("Choose how you pay.")],
+        validators=[InputRequired(lazy_gettext("Choose how you pay."))],
     )
     card_token = StringField(validators=[Optional(), Length(max=255)])
     submit = SubmitField(lazy_gettext("Ask for a doctor now"))

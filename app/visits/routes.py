@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, jsonify, redirect, render_template, url_for
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from app.auth.signin import now
@@ -50,7 +50,7 @@ def outcome(appointment_id: int):
     form = OutcomeForm()
     back = redirect(url_for("visits.room", appointment_id=appointment_id), 303)
     if not form.validate_on_submit():
-        message = "Choose completed or no-show."
+        message = gettext("Choose completed or no-show.")
         if wants_json():
             return jsonify(error={"code": "invalid_input", "message": message}), 422
         flash(message, "error")

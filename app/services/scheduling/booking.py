@@ -104,12 +104,12 @@ def free_alternatives(doctor_id: int, now: datetime, *, exclude: int | None = No
     ]
 
 
-def require_patient(patient_id: int, refusal: str = "Only patients can book appointments.") -> User:
+def require_patient(patient_id: int, refusal: str | None = None) -> User:
     """The acting patient, with a confirmed email. Raises Forbidden (with `refusal`),
     EmailNotVerified."""
     patient = access.load_actor(patient_id)
     if patient.role is not Role.PATIENT:
-        raise Forbidden(refusal)
+        raise Forbidden(refusal or gettext("Only patients can book appointments."))
     accounts.require_verified(patient)
     return patient
 

@@ -152,9 +152,9 @@ def open_visit(*, appointment_id: int, user_id: int, now: datetime) -> Visit:
     visit = visit_for(appointment_id=appointment_id, user_id=user_id, now=now)
     if visit.phase is not Phase.OPEN:
         raise VisitNotOpen(
-            "The video room opens 10 minutes before the visit."
+            gettext("The video room opens 10 minutes before the visit.")
             if visit.phase is Phase.EARLY
-            else "The video room of this visit has closed."
+            else gettext("The video room of this visit has closed.")
         )
     return visit
 
