@@ -171,7 +171,7 @@ def handle_http_exception(exc: HTTPException):
     if data and data.get("messages"):
         details = data["messages"]
         if exc.code == 422:
-            message = "Some of the input is not valid."
+            message = gettext("Some of the input is not valid.")
     response = error_response(exc.code, _http_code(exc), message, details)
     if exc.code == 405 and exc.valid_methods:
         body, status = response

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -151,9 +151,9 @@ def _cents(_form, field) -> None:
     if field.data is None:
         return
     if not field.data.is_finite():
-        raise StopValidation("Enter an amount such as 12.50.")
+        raise StopValidation(gettext("Enter an amount such as 12.50."))
     if field.data.as_tuple().exponent < -2:
-        raise StopValidation("Use at most two decimals, e.g. 12.50.")
+        raise StopValidation(gettext("Use at most two decimals, e.g. 12.50."))
 
 
 class DoctorForm(FlaskForm):

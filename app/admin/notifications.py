@@ -4,7 +4,7 @@ for the failed ones."""
 from datetime import UTC, datetime
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -16,11 +16,16 @@ from app.services.errors import DomainError
 from app.services.notifications import admin_log
 
 RETRY_MESSAGES = {
-    admin_log.RetryOutcome.SENT: ("Notification {id} was sent again.", "success"),
-    admin_log.RetryOutcome.QUEUED: ("Notification {id} is back on the queue.", "success"),
+    admin_log.RetryOutcome.SENT: (lazy_gettext("Notification %(id)s was sent again."), "success"),
+    admin_log.RetryOutcome.QUEUED: (
+        lazy_gettext("Notification %(id)s is back on the queue."),
+        "success",
+    ),
     admin_log.RetryOutcome.PENDING: (
-        "Notification {id} is pending again but was not delivered yet; the outbox keeps "
-        "trying (see its last error).",
+        lazy_gettext(
+            "Notification %(id)s is pending again but was not delivered yet; the outbox keeps "
+            "trying (see its last error)."
+        ),
         "error",
     ),
 }
@@ -64,7 +69,7 @@ def retry_notification(notification_id: int):
         flash(exc.message, "error")
         return redirect(back)
     message, category = RETRY_MESSAGES[outcome]
-    flash(message.format(id=notification_id), category)
+    flash(str(message) % {"id": notification_id}, category)
     return redirect(back)
 
 

@@ -317,7 +317,7 @@ def _start_contact_change(kind: str, form, template: str, start_change, sent_mes
 def change_email():
     return _start_contact_change(
         "email", EmailChangeForm(), "account/email.html", contacts.start_email_change,
-        "We sent a code to the new address.",
+        gettext("We sent a code to the new address."),
     )  # fmt: skip
 
 
@@ -360,7 +360,7 @@ def change_email_confirm():
 def change_phone():
     return _start_contact_change(
         "phone", PhoneChangeForm(), "account/phone.html", contacts.start_phone_change,
-        "We texted a code to the new number.",
+        gettext("We texted a code to the new number."),
     )  # fmt: skip
 
 

@@ -1,7 +1,7 @@
 """Signing in without a password: a one-time code by email or text message."""
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from app.auth import bp, limits, signin
@@ -11,7 +11,7 @@ from app.rbac import public
 from app.services.accounts import accounts, codes
 from app.services.errors import DomainError
 
-SENT = (
+SENT = lazy_gettext(
     "If an account uses that address, a 6-digit code is on its way. It works for 10 minutes, "
     "in this browser only."
 )
@@ -38,7 +38,7 @@ def code_sign_in():
             form.email.errors.append(exc.message)
             return render_template("auth/code_request.html", form=form), exc.status_code
         signin.remember_attempt("sign_in", attempt_id)
-        flash(SENT, "info")
+        flash(str(SENT), "info")
         return redirect(url_for("auth.code_verify", next=request.args.get("next")))
     status = 422 if form.errors else 200
     return render_template("auth/code_request.html", form=form), status

@@ -27,7 +27,9 @@ def forgot_password():
             form.email.errors.append(exc.message)
             return render_template("auth/forgot_password.html", form=form), exc.status_code
         except messaging.DeliveryFailed:
-            form.email.errors.append("We could not send the email just now. Please try again.")
+            form.email.errors.append(
+                gettext("We could not send the email just now. Please try again.")
+            )
             return render_template("auth/forgot_password.html", form=form), 503
         flash(
             gettext(

@@ -42,9 +42,9 @@ def on_call():
     if not done:
         return _dashboard()
     flash(
-        "You are on call: consult requests of your specialties appear here."
+        gettext("You are on call: consult requests of your specialties appear here.")
         if wanted
-        else "You are off call.",
+        else gettext("You are off call."),
         "success",
     )
     return _dashboard()

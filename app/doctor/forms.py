@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -159,7 +159,7 @@ class WeeklyPatternForm(FlaskForm):
 
     def validate_weekdays(self, field) -> None:
         if not field.data:
-            raise ValidationError("Choose at least one weekday.")
+            raise ValidationError(gettext("Choose at least one weekday."))
 
     def validate_breaks(self, field) -> None:
         try:
@@ -201,7 +201,7 @@ class PhotoForm(FlaskForm):
     # only helps the browser's file picker.
     photo = FileField(
         lazy_gettext("Photo (JPEG, PNG or WebP)"),
-        validators=[FileRequired("Choose a photo to upload.")],
+        validators=[FileRequired(lazy_gettext("Choose a photo to upload."))],
         render_kw={"accept": "image/jpeg,image/png,image/webp"},
     )
     submit = SubmitField(lazy_gettext("Upload photo"))

@@ -62,5 +62,8 @@ def reply(review_id: int):
             abort(404)
         flash(exc.message, "error")
     else:
-        flash("Your reply is changed." if change else "Your reply is published.", "success")
+        flash(
+            gettext("Your reply is changed.") if change else gettext("Your reply is published."),
+            "success",
+        )
     return back("doctor.reviews_page", "page")

@@ -147,7 +147,10 @@ def block_slot(slot_id: int, blocked: bool):
         lambda: availability.set_blocked(slot_id=slot_id, blocked=blocked, actor_id=current_user.id)
     )
     if done:
-        flash("Slot blocked: no new bookings." if blocked else "Slot open again.", "success")
+        flash(
+            gettext("Slot blocked: no new bookings.") if blocked else gettext("Slot open again."),
+            "success",
+        )
     return back("doctor.slots", "week")
 
 

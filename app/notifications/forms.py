@@ -11,9 +11,9 @@ from app.services.errors import InvalidInput
 
 # The grid's columns, in the order shown.
 CHANNEL_LABELS = {
-    NotificationChannel.EMAIL: "Email",
-    NotificationChannel.SMS: "Text message",
-    NotificationChannel.IN_APP: "In Carebook",
+    NotificationChannel.EMAIL: lazy_gettext("Email"),
+    NotificationChannel.SMS: lazy_gettext("Text message"),
+    NotificationChannel.IN_APP: lazy_gettext("In Carebook"),
 }
 # How a checkbox of the grid is named: "reminders:email".
 SEPARATOR = ":"

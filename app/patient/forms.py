@@ -95,13 +95,17 @@ class SearchForm(FlaskForm):
         self.clinic.choices = [SelectChoice("", gettext("Any clinic"))] + [
             SelectChoice(str(c.id), c.name) for c in clinics
         ]
+        # The languages' names in the reader's language ('inglés'), sorted in it.
+        self.language.choices = [SelectChoice("", gettext("Any language"))] + [
+            SelectChoice(code, name) for code, name in language_choices()
+        ]
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         if not (self.lat.errors or self.lng.errors) and (self.lat.data is None) != (
             self.lng.data is None
         ):
-            self.lat.errors = [*self.lat.errors, "Give both latitude and longitude."]
+            self.lat.errors = [*self.lat.errors, gettext("Give both latitude and longitude.")]
             ok = False
         if self.radius_km.data is not None and self.near is None:
             self.radius_km.errors = [
@@ -195,7 +199,7 @@ class ConsultForm(FlaskForm):
     """Ask for an on-demand video consult ("See a doctor now")."""
 
     specialty = SelectField(
-        lazy_gettext("Specialty"), validators=[InputRequired("Choose a specialty.")]
+        lazy_gettext("Specialty"), validators=[InputRequired(lazy_gettext("Choose a specialty."))]
     )
     reason = TextAreaField(
         lazy_gettext("What is it about? (optional)"),
@@ -209,7 +213,7 @@ class ConsultForm(FlaskForm):
             SelectChoice("cash", lazy_gettext("Cash")),
         ],
         default="card",
-        validators=[InputRequired("Choose how you pay.")],
+        validators=[InputRequired(lazy_gettext("Choose how you pay."))],
     )
     card_token = StringField(validators=[Optional(), Length(max=255)])
     submit = SubmitField(lazy_gettext("Ask for a doctor now"))

@@ -16,7 +16,7 @@ from datetime import datetime
 
 import markdown
 import nh3
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -49,7 +49,7 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 class SlugTaken(Conflict):
     code = "slug_taken"
-    default_message = "Another page has this address."
+    default_message = lazy_gettext("Another page has this address.")
 
 
 def render_markdown(source: str) -> Markup:

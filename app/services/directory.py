@@ -13,7 +13,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -47,7 +47,7 @@ def list_clinics() -> list[Clinic]:
 
 class NameTaken(Conflict):
     code = "name_taken"
-    default_message = "That name is already used."
+    default_message = lazy_gettext("That name is already used.")
 
 
 @dataclass(frozen=True)

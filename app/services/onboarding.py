@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -52,7 +52,7 @@ S = ApplicationStatus
 
 class AlreadyDecided(Conflict):
     code = "application_decided"
-    default_message = "This application was already verified or declined."
+    default_message = lazy_gettext("This application was already verified or declined.")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import warnings
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from app.extensions import db
@@ -40,12 +40,12 @@ _FILENAME = re.compile(r"^(?P<hash>[0-9a-f]{16})-(?P<size>\d{2,4})\.webp$")
 
 class InvalidPhoto(InvalidInput):
     code = "invalid_photo"
-    default_message = "That file is not a photo we can use."
+    default_message = lazy_gettext("That file is not a photo we can use.")
 
 
 class PhotoNotFound(NotFound):
     code = "photo_not_found"
-    default_message = "There is no such photo."
+    default_message = lazy_gettext("There is no such photo.")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from flask import current_app
+from flask_babel import lazy_gettext
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
@@ -32,18 +33,24 @@ FAILED_SHOWN = 50  # newest failed jobs listed per queue
 class QueuesUnavailable(DomainError):
     status_code = 503
     code = "queues_unavailable"
-    default_message = "Redis cannot be reached: the queues cannot be read or changed now."
+    default_message = lazy_gettext(
+        "Redis cannot be reached: the queues cannot be read or changed now."
+    )
 
 
 class QueuesNotConfigured(DomainError):
     status_code = 409
     code = "queues_not_configured"
-    default_message = "No REDIS_URL is set: jobs run inline in the web process, none can fail."
+    default_message = lazy_gettext(
+        "No REDIS_URL is set: jobs run inline in the web process, none can fail."
+    )
 
 
 class FailedJobNotFound(NotFound):
     code = "failed_job_not_found"
-    default_message = "There is no such failed job (it may have been retried or deleted)."
+    default_message = lazy_gettext(
+        "There is no such failed job (it may have been retried or deleted)."
+    )
 
 
 class Mode(enum.StrEnum):

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import or_, select
 
@@ -31,7 +31,7 @@ USERS_PER_PAGE = 25
 
 class NotOnYourself(Forbidden):
     code = "not_on_yourself"
-    default_message = "You cannot do that to your own account."
+    default_message = lazy_gettext("You cannot do that to your own account.")
 
 
 class AccountDeleted(Conflict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, jsonify, redirect, render_template, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from app.auth.signin import now
@@ -18,7 +19,10 @@ from app.visits.forms import OutcomeForm
 
 ID = "int(max=2147483647)"
 OUTCOMES = {"complete": AppointmentStatus.COMPLETED, "no_show": AppointmentStatus.NO_SHOW}
-DONE = {"complete": "Marked completed.", "no_show": "Marked as a no-show."}
+DONE = {
+    "complete": lazy_gettext("Marked completed."),
+    "no_show": lazy_gettext("Marked as a no-show."),
+}
 
 
 @bp.get(f"/<{ID}:appointment_id>")
@@ -46,7 +50,7 @@ def outcome(appointment_id: int):
     form = OutcomeForm()
     back = redirect(url_for("visits.room", appointment_id=appointment_id), 303)
     if not form.validate_on_submit():
-        message = "Choose completed or no-show."
+        message = gettext("Choose completed or no-show.")
         if wants_json():
             return jsonify(error={"code": "invalid_input", "message": message}), 422
         flash(message, "error")
@@ -66,8 +70,8 @@ def outcome(appointment_id: int):
         flash(exc.message, "error")
         return back
     if wants_json():
-        return jsonify(ok=True, outcome=form.outcome.data, message=DONE[form.outcome.data])
-    flash(DONE[form.outcome.data], "success")
+        return jsonify(ok=True, outcome=form.outcome.data, message=str(DONE[form.outcome.data]))
+    flash(str(DONE[form.outcome.data]), "success")
     return back
 
 

@@ -15,7 +15,7 @@ import phonenumbers
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import null, select
 from sqlalchemy.exc import IntegrityError
 
@@ -39,29 +39,29 @@ MAX_PASSWORD_LENGTH = 256
 class InvalidCredentials(DomainError):
     status_code = 401
     code = "invalid_credentials"
-    default_message = "Email or password is incorrect."
+    default_message = lazy_gettext("Email or password is incorrect.")
 
 
 class AccountInactive(Forbidden):
     code = "account_inactive"
-    default_message = "This account has been deactivated."
+    default_message = lazy_gettext("This account has been deactivated.")
 
 
 class AccountExists(Conflict):
     code = "account_exists"
-    default_message = "An account with that email already exists."
+    default_message = lazy_gettext("An account with that email already exists.")
 
 
 class AccountNotVerified(Forbidden):
     code = "account_not_verified"
-    default_message = (
+    default_message = lazy_gettext(
         "Please confirm your email address first: enter the code we emailed you (Account → Verify)."
     )
 
 
 class EmailNotConfirmed(Forbidden):
     code = "email_not_confirmed"
-    default_message = (
+    default_message = lazy_gettext(
         "This email address is not confirmed yet. Finish the registration with the code we "
         "emailed, or sign in with a new code sent to your email."
     )

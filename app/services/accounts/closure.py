@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import String, cast, delete, or_, select, update
 
 from app.extensions import db
@@ -69,12 +69,12 @@ def is_deleted(user) -> bool:
 class WrongPassword(DomainError):
     status_code = 403
     code = "wrong_password"
-    default_message = "That password is not right: nothing was deleted."
+    default_message = lazy_gettext("That password is not right: nothing was deleted.")
 
 
 class StaffAccount(Forbidden):
     code = "staff_account"
-    default_message = (
+    default_message = lazy_gettext(
         "Staff accounts (doctors, helpers, admins) are closed by an administrator of the "
         "clinic, not deleted from the account page."
     )
@@ -86,7 +86,9 @@ class VisitCannotBeCancelled(Conflict):
 
 class BookedMeanwhile(Conflict):
     code = "booked_meanwhile"
-    default_message = "A booking was made while the account was being deleted: try again."
+    default_message = lazy_gettext(
+        "A booking was made while the account was being deleted: try again."
+    )
 
 
 @dataclass(frozen=True)

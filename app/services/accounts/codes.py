@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
@@ -41,7 +42,7 @@ class InvalidCode(DomainError):
 
     status_code = 401
     code = "invalid_code"
-    default_message = (
+    default_message = lazy_gettext(
         "That code is not valid. Check it, or ask for a new one (codes last 10 minutes)."
     )
 
@@ -49,7 +50,9 @@ class InvalidCode(DomainError):
 class CodeNotSent(DomainError):
     status_code = 503
     code = "code_not_sent"
-    default_message = "We could not send the code just now. Please try again in a minute."
+    default_message = lazy_gettext(
+        "We could not send the code just now. Please try again in a minute."
+    )
 
 
 def new_attempt_id() -> str:

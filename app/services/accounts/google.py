@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -27,17 +28,21 @@ PENDING_LINK_TTL = timedelta(minutes=10)
 
 class EmailNotVerified(Forbidden):
     code = "google_email_not_verified"
-    default_message = "Google has not verified the email address of that account."
+    default_message = lazy_gettext("Google has not verified the email address of that account.")
 
 
 class GoogleAccountTaken(Conflict):
     code = "google_account_taken"
-    default_message = "That Carebook account is already linked to another Google account."
+    default_message = lazy_gettext(
+        "That Carebook account is already linked to another Google account."
+    )
 
 
 class LinkExpired(Conflict):
     code = "google_link_expired"
-    default_message = "The request to link Google has expired. Please sign in with Google again."
+    default_message = lazy_gettext(
+        "The request to link Google has expired. Please sign in with Google again."
+    )
 
 
 @dataclass(frozen=True)

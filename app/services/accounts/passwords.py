@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -41,7 +41,7 @@ _SET_SALT = "carebook.set-password.v1"
 class InvalidPasswordLink(DomainError):
     status_code = 400
     code = "invalid_password_link"
-    default_message = (
+    default_message = lazy_gettext(
         "This link is not valid any more: it has expired or was already used. Ask for a new one."
     )
 
@@ -49,7 +49,7 @@ class InvalidPasswordLink(DomainError):
 class PasswordNotRequired(DomainError):
     status_code = 409
     code = "password_not_required"
-    default_message = "Your password does not need changing."
+    default_message = lazy_gettext("Your password does not need changing.")
 
 
 def _serializer(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext
+
 from app.services.errors import Forbidden
 
 REAUTH_WINDOW = timedelta(minutes=10)
@@ -12,7 +14,7 @@ REAUTH_WINDOW = timedelta(minutes=10)
 
 class ReauthenticationRequired(Forbidden):
     code = "reauthentication_required"
-    default_message = "Please confirm it is you first: enter your password or a code."
+    default_message = lazy_gettext("Please confirm it is you first: enter your password or a code.")
 
 
 def is_recent(reauthenticated_at: datetime | None, now: datetime) -> bool:

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext
 from sqlalchemy import exists, func, select, update
 
 from app.extensions import db
@@ -27,7 +28,7 @@ from app.services.errors import DomainError
 class InvalidRefreshToken(DomainError):
     status_code = 401
     code = "invalid_refresh_token"
-    default_message = "The refresh token is invalid, expired or revoked."
+    default_message = lazy_gettext("The refresh token is invalid, expired or revoked.")
 
 
 class RefreshTokenReused(InvalidRefreshToken):

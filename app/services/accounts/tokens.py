@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.models import User
@@ -34,7 +35,7 @@ _SALT = "carebook.api-token.v1"
 class InvalidToken(DomainError):
     status_code = 401
     code = "invalid_token"
-    default_message = "The access token is missing, invalid or expired."
+    default_message = lazy_gettext("The access token is missing, invalid or expired.")
 
 
 @dataclass(frozen=True)

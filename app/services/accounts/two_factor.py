@@ -13,7 +13,7 @@ from datetime import datetime
 
 import pyotp
 import segno
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import delete, select
 
 from app.extensions import db
@@ -32,7 +32,7 @@ RECOVERY_CODE_COUNT = 10
 class InvalidSecondFactor(DomainError):
     status_code = 401
     code = "invalid_second_factor"
-    default_message = "That code is not valid. Enter the current code from your app."
+    default_message = lazy_gettext("That code is not valid. Enter the current code from your app.")
 
 
 class SecondFactorAlreadyUsed(InvalidSecondFactor):
@@ -40,7 +40,9 @@ class SecondFactorAlreadyUsed(InvalidSecondFactor):
     window, already signed in; a recovery code spent): told apart, so the person waits."""
 
     code = "second_factor_already_used"
-    default_message = "That code was already used. Wait for the next code from your app."
+    default_message = lazy_gettext(
+        "That code was already used. Wait for the next code from your app."
+    )
 
 
 class TwoFactorRequired(Forbidden):
@@ -48,7 +50,7 @@ class TwoFactorRequired(Forbidden):
     app (here: it may not turn it off)."""
 
     code = "two_factor_required"
-    default_message = (
+    default_message = lazy_gettext(
         "Administrators and helpers with permissions must keep two-factor authentication on."
     )
 
@@ -58,7 +60,7 @@ class TwoFactorEnrolmentRequired(TwoFactorRequired):
     token; the web pages send it to the enrolment page instead)."""
 
     code = "two_factor_enrolment_required"
-    default_message = (
+    default_message = lazy_gettext(
         "Administrators and helpers with permissions must set up two-step verification "
         "(on the website) first."
     )
@@ -71,7 +73,7 @@ class TwoFactorCodeNeeded(DomainError):
 
     status_code = 401
     code = "two_factor_required"
-    default_message = (
+    default_message = lazy_gettext(
         "This account uses two-step verification: send `otp` with the current code from the "
         "authenticator app (or a recovery code)."
     )
@@ -79,7 +81,7 @@ class TwoFactorCodeNeeded(DomainError):
 
 class TwoFactorAlreadyOn(Conflict):
     code = "two_factor_on"
-    default_message = "Two-factor authentication is already on."
+    default_message = lazy_gettext("Two-factor authentication is already on.")
 
 
 def new_secret() -> str:

@@ -77,7 +77,7 @@ def _method(payment_method: PaymentMethod | str) -> PaymentMethod:
 def _open_request(
     *, patient_id: int, specialty: int | str, reason: str | None, method: PaymentMethod, now
 ) -> Consult:
-    booking.require_patient(patient_id, "Only patients can ask for a consult.")
+    booking.require_patient(patient_id, gettext("Only patients can ask for a consult."))
     found = _specialty(specialty)
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > MAX_REASON:
@@ -219,7 +219,7 @@ def confirm_card_check(*, consult_id: int, patient_id: int, now: datetime) -> Co
     if intent.status == "requires_action":
         raise PaymentIncomplete(gettext("Please complete the check from your bank first."))
     _withdraw_unheld(consult_id, "card check failed", now)
-    raise CardDeclined(intent.error_message or "The check by your bank did not succeed.")
+    raise CardDeclined(intent.error_message or gettext("The check by your bank did not succeed."))
 
 
 def _end(*, consult_id: int, status: ConsultStatus, reason: str, now: datetime) -> Consult:

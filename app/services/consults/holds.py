@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 from app.extensions import db
@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 
 class HoldEnded(Conflict):
     code = "consult_payment_failed"
-    default_message = "The patient's card hold could not be charged, so the consult stays open."
+    default_message = lazy_gettext(
+        "The patient's card hold could not be charged, so the consult stays open."
+    )
 
 
 def check_card(card_token: str | None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import or_, select, true
 
 from app.extensions import db
@@ -31,42 +31,46 @@ EVENT = "consult"
 
 class ConsultNotFound(NotFound):
     code = "consult_not_found"
-    default_message = "There is no such consult request."
+    default_message = lazy_gettext("There is no such consult request.")
 
 
 class ConsultTaken(Conflict):
     code = "consult_taken"
-    default_message = "Another doctor has just taken this consult."
+    default_message = lazy_gettext("Another doctor has just taken this consult.")
 
 
 class ConsultClosed(Conflict):
     code = "consult_closed"
-    default_message = "This consult request is no longer waiting."
+    default_message = lazy_gettext("This consult request is no longer waiting.")
 
 
 class ConsultAlreadyOpen(Conflict):
     code = "consult_open"
-    default_message = "You already have a consult request waiting: cancel it to ask again."
+    default_message = lazy_gettext(
+        "You already have a consult request waiting: cancel it to ask again."
+    )
 
 
 class NotOnCall(Forbidden):
     code = "not_on_call"
-    default_message = "Switch yourself on call to take consults."
+    default_message = lazy_gettext("Switch yourself on call to take consults.")
 
 
 class WrongSpecialty(Forbidden):
     code = "wrong_specialty"
-    default_message = "This consult is for a specialty you do not practise."
+    default_message = lazy_gettext("This consult is for a specialty you do not practise.")
 
 
 class CashNotTaken(Forbidden):
     code = "payment_method_unavailable"
-    default_message = "This consult is paid in cash, which your clinic does not take."
+    default_message = lazy_gettext("This consult is paid in cash, which your clinic does not take.")
 
 
 class NotListed(Conflict):
     code = "not_listed"
-    default_message = "Your profile is not complete or not verified yet, so you cannot go on call."
+    default_message = lazy_gettext(
+        "Your profile is not complete or not verified yet, so you cannot go on call."
+    )
 
 
 def visit_path(appointment_id: int) -> str:

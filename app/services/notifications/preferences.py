@@ -4,6 +4,7 @@ one-click unsubscribe links of reminder and update emails (RFC 8058)."""
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
@@ -20,7 +21,7 @@ _SALT = "carebook-unsubscribe"
 
 
 class InvalidUnsubscribeLink(NotFound):
-    default_message = "This unsubscribe link is not valid."
+    default_message = lazy_gettext("This unsubscribe link is not valid.")
 
 
 def _serializer() -> URLSafeSerializer:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -41,7 +41,7 @@ from app.services.scheduling import occupancy
 
 class CardPaymentsOff(InvalidInput):
     code = "payment_method_unavailable"
-    default_message = (
+    default_message = lazy_gettext(
         "Card payments are not available here yet: please choose to pay at the clinic."
     )
 
@@ -49,25 +49,25 @@ class CardPaymentsOff(InvalidInput):
 class CardDeclined(DomainError):
     status_code = 402
     code = "card_declined"
-    default_message = "Your card was declined."
+    default_message = lazy_gettext("Your card was declined.")
 
 
 class HoldLapsed(DomainError):
     status_code = 410
     code = "hold_expired"
-    default_message = (
+    default_message = lazy_gettext(
         "Your hold on this slot lapsed and the slot is no longer free. You have not been charged."
     )
 
 
 class NotPayable(Conflict):
     code = "not_payable"
-    default_message = "This appointment has nothing to pay by card."
+    default_message = lazy_gettext("This appointment has nothing to pay by card.")
 
 
 class ApprovalNotCharged(Conflict):
     code = "approval_not_charged"
-    default_message = (
+    default_message = lazy_gettext(
         "The patient's card could not be charged, so the request is still pending. "
         "Please try again later."
     )
@@ -75,7 +75,7 @@ class ApprovalNotCharged(Conflict):
 
 class RequestClosed(Conflict):
     code = "request_closed"
-    default_message = (
+    default_message = lazy_gettext(
         "The patient's card authorisation has ended, so this request was cancelled and "
         "nothing was charged."
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 
 from app.extensions import db
@@ -43,7 +44,7 @@ DISPUTE_EVENTS = {"charge.dispute.created", "charge.dispute.updated", "charge.di
 class InvalidWebhook(DomainError):
     status_code = 400
     code = "invalid_webhook"
-    default_message = "The webhook signature is not valid."
+    default_message = lazy_gettext("The webhook signature is not valid.")
 
 
 def _intent_id(kind: str, obj: dict) -> str | None:

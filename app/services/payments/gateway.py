@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import stripe
 from flask import current_app
+from flask_babel import gettext
 
 WEBHOOK_TOLERANCE_SECONDS = 300
 
@@ -106,7 +107,7 @@ def _call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except stripe.CardError as exc:
-        raise CardRefused(exc.user_message or "Your card was declined.", exc.code) from exc
+        raise CardRefused(exc.user_message or gettext("Your card was declined."), exc.code) from exc
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
         raise GatewayUnavailable(str(exc)) from exc
     except stripe.APIError as exc:

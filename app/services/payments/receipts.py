@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -20,7 +20,7 @@ from app.services.errors import NotFound
 
 class ReceiptNotFound(NotFound):
     code = "receipt_not_found"
-    default_message = "There is no such receipt."
+    default_message = lazy_gettext("There is no such receipt.")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -69,7 +69,7 @@ UNPAID_INTENT = ("requires_payment_method", "requires_confirmation", "requires_a
 class PaymentProviderUnavailable(DomainError):
     status_code = 503
     code = "payment_provider_unavailable"
-    default_message = (
+    default_message = lazy_gettext(
         "We could not reach the payment provider. Nothing was charged and your slot is still "
         "held: please try again in a moment."
     )
@@ -77,13 +77,13 @@ class PaymentProviderUnavailable(DomainError):
 
 class PaymentIncomplete(Conflict):
     code = "payment_incomplete"
-    default_message = "The payment is not complete yet."
+    default_message = lazy_gettext("The payment is not complete yet.")
 
 
 class PaymentNotRecorded(DomainError):
     status_code = 503
     code = "payment_not_recorded"
-    default_message = (
+    default_message = lazy_gettext(
         "We could not record your booking, so your payment has been refunded in full. "
         "Please try booking again."
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
@@ -38,32 +38,32 @@ MODERATE = "reviews.moderate"
 
 class ReviewNotFound(NotFound):
     code = "review_not_found"
-    default_message = "There is no such review."
+    default_message = lazy_gettext("There is no such review.")
 
 
 class NotReviewable(InvalidInput):
     code = "appointment_not_completed"
-    default_message = "Only a completed visit can be reviewed."
+    default_message = lazy_gettext("Only a completed visit can be reviewed.")
 
 
 class ReviewExists(Conflict):
     code = "review_exists"
-    default_message = "This visit has a review already: change it instead."
+    default_message = lazy_gettext("This visit has a review already: change it instead.")
 
 
 class EditWindowClosed(Conflict):
     code = "edit_window_closed"
-    default_message = "A review can be changed for 14 days after it was written."
+    default_message = lazy_gettext("A review can be changed for 14 days after it was written.")
 
 
 class ReplyExists(Conflict):
     code = "reply_exists"
-    default_message = "This review has a reply already: change it instead."
+    default_message = lazy_gettext("This review has a reply already: change it instead.")
 
 
 class NoReply(Conflict):
     code = "no_reply"
-    default_message = "This review has no reply to change yet."
+    default_message = lazy_gettext("This review has no reply to change yet.")
 
 
 class ModerationConflict(Conflict):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -36,17 +36,21 @@ MAX_FUTURE_DAYS = 366 * 2
 
 class SlotOverlap(Conflict):
     code = "slot_overlap"
-    default_message = "That time overlaps another slot of this doctor."
+    default_message = lazy_gettext("That time overlaps another slot of this doctor.")
 
 
 class SlotHasAppointment(Conflict):
     code = "slot_booked"
-    default_message = "This slot has an active appointment: cancel or move the appointment first."
+    default_message = lazy_gettext(
+        "This slot has an active appointment: cancel or move the appointment first."
+    )
 
 
 class SlotHasHistory(Conflict):
     code = "slot_has_history"
-    default_message = "This slot has past appointments on record: block it instead of deleting."
+    default_message = lazy_gettext(
+        "This slot has past appointments on record: block it instead of deleting."
+    )
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,7 @@ def create_slot(
 
 class DoctorBusy(Conflict):
     code = "doctor_busy"
-    default_message = "You have a visit now: finish it before taking another."
+    default_message = lazy_gettext("You have a visit now: finish it before taking another.")
 
 
 def open_slot_now(*, doctor_id: int, minutes: int, actor_id: int, now: datetime) -> Slot:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -63,17 +63,19 @@ S = AppointmentStatus
 
 class SlotUnavailable(Conflict):
     code = "slot_unavailable"
-    default_message = "Sorry, that slot was just taken. Please pick another time."
+    default_message = lazy_gettext("Sorry, that slot was just taken. Please pick another time.")
 
 
 class BookingLimitReached(Conflict):
     code = "booking_limit_reached"
-    default_message = "You have as many upcoming appointments as one patient can hold."
+    default_message = lazy_gettext(
+        "You have as many upcoming appointments as one patient can hold."
+    )
 
 
 class OverlappingAppointment(Conflict):
     code = "overlapping_appointment"
-    default_message = "You already have an appointment at that time."
+    default_message = lazy_gettext("You already have an appointment at that time.")
 
 
 class PaymentMethodUnavailable(InvalidInput):
@@ -103,12 +105,12 @@ def free_alternatives(doctor_id: int, now: datetime, *, exclude: int | None = No
     ]
 
 
-def require_patient(patient_id: int, refusal: str = "Only patients can book appointments.") -> User:
+def require_patient(patient_id: int, refusal: str | None = None) -> User:
     """The acting patient, with a confirmed email. Raises Forbidden (with `refusal`),
     EmailNotVerified."""
     patient = access.load_actor(patient_id)
     if patient.role is not Role.PATIENT:
-        raise Forbidden(refusal)
+        raise Forbidden(refusal or gettext("Only patients can book appointments."))
     accounts.require_verified(patient)
     return patient
 

@@ -22,7 +22,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 
 from app.extensions import db
 from app.models import Appointment, AppointmentStatus, SlotMode, User
@@ -41,12 +41,12 @@ MAX_TEMPLATE_LENGTH = 500
 
 class VisitNotFound(NotFound):
     code = "visit_not_found"
-    default_message = "There is no such video visit (or it is not yours)."
+    default_message = lazy_gettext("There is no such video visit (or it is not yours).")
 
 
 class VisitNotOpen(Conflict):
     code = "visit_not_open"
-    default_message = "The video room is not open now."
+    default_message = lazy_gettext("The video room is not open now.")
 
 
 class Phase(StrEnum):
@@ -152,9 +152,9 @@ def open_visit(*, appointment_id: int, user_id: int, now: datetime) -> Visit:
     visit = visit_for(appointment_id=appointment_id, user_id=user_id, now=now)
     if visit.phase is not Phase.OPEN:
         raise VisitNotOpen(
-            "The video room opens 10 minutes before the visit."
+            gettext("The video room opens 10 minutes before the visit.")
             if visit.phase is Phase.EARLY
-            else "The video room of this visit has closed."
+            else gettext("The video room of this visit has closed.")
         )
     return visit
 
