@@ -1,11 +1,12 @@
 """The language switch (the footer's buttons, the account page's setting)."""
 
-from flask import flash, redirect, request
+from flask import current_app, flash, redirect, request
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user
 
 from app.auth.signin import safe_next
+from app.extensions import csrf
 from app.i18n import COOKIE, COOKIE_MAX_AGE, supported
 from app.main import bp
 from app.rbac import public
@@ -15,9 +16,14 @@ from app.services.errors import DomainError
 
 @bp.route("/language", methods=["POST"])
 @public
+@csrf.exempt
 def set_language():
-    """Signed in: the account's setting (mail and texts follow it too); otherwise a cookie.
-    An empty choice goes back to following the browser. CSRF-checked like every form."""
+    """Signed in: the account's setting (mail and texts follow it too), CSRF-checked like every
+    form; otherwise a cookie. A visitor's switch carries no CSRF token: it changes nothing but
+    that browser's own language, and a token would give every public page a session cookie
+    (and make it uncacheable). An empty choice goes back to following the browser."""
+    if current_user.is_authenticated and current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()  # as every other form (CSRFError: the site's own answer)
     raw = request.form.get("locale", "")
     locale = supported(raw)
     response = redirect(

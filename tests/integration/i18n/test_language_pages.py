@@ -1,11 +1,12 @@
 """Languages on pages: a Spanish browser reads Spanish (words, dates, money); the account's
 setting overrides the browser; the footer's switch; English is unchanged."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from app.extensions import db
-from app.models import User
+from app.models import Role, User
 from tests.factories import PASSWORD, make_clinic, make_doctor, make_slot, make_user
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -111,10 +112,21 @@ def test_the_switch_refuses_an_unknown_language_and_a_foreign_next(client):
     assert away.headers["Location"] in ("/", "http://localhost/")
 
 
-def test_the_switch_needs_the_csrf_token(make_app, database_url, ctx):
+def test_a_signed_in_switch_needs_the_csrf_token_a_visitors_does_not(make_app, database_url, ctx):
     app = make_app(database_url, WTF_CSRF_ENABLED=True)
-    response = app.test_client().post("/language", data={"locale": "es"})
-    assert response.status_code == 400
+    visitor = app.test_client()
+    # A visitor's switch changes only that browser's cookie: no token, so that public pages
+    # set no session cookie and stay cacheable.
+    switched = visitor.post("/language", data={"locale": "es"})
+    assert switched.status_code == 302 and "carebook_lang=es" in switched.headers["Set-Cookie"]
+    assert "csrf_token" not in visitor.get("/doctors").get_data(as_text=True).split("footer")[-1]
+
+    user = make_user(Role.PATIENT)
+    member = app.test_client()
+    page = member.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    member.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    assert member.post("/language", data={"locale": "es"}).status_code == 400
 
 
 def test_the_account_page_offers_the_language_setting(client, auth):
