@@ -21,6 +21,7 @@
 // or the acknowledgement fails). Typing is told at most every 3 seconds.
 (function () {
   "use strict";
+  var _ = window.carebookGettext;
   var thread = document.querySelector("section.chat-thread[data-conversation-id]");
   var socket = window.carebookLive && window.carebookLive.user();
   if (!thread || !socket) {
