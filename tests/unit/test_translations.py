@@ -156,3 +156,15 @@ def test_templates_show_no_unmarked_english():
         hit for path in sorted((ROOT / "templates").rglob("*.html")) for hit in _unmarked(path)
     ]
     assert not unmarked, "mark these for translation:\n" + "\n".join(unmarked)
+
+
+def test_every_script_that_translates_binds_the_lookup():
+    """Each top-level function of static/js that calls _("...") binds it first (i18n.js)."""
+    unbound = []
+    for path in sorted((ROOT / "static" / "js").glob("*.js")):
+        if path.name == "i18n.js":
+            continue
+        for number, chunk in enumerate(re.split(r"\n(?=\(function)", path.read_text())):
+            if re.search(r'\b_\("', chunk) and "var _ = window.carebookGettext;" not in chunk:
+                unbound.append(f"{path.relative_to(ROOT)} (block {number + 1})")
+    assert not unbound, "\n".join(unbound)
