@@ -16,19 +16,17 @@ import argparse
 import csv
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
 import psycopg
-import requests
 from bench_booking import bench_patients, clean_up, tokens_for
-from benchlib import ROOT, psycopg_url, server_env
+from bench_http import start_server
+from benchlib import psycopg_url
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
@@ -43,32 +41,6 @@ def doctors_taking_cash(conn: psycopg.Connection, count: int) -> list[tuple[int,
         """,
         (count,),
     ).fetchall()
-
-
-def start_server(workers: int, worker_class: str, threads: int) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    model = (
-        ["--worker-class", "gevent", "--worker-connections", "1000"]
-        if worker_class == "gevent"
-        else ["--worker-class", "gthread", "--threads", str(threads)]
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-         str(workers), *model, "--log-level", "warning", "--no-control-socket", "wsgi:app"],
-        cwd=ROOT, env={**server_env(), "RATELIMIT_ENABLED": "false", "EMBEDDED_SCHEDULE": "false"},
-    )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if requests.get(f"{base_url}/healthz", timeout=5).status_code == 200:
-                return process, base_url
-        except requests.RequestException:
-            time.sleep(0.3)
-    process.kill()
-    sys.exit("the server did not start")
 
 
 def worker_rss_mb(server: subprocess.Popen) -> list[float]:
@@ -110,7 +82,7 @@ def main() -> None:
     (work / "tokens").write_text("\n".join(tokens_for(patient_ids)))
     (work / "doctors").write_text("\n".join(f"{d},{c}" for d, c in doctors))
     day = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
-    server, base_url = start_server(args.workers, args.worker_class, args.threads)
+    server, base_url = start_server(argparse.Namespace(**vars(args), redis=None))
     print(
         f"{args.users} users (spawn {args.spawn_rate}/s, think 1-3 s) for {args.seconds} s; "
         f"gunicorn {args.workers} x {args.worker_class}; latencies in ms\n"
