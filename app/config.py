@@ -248,6 +248,12 @@ def load_config(instance_path: str | Path) -> dict:
         # Specialties, clinics and the footer's policy links are read at most this often per
         # process (services/catalogue.py; a change is seen at once by the process making it).
         "CATALOGUE_CACHE_SECONDS": _int("CATALOGUE_CACHE_SECONDS", 30),
+        # A visitor's public read (the search, a doctor's page and slots) is answered from this
+        # process's copy of the same answer made within this many seconds (served up to twice
+        # that while it is made anew; app/httpcache.py); 0 turns it off. Signed-in users and
+        # bearer tokens always get a fresh answer.
+        "PUBLIC_CACHE_SECONDS": _float("PUBLIC_CACHE_SECONDS", 1.0),
+        "PUBLIC_CACHE_ENTRIES": _int("PUBLIC_CACHE_ENTRIES", 1000),
         # Key for secrets sealed in the database (a Fernet key); unset: derived from SECRET_KEY.
         "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY") or None,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),

@@ -57,6 +57,9 @@ def build_app(database_url: str, **overrides):
         # Tests empty the tables with TRUNCATE, behind the catalogue cache's back: no cache
         # (tests/integration/test_catalogue.py turns it on).
         "CATALOGUE_CACHE_SECONDS": 0,
+        # Nor a cache of visitors' answers: tests read what they just wrote
+        # (tests/integration/test_answer_cache.py turns it on).
+        "PUBLIC_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     app = create_app(config)

@@ -66,6 +66,7 @@ def start_app_server(
         "MAX_ACTIVE_BOOKINGS_PER_DOCTOR": "10000",
         "EMBEDDED_SCHEDULE": "false",  # tests run the periodic jobs when they mean to
         "CATALOGUE_CACHE_SECONDS": "0",  # tests empty tables behind its back (TRUNCATE)
+        "PUBLIC_CACHE_SECONDS": "0",  # pages read what the test just wrote
         **(env or {}),
     }
     process = subprocess.Popen(
