@@ -26,7 +26,7 @@ from app.models.content import MAX_PAGE_BODY
 from app.services import audit
 from app.services.access import has_permission, load_actor
 from app.services.content_defaults import DEFAULT_PAGES
-from app.services.errors import Conflict, Forbidden, InvalidInput, PageNotFound
+from app.services.errors import Conflict, Forbidden, InvalidInput, PageNotFound, parse_choice
 from app.services.l10n import format_number
 from app.services.transaction import use_case
 
@@ -170,10 +170,9 @@ def _checked(data: PageInput) -> dict:
             gettext("At most %(limit)s characters.", limit=format_number(MAX_PAGE_BODY)),
             field="body",
         )
-    try:
-        kind = PageKind(data.kind)
-    except ValueError as exc:
-        raise InvalidInput(gettext("A page is a FAQ entry or a policy."), field="kind") from exc
+    kind = parse_choice(
+        PageKind, data.kind, lazy_gettext("A page is a FAQ entry or a policy."), field="kind"
+    )
     return {
         "slug": slug,
         "title": title,

@@ -6,7 +6,12 @@ lazy_gettext for the class defaults); the JSON API is always English (app/i18n.p
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import TypeVar
+
 from flask_babel import lazy_gettext as _l
+
+E = TypeVar("E", bound=Enum)
 
 
 class DomainError(Exception):
@@ -28,6 +33,15 @@ class InvalidInput(DomainError):
     status_code = 422
     code = "invalid_input"
     default_message = _l("Some of the input is not valid.")
+
+
+def parse_choice(enum_cls: type[E], value: E | str, message: str, *, field: str) -> E:
+    """`value` as a member of `enum_cls`, or InvalidInput(message) on `field`. Pass a lazy
+    message (`_l`): it is put in the reader's language only when the value is refused."""
+    try:
+        return enum_cls(value)
+    except ValueError as exc:
+        raise InvalidInput(message, field=field) from exc
 
 
 class NotFound(DomainError):

@@ -21,7 +21,7 @@ from app.models import Doctor, PatientProfile, Role, User, UserPermission
 from app.services import audit, like
 from app.services.access import PERMISSIONS, has_permission, load_actor
 from app.services.accounts import accounts, closure, passwords, sessions
-from app.services.errors import Conflict, Forbidden, InvalidInput, UserNotFound
+from app.services.errors import Conflict, Forbidden, InvalidInput, UserNotFound, parse_choice
 from app.services.transaction import use_case
 
 # Roles an admin page creates accounts for: patients sign up themselves, admins come from the CLI.
@@ -266,7 +266,4 @@ def _require_held(actor: User, permissions: Iterable[str]) -> None:
 
 
 def _role(value: Role | str) -> Role:
-    try:
-        return Role(value)
-    except ValueError as exc:
-        raise InvalidInput(f"Unknown role {value!r}.", field="role") from exc
+    return parse_choice(Role, value, f"Unknown role {value!r}.", field="role")

@@ -23,7 +23,7 @@ from app.extensions import db
 from app.models import Clinic, CodeChannel, CodePurpose, Doctor, PatientProfile, Role, User
 from app.services import audit
 from app.services.accounts import codes, sessions, throttle
-from app.services.errors import Conflict, DomainError, Forbidden, InvalidInput
+from app.services.errors import Conflict, DomainError, Forbidden, InvalidInput, parse_choice
 from app.services.notifications import outbox
 from app.services.transaction import transaction, use_case
 
@@ -156,10 +156,7 @@ def build_account(
 
     Raises InvalidInput (email, phone, role, unknown clinic) and AccountExists.
     """
-    try:
-        role = Role(role)
-    except ValueError as exc:
-        raise InvalidInput(f"Unknown role {role!r}.", field="role") from exc
+    role = parse_choice(Role, role, f"Unknown role {role!r}.", field="role")
     email = normalize_email(email)
     clinic = None
     if clinic_id is not None:

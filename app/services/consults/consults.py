@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -40,7 +40,13 @@ from app.services.consults.rules import (
     check_can_take,
     offered_to,
 )
-from app.services.errors import DomainError, Forbidden, InvalidInput, SpecialtyNotFound
+from app.services.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    SpecialtyNotFound,
+    parse_choice,
+)
 from app.services.notifications import outbox
 from app.services.payments.cards import CardDeclined
 from app.services.payments.settle import PaymentIncomplete, PaymentNotRecorded
@@ -62,15 +68,6 @@ def _specialty(specialty: int | str | None) -> Specialty:
     if found is None:
         raise SpecialtyNotFound()
     return found
-
-
-def _method(payment_method: PaymentMethod | str) -> PaymentMethod:
-    try:
-        return PaymentMethod(payment_method)
-    except ValueError as exc:
-        raise InvalidInput(
-            gettext("Payment method is cash or card."), field="payment_method"
-        ) from exc
 
 
 @use_case
@@ -151,7 +148,12 @@ def request_consult(
     ConsultAlreadyOpen (409), CardPaymentsOff, CardDeclined (402), PaymentIncomplete,
     PaymentProviderUnavailable (503).
     """
-    method = _method(payment_method)
+    method = parse_choice(
+        PaymentMethod,
+        payment_method,
+        lazy_gettext("Payment method is cash or card."),
+        field="payment_method",
+    )
     card = method is PaymentMethod.CARD and current_app.config["CONSULT_PRICE"] > 0
     if card:
         holds.check_card(card_token)

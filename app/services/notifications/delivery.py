@@ -22,20 +22,20 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from flask import current_app
-from redis.exceptions import RedisError
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.i18n import current_locale, recipient_locale, speaking
 from app.models import Appointment, Doctor, Notification, NotificationChannel, NotificationStatus
-from app.services import messaging, queues
+from app.services import messaging
 from app.services.notifications import (  # noqa: F401 — registers the kinds
     catalogue,
     chat_kinds,
 )
 from app.services.notifications.kinds import KINDS, Gone, Message
 from app.services.notifications.preferences import unsubscribe_url
+from app.services.outbox_rows import OutboxRows
 
 log = logging.getLogger(__name__)
 C = NotificationChannel
@@ -57,7 +57,7 @@ class Report:
 def deliver(ids: list[int], *, now: datetime) -> Report:
     """Deliver the pending rows among `ids` that nobody else holds; commits."""
     report = Report()
-    claimed = _claim(ids, now)
+    claimed = ROWS.claim(ids, now)
     if not claimed:
         return report
     rows = db.session.scalars(
@@ -99,7 +99,7 @@ def deliver(ids: list[int], *, now: datetime) -> Report:
             report.retrying.append(row.id)
     backoff = {row.id: row.available_at - now for row in rows if row.id in report.retrying}
     db.session.commit()
-    _schedule_retries(backoff)
+    ROWS.schedule_retries(backoff)
     return report
 
 
@@ -121,30 +121,6 @@ def _prefetch_appointments(rows: list[Notification]) -> list[Appointment]:
             )
         ).unique()
     )
-
-
-def claim_lease() -> timedelta:
-    """How long a worker's claim on a row lasts; a row claimed longer ago (the worker died)
-    is delivered again."""
-    return timedelta(seconds=current_app.config.get("NOTIFICATION_CLAIM_LEASE_SECONDS", 300))
-
-
-def _claim(ids: list[int], now: datetime) -> list[int]:
-    claimed = db.session.scalars(
-        update(Notification)
-        .where(
-            Notification.id.in_(ids),
-            Notification.status == St.PENDING,
-            Notification.channel != C.IN_APP,
-            Notification.available_at <= now,
-            or_(Notification.claimed_at.is_(None), Notification.claimed_at < now - claim_lease()),
-        )
-        .values(claimed_at=now, attempts=Notification.attempts + 1)
-        .returning(Notification.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    db.session.commit()
-    return list(claimed)
 
 
 Outcome = tuple[NotificationStatus, str | None]
@@ -226,24 +202,25 @@ def email_for(row: Notification, message: Message) -> messaging.Email:
     )
 
 
-def _schedule_retries(backoff: dict[int, timedelta]) -> None:
-    """With a queue, each retry is a delayed job; without, the periodic sweep finds it."""
-    if not backoff or not current_app.config.get("REDIS_URL"):
-        return
-    for row_id, delay in backoff.items():
-        try:
-            queues.enqueue(
-                DELIVER_JOB,
-                [row_id],
-                queue="notifications",
-                in_=delay,
-                retry=False,
-                job_id=f"notification-retry-{row_id}-{int(delay.total_seconds())}",
-            )
-        except RedisError as exc:
-            log.warning("retry of notification %s left to the sweep: %s", row_id, exc)
-
-
 def _sender_domain() -> str:
     address = parseaddr(current_app.config["MAIL_FROM"])[1]
     return address.rpartition("@")[2] or "carebook.invalid"
+
+
+# How the outbox hands rows on (outbox.py) and how this module claims them: in-app rows are
+# delivered by being stored, so neither hands on nor claims one.
+ROWS = OutboxRows(
+    model=Notification,
+    pending=St.PENDING,
+    deliverable=(Notification.channel != C.IN_APP,),
+    queue="notifications",
+    job=DELIVER_JOB,
+    batch=BATCH,
+    retry_job="notification-retry",
+    new_key="carebook_outbox_new",
+    ready_key="carebook_outbox_ready",
+    noun="notification",
+    row_noun="notification",
+    deliver=lambda ids, now: deliver(ids, now=now).sent,
+    log=log,
+)

@@ -16,16 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import current_app, has_app_context
-from redis.exceptions import RedisError
-from sqlalchemy import and_, event, or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import (
@@ -36,20 +33,15 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
-from app.services import queues
+from app.services import outbox_rows
 from app.services.notifications import delivery, inbox
-from app.services.notifications.delivery import BATCH, claim_lease
 from app.services.notifications.kinds import KINDS, Kind
 from app.services.transaction import after_each_use_case, run_after_commit_hooks
 
 log = logging.getLogger(__name__)
 C = NotificationChannel
-DELIVER_JOB = "workers.jobs.deliver_notifications"
 P = ParamSpec("P")
 R = TypeVar("R")
-
-_NEW = "carebook_outbox_new"  # session.info: ids flushed in the open transaction
-_READY = "carebook_outbox_ready"  # committed ids waiting to be delivered inline
 
 
 @dataclass(frozen=True)
@@ -173,7 +165,7 @@ def _insert(rows: list[dict]) -> list[int]:
         for row_id, channel, _, available_at in written
         if channel is not C.IN_APP and available_at <= now
     ]
-    db.session.info.setdefault(_NEW, []).extend(outgoing)
+    delivery.ROWS.add_new(outgoing)
     # The bell of each user with a new in-app row shows the new count (after the commit).
     inbox.publish_unread({user_id for _, channel, user_id, _ in written if channel is C.IN_APP})
     return [row_id for row_id, _, _, _ in written]
@@ -211,43 +203,11 @@ def _allowed_channels(
     ]
 
 
-# --- after the commit -------------------------------------------------------------------
+# --- after the commit: the shared hand-on (app/services/outbox_rows.py) ------------------
 
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    ids = session.info.pop(_NEW, None)
-    if not ids or not has_app_context():
-        return
-    if current_app.config.get("REDIS_URL"):
-        enqueue(ids)
-    else:
-        session.info.setdefault(_READY, []).extend(ids)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_NEW, None)
-
-
-def enqueue(ids: list[int], *, round_: str = "new") -> bool:
-    """Put deliveries on the `notifications` queue, BATCH rows a job; False (the rows stay
-    pending for the sweep) when Redis cannot be reached. `round_` tells the job ids of one
-    hand-on from those of a later one (a job id RQ has seen is not enqueued again)."""
-    try:
-        for start in range(0, len(ids), BATCH):
-            chunk = ids[start : start + BATCH]
-            queues.enqueue(
-                DELIVER_JOB,
-                chunk,
-                queue="notifications",
-                job_id=f"notifications-{round_}-{chunk[0]}-{chunk[-1]}-{len(chunk)}",
-                retry=False,  # delivery retries itself, row by row (delivery.py)
-            )
-    except RedisError as exc:
-        log.warning("could not enqueue %d notification(s), the sweep will: %s", len(ids), exc)
-        return False
-    return True
+enqueue = delivery.ROWS.enqueue  # (ids, *, round_="new") -> bool: False when Redis is down
+requeue_stale = delivery.ROWS.requeue_stale  # (*, now) -> int: the sweep, how many went on
+stale_after = outbox_rows.stale_after
 
 
 @after_each_use_case
@@ -255,20 +215,7 @@ def flush_ready() -> int:
     """Deliver, in this process, what committed without a queue (the embedded default): run
     after each use case, at the end of each request and by commands. Never raises: what it
     cannot deliver stays pending for the sweep."""
-    ids = db.session.info.pop(_READY, None)
-    if not ids:
-        return 0
-    try:
-        return delivery.deliver(ids, now=utcnow()).sent
-    except Exception:
-        db.session.rollback()
-        log.exception("inline delivery of %d notification(s) failed; the sweep retries", len(ids))
-        return 0
-
-
-def stale_after() -> timedelta:
-    """A pending row not handed on within this long is handed on again by the sweep."""
-    return timedelta(seconds=current_app.config.get("NOTIFICATION_STALE_SECONDS", 60))
+    return delivery.ROWS.flush_ready()
 
 
 def hands_on(function: Callable[P, R]) -> Callable[P, R]:
@@ -284,33 +231,3 @@ def hands_on(function: Callable[P, R]) -> Callable[P, R]:
             run_after_commit_hooks()  # flush_ready, and the webhooks' hand-on
 
     return run
-
-
-def requeue_stale(*, now: datetime) -> int:
-    """Hand on again every deliverable row that has waited longer than `stale_after()` (its
-    enqueue was lost: Redis down, a crash after the commit) or whose worker's claim lapsed
-    (the worker died mid-job); returns how many."""
-    ids = list(
-        db.session.scalars(
-            select(Notification.id)
-            .where(
-                Notification.status == NotificationStatus.PENDING,
-                Notification.channel != C.IN_APP,
-                or_(
-                    and_(
-                        Notification.claimed_at.is_(None),
-                        Notification.available_at <= now - stale_after(),
-                    ),
-                    Notification.claimed_at < now - claim_lease(),
-                ),
-            )
-            .order_by(Notification.id)
-            .limit(10 * BATCH)
-        )
-    )
-    db.session.rollback()
-    if not ids:
-        return 0
-    if current_app.config.get("REDIS_URL"):
-        return len(ids) if enqueue(ids, round_=f"sweep{int(now.timestamp()) // 30}") else 0
-    return delivery.deliver(ids, now=now).sent

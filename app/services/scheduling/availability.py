@@ -22,6 +22,7 @@ from app.services.errors import (
     Conflict,
     InvalidInput,
     SlotNotFound,
+    parse_choice,
 )
 from app.services.localtime import check_day, local_to_utc, zone
 from app.services.scheduling.search import slot_listing
@@ -240,10 +241,9 @@ def open_slot_now(*, doctor_id: int, minutes: int, actor_id: int, now: datetime)
 
 
 def _mode(mode: SlotMode | str) -> SlotMode:
-    try:
-        return SlotMode(mode)
-    except ValueError as exc:
-        raise InvalidInput(gettext("The mode is in_person or video."), field="mode") from exc
+    return parse_choice(
+        SlotMode, mode, lazy_gettext("The mode is in_person or video."), field="mode"
+    )
 
 
 @use_case

@@ -39,6 +39,7 @@ from app.services.errors import (
     Forbidden,
     InvalidInput,
     SlotNotFound,
+    parse_choice,
 )
 from app.services.localtime import zone
 from app.services.notifications import events, outbox
@@ -254,12 +255,12 @@ def _book_slot(
     acknowledge_policy: bool,
 ) -> int:
     require_patient(patient_id)
-    try:
-        method = PaymentMethod(payment_method)
-    except ValueError as exc:
-        raise InvalidInput(
-            gettext("Payment method is cash or card."), field="payment_method"
-        ) from exc
+    method = parse_choice(
+        PaymentMethod,
+        payment_method,
+        lazy_gettext("Payment method is cash or card."),
+        field="payment_method",
+    )
     if notes is not None and len(notes) > 2000:
         raise InvalidInput(gettext("Notes are at most 2000 characters."), field="notes")
     slot = _bookable_slot(slot_id, now)

@@ -22,10 +22,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app, has_app_context
-from redis.exceptions import RedisError
-from sqlalchemy import and_, event, exists, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from flask import current_app
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
@@ -37,10 +36,8 @@ from app.models import (
     WebhookEndpoint,
 )
 from app.models import WebhookDeliveryStatus as St
-from app.models.types import utcnow
-from app.services import queues, sealing
+from app.services import outbox_rows, sealing
 from app.services.notifications import outbox
-from app.services.notifications.delivery import claim_lease
 from app.services.transaction import after_each_use_case
 from app.services.webhooks import addresses
 from app.services.webhooks.events import NEW
@@ -60,8 +57,6 @@ BATCH = 20  # a job's deliveries: each may wait WEBHOOKS_TIMEOUT_SECONDS for its
 DELIVER_JOB = "workers.jobs.deliver_webhooks"
 PERMISSION = "integrations.manage"
 USER_AGENT = "Carebook-Webhooks/1"
-
-_READY = "carebook_webhooks_ready"  # committed ids waiting to be delivered inline
 
 
 @dataclass
@@ -96,7 +91,7 @@ def signature(secret: str, timestamp: int, body: str) -> str:
 def deliver(ids: list[int], *, now: datetime) -> Report:
     """Post the pending deliveries among `ids` that nobody else holds; commits."""
     report = Report()
-    claimed = _claim(ids, now)
+    claimed = ROWS.claim(ids, now)
     if not claimed:
         return report
     sends = [
@@ -158,28 +153,8 @@ def deliver(ids: list[int], *, now: datetime) -> Report:
             backoff[row.id] = BACKOFF[row.attempts - 1]
             report.retrying.append(row.id)
     db.session.commit()
-    _schedule_retries(backoff)
+    ROWS.schedule_retries(backoff)
     return report
-
-
-def _claim(ids: list[int], now: datetime) -> list[int]:
-    claimed = db.session.scalars(
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id.in_(ids),
-            WebhookDelivery.status == St.PENDING,
-            WebhookDelivery.available_at <= now,
-            or_(
-                WebhookDelivery.claimed_at.is_(None),
-                WebhookDelivery.claimed_at < now - claim_lease(),
-            ),
-        )
-        .values(claimed_at=now, attempts=WebhookDelivery.attempts + 1)
-        .returning(WebhookDelivery.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    db.session.commit()
-    return list(claimed)
 
 
 def _post(send: _Send, now: datetime) -> tuple[int | None, str | None, int]:
@@ -267,60 +242,27 @@ def owners() -> list[User]:
     )
 
 
-def _schedule_retries(backoff: dict[int, timedelta]) -> None:
-    """With a queue, each retry is a delayed job; without, the periodic sweep finds it."""
-    if not backoff or not current_app.config.get("REDIS_URL"):
-        return
-    for row_id, delay in backoff.items():
-        try:
-            queues.enqueue(
-                DELIVER_JOB,
-                [row_id],
-                queue="webhooks",
-                in_=delay,
-                retry=False,
-                job_id=f"webhook-retry-{row_id}-{int(delay.total_seconds())}",
-            )
-        except RedisError as exc:
-            log.warning("retry of webhook delivery %s left to the sweep: %s", row_id, exc)
-
-
 # --- handing on: after the commit, and the sweep --------------------------------------------
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    ids = session.info.pop(NEW, None)
-    if not ids or not has_app_context():
-        return
-    if current_app.config.get("REDIS_URL"):
-        enqueue(ids)
-    else:
-        session.info.setdefault(_READY, []).extend(ids)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(NEW, None)
-
-
-def enqueue(ids: list[int], *, round_: str = "new") -> bool:
-    """Put deliveries on the `webhooks` queue, BATCH a job; False (they stay pending for the
-    sweep) when Redis cannot be reached."""
-    try:
-        for start in range(0, len(ids), BATCH):
-            chunk = ids[start : start + BATCH]
-            queues.enqueue(
-                DELIVER_JOB,
-                chunk,
-                queue="webhooks",
-                job_id=f"webhooks-{round_}-{chunk[0]}-{chunk[-1]}-{len(chunk)}",
-                retry=False,  # delivery retries itself, row by row
-            )
-    except RedisError as exc:
-        log.warning("could not enqueue %d webhook(s), the sweep will: %s", len(ids), exc)
-        return False
-    return True
+ROWS = outbox_rows.OutboxRows(
+    model=WebhookDelivery,
+    pending=St.PENDING,
+    deliverable=(),
+    queue="webhooks",
+    job=DELIVER_JOB,
+    batch=BATCH,
+    retry_job="webhook-retry",
+    new_key=NEW,  # events.emit adds the new deliveries' ids
+    ready_key="carebook_webhooks_ready",
+    noun="webhook",
+    row_noun="webhook delivery",
+    deliver=lambda ids, now: deliver(ids, now=now).delivered,
+    log=log,
+)
+enqueue = ROWS.enqueue  # (ids, *, round_="new") -> bool: False when Redis is down
+requeue_stale = ROWS.requeue_stale  # (*, now) -> int: the sweep, how many went on
+stale_after = outbox_rows.stale_after
 
 
 @after_each_use_case
@@ -328,45 +270,4 @@ def flush_ready() -> int:
     """Deliver, in this process, what committed without a queue (the embedded default): run
     after each use case and at the end of each request. Never raises: what it cannot deliver
     stays pending for the sweep."""
-    ids = db.session.info.pop(_READY, None)
-    if not ids:
-        return 0
-    try:
-        return deliver(ids, now=utcnow()).delivered
-    except Exception:
-        db.session.rollback()
-        log.exception("inline delivery of %d webhook(s) failed; the sweep retries", len(ids))
-        return 0
-
-
-def stale_after() -> timedelta:
-    return timedelta(seconds=current_app.config.get("NOTIFICATION_STALE_SECONDS", 60))
-
-
-def requeue_stale(*, now: datetime) -> int:
-    """Hand on again every pending delivery that is due and was not handed on within
-    `stale_after()` (a lost enqueue, a retry whose delayed job is gone, no queue at all) or
-    whose worker's claim lapsed; returns how many."""
-    ids = list(
-        db.session.scalars(
-            select(WebhookDelivery.id)
-            .where(
-                WebhookDelivery.status == St.PENDING,
-                or_(
-                    and_(
-                        WebhookDelivery.claimed_at.is_(None),
-                        WebhookDelivery.available_at <= now - stale_after(),
-                    ),
-                    WebhookDelivery.claimed_at < now - claim_lease(),
-                ),
-            )
-            .order_by(WebhookDelivery.id)
-            .limit(10 * BATCH)
-        )
-    )
-    db.session.rollback()
-    if not ids:
-        return 0
-    if current_app.config.get("REDIS_URL"):
-        return len(ids) if enqueue(ids, round_=f"sweep{int(now.timestamp()) // 30}") else 0
-    return deliver(ids, now=now).delivered
+    return ROWS.flush_ready()
