@@ -81,6 +81,8 @@ def start_server(args) -> tuple[subprocess.Popen, str]:
     }
     if args.redis:
         env["REDIS_URL"] = args.redis
+    if args.public_cache_seconds is not None:
+        env["PUBLIC_CACHE_SECONDS"] = str(args.public_cache_seconds)
     process = subprocess.Popen([*command, "wsgi:app"], cwd=ROOT, env=env)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -211,6 +213,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="with gthread")
     parser.add_argument("--only", help="measure only endpoints whose name contains this")
     parser.add_argument(
+        "--public-cache-seconds",
+        type=float,
+        help="the server's PUBLIC_CACHE_SECONDS (default: the app's; 0: every read runs)",
+    )
+    parser.add_argument(
         "--redis", default=REDIS, help="the server's REDIS_URL, emptied afterwards ('' for none)"
     )
     args = parser.parse_args()
@@ -274,6 +281,11 @@ def report(args, results: dict, measured: list[dict]) -> None:
     print(
         f"\ngunicorn -k {args.worker_class} --workers {args.workers}"
         + (f" --threads {args.threads}" if args.worker_class == "gthread" else "")
+        + (
+            f"; PUBLIC_CACHE_SECONDS={args.public_cache_seconds:g}"
+            if args.public_cache_seconds is not None
+            else ""
+        )
         + f"; {args.clients} clients ({args.client_processes} processes); "
         f"{args.rounds} rounds x {args.seconds:g} s per endpoint; load average "
         f"{os.getloadavg()[0]:.1f} at the end (`uptime`)\n"

@@ -72,6 +72,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", choices=("gevent", "gthread"), default="gevent")
     parser.add_argument("--threads", type=int, default=16, help="with gthread")
+    parser.add_argument(
+        "--public-cache-seconds",
+        type=float,
+        help="the server's PUBLIC_CACHE_SECONDS (default: the app's; 0: every read runs)",
+    )
     args = parser.parse_args()
 
     with psycopg.connect(psycopg_url(), autocommit=True) as conn:
@@ -81,7 +86,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="carebook-mix-"))
     (work / "tokens").write_text("\n".join(tokens_for(patient_ids)))
     (work / "doctors").write_text("\n".join(f"{d},{c}" for d, c in doctors))
-    day = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    day = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()  # past every window
     server, base_url = start_server(argparse.Namespace(**vars(args), redis=None))
     print(
         f"{args.users} users (spawn {args.spawn_rate}/s, think 1-3 s) for {args.seconds} s; "

@@ -35,14 +35,14 @@ def server_env() -> dict[str, str]:
     return env
 
 
-def bench_app():
-    """The Carebook app on the bench database, as the server builds it."""
+def bench_app(**config):
+    """The Carebook app on the bench database, as the server builds it (`config` on top)."""
     os.environ.update({"SECRET_KEY": BENCH_SECRET_KEY, "LOG_LEVEL": "WARNING"})
     os.environ.pop("REDIS_URL", None)
     from app import create_app
     from app.config import normalize_database_url
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": normalize_database_url(psycopg_url())})
+    return create_app({"SQLALCHEMY_DATABASE_URI": normalize_database_url(psycopg_url()), **config})
 
 
 def percentile(sorted_values: list[float], q: float) -> float:

@@ -105,7 +105,9 @@ class Patient(FastHttpUser):
         slot = random.choice(slots)
         with self.client.post(
             "/api/v1/appointments",
-            json={"slot_id": slot["id"], "payment_method": "cash"},
+            # A slot inside the clinic's no-change window needs the policy acknowledged (422
+            # policy_not_acknowledged otherwise), as the booking page asks a patient to.
+            json={"slot_id": slot["id"], "payment_method": "cash", "acknowledge_policy": True},
             headers=self.bearer,
             name="api: book",
             catch_response=True,

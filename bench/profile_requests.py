@@ -59,7 +59,7 @@ def main() -> None:
 
     from app.extensions import db
 
-    app = bench_app()
+    app = bench_app(PUBLIC_CACHE_SECONDS=0)  # the work itself, not the answer cache
     with app.app_context():
         paths = args.paths or default_paths(db)
         db.session.remove()

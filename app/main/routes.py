@@ -1,5 +1,6 @@
 from flask import current_app, jsonify, render_template
 
+from app.httpcache import cacheable
 from app.main import bp
 from app.rbac import public
 from app.services import catalogue
@@ -8,6 +9,7 @@ from app.services.health import check_readiness
 
 @bp.route("/")
 @public
+@cacheable()
 def home():
     return render_template("main/home.html", specialties=catalogue.specialties())
 

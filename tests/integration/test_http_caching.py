@@ -20,6 +20,7 @@ def test_public_reads_carry_an_etag_and_answer_304_when_unchanged(client):
         ("/api/v1/specialties", "public, max-age=300"),
         ("/api/v1/clinics", "public, max-age=300"),
         ("/doctors?q=etag", "public, no-cache"),
+        ("/", "public, no-cache"),
     ):
         first = client.get(path)
         assert first.status_code == 200
