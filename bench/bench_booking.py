@@ -32,7 +32,7 @@ from types import SimpleNamespace
 
 import psycopg
 import requests
-from benchlib import BENCH_SECRET_KEY, ROOT, psycopg_url, server_env, summary_ms
+from benchlib import BENCH_SECRET_KEY, ROOT, UNGUARDED, psycopg_url, server_env, summary_ms
 
 PATIENT_EMAIL = "bench-booker-{}@bench.example"
 
@@ -164,7 +164,7 @@ class HttpBooking:
     def __call__(self, session: requests.Session, slot: tuple) -> int:
         response = session.post(
             f"{self.base_url}/api/v1/appointments",
-            json={"slot_id": slot[0], "payment_method": "cash"},
+            json={"slot_id": slot[0], "payment_method": "cash", "acknowledge_policy": True},
             timeout=120,
         )
         return response.status_code
@@ -213,7 +213,7 @@ def start_server(workers: int, threads: int) -> tuple[subprocess.Popen, str]:
          "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
          "--no-control-socket", "wsgi:app"],
         cwd=ROOT,
-        env=server_env(),
+        env={**server_env(), **UNGUARDED},
     )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import requests
 from bench_booking import bench_patients, clean_up, free_slots, tokens_for
-from benchlib import ROOT, percentile, psycopg_url, server_env
+from benchlib import ROOT, UNGUARDED, percentile, psycopg_url, server_env
 
 PORTS = os.environ.get("BENCH_HTTP_PORTS", "5500-5549")
 # The server's Redis, as in production: notifications and jobs are queued there (no worker
@@ -70,15 +70,7 @@ def start_server(args) -> tuple[subprocess.Popen, str]:
         command += ["--threads", str(args.threads)]
     if args.worker_class == "gevent":
         command += ["--worker-connections", "1000"]
-    env = {
-        **server_env(),
-        # Measure the paths, not the guards: no rate limits, no booking caps (one patient
-        # per client books hundreds of slots), and no periodic jobs in the server.
-        "RATELIMIT_ENABLED": "false",
-        "MAX_ACTIVE_BOOKINGS": "1000000",
-        "MAX_ACTIVE_BOOKINGS_PER_DOCTOR": "1000000",
-        "EMBEDDED_SCHEDULE": "false",
-    }
+    env = {**server_env(), **UNGUARDED}
     if args.redis:
         env["REDIS_URL"] = args.redis
     if args.public_cache_seconds is not None:

@@ -35,6 +35,16 @@ def server_env() -> dict[str, str]:
     return env
 
 
+# A served bench measures the paths, not the guards: no rate limits, no booking caps (one
+# patient per client books hundreds of slots), and no periodic jobs in the server.
+UNGUARDED = {
+    "RATELIMIT_ENABLED": "false",
+    "MAX_ACTIVE_BOOKINGS": "1000000",
+    "MAX_ACTIVE_BOOKINGS_PER_DOCTOR": "1000000",
+    "EMBEDDED_SCHEDULE": "false",
+}
+
+
 def bench_app(**config):
     """The Carebook app on the bench database, as the server builds it (`config` on top)."""
     os.environ.update({"SECRET_KEY": BENCH_SECRET_KEY, "LOG_LEVEL": "WARNING"})

@@ -120,6 +120,14 @@ class Appointment(AuditColumns, db.Model):
             postgresql_where=text("status = 'completed'"),
             sqlite_where=text("status = 'completed'"),
         ),
+        # What a visit was moved to (the calendar invite follows the chain to the visit as it
+        # is now), and the ON DELETE SET NULL of an appointment: a look-up, not a scan.
+        Index(
+            "ix_appointments_rescheduled_from_id",
+            "rescheduled_from_id",
+            postgresql_where=text("rescheduled_from_id IS NOT NULL"),
+            sqlite_where=text("rescheduled_from_id IS NOT NULL"),
+        ),
         CheckConstraint("fee_amount >= 0", name="fee_not_negative"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint(

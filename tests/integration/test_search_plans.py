@@ -329,7 +329,7 @@ def test_fourteen_day_slot_listing_is_index_driven(seeded, available_only):
 
 def _slot(now: datetime, *, taken: bool) -> Slot:
     occupied = db.select(Appointment.slot_id).where(
-        Appointment.status == AppointmentStatus.CONFIRMED
+        Appointment.status.in_((AppointmentStatus.CONFIRMED, AppointmentStatus.PENDING_PAYMENT))
     )
     stmt = db.select(Slot).where(Slot.start_at > now + timedelta(days=2), Slot.status == "open")
     stmt = stmt.where(Slot.id.in_(occupied) if taken else Slot.id.not_in(occupied))
@@ -347,6 +347,23 @@ def test_booking_a_free_slot_checks_occupancy_through_indexes(seeded):
             notes=None,
             now=seeded.now,
         )
+    assert not_index_driven(statements, seeded) == []
+
+
+def test_a_confirmed_booking_and_its_emailed_invite_read_through_indexes(seeded):
+    """A cash booking is confirmed at once, and its email carries the calendar invite of the
+    visit as it is now (ics: the chain of reschedules followed by rescheduled_from_id)."""
+    slot = _slot(seeded.now, taken=False)
+    patient = make_user(Role.PATIENT)
+    with captured_statements() as statements:
+        booking.book_slot(
+            patient_id=patient.id,
+            slot_id=slot.id,
+            payment_method="cash",
+            notes=None,
+            now=seeded.now,
+        )
+    assert any("rescheduled_from_id = " in statement for statement, _ in statements)
     assert not_index_driven(statements, seeded) == []
 
 
