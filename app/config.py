@@ -46,6 +46,16 @@ def _engine_options(database_url: str) -> dict:
     if not database_url.startswith("sqlite"):
         options["pool_size"] = _int("DB_POOL_SIZE", 10)
         options["max_overflow"] = _int("DB_MAX_OVERFLOW", 20)
+        # A database that does not answer is an error, not a wait without end: connecting
+        # gives up after DB_CONNECT_TIMEOUT_SECONDS, and PostgreSQL cancels a statement
+        # (a lock wait included) running longer than DB_STATEMENT_TIMEOUT_SECONDS, which the
+        # request answers as a 503 (app/errors.py). Migrations and the reports' rollup
+        # refresh, which may rightly run long, lift it for their own transactions.
+        connect_args: dict = {"connect_timeout": _int("DB_CONNECT_TIMEOUT_SECONDS", 5)}
+        statement_timeout = _int("DB_STATEMENT_TIMEOUT_SECONDS", 30)
+        if statement_timeout > 0:
+            connect_args["options"] = f"-c statement_timeout={statement_timeout * 1000}"
+        options["connect_args"] = connect_args
     return options
 
 

@@ -104,6 +104,10 @@ def run_migrations_online():
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # A backfill may rightly run longer than the app's DB_STATEMENT_TIMEOUT_SECONDS
+                # (app/config.py): not in this transaction.
+                context.execute("SET LOCAL statement_timeout = 0")
             context.run_migrations()
 
 

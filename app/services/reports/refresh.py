@@ -292,6 +292,9 @@ def refresh(*, now: datetime | None = None) -> RefreshReport:
     with transaction():
         if db.session.get_bind().dialect.name == "postgresql":
             db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            # The first roll of a year of history runs longer than a request may
+            # (DB_STATEMENT_TIMEOUT_SECONDS): not this transaction.
+            db.session.execute(text("SET LOCAL statement_timeout = 0"))
             db.session.execute(text("LOCK TABLE report_dirty IN EXCLUSIVE MODE"))
         clinics = {NO_CLINIC: "UTC"}
         clinics.update(dict(db.session.execute(select(Clinic.id, Clinic.timezone)).all()))

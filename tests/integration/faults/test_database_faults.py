@@ -242,3 +242,49 @@ def test_a_connection_lost_mid_transaction_does_not_fail_the_end_of_the_request(
     proxy.restore()
     with proxied.app_context():
         assert db.session.execute(text("SELECT 1")).scalar() == 1  # a fresh connection
+
+
+def test_a_statement_stuck_on_a_lock_is_cancelled_and_answered_503(
+    make_app, database_url, ctx, monkeypatch
+):
+    """PostgreSQL cancels a statement past DB_STATEMENT_TIMEOUT_SECONDS: a booking waiting on
+    its patient's row, locked by another transaction, answers 503 instead of waiting, writes
+    nothing, and the same booking goes through once the lock is gone."""
+    from app.config import _engine_options
+    from tests.factories import make_slot
+
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_SECONDS", "1")
+    options = _engine_options(database_url)
+    assert options["connect_args"]["options"] == "-c statement_timeout=1000"
+    app = make_app(database_url, SQLALCHEMY_ENGINE_OPTIONS=options, RATELIMIT_ENABLED=False)
+    client = app.test_client()
+    with app.app_context():
+        patient = make_user(Role.PATIENT)
+        slot = make_slot(make_doctor())
+        token = client.post(
+            "/api/v1/auth/token", json={"email": patient.email, "password": PASSWORD}
+        ).get_json()["access_token"]
+        patient_id, slot_id = patient.id, slot.id
+        db.session.remove()
+    body = {"slot_id": slot_id, "payment_method": "cash", "acknowledge_policy": True}
+    headers = {"Authorization": f"Bearer {token}"}
+
+    holder = db.engine.connect()  # the test's own app: no statement timeout
+    try:
+        holder.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"), {"id": patient_id})
+        started = time.monotonic()
+        stuck = client.post("/api/v1/appointments", json=body, headers=headers)
+        waited = time.monotonic() - started
+    finally:
+        holder.rollback()
+        holder.close()
+    assert stuck.status_code == 503, stuck.get_json()
+    assert stuck.get_json()["error"]["code"] == "service_unavailable"
+    assert stuck.headers["Retry-After"]
+    assert 0.9 < waited < 10
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Appointment.id))) == 0
+        db.session.remove()
+
+    booked = client.post("/api/v1/appointments", json=body, headers=headers)
+    assert booked.status_code == 201, booked.get_json()
