@@ -69,7 +69,7 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
-def _float(name: str, default: float) -> float:
+def _float(name: str, default: float, *, zero_turns_off: bool = False) -> float:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -77,8 +77,9 @@ def _float(name: str, default: float) -> float:
         value = float(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
-    if value <= 0:
-        raise ConfigError(f"{name} must be above 0, got {raw!r}")
+    if value < 0 or (value == 0 and not zero_turns_off):
+        least = "0 or more" if zero_turns_off else "above 0"
+        raise ConfigError(f"{name} must be {least}, got {raw!r}")
     return value
 
 
@@ -262,7 +263,7 @@ def load_config(instance_path: str | Path) -> dict:
         # process's copy of the same answer made within this many seconds (served up to twice
         # that while it is made anew; app/httpcache.py); 0 turns it off. Signed-in users and
         # bearer tokens always get a fresh answer.
-        "PUBLIC_CACHE_SECONDS": _float("PUBLIC_CACHE_SECONDS", 1.0),
+        "PUBLIC_CACHE_SECONDS": _float("PUBLIC_CACHE_SECONDS", 1.0, zero_turns_off=True),
         "PUBLIC_CACHE_ENTRIES": _int("PUBLIC_CACHE_ENTRIES", 1000),
         # Key for secrets sealed in the database (a Fernet key); unset: derived from SECRET_KEY.
         "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY") or None,

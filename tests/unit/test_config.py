@@ -252,6 +252,34 @@ def test_stripe_timeout_is_read_and_must_be_a_positive_number(clean_env, tmp_pat
             load_config(tmp_path)
 
 
+def test_the_answer_cache_is_a_second_by_default_and_zero_turns_it_off(clean_env, tmp_path):
+    clean_env.setenv("SECRET_KEY", "x")
+    clean_env.delenv("PUBLIC_CACHE_SECONDS", raising=False)
+    assert load_config(tmp_path)["PUBLIC_CACHE_SECONDS"] == 1.0
+    clean_env.setenv("PUBLIC_CACHE_SECONDS", "0")
+    assert load_config(tmp_path)["PUBLIC_CACHE_SECONDS"] == 0
+    for bad in ("soon", "-1"):
+        clean_env.setenv("PUBLIC_CACHE_SECONDS", bad)
+        with pytest.raises(ConfigError, match="PUBLIC_CACHE_SECONDS must be"):
+            load_config(tmp_path)
+
+
+def test_database_timeouts_are_passed_to_postgresql_only(clean_env, tmp_path):
+    clean_env.setenv("SECRET_KEY", "x")
+    clean_env.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/x")
+    options = load_config(tmp_path)["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["connect_args"] == {
+        "connect_timeout": 5,
+        "options": "-c statement_timeout=30000",
+    }
+    clean_env.setenv("DB_STATEMENT_TIMEOUT_SECONDS", "0")
+    assert load_config(tmp_path)["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {
+        "connect_timeout": 5
+    }
+    clean_env.setenv("DATABASE_URL", "sqlite:///x.db")
+    assert "connect_args" not in load_config(tmp_path)["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
 def test_rate_limits_on_redis_fail_open_and_time_out(clean_env, tmp_path):
     clean_env.setenv("SECRET_KEY", "x")
     clean_env.delenv("RATELIMIT_STORAGE_URI", raising=False)
