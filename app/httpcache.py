@@ -30,6 +30,9 @@ from flask import Flask, Response, g, request
 from app.i18n import current_locale
 from app.security import is_personal
 
+LARGEST_ANSWER = 256 * 1024  # bytes: a larger answer is never kept
+ANSWER_BYTES = 32 * 1024 * 1024  # bytes: what all kept answers of a process may hold
+
 
 def cacheable(max_age: int = 0):
     """Mark a public view's GET answers as cacheable for `max_age` seconds (0: revalidate)."""
@@ -52,14 +55,19 @@ class _Answer:
 
 class AnswerCache:
     """The last answers to public GETs, by key, kept `seconds` and served stale up to twice
-    that while one request refreshes them; at most `entries` of them (least recently used
-    go first). Thread- and greenlet-safe: one lock around a dict."""
+    that while one request refreshes them; at most `entries` of them and `max_bytes` of
+    bodies (least recently used go first). Thread- and greenlet-safe: one lock around a
+    dict."""
 
-    def __init__(self, seconds: float, entries: int, clock=time.monotonic) -> None:
+    def __init__(
+        self, seconds: float, entries: int, *, max_bytes: int = ANSWER_BYTES, clock=time.monotonic
+    ) -> None:
         self.seconds = seconds
         self.entries = entries
+        self.max_bytes = max_bytes
         self.clock = clock
         self._answers: OrderedDict[tuple, _Answer] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def lookup(self, key: tuple) -> _Answer | None:
@@ -71,7 +79,7 @@ class AnswerCache:
                 return None
             age = now - answer.made_at
             if age >= 2 * self.seconds:
-                del self._answers[key]
+                self._drop(key)
                 return None
             self._answers.move_to_end(key)
             if age < self.seconds:
@@ -83,10 +91,16 @@ class AnswerCache:
 
     def store(self, key: tuple, status: int, headers: list, body: bytes) -> None:
         with self._lock:
+            self._drop(key)
             self._answers[key] = _Answer(status, headers, body, self.clock())
-            self._answers.move_to_end(key)
-            while len(self._answers) > self.entries:
-                self._answers.popitem(last=False)
+            self._bytes += len(body)
+            while len(self._answers) > self.entries or self._bytes > self.max_bytes:
+                self._drop(next(iter(self._answers)))
+
+    def _drop(self, key: tuple) -> None:
+        answer = self._answers.pop(key, None)
+        if answer is not None:
+            self._bytes -= len(answer.body)
 
     def __len__(self) -> int:
         return len(self._answers)
@@ -119,7 +133,6 @@ def install_http_cache(app: Flask) -> None:
     seconds = app.config.get("PUBLIC_CACHE_SECONDS", 0)
     answers = AnswerCache(seconds, app.config.get("PUBLIC_CACHE_ENTRIES", 1000))
     app.extensions["answer_cache"] = answers
-    largest = app.config.get("PUBLIC_CACHE_MAX_BYTES", 256 * 1024)
 
     @app.before_request
     def _replay() -> Response | None:
@@ -134,7 +147,6 @@ def install_http_cache(app: Flask) -> None:
         if answer is None:
             g.answer_cache_key = key  # made by the view; _etag stores it
             return None
-        g.answer_cache_hit = True
         return Response(answer.body, status=answer.status, headers=answer.headers)
 
     @app.after_request
@@ -159,7 +171,7 @@ def install_http_cache(app: Flask) -> None:
             and "Set-Cookie" not in response.headers
             and not response.is_streamed
             and response.content_length is not None
-            and response.content_length <= largest
+            and response.content_length <= LARGEST_ANSWER
         ):
             answers.store(key, response.status_code, list(response.headers), response.get_data())
         return response.make_conditional(request)

@@ -177,3 +177,18 @@ def test_a_stale_answer_is_served_while_one_request_makes_it_anew(clock):
     clock.now += 1
     assert answers.lookup(("k",)) is None  # twice SECONDS old: not served at all
     assert len(answers) == 0
+
+
+def test_the_kept_answers_stay_within_their_bytes(clock):
+    answers = AnswerCache(SECONDS, 100, max_bytes=10, clock=clock)
+    answers.store(("a",), 200, [], b"1234")
+    answers.store(("b",), 200, [], b"5678")
+    answers.store(("a",), 200, [], b"12")  # stored again: counted once
+    answers.store(("c",), 200, [], b"90ab")  # 2 + 4 + 4 = 10: all fit
+    assert len(answers) == 3
+    answers.store(("d",), 200, [], b"cdef")  # 14: the least recently used goes (b)
+    assert len(answers) == 3
+    assert answers.lookup(("b",)) is None
+    assert [answers.lookup((k,)).body for k in "acd"] == [b"12", b"90ab", b"cdef"]
+    answers.store(("e",), 200, [], b"0123456789")  # alone fills the budget
+    assert len(answers) == 1 and answers.lookup(("e",)).body == b"0123456789"
