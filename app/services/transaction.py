@@ -12,6 +12,10 @@ confirm) the function says why.
 `commit_on` names refusals that are recorded before they are raised (a failed sign-in is
 audited and counted even though the caller gets an error): their work is committed, then the
 error goes on.
+
+A locking read (`with_for_update`) always returns the row as it is once locked: an object the
+session loaded earlier is refreshed by it, not handed back with the values read before the
+lock (which another transaction may have changed while this one waited).
 """
 
 from __future__ import annotations
@@ -21,12 +25,21 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
+
 from app.extensions import db
 
 _DEPTH = "carebook_transaction_depth"
 P = ParamSpec("P")
 R = TypeVar("R")
 _AFTER_COMMIT: list[Callable[[], object]] = []
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _locked_reads_are_fresh(state: ORMExecuteState) -> None:
+    if state.is_select and getattr(state.statement, "_for_update_arg", None) is not None:
+        state.update_execution_options(populate_existing=True)
 
 
 def after_each_use_case(hook: Callable[[], object]) -> Callable[[], object]:

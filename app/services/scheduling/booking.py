@@ -530,8 +530,8 @@ def cancel_appointment(
         )
         occupancy.announce(appointment, was=was)
     # After the commit (never inside it): release the authorisation or send the refund.
-    _settle_payment(paid, appointment.id, now)
-    return appointment
+    _settle_payment(paid, appointment_id, now)
+    return _reloaded(appointment_id)
 
 
 def _decide_refund(appointment: Appointment, rules: Policy) -> Payment | None:
@@ -704,8 +704,8 @@ def reject_appointment(
         _free_slot_side_effects(appointment, now)
         paid = _decide_refund(appointment, policy_for(appointment, None, now)) is not None
     # After the commit: release the card authorisation (or refund what was captured).
-    _settle_payment(paid, appointment.id, now)
-    return appointment
+    _settle_payment(paid, appointment_id, now)
+    return _reloaded(appointment_id)
 
 
 @use_case
