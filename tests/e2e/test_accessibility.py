@@ -19,6 +19,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
@@ -350,7 +351,8 @@ def test_every_doctor_page(sweep):
     sweep.sign_in(doctor.user.email)
     # A day with a request to approve, a cancellation, the on-call panel with a consult and
     # the video room open now.
-    sweep.visit(f"/doctor/?date={tomorrow.start_at.date().isoformat()}", name="/doctor/ (a day)")
+    day = tomorrow.start_at.astimezone(ZoneInfo(doctor.clinic.timezone)).date()  # its day there
+    sweep.visit(f"/doctor/?date={day.isoformat()}", name="/doctor/ (a day)")
     expect(page.locator(".badge.status-pending_approval").first).to_be_visible()
     expect(page.get_by_test_id("on-call-state")).to_have_text("You are on call.")
     # The pager is named by the words it shows (no aria-label that differs from them).

@@ -2,6 +2,7 @@
 this doctor, contact details, and private visit notes sealed at rest."""
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -44,7 +45,8 @@ def test_doctor_sees_full_note_profile_contact_and_earlier_visits(client, auth):
     appointment = _visit(doctor, patient, notes=LONG_NOTE)
     auth.login(doctor.user.email)
 
-    dashboard = client.get(f"/doctor/?view=day&date={appointment.starts_at.date()}")
+    day = appointment.starts_at.astimezone(ZoneInfo(doctor.clinic.timezone)).date()  # its day there
+    dashboard = client.get(f"/doctor/?view=day&date={day}")
     assert f"/doctor/appointments/{appointment.id}" in dashboard.get_data(as_text=True)
     response = client.get(f"/doctor/appointments/{appointment.id}")
     page = response.get_data(as_text=True)

@@ -23,12 +23,15 @@ from app.models import (
 )
 from app.services.reports import build_report, queries, rollup
 from app.services.reports.filters import ReportScope
-from app.services.reports.refresh import WEEKLY, refresh
+from app.services.reports.refresh import SETTLE, WEEKLY, refresh
 from tests.factories import make_clinic, make_doctor, make_payment, make_user
 from tests.integration.reports.builders import open_slot, refund, review, visit
 
 S = AppointmentStatus
-TODAY = datetime.now(UTC).date()
+# The scopes end the day before TODAY, which a refresh must have rolled in every clinic's zone
+# whatever the hour the test runs: it rolls through the day before (now - SETTLE) there, and New
+# York is up to five hours behind UTC (TODAY is the day before the UTC date until 07:00 UTC).
+TODAY = (datetime.now(UTC) - SETTLE - timedelta(hours=5)).date()
 BASE = datetime.combine(TODAY - timedelta(days=30), time(0), UTC)
 
 
