@@ -75,14 +75,15 @@ def summary_ms(seconds: list[float]) -> dict[str, float]:
 
 
 @contextmanager
-def captured_statements(engine):
-    """Every statement sent through `engine` in the block, with its driver parameters."""
+def captured_statements(engine, *, many: bool = False):
+    """Every statement sent through `engine` in the block, with its driver parameters; with
+    `many`, the executemany ones too (a multi-row INSERT: not one to EXPLAIN)."""
     from sqlalchemy import event
 
     statements: list[tuple[str, object]] = []
 
     def record(_conn, _cursor, statement, parameters, _context, executemany):
-        if not executemany:
+        if many or not executemany:
             statements.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", record)

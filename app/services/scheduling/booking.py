@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -198,7 +198,8 @@ def _new_appointment(
     appointment = Appointment(
         patient_id=patient_id,
         doctor_id=slot.doctor_id,
-        slot_id=slot.id,
+        slot=slot,  # the object, not only its id: it (and its doctor, when loaded) stays at
+        # hand for what is shown of the appointment (the session keeps objects weakly)
         starts_at=slot.start_at,
         ends_at=slot.end_at,
         status=status,
@@ -231,20 +232,25 @@ def book_slot(
     PolicyNotAcknowledged (422: a slot inside the clinic's no-change window needs
     `acknowledge_policy`), InvalidInput, Forbidden.
     """
-    appointment_id = _book_slot(
-        patient_id=patient_id,
-        slot_id=slot_id,
-        payment_method=payment_method,
-        notes=notes,
-        now=now,
-        acknowledge_policy=acknowledge_policy,
-    )
-    # Read once after the commit (the commit expires what the transaction loaded): the
-    # appointment with what the pages and the API show of it, in one query.
-    return _reloaded(appointment_id)
+    # What the transaction loaded and wrote (the slot, its doctor, account and clinic, the
+    # patient, the appointment) is what the answer shows: kept after the commit, not read
+    # again. Unless something committed since (the embedded outbox delivering in this
+    # process): then read once, with all the answer shows, in one query.
+    with transaction(keep_loaded=True):
+        appointment = _book_slot(
+            patient_id=patient_id,
+            slot_id=slot_id,
+            payment_method=payment_method,
+            notes=notes,
+            now=now,
+            acknowledge_policy=acknowledge_policy,
+        )
+    state = inspect(appointment)
+    if state.expired_attributes:
+        return _reloaded(state.identity[0])  # (its id without loading the row first)
+    return appointment
 
 
-@use_case
 def _book_slot(
     *,
     patient_id: int,
@@ -253,8 +259,8 @@ def _book_slot(
     notes: str | None,
     now: datetime,
     acknowledge_policy: bool,
-) -> int:
-    require_patient(patient_id)
+) -> Appointment:
+    patient = require_patient(patient_id)
     method = parse_choice(
         PaymentMethod,
         payment_method,
@@ -271,15 +277,13 @@ def _book_slot(
             gettext("This clinic does not take cash: please pay by card.")
         )
 
-    # A lapsed hold frees its slot (and its patient's time) from now on.
-    occupancy.expire_lapsed_holds(
-        now, or_(Appointment.slot_id == slot.id, Appointment.patient_id == patient_id)
-    )
-    taken, busy = occupancy.slot_and_patient_taken(slot, patient_id, now)
+    taken, busy, lapsed = occupancy.slot_and_patient_taken(slot, patient_id, now)
     if taken:
         raise SlotUnavailable(alternatives=free_alternatives(slot.doctor_id, now, exclude=slot_id))
     if busy:
         raise OverlappingAppointment()
+    if lapsed:  # a lapsed hold frees its slot (and its patient's time) from now on
+        occupancy.expire_lapsed_holds(now, occupancy.holds_of(slot.id, patient_id))
     _check_booking_caps(patient_id, slot.doctor_id, now)
 
     if method is PaymentMethod.CARD:
@@ -291,6 +295,7 @@ def _book_slot(
         patient_id,
         status,
         now,
+        patient=patient,
         payment_method=method,
         notes=(notes or "").strip() or None,
         fee_amount=doctor.fee_amount,
@@ -300,7 +305,7 @@ def _book_slot(
     events.booked(appointment)
     webhooks.booked(appointment, now=now)
     occupancy.announce(appointment, was=None)
-    return appointment.id
+    return appointment
 
 
 def _insert_booked(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from app.extensions import db
 from app.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Doctor, Slot, occupies_slot
@@ -32,11 +32,7 @@ def expire_lapsed_holds(now: datetime, *conditions) -> int:
     announced (its slot freed, its patient's checkout told)."""
     expired = db.session.execute(
         update(Appointment)
-        .where(
-            Appointment.status == AppointmentStatus.PENDING_PAYMENT,
-            Appointment.hold_expires_at <= now,
-            *conditions,
-        )
+        .where(*_lapsed(now), *conditions)
         .values(status=AppointmentStatus.EXPIRED, updated_at=now)
         .returning(
             Appointment.id, Appointment.slot_id, Appointment.doctor_id, Appointment.patient_id
@@ -61,6 +57,14 @@ def expire_lapsed_holds(now: datetime, *conditions) -> int:
                 slot_state="free",
             )
     return len(expired)
+
+
+def _lapsed(now: datetime) -> tuple:
+    """Where an appointment is a payment hold that has lapsed."""
+    return (
+        Appointment.status == AppointmentStatus.PENDING_PAYMENT,
+        Appointment.hold_expires_at <= now,
+    )
 
 
 def announce(appointment: Appointment, *, was: AppointmentStatus | None) -> None:
@@ -106,9 +110,11 @@ def _publish(
         )
 
 
-def slot_and_patient_taken(slot: Slot, patient_id: int, now: datetime) -> tuple[bool, bool]:
-    """slot_taken and patient_busy in one statement: (the slot is occupied, the patient has
-    another appointment overlapping it)."""
+def slot_and_patient_taken(slot: Slot, patient_id: int, now: datetime) -> tuple[bool, bool, bool]:
+    """slot_taken and patient_busy in one statement, and whether a lapsed hold is left to
+    expire on the slot or of the patient (`expire_lapsed_holds(now, holds_of(...))`, only
+    then): (the slot is occupied, the patient has another appointment overlapping it, a
+    lapsed hold)."""
     taken = select(Appointment.id).where(Appointment.slot_id == slot.id, occupies_slot(now))
     busy = select(Appointment.id).where(
         Appointment.patient_id == patient_id,
@@ -116,8 +122,16 @@ def slot_and_patient_taken(slot: Slot, patient_id: int, now: datetime) -> tuple[
         Appointment.starts_at < slot.end_at,
         Appointment.ends_at > slot.start_at,
     )
-    row = db.session.execute(select(taken.exists(), busy.exists())).one()
-    return bool(row[0]), bool(row[1])
+    lapsed = select(Appointment.id).where(*_lapsed(now), holds_of(slot.id, patient_id))
+    row = db.session.execute(select(taken.exists(), busy.exists(), lapsed.exists())).one()
+    return bool(row[0]), bool(row[1]), bool(row[2])
+
+
+def holds_of(slot_id: int, patient_id: int):
+    """Where an appointment is on the slot or the patient's: the holds whose lapse a booking
+    of that slot by that patient must record before it inserts (the constraints count a
+    pending_payment row until it is marked expired)."""
+    return or_(Appointment.slot_id == slot_id, Appointment.patient_id == patient_id)
 
 
 def slot_taken(slot_id: int, now: datetime, *, exclude: int | None = None) -> bool:

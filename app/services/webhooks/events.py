@@ -1,9 +1,10 @@
 """Webhook events: written in the transaction of the change, handed on after its commit.
 
 `emit` adds one delivery row per enabled endpoint of the clinic that subscribed to the event,
-with one INSERT ... SELECT: the change's transaction gains one statement, and no row when no
-endpoint listens. Nothing leaves before the commit; after it delivery.py hands the new rows
-on (RQ's `webhooks` queue, or this process without REDIS_URL).
+with one INSERT ... SELECT (`emit_all`: one for all the events of a change): the change's
+transaction gains one statement, and no row when no endpoint listens. Nothing leaves before
+the commit; after it delivery.py hands the new rows on (RQ's `webhooks` queue, or this
+process without REDIS_URL).
 
 Payloads are small and free of health information: ids, statuses, amounts, times in ISO 8601
 UTC (see README, Webhooks).
@@ -16,7 +17,7 @@ import uuid
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext
-from sqlalchemy import and_, insert, literal, select
+from sqlalchemy import Integer, and_, case, insert, literal, select
 
 from app.extensions import db
 from app.models import (
@@ -71,22 +72,40 @@ def body_for(event_id: str, name: str, clinic_id: int, data: dict, now: datetime
 def emit(clinic_id: int | None, name: str, data: dict, *, now: datetime) -> list[int]:
     """Write a delivery of event `name` for every enabled endpoint of `clinic_id` subscribed
     to it, in the caller's transaction. Does not commit; returns the new delivery ids."""
-    if name not in EVENTS:
-        raise ValueError(f"unknown webhook event {name!r}")
-    if clinic_id is None:  # a doctor without a clinic: nobody to tell
+    return emit_all(clinic_id, [(name, data)], now=now)
+
+
+def emit_all(clinic_id: int | None, events: list[tuple[str, dict]], *, now: datetime) -> list[int]:
+    """`emit` for several events of one change (a booking is created and confirmed) in one
+    INSERT ... SELECT: the endpoints' deliveries of the first event, then of the next, each
+    with its own event id and body. Does not commit; returns the new delivery ids."""
+    for name, _data in events:
+        if name not in EVENTS:
+            raise ValueError(f"unknown webhook event {name!r}")
+    if clinic_id is None or not events:  # a doctor without a clinic: nobody to tell
         return []
-    event_id = str(uuid.uuid4())
-    body = body_for(event_id, name, clinic_id, data, now)
     written = utcnow()  # the row's clock, as the outbox's: `now` may be a caller's moment
     deliveries = WebhookDelivery.__table__
     columns = deliveries.c
     endpoint, subscription = WebhookEndpoint.__table__.c, WebhookSubscription.__table__.c
+    ids, bodies, order = {}, {}, {}
+    for position, (name, data) in enumerate(events):
+        ids[name] = str(uuid.uuid4())
+        bodies[name] = body_for(ids[name], name, clinic_id, data, now)
+        order[name] = position
+
+    def per_event(values: dict, type_):
+        """The event's own value: a CASE over the subscription's event."""
+        return case(
+            *((subscription.event == name, literal(value, type_)) for name, value in values.items())
+        )
+
     chosen = (
         select(
             endpoint.id,
-            literal(event_id, columns.event_id.type),
-            literal(name, columns.event.type),
-            literal(body, columns.body.type),
+            per_event(ids, columns.event_id.type),
+            subscription.event,
+            per_event(bodies, columns.body.type),
             literal(WebhookDeliveryStatus.PENDING, columns.status.type),
             literal(0, columns.attempts.type),
             literal(written, columns.available_at.type),
@@ -95,10 +114,11 @@ def emit(clinic_id: int | None, name: str, data: dict, *, now: datetime) -> list
         .select_from(
             WebhookEndpoint.__table__.join(
                 WebhookSubscription.__table__,
-                and_(subscription.endpoint_id == endpoint.id, subscription.event == name),
+                and_(subscription.endpoint_id == endpoint.id, subscription.event.in_(list(ids))),
             )
         )
         .where(endpoint.clinic_id == clinic_id, endpoint.enabled.is_(True))
+        .order_by(per_event(order, Integer()), endpoint.id)
     )
     statement = (
         insert(deliveries)
@@ -109,9 +129,9 @@ def emit(clinic_id: int | None, name: str, data: dict, *, now: datetime) -> list
         )
         .returning(columns.id)
     )
-    ids = list(db.session.connection().execute(statement).scalars())
-    db.session.info.setdefault(NEW, []).extend(ids)
-    return ids
+    new = list(db.session.connection().execute(statement).scalars())
+    db.session.info.setdefault(NEW, []).extend(new)
+    return new
 
 
 # --- the payloads -------------------------------------------------------------------------
@@ -157,6 +177,8 @@ def booked(appointment: Appointment, *, now: datetime) -> None:
     confirmed when it is."""
     if appointment.status not in (AppointmentStatus.CONFIRMED, AppointmentStatus.PENDING_APPROVAL):
         return
-    appointment_event("appointment.created", appointment, now=now)
+    names = ["appointment.created"]
     if appointment.status is AppointmentStatus.CONFIRMED:
-        appointment_event("appointment.confirmed", appointment, now=now)
+        names.append("appointment.confirmed")
+    data = appointment_data(appointment)
+    emit_all(appointment.doctor.clinic_id, [(name, data) for name in names], now=now)

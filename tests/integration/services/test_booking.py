@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import (
@@ -57,6 +58,39 @@ def test_cash_booking_is_confirmed_at_once_with_a_fee_snapshot(doctor):
     assert db.session.scalar(select(AuditLog.action)) == "appointment.booked"
 
 
+def test_a_cash_booking_sends_only_the_statements_its_rules_need(doctor):
+    """The transaction: the slot (with its doctor, account, clinic, specialties), the slot and
+    patient checks and any lapsed hold in one, the patient's lock, both caps in one, the
+    appointment, its audit row, the notices (preferences, insert, unread count), the webhook
+    deliveries. No hold-expiry UPDATE when nothing lapsed; nothing read again for the answer."""
+    patient, slot = make_user(Role.PATIENT), slot_at(doctor)
+    patient_id, slot_id = patient.id, slot.id
+    db.session.expunge_all()  # what a request starts with: nothing loaded
+    sent, committed = [], []
+
+    def count(_conn, _cursor, statement, *_args):
+        if not committed:
+            sent.append(" ".join(statement.split()[:3]))
+
+    def done(_session):
+        committed.append(True)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    event.listen(Session, "after_commit", done)
+    try:
+        appointment = booking.book_slot(
+            patient_id=patient_id, slot_id=slot_id, payment_method="cash", notes=None, now=NOW
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+        event.remove(Session, "after_commit", done)
+
+    assert appointment.status is S.CONFIRMED and appointment.slot.id == slot_id
+    assert not [s for s in sent if s.startswith("UPDATE appointments")], sent
+    # The patient (no token loaded them here) and the ten above.
+    assert len(sent) <= 11, "\n".join(sent)
+
+
 def test_doctor_who_approves_bookings_gets_a_pending_request(ctx):
     doctor = make_doctor(requires_approval=True)
     appointment = book(make_user(Role.PATIENT), slot_at(doctor))
@@ -86,6 +120,17 @@ def test_a_lapsed_hold_frees_the_slot_for_the_next_patient(doctor):
     taken = book(make_user(Role.PATIENT), slot, now=NOW + timedelta(minutes=6))
     db.session.refresh(hold)
     assert hold.status is S.EXPIRED
+    assert taken.status is S.CONFIRMED
+
+
+def test_the_patients_own_lapsed_hold_at_that_hour_does_not_stand_in_the_way(doctor):
+    patient = make_user(Role.PATIENT)
+    hold = book(patient, slot_at(doctor), method="card")
+    elsewhere = slot_at(make_doctor())  # the same hour with another doctor
+    later = NOW + timedelta(minutes=6)
+    taken = book(patient, elsewhere, now=later)  # the hold is marked expired before the insert
+    db.session.refresh(hold)
+    assert hold.status is S.EXPIRED and hold.updated_at == later
     assert taken.status is S.CONFIRMED
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis import Redis
 from rq import SimpleWorker
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -359,6 +360,62 @@ def test_emit_is_one_insert_select_on_both_databases(any_db):
     )
     assert events.body_for(row.event_id, row.event, clinic.id, {"appointment_id": 7}, now) == (
         row.body
+    )
+
+
+def test_emit_all_writes_every_event_of_a_change_in_one_statement_in_order(any_db):
+    """A booking's created and confirmed: one INSERT ... SELECT, each endpoint's deliveries in
+    the events' order, each event with its own id and body, on both databases."""
+    clinic = make_clinic()
+    both, confirmed_only = (
+        WebhookEndpoint(
+            clinic_id=clinic.id,
+            url="https://example.com/hook",
+            secret_sealed="whsec_test",
+            subscriptions=[WebhookSubscription(event=e) for e in subscribed],
+        )
+        for subscribed in (
+            ["appointment.confirmed", "appointment.created"],
+            ["appointment.confirmed"],
+        )
+    )
+    db.session.add_all([both, confirmed_only])
+    db.session.commit()
+    now = datetime.now(UTC)
+    sent = []
+
+    def listen(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        with transaction():
+            ids = events.emit_all(
+                clinic.id,
+                [("appointment.created", {"n": 1}), ("appointment.confirmed", {"n": 2})],
+                now=now,
+            )
+            db.session.info.pop(events.NEW)
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", listen)
+
+    assert len([s for s in sent if s.startswith("INSERT INTO webhook_deliveries")]) == 1
+    rows = deliveries()
+    assert ids == [r.id for r in rows]
+    assert [(r.endpoint_id, r.event) for r in rows] == [
+        (both.id, "appointment.created"),
+        (both.id, "appointment.confirmed"),
+        (confirmed_only.id, "appointment.confirmed"),
+    ]
+    created, confirmed, again = rows
+    assert confirmed.event_id == again.event_id != created.event_id
+    assert created.body == events.body_for(
+        created.event_id, "appointment.created", clinic.id, {"n": 1}, now
+    )
+    assert (
+        confirmed.body
+        == again.body
+        == events.body_for(confirmed.event_id, "appointment.confirmed", clinic.id, {"n": 2}, now)
     )
 
 
