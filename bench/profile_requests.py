@@ -47,6 +47,11 @@ def default_paths(db) -> list[str]:
     ]
 
 
+def print_statements(statements, *, full: bool) -> None:
+    for statement, _params in statements:
+        print("   ", " ".join(statement.split())[: 1000 if full else 110])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", help="paths to request (default: the hot reads)")
@@ -104,8 +109,7 @@ def main() -> None:
         print(f"\n=== GET {path}: {response.status_code}, {len(response.data):,} bytes, "
               f"{len(statements)} statements ({len(loads)} relationship loads), "
               f"{mean:.1f} ms a request (profiled)")  # fmt: skip
-        for statement, _params in statements:
-            print("   ", " ".join(statement.split())[: 1000 if args.sql else 110])
+        print_statements(statements, full=args.sql)
         for line in loads:
             print("    relationship load:", line)
         print(profiler.output_text(unicode=False, color=False, show_all=False))
@@ -169,8 +173,7 @@ def profile_booking(args) -> None:
         print(f"\n=== POST /api/v1/appointments: 201, {size:,} bytes, {len(statements)} "
               f"statements, {mean:.1f} ms a booking (profiled), {mean / floor:.1f} x "
               f"GET /healthz ({floor:.2f} ms, not profiled, same process)")  # fmt: skip
-        for statement, _params in statements:
-            print("   ", " ".join(statement.split())[: 1000 if args.sql else 110])
+        print_statements(statements, full=args.sql)
         print(profiler.output_text(unicode=False, color=False, show_all=False))
         if args.html:
             with open(args.html, "w") as out:
